@@ -1,0 +1,158 @@
+"""What every op kind defines, in one place: its params model, its shape rule, its Keras layer.
+
+An op never imports Keras. It describes the layer it lowers to as a
+`LayerCall` (a class name and keyword arguments); the compiler instantiates
+it and `codegen` prints it, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, PositiveInt
+
+Shape = tuple[int | None, ...]
+"""A tensor shape without the batch axis; None is a size known only at run time."""
+
+Activation = Literal[
+    "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
+    "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential", "log_softmax",
+]
+IntPair = PositiveInt | tuple[PositiveInt, PositiveInt]
+Padding = Literal["same", "valid"]
+
+
+class OpParams(BaseModel):
+    """Base of every op's parameters: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShapeProblem(Exception):
+    """Raised by a shape rule; the shape checker adds the file location and node name."""
+
+    def __init__(
+        self, message: str, *, expected: str | None = None, got: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.got = got
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """A Keras layer to create: `module.cls(**kwargs)`; `module` is keras.layers unless custom."""
+
+    cls: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    module: str = "keras.layers"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the lowered model: `var = layer(args)`, or an input when `call` is None.
+
+    The compiler runs the steps in order and `codegen` prints them, so the
+    model archspec builds and the code it shows are the same program.
+    """
+
+    var: str
+    layer_name: str
+    call: LayerCall | None
+    args: tuple[str, ...] = ()
+    as_list: bool = False
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+    input_shape: tuple[int | None, ...] | None = None
+    input_dtype: str = "float32"
+
+
+class Op:
+    """One op kind. Subclasses set `name`, `Params`, `doc` and implement the three rules.
+
+    `arity` says how the node's plain inputs reach the layer: "one" (a single
+    tensor), "many" (a list, for merge ops) or "attention" (query plus an
+    optional key/value source from an `attention` edge).
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[OpParams]]
+    doc: ClassVar[str] = ""
+    arity: ClassVar[Literal["one", "many", "attention"]] = "one"
+    min_rank: ClassVar[int] = 1
+    input_dtype: ClassVar[str] = "float32"
+
+    def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
+        raise NotImplementedError
+
+    def merge_shape(self, params: Any, operands: list[Any]) -> Shape:
+        """Shape rule of ops of arity "many"; `operands` are connections.Operand (name, shape)."""
+        raise NotImplementedError
+
+    def layer(self, params: Any, inputs: list[Shape]) -> LayerCall | None:
+        """The Keras layer this node becomes; None when the node is only a junction."""
+        raise NotImplementedError
+
+    def call_kwargs(self, params: Any) -> dict[str, Any]:
+        """Keyword arguments for calling the layer (e.g. use_causal_mask)."""
+        return {}
+
+    def count_params(self, params: Any, inputs: list[Shape], output: Shape) -> int:
+        """Weights the layer will create (trainable and not), computed without Keras."""
+        return 0
+
+    def summary(self, params: Any) -> str:
+        """The key parameters in a few characters, for tables and diagrams."""
+        values = params.model_dump(exclude_defaults=True)
+        return ", ".join(f"{key}={_short(value)}" for key, value in values.items())
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """A kernel/stride/size given as one int or two, as (height, width)."""
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def conv_length(size: int | None, kernel: int, stride: int, padding: str, dilation: int = 1) -> int | None:
+    """Output length of a convolution or pooling window along one axis (as Keras computes it)."""
+    if size is None:
+        return None
+    if padding == "same":
+        return math.ceil(size / stride)
+    effective = (kernel - 1) * dilation + 1
+    return (size - effective) // stride + 1
+
+
+def require_rank(shape: Shape, rank: int, what: str) -> None:
+    """Raise a ShapeProblem unless `shape` has exactly `rank` axes (batch excluded)."""
+    if len(shape) != rank:
+        layout = {1: "(features,)", 2: "(steps, features)", 3: "(height, width, channels)"}[rank]
+        raise ShapeProblem(
+            f"{what} needs an input of rank {rank} {layout}",
+            expected=f"rank {rank} {layout}",
+            got=f"{format_shape(shape)} (rank {len(shape)})",
+            hint="add a reshape or flatten node before it" if rank != 1 else "add a flatten node before it",
+        )
+
+
+def known(size: int | None, what: str) -> int:
+    """A size that must be known statically (e.g. the channels a conv kernel is built for)."""
+    if size is None:
+        raise ShapeProblem(f"{what} must be known when the model is built", got="None (variable)")
+    return size
+
+
+def format_shape(shape: Shape) -> str:
+    """(28, 28, 1) written as 28x28x1, variable sizes as '?'; the way people say shapes."""
+    if not shape:
+        return "scalar"
+    return "x".join("?" if size is None else str(size) for size in shape)
+

@@ -1,0 +1,118 @@
+"""Static shape inference over the DAG, without TensorFlow.
+
+Walks the nodes in topological order, combines each node's inputs as its
+`InputPlan` says (the same rules the compiler lowers), and applies the op's
+shape rule. Sets `input_shape` and `shape` (batch axis excluded) on every
+node and `shape` on every edge. All mismatches of a file are reported at
+once; nodes downstream of a mismatch are skipped rather than reported twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+
+from archspec.connections import CONNECTIONS, Operand, softmax_gate_shape
+from archspec.errors import ShapeError, SpecError, raise_collected
+from archspec.graph import build_graph, topological_nodes
+from archspec.ops import OPS, Shape, ShapeProblem, format_shape
+from archspec.spec import EdgeSpec, Spec, load_spec
+
+
+def infer_shapes(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Annotate `graph` in place with the shape of every node and edge; raise ShapeError(s)."""
+    errors: list[SpecError] = []
+    failed: set[str] = set()
+    for name in topological_nodes(graph):
+        data = graph.nodes[name]
+        if data["kind"] == "input":
+            data["shape"] = tuple(data["params"].shape)
+            data["input_shape"] = None
+            continue
+        if any(source in failed for source in graph.predecessors(name)):
+            failed.add(name)
+            continue
+        try:
+            data["input_shape"], data["shape"] = _node_shapes(graph, name)
+        except SpecError as error:
+            errors.append(error)
+            failed.add(name)
+    for source, target, key, edge in graph.edges(keys=True, data=True):
+        edge["shape"] = graph.nodes[source].get("shape")
+    raise_collected(errors)
+    return graph
+
+
+def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A validated, shape-annotated DAG from a spec path, a Spec, or an already analysed graph."""
+    if isinstance(source, nx.MultiDiGraph):
+        return source
+    spec = source if isinstance(source, Spec) else load_spec(source)
+    return infer_shapes(build_graph(spec))
+
+
+def _operand(graph: nx.MultiDiGraph, edge: EdgeSpec) -> Operand:
+    return Operand(edge.source, graph.nodes[edge.source]["shape"])
+
+
+def _node_shapes(graph: nx.MultiDiGraph, name: str) -> tuple[Shape | list[Shape], Shape]:
+    data = graph.nodes[name]
+    op = OPS[data["op"]]
+    plan = data["plan"]
+    params = data["params"]
+    mains = [_operand(graph, edge) for edge in plan.mains]
+
+    if op.arity == "many":
+        try:
+            shape = op.merge_shape(params, mains)
+        except ShapeProblem as problem:
+            raise _node_error(problem, name, data) from None
+        return [operand.shape for operand in mains], shape
+
+    if plan.softmax_gate is not None:
+        gate = _operand(graph, plan.softmax_gate)
+        try:
+            main = Operand(mains[0].name, softmax_gate_shape(mains, gate))
+        except ShapeProblem as problem:
+            raise _edge_error(problem, plan.softmax_gate, name, mains[0], gate) from None
+    else:
+        main = mains[0]
+
+    for edge in plan.merges:
+        source = _operand(graph, edge)
+        try:
+            merged = CONNECTIONS[edge.kind].merge_shape(edge.params, main, source)
+        except ShapeProblem as problem:
+            raise _edge_error(problem, edge, name, main, source) from None
+        main = Operand(main.name, merged)
+
+    inputs = [main.shape]
+    if op.arity == "attention":
+        source = _operand(graph, plan.attention) if plan.attention else main
+        inputs.append(source.shape)
+    try:
+        shape = op.infer_shape(params, inputs)
+    except ShapeProblem as problem:
+        raise _node_error(problem, name, data) from None
+    return (inputs if op.arity == "attention" else main.shape), shape
+
+
+def _node_error(problem: ShapeProblem, name: str, data: dict) -> ShapeError:
+    return ShapeError(problem.message, location=data["location"], node=name,
+                      expected=problem.expected, got=problem.got, hint=problem.hint)
+
+
+def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operand,
+                source: Operand) -> ShapeError:
+    message = (f"'{source.name}' is {format_shape(source.shape)} but '{target}''s main input "
+               f"('{main.name}') is {format_shape(main.shape)}; {problem.message}")
+    return ShapeError(
+        message,
+        location=edge.location,
+        node=target,
+        edge=f"{edge.kind} {edge.source} -> {target}",
+        expected=problem.expected,
+        got=problem.got,
+        hint=problem.hint,
+    )
