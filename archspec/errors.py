@@ -38,6 +38,7 @@ class SpecError(ArchspecError):
 
     `edge` ("concat-skip enc2 -> dec2") names the subject instead of the node
     when the problem is an edge's; `node` is then the edge's target.
+    `node_kind` is "input" when `node` names an input.
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class SpecError(ArchspecError):
         expected: str | None = None,
         got: str | None = None,
         hint: str | None = None,
+        node_kind: str = "node",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -59,6 +61,7 @@ class SpecError(ArchspecError):
         self.expected = expected
         self.got = got
         self.hint = hint
+        self.node_kind = node_kind
 
     @property
     def line(self) -> int | None:
@@ -69,7 +72,7 @@ class SpecError(ArchspecError):
         return self.location.column if self.location else None
 
     def __str__(self) -> str:
-        subject = self.edge or (f"node '{self.node}'" if self.node else None)
+        subject = self.edge or (f"{self.node_kind} '{self.node}'" if self.node else None)
         head = f"{subject}: {self.message}" if subject else self.message
         if self.location is not None:
             head = f"{self.location}: {head}"
@@ -99,6 +102,10 @@ class ShapeError(SpecError):
     """Tensor shapes do not fit together."""
 
 
+MAX_SHOWN_ERRORS = 50
+"""Errors printed for one file; a chain through 10,000 misspelt names should not print 10,000."""
+
+
 class SpecErrors(ArchspecError):
     """Several SpecErrors found in one pass over a file, reported together."""
 
@@ -107,7 +114,11 @@ class SpecErrors(ArchspecError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(str(error) for error in self.errors)
+        shown = [str(error) for error in self.errors[:MAX_SHOWN_ERRORS]]
+        hidden = len(self.errors) - len(shown)
+        if hidden > 0:
+            shown.append(f"... and {hidden} more error{'s' if hidden > 1 else ''}")
+        return "\n".join(shown)
 
 
 class DataError(ArchspecError):
