@@ -129,6 +129,14 @@ class RunError(ArchspecError):
     """A training run cannot start or continue (bad run folder, NaN loss, ...)."""
 
 
+class PluginError(ArchspecError):
+    """A custom op plugin cannot be loaded or registered (bad name, clash, not an Op)."""
+
+
+class ModelError(ArchspecError):
+    """A saved model file is missing, corrupt, or would need unsafe deserialization."""
+
+
 def raise_collected(errors: Iterable[SpecError]) -> None:
     """Raise the collected errors, if any: one SpecError alone, several as SpecErrors."""
     errors = list(errors)

@@ -17,6 +17,7 @@ The limits are documented in docs/security.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,6 +44,9 @@ _MAP_TAG = _TAG + "map"
 _MERGE_TAG = _TAG + "merge"
 _MERGE = object()
 """Stands for the YAML merge key `<<` while its mapping is being read."""
+
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+"""What YAML counts as the end of a line (so line numbers agree with the parser's)."""
 
 _EVENT_LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
@@ -157,11 +161,14 @@ def _syntax_error(error: yaml.MarkedYAMLError, name: str, text: str) -> YamlErro
         hint = f"archspec accepts at most {MAX_DEPTH} levels of mappings and lists"
     elif error.context:
         problem = f"{problem} ({error.context})"
+    last = len(LINE_BREAK.split(text))
+    if line is not None and line > last:  # libyaml puts the end of the stream past the last line
+        line, column = last, len(_line(text, last)) + 1
     return YamlError(f"invalid YAML: {problem}", location=Location(name, line, column), hint=hint)
 
 
 def _line(text: str, line: int) -> str:
-    lines = text.splitlines()
+    lines = LINE_BREAK.split(text)
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
