@@ -29,14 +29,14 @@ def compile_model(source: Any) -> Any:
     return _compile_model(source)
 
 
-def codegen(source: Any) -> str:
-    """The hand-written Keras Functional code equivalent to a spec."""
-    from archspec.codegen import generate_code
+def generate_code(source: Any) -> str:
+    """The hand-written Keras Functional code equivalent to a spec (what `archspec codegen` prints)."""
+    from archspec.codegen import generate_code as _generate_code
 
-    return generate_code(source)
+    return _generate_code(source)
 
 
 __all__ = [
-    "ArchspecError", "Spec", "SpecError", "SpecErrors", "analyze", "build_graph", "codegen",
+    "ArchspecError", "Spec", "SpecError", "SpecErrors", "analyze", "build_graph", "generate_code",
     "compile_model", "infer_shapes", "load", "load_spec", "loads_spec",
 ]
