@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from archspec.ops.base import LayerCall, Shape, ShapeProblem, Step, format_shape
+from archspec.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape
 
 
 @dataclass(frozen=True)
