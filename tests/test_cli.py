@@ -76,3 +76,20 @@ def test_validate_summary_and_help_do_not_import_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_unet_skip_into_the_wrong_level_names_both_shapes(write_spec, capsys):
+    text = (ROOT / "specs" / "mnist_denoise_unet.yaml").read_text()
+    wrong = text.replace("{from: enc2, to: dec2, kind: concat-skip}", "{from: enc2, to: dec1, kind: concat-skip}")
+    path = write_spec(wrong)
+    line = wrong.splitlines().index(next(l for l in wrong.splitlines() if "to: dec1, kind" in l)) + 1
+    code, _, err = run_cli(["validate", str(path)], capsys)
+    assert code == 1
+    assert err.splitlines()[:4] == [
+        f"{path}:{line}:5: concat-skip enc2 -> dec1: enc2 is 14x14x128 but dec1's main input (mid) "
+        "is 7x7x256; height and width must match for concatenation on the channels axis",
+        "  expected: 7x7x256 from 'mid'",
+        "  got:      14x14x128 from 'enc2'",
+        "  hint: spatial sizes must match: connect the source from the encoder level of the same size, "
+        "or add a max_pool2d on the skip",
+    ]
