@@ -108,8 +108,8 @@ def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operan
     """A shape problem of an edge, located at the edge; `main`/`source` say what met what."""
     message = problem.message
     if main is not None and source is not None:
-        message = (f"'{source.name}' is {format_shape(source.shape)} but the main input of "
-                   f"'{target}' ('{main.name}') is {format_shape(main.shape)}; {message}")
+        message = (f"{source.name} is {format_shape(source.shape)} but {target}'s main input "
+                   f"({main.name}) is {format_shape(main.shape)}; {message}")
     return ShapeError(
         message,
         location=edge.location,

@@ -349,7 +349,7 @@ def pydantic_errors(
     """
     items = _one_error_per_union(error.errors(include_url=False))
     result: list[SpecError] = []
-    suggested: set[str] = set()
+    misspelt = _misspelt_fields(items, error)
     for item in items:
         loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
         path = prefix + loc
@@ -357,8 +357,6 @@ def pydantic_errors(
         where = what or _section(prefix + loc[:-1])
         if item["type"] == "extra_forbidden":
             allowed = _allowed_fields(error, loc[:-1])
-            close = difflib.get_close_matches(field_name, allowed, n=3, cutoff=0.6)
-            suggested.update(close)
             result.append(SchemaError(
                 f"unknown {_key_word(what)} '{field_name}' {where}",
                 location=document.locate(path, key=True),
@@ -366,6 +364,8 @@ def pydantic_errors(
                 expected=("one of " + ", ".join(allowed)) if allowed else None,
                 hint=did_you_mean(field_name, allowed) or "see docs/spec.md for the keys it takes",
             ))
+        elif item["type"] == "missing" and (tuple(item["loc"][:-1]), field_name) in misspelt:
+            continue  # the unknown-key error already says "did you mean '<field>'?"
         elif item["type"] == "missing":
             result.append(SchemaError(
                 f"missing required {_key_word(what)} '{field_name}' {where}",
@@ -388,11 +388,7 @@ def pydantic_errors(
                 got=_show(item.get("input")),
                 hint=_choice_hint(item),
             ))
-    return [
-        error for error in result
-        if not (error.message.startswith("missing required") and
-                error.message.split("'")[1] in suggested)
-    ]
+    return result
 
 
 def coercion_errors(raw: Any, validated: Any, document: Document, path: Path_, *,
@@ -490,6 +486,22 @@ def _show(value: Any) -> str:
     """A value as the person wrote it, cut short: a whole section repeated back helps nobody."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _misspelt_fields(items: list, error: ValidationError) -> set[tuple[tuple, str]]:
+    """(parent, field) pairs that are missing but also suggested for an unknown key beside them."""
+    missing = {
+        (tuple(item["loc"][:-1]), str(item["loc"][-1])) for item in items if item["type"] == "missing"
+    }
+    found = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            parent = tuple(item["loc"][:-1])
+            for candidate in difflib.get_close_matches(str(item["loc"][-1]),
+                                                       [name for p, name in missing if p == parent],
+                                                       n=1, cutoff=0.6):
+                found.add((parent, candidate))
+    return found
 
 
 def _is_union_branch(part: Any) -> bool:
