@@ -254,7 +254,7 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     if not isinstance(op_name, str) or op_name not in OPS:
         hint = did_you_mean(str(op_name), OPS) or "see docs/spec.md for the list of ops"
         raise SchemaError(
-            f"unknown op '{op_name}'",
+            f"unknown op {op_name!r}",
             location=document.locate(path + ("op",)),
             node=name,
             expected="one of " + ", ".join(sorted(OPS)),
@@ -313,9 +313,9 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
                 got=_type_name(raw[key]),
             )
     kind = raw.get("kind", "plain")
-    if kind not in CONNECTIONS:
+    if not isinstance(kind, str) or kind not in CONNECTIONS:
         raise SchemaError(
-            f"unknown edge kind '{kind}'",
+            f"unknown edge kind {kind!r}",
             location=document.locate(path + ("kind",)),
             expected="one of " + ", ".join(CONNECTIONS),
             got=repr(kind),
