@@ -325,7 +325,7 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
     try:
         validated = CONNECTIONS[kind].Params.model_validate(params)
     except ValidationError as error:
-        raise _Collected(pydantic_errors(error, document, path, what=f"for a {kind} edge"))
+        raise _Collected(pydantic_errors(error, document, path, what=f"for {_article(kind)} edge"))
     coerced = coercion_errors(params, validated, document, path)
     if coerced:
         raise _Collected(coerced)
@@ -549,6 +549,10 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _clean_message(message: str) -> str:

@@ -277,3 +277,61 @@ def mangled_texts(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
         char = draw(st.sampled_from(list(":[]{}&*!#|>'\"\t-,?%@`\x00\x85") + ["\u2028", "é"]))
         return mutation, text[:position] + char + text[position + 1:]
     return mutation, "".join(lines)
+
+
+_NAMES = ["x", "y", "a", "b", "c", "out"]
+_PARAMS = ["units", "filters", "kernel", "strides", "padding", "activation", "rate", "axis", "by",
+           "heads", "key_dim", "shape", "size", "pool", "input_dim", "output_dim", "use_bias",
+           "dilation", "causal", "mode", "momentum", "factor"]
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 40), st.sampled_from([0.5, 1.5, -0.1, 1e30, float("nan")]),
+    st.sampled_from(_NAMES + ["same", "valid", "relu", "softmax", "sigmoid", "max", "-1", ""]),
+)
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                       | st.dictionaries(st.sampled_from(_PARAMS + _NAMES), inner, max_size=3),
+                       max_leaves=8)
+
+
+_REQUIRED: dict[str, dict[str, Any]] = {
+    "dense": {"units": 4}, "conv2d": {"filters": 4}, "conv2d_transpose": {"filters": 4},
+    "attention": {"heads": 2, "key_dim": 4}, "dropout": {"rate": 0.5}, "reshape": {"shape": [-1]},
+    "embedding": {"input_dim": 10, "output_dim": 4}, "gate": {"by": "a"},
+    "activation": {"activation": "relu"},
+}
+"""Parameters each op needs, so that random nodes get past the schema and reach graph and shapes."""
+
+
+@st.composite
+def random_documents(draw: Callable[[st.SearchStrategy[Any]], Any]) -> str:
+    """Spec-shaped YAML with random ops, parameters, shapes and wiring: valid or not, never a crash."""
+    from archspec.connections import CONNECTIONS
+    from archspec.ops import OPS
+
+    size = st.integers(1, 9)
+    shape = (st.lists(st.integers(-1, 9) | st.none(), max_size=4) if draw(st.integers(0, 7)) == 0
+             else st.lists(size, min_size=1, max_size=3))
+    inputs = {name: {"shape": draw(shape)}
+              for name in draw(st.lists(st.sampled_from(_NAMES[:2]), min_size=1, max_size=2, unique=True))}
+    nodes = {}
+    for name in draw(st.lists(st.sampled_from(_NAMES[2:]), min_size=1, max_size=4, unique=True)):
+        op = draw(st.sampled_from(sorted(OPS)))
+        fields = sorted(OPS[op].Params.model_fields)
+        defaults = [info.default for info in OPS[op].Params.model_fields.values()
+                    if isinstance(info.default, (int, float, str)) and not isinstance(info.default, bool)]
+        value = st.sampled_from(defaults) | size if defaults else size
+        plausible = st.dictionaries(st.sampled_from(fields), value, max_size=2) if fields else st.just({})
+        params = {**_REQUIRED.get(op, {}), **draw(plausible)}
+        if draw(st.integers(0, 3)) == 0:  # now and then, anything at all
+            params.update(draw(st.dictionaries(st.sampled_from(_PARAMS), _VALUES, max_size=2)))
+        nodes[name] = {"op": op, **params}
+    names = list(inputs) + list(nodes)
+    edge = st.one_of(
+        st.lists(st.sampled_from(names), min_size=2, max_size=4).map(" -> ".join),
+        st.builds(lambda source, target, kind, extra: {"from": source, "to": target, "kind": kind, **extra},
+                  st.sampled_from(names), st.sampled_from(names), st.sampled_from(sorted(CONNECTIONS)),
+                  st.dictionaries(st.sampled_from(["axis", "activation"]), _VALUES, max_size=1)),
+    )
+    data = {"archspec": 1, "name": "random", "inputs": inputs, "nodes": nodes,
+            "edges": draw(st.lists(edge, min_size=1, max_size=6)),
+            "outputs": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2))}
+    return to_yaml(data)

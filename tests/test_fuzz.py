@@ -16,7 +16,7 @@ from archspec.errors import ArchspecError, flatten_errors
 from archspec.loader import LINE_BREAK
 from archspec.spec import loads_spec
 from archspec.summary import node_params, total_params
-from tests.fuzz_specs import Generated, mangled_texts, mutated_specs, valid_specs
+from tests.fuzz_specs import Generated, mangled_texts, mutated_specs, random_documents, valid_specs
 
 QUICK = settings(max_examples=300, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -82,6 +82,19 @@ def test_mutated_specs_give_located_errors(case):
 @given(mangled_texts())
 def test_mangled_texts_give_located_errors(case):
     check_error_is_located(case[1], False, case[0])
+
+
+@QUICK
+@given(random_documents())
+def test_random_documents_give_located_errors(text):
+    check_error_is_located(text, False, "random")
+
+
+@pytest.mark.fuzz
+@LONG
+@given(random_documents())
+def test_fuzz_random_documents(text):
+    check_error_is_located(text, False, "random")
 
 
 @pytest.mark.fuzz
