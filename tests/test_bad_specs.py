@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import archspec
 from archspec.cli import main
+from archspec.errors import ArchspecError, flatten_errors
 from archspec.loader import MAX_ENTRIES, MAX_FILE_BYTES
 
 CORPUS = Path(__file__).resolve().parent / "bad_specs"
@@ -48,6 +50,7 @@ class Expected:
     column: int | None
     message: str
     contains: list[str] = field(default_factory=list)
+    error_class: str = ""
 
 
 def run_validate(name: str, capsys: pytest.CaptureFixture[str]) -> Outcome:
@@ -92,7 +95,7 @@ def read_expected(path: Path) -> Expected:
         return None if text == "-" else int(text)
 
     return Expected(int(values["exit"]), number(values["line"]), number(values["column"]),
-                    values["message"], contains)
+                    values["message"], contains, values["class"])
 
 
 def check(outcome: Outcome, expected: Expected) -> None:
@@ -107,6 +110,8 @@ def test_corpus_is_complete():
     sidecars = sorted(CORPUS.glob("*.expected"))
     assert len(CASES) >= 60
     assert [path.stem for path in sidecars] == [path.stem for path in CASES]
+    classes = {read_expected(path).error_class for path in sidecars}
+    assert classes == {"YamlError", "SchemaError", "GraphError", "ShapeError"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda path: path.stem)
@@ -118,6 +123,9 @@ def test_bad_spec(case, tmp_path, monkeypatch, capsys):
     if expected.message.startswith("invalid YAML:") and not yaml.__with_libyaml__:
         pytest.skip("YAML syntax messages are libyaml's; PyYAML's own parser words them differently")
     check(outcome, expected)
+    with pytest.raises(ArchspecError) as caught:  # the same error through the Python API
+        archspec.analyze(case.name)
+    assert type(flatten_errors(caught.value)[0]).__name__ == expected.error_class
     # nothing in a spec runs: no file appears (the !!python cases try to write pwned.txt)
     assert os.listdir(tmp_path) == [case.name]
 
