@@ -29,6 +29,16 @@ class Location:
         return ":".join(parts)
 
 
+MAX_DETAIL_CHARS = 1000
+"""Longest message or detail printed: a spec can hold a megabyte-long name, the terminal should not."""
+
+
+def _shorten(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_DETAIL_CHARS:
+        return text
+    return f"{text[:MAX_DETAIL_CHARS - 40]}... ({len(text):,} characters in all)"
+
+
 class ArchspecError(Exception):
     """Base of every error archspec raises on purpose (the CLI prints these without a traceback)."""
 
@@ -53,14 +63,15 @@ class SpecError(ArchspecError):
         hint: str | None = None,
         node_kind: str = "node",
     ) -> None:
+        message = _shorten(message)
         super().__init__(message)
         self.message = message
         self.location = location
-        self.node = node
-        self.edge = edge
-        self.expected = expected
-        self.got = got
-        self.hint = hint
+        self.node = _shorten(node)
+        self.edge = _shorten(edge)
+        self.expected = _shorten(expected)
+        self.got = _shorten(got)
+        self.hint = _shorten(hint)
         self.node_kind = node_kind
 
     @property

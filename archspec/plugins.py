@@ -39,7 +39,7 @@ def register_op(candidate: Any, *, source: str) -> Op:
         raise PluginError(f"plugin {source}: {candidate!r} is not an archspec Op subclass\n"
                           "  hint: subclass archspec.ops.Op and set name, Params, infer_shape and layer")
     name = getattr(op, "name", None)
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or name != name.lower():
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name != name.lower():
         raise PluginError(f"plugin {source}: op name {name!r} is not a snake_case identifier")
     params = getattr(op, "Params", None)
     if not (isinstance(params, type) and issubclass(params, OpParams)):

@@ -20,6 +20,7 @@ from archspec.errors import Location, SchemaError, SpecError, did_you_mean, rais
 from archspec.loader import Document, Path_, load_yaml, parse_yaml
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_NAME_LENGTH = 100
 CHAIN_ARROW = "->"
 FORMAT_VERSION = 1
 
@@ -207,10 +208,19 @@ def _check_name(
 ) -> list[SpecError]:
     errors = []
     location = document.locate(path, key=True)
-    if not NAME_PATTERN.match(name):
+    if len(name) > MAX_NAME_LENGTH:
         errors.append(
             SchemaError(
-                f"{what} name '{name}' is not a valid identifier",
+                f"{what} name is too long ({len(name):,} characters)",
+                location=location,
+                expected=f"at most {MAX_NAME_LENGTH} characters",
+                hint="names become Keras layer names and Python variables; keep them short",
+            )
+        )
+    elif not NAME_PATTERN.fullmatch(name):
+        errors.append(
+            SchemaError(
+                f"{what} name {name!r} is not a valid identifier",
                 location=location,
                 expected="letters, digits and underscores, not starting with a digit",
                 got=repr(name),
