@@ -8,8 +8,8 @@ exits 1, never a traceback. Errors found in one pass are collected into a
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ The limits are documented in docs/security.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -116,8 +117,7 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> Document:
             ) from None
     else:
         text = raw
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     document = Document(data=None, file=name, text=text)
     try:
         document.data = _Composer(document).compose(yaml.parse(text, Loader=_EVENT_LOADER))
@@ -175,7 +175,7 @@ def _line(text: str, line: int) -> str:
 class _Open:
     """A mapping or list being read: where it is, and (for a mapping) the key awaiting its value."""
 
-    __slots__ = ("value", "path", "anchor", "size", "key", "merges")
+    __slots__ = ("anchor", "key", "merges", "path", "size", "value")
 
     def __init__(self, value: dict | list, path: Path_, anchor: str | None) -> None:
         self.value = value
