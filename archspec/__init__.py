@@ -36,7 +36,14 @@ def codegen(source: Any) -> str:
     return generate_code(source)
 
 
+def render(source: Any, **options: Any) -> Any:
+    """The graphviz.Digraph of a spec (see archspec.diagram.render for the options); no TensorFlow."""
+    from archspec.diagram import render as _render
+
+    return _render(source, **options)
+
+
 __all__ = [
     "ArchspecError", "Spec", "SpecError", "SpecErrors", "analyze", "build_graph", "codegen",
-    "compile_model", "infer_shapes", "load", "load_spec", "loads_spec",
+    "compile_model", "infer_shapes", "load", "load_spec", "loads_spec", "render",
 ]
