@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import html
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 import graphviz
@@ -250,13 +250,20 @@ class _Drawing:
                 continue  # folded into one node by --compact
             edge: EdgeSpec = data["spec"]
             kinds.append(edge.kind)
-            attrs = self._edge_attrs(edge, data.get("shape"))
-            if self._goes_up(source, target):
-                attrs["constraint"] = "false"
+            up = self._goes_up(source, target)
+            # in a level layout, skips across a row and decoder edges up a level would run
+            # through labels of their own: their labels step aside (xlabel)
+            aside = bool(self.levels) and (edge.kind != "plain" or up)
+            attrs = self._edge_attrs(edge, data.get("shape"), aside=aside)
+            if up:  # laid out reversed (drawn forward): the decoder stays on its level, above its source
+                attrs["dir"] = "back"
+                if "headlabel" in attrs:
+                    attrs["taillabel"] = attrs.pop("headlabel")
+                tail, head = head, tail
             dot.edge(tail, head, **attrs)
         return kinds
 
-    def _edge_attrs(self, edge: EdgeSpec, shape: Shape | None) -> dict[str, str]:
+    def _edge_attrs(self, edge: EdgeSpec, shape: Shape | None, *, aside: bool = False) -> dict[str, str]:
         style = EDGE_STYLES[edge.kind]
         glyph = CONNECTIONS[edge.kind].glyph
         label = _shape(shape) if self.options.shapes and shape is not None else ""
@@ -265,12 +272,13 @@ class _Drawing:
         attrs = {
             "id": f"edge-{edge.index}", "color": style.color, "style": style.style,
             "penwidth": str(style.penwidth), "tooltip": f"{edge.kind} {edge.source} -> {edge.target}",
-            "label": f" {label} " if label else "",
+            ("xlabel" if aside else "label"): f" {label} " if label else "",
+            "fontcolor": "#78909c" if edge.kind == "plain" else style.color,
             "weight": "4" if edge.kind == "plain" else "1",
         }
         if glyph:
             attrs.update(headlabel=glyph, labelfontcolor=style.color, labelfontsize="18",
-                         labeldistance="1.6", labelangle="35")
+                         labeldistance="1.4", labelangle="-40")
         if edge.index in self.edge_errors:
             attrs.update(color=ERROR_COLOR, fontcolor=ERROR_COLOR, labelfontcolor=ERROR_COLOR,
                          penwidth="3", tooltip=str(self.edge_errors[edge.index][0]))
@@ -304,8 +312,8 @@ class _Drawing:
 
     def _add_legend(self, dot: graphviz.Digraph, kinds: Iterable[str]) -> None:
         present = [kind for kind in EDGE_STYLES if kind in set(kinds)]
-        if not present:
-            return
+        if present in ([], ["plain"]):
+            return  # a plain chain needs no key
         rows = []
         for kind in present:
             style = EDGE_STYLES[kind]
