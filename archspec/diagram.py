@@ -125,7 +125,10 @@ def write_diagram(digraph: graphviz.Digraph, path: str | Path, format: str = "sv
         digraph = digraph.copy()
         digraph.attr(dpi="120")
     try:
-        data = digraph.pipe(format=format)
+        data = digraph.pipe(format=format, quiet=True)  # dot's layout warnings are not the user's
+    except graphviz.CalledProcessError as error:
+        raise RenderError(f"graphviz's `dot` failed on {path.name}: "
+                          f"{(error.stderr or b'').decode(errors='replace').strip()}") from None
     except graphviz.ExecutableNotFound:
         source = path.with_suffix(".dot")
         source.write_text(digraph.source)
@@ -155,6 +158,7 @@ class _Drawing:
         self.edge_errors = _edge_errors(list(self.edges.values()), errors)
         self.head = _fold(graph, self.node_errors) if options.compact else {n: n for n in graph}
         self.levels = _spatial_levels(graph)
+        self.spine = set() if self.levels else {self.head[name] for name in _main_path(graph)}
 
     def digraph(self) -> graphviz.Digraph:
         dot = graphviz.Digraph(self.spec.name, graph_attr={
@@ -194,9 +198,9 @@ class _Drawing:
         data = self.graph.nodes[name]
         rows = [f'<font point-size="13"><b>{_escape(name)}</b></font>']
         rows += [f'<font color="#455a64" point-size="11">{line}</font>' for line in self._op_lines(name)]
-        for member in members[1:]:
-            rows += [f'<font color="#78909c" point-size="10">+ {line}</font>'
-                     for line in self._op_lines(member, named=True)]
+        for member in members[1:]:  # folded by --compact; their names are in the tooltip
+            rows += [f'<font color="#78909c" point-size="10">{line}</font>'
+                     for line in self._op_lines(member, prefix="+ ")]
         last = self.graph.nodes[members[-1]]
         if self.options.shapes and last.get("shape") is not None:
             rows.append(f'<font point-size="11">{_shape(last["shape"])}</font>')
@@ -207,8 +211,10 @@ class _Drawing:
         for error in problems[:2]:
             rows += [f'<font color="{ERROR_COLOR}" point-size="10">{_escape(line)}</font>'
                      for line in textwrap.wrap(textwrap.shorten("✗ " + error.message, 100), 38, break_on_hyphens=False)]
-        attrs = {"id": f"node-{name}", "fillcolor": self._fill(name), "tooltip": name,
+        attrs = {"id": f"node-{name}", "fillcolor": self._fill(name), "tooltip": " + ".join(members),
                  "label": _table(rows)}
+        if name in self.spine:
+            attrs["group"] = "spine"  # dot keeps a group's edges straight
         if name in self.graph.graph["outputs"] or members[-1] in self.graph.graph["outputs"]:
             attrs.update(peripheries="2")
         if any(member in self.options.highlight for member in members):
@@ -217,9 +223,8 @@ class _Drawing:
             attrs.update(color=ERROR_COLOR, penwidth="3", fillcolor="#ffebee", fontcolor=ERROR_COLOR)
         dot.node(name, **attrs)
 
-    def _op_lines(self, name: str, *, named: bool = False) -> list[str]:
+    def _op_lines(self, name: str, *, prefix: str = "") -> list[str]:
         data = self.graph.nodes[name]
-        prefix = f"{name}: " if named else ""
         if data["kind"] == "input":
             return [f"{prefix}input"]
         details = OPS[data["op"]].summary(data["params"]).removeprefix(f"{data['op']}=")
@@ -359,23 +364,37 @@ def _spatial(shape: Shape | None) -> int | None:
 
 
 def _spatial_levels(graph: nx.MultiDiGraph) -> dict[int, list[str]]:
-    """Nodes by spatial size, when the net upsamples (an encoder-decoder); else no levels.
+    """Nodes by spatial size, when the net climbs back to a size it had (an encoder-decoder).
 
     Putting every node of one size on one rank lines the decoder up with the
-    encoder level it mirrors, so long skips run straight across.
+    encoder level it mirrors, so long skips run straight across. Growing to a
+    new size (zero padding before a ResNet stem) is not a decoder.
     """
     sizes = {name: _spatial(data.get("shape")) for name, data in graph.nodes(data=True)}
-    upsamples = any(
+    if not nx.is_directed_acyclic_graph(graph):
+        return {}
+    decodes = any(
         sizes[source] is not None and sizes[target] is not None and sizes[target] > sizes[source]
+        and sizes[target] in {sizes[before] for before in nx.ancestors(graph, source)}
         for source, target in graph.edges()
     )
-    if not upsamples:
+    if not decodes:
         return {}
     levels: dict[int, list[str]] = {}
     for name, size in sizes.items():
         if size is not None:
             levels.setdefault(size, []).append(name)
     return levels
+
+
+def _main_path(graph: nx.MultiDiGraph) -> list[str]:
+    """The longest chain of plain edges, the spine that the drawing keeps straight."""
+    if not nx.is_directed_acyclic_graph(graph):
+        return []
+    plain = nx.DiGraph()
+    plain.add_edges_from((source, target) for source, target, kind in graph.edges(data="kind")
+                         if kind == "plain")
+    return nx.dag_longest_path(plain)
 
 
 def _fold(graph: nx.MultiDiGraph, errors: dict[str, list[SpecError]]) -> dict[str, str]:

@@ -15,8 +15,8 @@ import pytest
 import archspec
 from archspec.cli import main
 from archspec.connections import CONNECTIONS
-from archspec.diagram import EDGE_STYLES, RenderOptions, build_diagram
-from archspec.errors import SpecError
+from archspec.diagram import EDGE_STYLES, RenderOptions, build_diagram, write_diagram
+from archspec.errors import RenderError, SpecError
 from tests.conftest import ROOT, SPECS
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -124,6 +124,22 @@ def test_unet_levels_share_a_rank_so_skips_run_across(tmp_path):
     assert "rank=same" not in plain  # no upsampling, no levels: one straight chain
 
 
+def test_the_longest_plain_chain_is_the_straight_spine():
+    source = archspec.render(RESNET).source
+    grouped = {line.split()[0] for line in source.splitlines() if "group=spine" in line}
+    assert {"image", "stem", "b1_conv1", "b1_out", "b2_conv1", "b2_out", "probs"} <= grouped
+    assert not {"proj2", "proj2_bn"} & grouped  # the projection shortcut bends, not the blocks
+
+
+def test_growing_to_a_new_size_is_not_a_decoder(write_spec):
+    spec = write_spec(
+        "# zero padding grows the map, but the net never returns to a size it had\n"
+        "archspec: 1\nname: padded\ninputs:\n  image: {shape: [28, 28, 1]}\nnodes:\n"
+        "  pad: {op: zero_padding2d, padding: 2}\n  conv: {op: conv2d, filters: 8, strides: 2}\n"
+        "edges:\n  - image -> pad -> conv\noutputs: [conv]\n")
+    assert "rank=same" not in archspec.render(spec).source
+
+
 def test_no_shapes_leaves_every_shape_out(tmp_path, capsys):
     with_shapes, without = tmp_path / "a.svg", tmp_path / "b.svg"
     run_cli(capsys, UNET, "-o", with_shapes)
@@ -166,8 +182,8 @@ def test_compact_folds_batch_norm_and_activation_chains(tmp_path, capsys):
         "image", "stem", "b1_conv1", "b1_conv2", "b1_out", "b2_conv1", "b2_conv2", "proj2", "b2_out",
         "gap", "probs")} | {"legend"}
     assert texts(nodes["node-stem"]) == [
-        "stem", "conv2d filters=32", "+ stem_bn: batch_norm", "+ stem_relu: activation relu",
-        "28×28×32"]
+        "stem", "conv2d filters=32", "+ batch_norm", "+ activation relu", "28×28×32"]
+    assert next(nodes["node-stem"].iter(f"{SVG}a")).get(XLINK_TITLE) == "stem + stem_bn + stem_relu"
     edges = svg_groups(target, "edge")
     residual = edges["edge-9"]  # stem_relu -> b1_out, now drawn from the folded group
     assert residual.findtext(f"{SVG}title") == "stem->b1_out"
@@ -268,3 +284,10 @@ def test_rendering_imports_no_tensorflow(tmp_path):
                             check=True)
     assert result.stdout.splitlines()[-1] == "[]"
     assert (tmp_path / "u.svg").exists()
+
+
+def test_a_dot_failure_is_an_error_not_a_traceback(tmp_path):
+    broken = graphviz.Digraph()
+    broken.node("a", label="<<b>unclosed>")
+    with pytest.raises(RenderError, match=r"graphviz's `dot` failed on x.svg: Error: mismatched tag in line 1"):
+        write_diagram(broken, tmp_path / "x.svg")
