@@ -144,7 +144,7 @@ class Attention(Connection):
     kind = "attention"
     Params = AttentionParams
     doc = "Gives an `attention` node its keys and values; the main input supplies the queries."
-    glyph = "⟐"
+    glyph = "◈"  # Geometric Shapes: in common fonts, unlike U+27D0 ⟐
     merges = False
 
 

@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import graphviz
@@ -58,6 +59,39 @@ def test_edge_kinds_look_different():
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_svg_has_every_node_and_edge_styled_by_kind(path, tmp_path, capsys):
+    assert_svg_draws_the_graph(path, tmp_path, capsys)
+
+
+CROSS_ATTENTION = """\
+# every edge kind the specs/ folder lacks: attention, and a gate written as a node
+archspec: 1
+name: cross_attention
+inputs:
+  query: {shape: [10, 32]}
+  memory: {shape: [20, 32]}
+nodes:
+  q: {op: dense, units: 32}
+  attn: {op: attention, heads: 2, key_dim: 16}
+  g: {op: dense, units: 32}
+  gated: {op: gate, by: g}
+  both: {op: concat}
+  out: {op: dense, units: 4}
+edges:
+  - query -> q -> attn -> gated -> both -> out
+  - {from: memory, to: attn, kind: attention}
+  - q -> g -> gated
+  - q -> both
+outputs: [out]
+"""
+
+
+def test_attention_and_gate_node_edges_are_drawn_by_kind(tmp_path, capsys, write_spec):
+    edges = assert_svg_draws_the_graph(write_spec(CROSS_ATTENTION), tmp_path, capsys)
+    assert edges == {"plain": 7, "attention": 1, "gate": 1}
+
+
+def assert_svg_draws_the_graph(path: Path, tmp_path: Path, capsys) -> dict[str, int]:
+    """Render `path` to SVG through the CLI and check every node and edge in it; edges by kind."""
     target = tmp_path / f"{path.stem}.svg"
     code, out, err = run_cli(capsys, path, "--format", "svg", "-o", target)
     assert (code, out, err) == (0, f"wrote {target}\n", "")
@@ -86,6 +120,7 @@ def test_svg_has_every_node_and_edge_styled_by_kind(path, tmp_path, capsys):
     if legend:
         listed = texts(nodes["legend"])
         assert [kind for kind in EDGE_STYLES if kind in listed] == [k for k in EDGE_STYLES if k in kinds]
+    return dict(Counter(kind for _, _, kind in graph.edges(data="kind")))
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
