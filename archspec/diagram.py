@@ -20,7 +20,6 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import graphviz
 import networkx as nx
@@ -88,19 +87,24 @@ class Diagram:
     errors: list[SpecError] = field(default_factory=list)
 
 
-def render(source: str | Path | Spec, *, partial: bool = False, **options: Any) -> graphviz.Digraph:
-    """The diagram of a spec as a graphviz.Digraph (call `.pipe()`/`.render()` or `write_diagram`).
+def render(source: str | Path | Spec | nx.MultiDiGraph, *, rankdir: str = "TB", shapes: bool = True,
+           params: bool = False, highlight: Iterable[str] = (), compact: bool = False,
+           partial: bool = False) -> graphviz.Digraph:
+    """The diagram of a spec as a graphviz.Digraph (then `write_diagram`, `.pipe()` or `.source`).
 
-    Options are `RenderOptions`' fields. An invalid spec raises its errors,
-    unless `partial` is true: then the digraph shows them in red.
+    The options are those of `archspec render`. An invalid spec raises its
+    errors, unless `partial` is true: then the digraph shows them in red.
     """
-    diagram = build_diagram(source, RenderOptions(**options))
+    options = RenderOptions(rankdir=rankdir, shapes=shapes, params=params,
+                            highlight=tuple(highlight), compact=compact)
+    diagram = build_diagram(source, options)
     if not partial:
         raise_collected(diagram.errors)
     return diagram.digraph
 
 
-def build_diagram(source: str | Path | Spec, options: RenderOptions = RenderOptions()) -> Diagram:
+def build_diagram(source: str | Path | Spec | nx.MultiDiGraph,
+                  options: RenderOptions = RenderOptions()) -> Diagram:
     """Draw as much of the spec as is valid; YAML and schema errors raise (nothing to draw)."""
     if options.rankdir not in ("TB", "LR"):
         raise RenderError(f"rankdir must be TB or LR, got {options.rankdir!r}")

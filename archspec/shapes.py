@@ -61,13 +61,17 @@ def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:
     return infer_shapes(build_graph(spec))
 
 
-def analyze_partial(source: str | Path | Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
+def analyze_partial(
+    source: str | Path | Spec | nx.MultiDiGraph,
+) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     """Like `analyze`, but returns the graph as far as it is valid, with the problems found.
 
     For drawing an invalid spec (`render`). Load errors (YAML, schema) still
     raise: without a validated spec there is nothing to draw. A graph with a
     cycle gets no shapes.
     """
+    if isinstance(source, nx.MultiDiGraph):
+        return source, []
     spec = source if isinstance(source, Spec) else load_spec(source)
     graph, errors = build_partial_graph(spec)
     if nx.is_directed_acyclic_graph(graph):

@@ -294,6 +294,8 @@ def test_python_api_returns_the_digraph():
     dot = archspec.render(UNET, rankdir="LR", compact=True)
     assert isinstance(dot, graphviz.Digraph)
     assert "rankdir=LR" in dot.source
+    assert archspec.render(archspec.analyze(RESNET), highlight=["gap"]).source == archspec.render(
+        RESNET, highlight=("gap",)).source
     assert archspec.render(UNET) is not archspec.render(UNET)  # still callable after the import
 
 
