@@ -4,46 +4,45 @@
     graph = archspec.analyze(spec)                           # networkx DAG with shapes
     model = archspec.compile_model(spec)                     # keras.Model
 
-Importing archspec does not import TensorFlow; only compiling, codegen and
-training do.
+Names are imported on first use (PEP 562), so `import archspec` and
+`archspec --help` stay fast; only compiling, codegen and training import
+TensorFlow.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
-
-from archspec.errors import ArchspecError, SpecError, SpecErrors
-from archspec.graph import build_graph
-from archspec.shapes import analyze, infer_shapes
-from archspec.spec import Spec, load_spec, loads_spec
-
-load = load_spec
 
 __version__ = "0.1.0"
 
+_EXPORTS = {
+    "ArchspecError": "archspec.errors",
+    "SpecError": "archspec.errors",
+    "SpecErrors": "archspec.errors",
+    "Spec": "archspec.spec",
+    "load_spec": "archspec.spec",
+    "loads_spec": "archspec.spec",
+    "build_graph": "archspec.graph",
+    "infer_shapes": "archspec.shapes",
+    "analyze": "archspec.shapes",
+    "compile_model": "archspec.compiler",
+    "generate_code": "archspec.codegen",
+    "render": "archspec.diagram",
+}
+_ALIASES = {"load": ("archspec.spec", "load_spec")}
 
-def compile_model(source: Any) -> Any:
-    """Compile a spec (path, Spec or graph) into a keras.Model; imports TensorFlow."""
-    from archspec.compiler import compile_model as _compile_model
-
-    return _compile_model(source)
-
-
-def codegen(source: Any) -> str:
-    """The hand-written Keras Functional code equivalent to a spec."""
-    from archspec.codegen import generate_code
-
-    return generate_code(source)
-
-
-def render(source: Any, **options: Any) -> Any:
-    """The graphviz.Digraph of a spec (see archspec.diagram.render for the options); no TensorFlow."""
-    from archspec.diagram import render as _render
-
-    return _render(source, **options)
+__all__ = sorted([*_EXPORTS, *_ALIASES])
 
 
-__all__ = [
-    "ArchspecError", "Spec", "SpecError", "SpecErrors", "analyze", "build_graph", "codegen",
-    "compile_model", "infer_shapes", "load", "load_spec", "loads_spec", "render",
-]
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _ALIASES:
+        module, attribute = _ALIASES[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'archspec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

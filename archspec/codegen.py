@@ -16,7 +16,7 @@ import networkx as nx
 from archspec.compiler import import_keras, layer_class
 from archspec.shapes import analyze
 from archspec.lowering import lower_graph
-from archspec.ops.base import Step
+from archspec.primitives import Step
 from archspec.spec import Spec
 
 

@@ -11,7 +11,7 @@ import networkx as nx
 
 from archspec.lowering import lower_graph
 from archspec.shapes import analyze
-from archspec.ops.base import LayerCall, Step
+from archspec.primitives import LayerCall, Step
 from archspec.spec import Spec
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from archspec.ops.base import LayerCall, Shape, ShapeProblem, Step, format_shape
+from archspec.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape
 
 
 @dataclass(frozen=True)
@@ -183,8 +183,8 @@ def concat_shapes(operands: list[Operand], axis: int, *, what: str) -> Shape:
             mismatch = [axis_names[i] for i in range(rank) if i != index
                         and not _compatible((first.shape[i],), (operand.shape[i],))]
             raise ShapeProblem(
-                f"{what} inputs differ in {' and '.join(mismatch)}; only the "
-                f"{axis_names[index]} axis may differ when concatenating on it",
+                f"{' and '.join(mismatch)} must match for concatenation on the "
+                f"{axis_names[index]} axis",
                 expected=str(first),
                 got=str(operand),
                 hint=_resize_hint(first.shape, operand.shape),

@@ -12,7 +12,7 @@ import networkx as nx
 from archspec.connections import CONNECTIONS, lower_softmax_gate
 from archspec.graph import topological_nodes
 from archspec.ops import OPS
-from archspec.ops.base import Step
+from archspec.primitives import Step
 
 
 def lower_graph(graph: nx.MultiDiGraph) -> tuple[list[Step], dict[str, str]]:

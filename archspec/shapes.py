@@ -132,8 +132,8 @@ def _node_error(problem: ShapeProblem, name: str, data: dict) -> ShapeError:
 
 def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operand,
                 source: Operand) -> ShapeError:
-    message = (f"'{source.name}' is {format_shape(source.shape)} but '{target}''s main input "
-               f"('{main.name}') is {format_shape(main.shape)}; {problem.message}")
+    message = (f"{source.name} is {format_shape(source.shape)} but {target}'s main input "
+               f"({main.name}) is {format_shape(main.shape)}; {problem.message}")
     return ShapeError(
         message,
         location=edge.location,

@@ -8,6 +8,7 @@ error names only what the chosen op or kind accepts.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,7 +336,9 @@ def pydantic_errors(
 ) -> list[SpecError]:
     """Translate pydantic's errors into SpecErrors located at the offending key or value."""
     result = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    misspelt = _misspelt_fields(items, error)
+    for item in items:
         loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
         path = prefix + loc
         kind = item["type"]
@@ -352,6 +355,8 @@ def pydantic_errors(
                     hint=hint or "see docs/spec.md for the parameters it takes",
                 )
             )
+        elif kind == "missing" and (loc[:-1], field_name) in misspelt:
+            continue  # the unknown-parameter error already says "did you mean '<field>'?"
         elif kind == "missing":
             result.append(
                 SchemaError(
@@ -372,6 +377,22 @@ def pydantic_errors(
                 )
             )
     return result
+
+
+def _misspelt_fields(items: list, error: ValidationError) -> set[tuple[tuple, str]]:
+    """(parent, field) pairs that are missing but also suggested for an unknown key beside them."""
+    missing = {
+        (tuple(item["loc"][:-1]), str(item["loc"][-1])) for item in items if item["type"] == "missing"
+    }
+    found = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            parent = tuple(item["loc"][:-1])
+            for candidate in difflib.get_close_matches(str(item["loc"][-1]),
+                                                       [name for p, name in missing if p == parent],
+                                                       n=1, cutoff=0.6):
+                found.add((parent, candidate))
+    return found
 
 
 def _is_union_branch(part: Any) -> bool:

@@ -8,13 +8,11 @@ it and `codegen` prints it, so the two can never disagree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, PositiveInt
 
-Shape = tuple[int | None, ...]
-"""A tensor shape without the batch axis; None is a size known only at run time."""
+from archspec.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
 
 Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
@@ -28,46 +26,6 @@ class OpParams(BaseModel):
     """Base of every op's parameters: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ShapeProblem(Exception):
-    """Raised by a shape rule; the shape checker adds the file location and node name."""
-
-    def __init__(
-        self, message: str, *, expected: str | None = None, got: str | None = None, hint: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.expected = expected
-        self.got = got
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class LayerCall:
-    """A Keras layer to create: `module.cls(**kwargs)`; `module` is keras.layers unless custom."""
-
-    cls: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    module: str = "keras.layers"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One line of the lowered model: `var = layer(args)`, or an input when `call` is None.
-
-    The compiler runs the steps in order and `codegen` prints them, so the
-    model archspec builds and the code it shows are the same program.
-    """
-
-    var: str
-    layer_name: str
-    call: LayerCall | None
-    args: tuple[str, ...] = ()
-    as_list: bool = False
-    call_kwargs: dict[str, Any] = field(default_factory=dict)
-    input_shape: tuple[int | None, ...] | None = None
-    input_dtype: str = "float32"
 
 
 class Op:
@@ -151,11 +109,3 @@ def known(size: int | None, what: str) -> int:
     if size is None:
         raise ShapeProblem(f"{what} must be known when the model is built", got="None (variable)")
     return size
-
-
-def format_shape(shape: Shape) -> str:
-    """(28, 28, 1) written as 28x28x1, variable sizes as '?'; the way people say shapes."""
-    if not shape:
-        return "scalar"
-    return "x".join("?" if size is None else str(size) for size in shape)
-
