@@ -114,6 +114,8 @@ def render(
     format = format or (suffix if suffix in FORMATS else "svg")
     if format not in FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
+    if suffix in FORMATS and suffix != format:
+        raise typer.BadParameter(f"{output} would hold {format}, not {suffix}", param_hint="--format")
     if rankdir not in ("TB", "LR"):
         raise typer.BadParameter(f"use TB or LR; got {rankdir!r}", param_hint="--rankdir")
     names = tuple(name for value in highlight for name in value.split(",") if name)

@@ -147,6 +147,13 @@ def test_default_output_is_next_to_the_spec_and_format_follows_the_output_suffix
     assert "rankdir=LR" in source and source.startswith("digraph mnist_denoise_unet {")
 
 
+def test_a_format_that_contradicts_the_output_suffix_is_a_usage_error(tmp_path, capsys):
+    code, out, err = run_cli(capsys, UNET, "-o", tmp_path / "u.png", "--format", "svg")
+    assert code == 2 and out == ""
+    assert f"Invalid value for --format: {tmp_path / 'u.png'} would hold svg, not png" in err
+    assert not (tmp_path / "u.png").exists()
+
+
 def test_unet_levels_share_a_rank_so_skips_run_across(tmp_path):
     dot = archspec.render(UNET)
     source = dot.source
