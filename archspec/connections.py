@@ -61,7 +61,7 @@ class AttentionParams(EdgeParams):
 
 
 class Connection:
-    """One edge kind. `style` and `glyph` are what `render` draws for it."""
+    """One edge kind. `glyph` is what `render` draws at the target (line styles: diagram.EDGE_STYLES)."""
 
     kind: ClassVar[str]
     Params: ClassVar[type[EdgeParams]]
