@@ -213,8 +213,8 @@ class _Drawing:
             rows.append(f'<font color="#6d4c41" point-size="10">{count:,} params</font>')
         problems = [error for member in members for error in self.node_errors.get(member, [])]
         for error in problems[:2]:
-            rows += [f'<font color="{ERROR_COLOR}" point-size="10">{_escape(line)}</font>'
-                     for line in textwrap.wrap(textwrap.shorten("✗ " + error.message, 100), 38, break_on_hyphens=False)]
+            rows += [f'<font color="{ERROR_COLOR}" point-size="10">{line}</font>'
+                     for line in _wrap("✗ " + textwrap.shorten(error.message, 98), 38)]
         attrs = {"id": f"node-{name}", "fillcolor": self._fill(name), "tooltip": " + ".join(members),
                  "label": _table(rows)}
         if name in self.spine:
@@ -233,7 +233,7 @@ class _Drawing:
             return [f"{prefix}input"]
         details = OPS[data["op"]].summary(data["params"]).removeprefix(f"{data['op']}=")
         text = f"{prefix}{data['op']}" + (f" {details}" if details else "")
-        return [_escape(line) for line in textwrap.wrap(text, 30, break_on_hyphens=False)]
+        return _wrap(text, 30)
 
     def _fill(self, name: str) -> str:
         data = self.graph.nodes[name]
@@ -344,6 +344,11 @@ def _table(rows: list[str]) -> str:
     """An HTML-like label, one row a line (rows of a table keep their spacing; <br/> lines overlap)."""
     cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` characters, escaped for an HTML-like label; 'concat-skip' stays whole."""
+    return [_escape(line) for line in textwrap.wrap(text, width, break_on_hyphens=False)]
 
 
 def _escape(text: str) -> str:
