@@ -92,6 +92,46 @@ def codegen(spec: Path = SpecArgument) -> None:
     typer.echo(generate_code(spec), nl=False)
 
 
+@app.command()
+def render(
+    spec: Path = SpecArgument,
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", help="Where to write (default: SPEC with the format's suffix)."),
+    format: Optional[str] = typer.Option(
+        None, "--format", "-f", help="svg, png, pdf or dot (default: from --output, else svg)."),
+    rankdir: str = typer.Option("TB", "--rankdir", help="TB (top to bottom) or LR (left to right)."),
+    no_shapes: bool = typer.Option(False, "--no-shapes", help="Leave tensor shapes out."),
+    params: bool = typer.Option(False, "--params", help="Show parameter counts per node and in total."),
+    highlight: list[str] = typer.Option(
+        [], "--highlight", help="Nodes to mark (repeat the option, or separate names by commas)."),
+    compact: bool = typer.Option(
+        False, "--compact", help="Fold chains of activation/batch_norm/dropout/identity into the node before."),
+) -> None:
+    """Draw a spec as a diagram with graphviz (no TensorFlow); an invalid spec is drawn with its errors in red."""
+    from archspec.diagram import FORMATS, RenderOptions, build_diagram, write_diagram
+
+    suffix = output.suffix.lstrip(".") if output else ""
+    format = format or (suffix if suffix in FORMATS else "svg")
+    if format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
+    if suffix in FORMATS and suffix != format:
+        raise typer.BadParameter(f"{output} would hold {format}, not {suffix}", param_hint="--format")
+    if rankdir not in ("TB", "LR"):
+        raise typer.BadParameter(f"use TB or LR; got {rankdir!r}", param_hint="--rankdir")
+    names = tuple(name for value in highlight for name in value.split(",") if name)
+    options = RenderOptions(rankdir=rankdir, shapes=not no_shapes, params=params, highlight=names,
+                            compact=compact)
+    diagram = build_diagram(spec, options)
+    target = write_diagram(diagram.digraph, output or spec.with_suffix(f".{format}"), format)
+    if diagram.errors:
+        for error in diagram.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"wrote {target}, with the {len(diagram.errors)} problem(s) above marked in red",
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote {target}")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of the console script: run the app, turning library errors into messages.
 

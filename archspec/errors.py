@@ -118,6 +118,10 @@ class RunError(ArchspecError):
     """A training run cannot start or continue (bad run folder, NaN loss, ...)."""
 
 
+class RenderError(ArchspecError):
+    """A diagram cannot be drawn or written (graphviz's `dot` missing, an unknown node to highlight)."""
+
+
 def raise_collected(errors: Iterable[SpecError]) -> None:
     """Raise the collected errors, if any: one SpecError alone, several as SpecErrors."""
     errors = list(errors)

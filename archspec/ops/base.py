@@ -42,6 +42,9 @@ class Op:
     arity: ClassVar[Literal["one", "many", "attention"]] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
+    foldable: ClassVar[bool] = False
+    """True for ops that keep their input's shape and add no structure (activation, normalisation,
+    dropout, identity): `render --compact` folds a chain of them into the node before."""
 
     def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
         raise NotImplementedError

@@ -116,6 +116,7 @@ class DropoutParams(OpParams):
 class Dropout(Op):
     name = "dropout"
     Params = DropoutParams
+    foldable = True
     doc = "Drops a fraction `rate` (0 <= rate < 1) of activations while training."
 
     def infer_shape(self, params: DropoutParams, inputs: list[Shape]) -> Shape:
@@ -139,6 +140,7 @@ class BatchNormParams(OpParams):
 class BatchNorm(Op):
     name = "batch_norm"
     Params = BatchNormParams
+    foldable = True
     doc = "Batch normalisation over `axis` (the channels by default)."
 
     def infer_shape(self, params: BatchNormParams, inputs: list[Shape]) -> Shape:
@@ -196,6 +198,7 @@ class ActivationParams(OpParams):
 class ActivationOp(Op):
     name = "activation"
     Params = ActivationParams
+    foldable = True
     doc = "Applies an activation function element-wise (softmax over the last axis)."
 
     def infer_shape(self, params: ActivationParams, inputs: list[Shape]) -> Shape:
@@ -208,6 +211,7 @@ class ActivationOp(Op):
 class Identity(Op):
     name = "identity"
     Params = NoParams
+    foldable = True
     doc = "Passes its input on unchanged; a named junction for merges and skips."
 
     def infer_shape(self, params: NoParams, inputs: list[Shape]) -> Shape:
