@@ -113,7 +113,7 @@ class _Expander:
     # -- values -----------------------------------------------------------------------------
 
     def _at(self, path: Path_, context: str | None = None, *, key: bool = False) -> Location:
-        return with_context(self.source.at(path, key=key), context)
+        return with_context(self.source.at(path, key=key), context, inner=True)
 
     def _vars(self) -> dict[str, Any]:
         raw = self.data.get("vars") or {}
@@ -161,7 +161,7 @@ class _Expander:
                 raise SchemaError(f"the spec expands to more than {MAX_NODES:,} nodes",
                                   location=self._at(path, scope.context), hint="lower a repeat count")
             self.out["nodes"][full] = self._resolve(raw, scope.env, path, scope.context)
-            self.positions.copy(self.source, path, ("nodes", full), scope.context)
+            self.positions.copy(self.source, path, ("nodes", full), scope.context, inner=True)
         bindings: dict[str, dict[str, str]] = {use: {} for use in uses}
         for index, entry in enumerate(scope.edges):
             path = scope.edges_path + (index,)
@@ -190,7 +190,7 @@ class _Expander:
 
     def _emit(self, entry: Any, path: Path_, context: str | None) -> None:
         edges = self.out["edges"]
-        self.positions.copy(self.source, path, ("edges", len(edges)), context)
+        self.positions.copy(self.source, path, ("edges", len(edges)), context, inner=True)
         edges.append(entry)
 
     def _bind(self, scope: _Scope, use: str, port: str, source: str, extra: dict | None,

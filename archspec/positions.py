@@ -44,13 +44,13 @@ class Positions:
         return self.values.get((), default or Location("<spec>", 1, 1))
 
     def copy(self, source: "Positions", source_path: Path_, target_path: Path_,
-             context: str | None = None) -> None:
+             context: str | None = None, *, inner: bool = False) -> None:
         """Give everything under `target_path` the positions of `source_path` in `source`."""
         size = len(source_path)
         for mine, theirs in ((self.keys, source.keys), (self.values, source.values)):
             for path, location in theirs.items():
                 if path[:size] == source_path:
-                    mine[target_path + path[size:]] = with_context(location, context)
+                    mine[target_path + path[size:]] = with_context(location, context, inner=inner)
 
     def drop(self, path: Path_) -> None:
         size = len(path)
@@ -59,11 +59,18 @@ class Positions:
                 del table[stale]
 
 
-def with_context(location: Location, context: str | None) -> Location:
-    """`location`, noting (innermost first) one more place where its text was used."""
+def with_context(location: Location, context: str | None, *, inner: bool = False) -> Location:
+    """`location`, noting one more place where its text was used; contexts read innermost first.
+
+    `inner` puts the new context before the one the location has (a block use
+    is nearer to the text than the `extends` that brought the block in).
+    """
     if not context:
         return location
-    joined = f"{location.context}; {context}" if location.context else context
+    if not location.context:
+        joined = context
+    else:
+        joined = f"{context}; {location.context}" if inner else f"{location.context}; {context}"
     return replace(location, context=joined)
 
 

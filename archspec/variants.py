@@ -190,7 +190,7 @@ def apply_overrides(document: Document, overrides: Sequence[str]) -> Document:
             raise SchemaError("cannot apply --set to a spec that is not a mapping", location=where)
         if path[0] == "vars" and (len(path) != 2 or path[1] not in (data.get("vars") or {})):
             known = data.get("vars") or {}
-            raise SchemaError(f"--set {text}: the spec has no variable '{'.'.join(map(str, path[1:]))}'",
+            raise SchemaError(f"the spec has no variable '{'.'.join(map(str, path[1:]))}'",
                               location=where, expected="one of " + (", ".join(known) or "(no vars)"),
                               hint=did_you_mean(str(path[-1]), known) or "declare it under 'vars:'")
         _set(data, path, value, where)
