@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 MAX_EXPRESSION_LENGTH = 200
 MAX_EXPONENT = 64

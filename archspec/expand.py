@@ -15,14 +15,16 @@ Keras's own ResNet50 uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from archspec.arith import ArithError, evaluate
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.loader import Document, Path_
 from archspec.positions import ExpandedDocument, Positions, with_context
 from archspec.variants import apply_overrides, merge_base
+import itertools
 
 SEPARATOR = "_"
 USE_KEYS = ("block", "repeat", "start")
@@ -335,7 +337,7 @@ class _Expander:
                 raise SchemaError(f"block '{name}' has no parameter '{key}'",
                                   location=self._at(path + (key,), scope.context, key=True),
                                   expected="one of " + (", ".join(defaults) or "(no params)"),
-                                  hint=did_you_mean(key, defaults) or f"declare it in the block's params")
+                                  hint=did_you_mean(key, defaults) or "declare it in the block's params")
         params = {**defaults, **given}
         missing = [key for key, value in params.items() if value is None]
         if missing:
@@ -360,7 +362,7 @@ def _links(entry: Any) -> list[tuple[str, str, dict[str, Any] | None]] | None:
         parts = [part.strip() for part in entry.split("->")]
         if len(parts) < 2 or not all(parts):
             return None
-        return [(source, target, None) for source, target in zip(parts, parts[1:])]
+        return [(source, target, None) for source, target in itertools.pairwise(parts)]
     if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str):
         extra = {key: value for key, value in entry.items() if key not in ("from", "to")}
         return [(entry["from"], entry["to"], extra)]

@@ -22,7 +22,7 @@ class Positions:
     values: dict[Path_, Location] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, document: Document) -> "Positions":
+    def of(cls, document: Document) -> Positions:
         if isinstance(document, ExpandedDocument):
             return document.positions
         file = document.file
@@ -43,7 +43,7 @@ class Positions:
             probe = probe[:-1]
         return self.values.get((), default or Location("<spec>", 1, 1))
 
-    def copy(self, source: "Positions", source_path: Path_, target_path: Path_,
+    def copy(self, source: Positions, source_path: Path_, target_path: Path_,
              context: str | None = None, *, inner: bool = False) -> None:
         """Give everything under `target_path` the positions of `source_path` in `source`."""
         size = len(source_path)

@@ -42,7 +42,7 @@ class EdgeMapping(_Open):
     kind: Literal[tuple(CONNECTIONS)] = "plain"  # type: ignore[valid-type]
 
 
-Edge = Union[Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")], EdgeMapping]
+Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping
 
 
 def node_models() -> dict[str, type[BaseModel]]:
@@ -61,8 +61,8 @@ def node_models() -> dict[str, type[BaseModel]]:
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a spec file, as a dict."""
     models = tuple(node_models().values())
-    OpNode = Annotated[Union[models], Field(discriminator="op")]  # type: ignore[valid-type]
-    Node = Union[OpNode, BlockUse]
+    OpNode = Annotated[Union[models], Field(discriminator="op")]  # type: ignore[valid-type]  # noqa: UP007
+    Node = OpNode | BlockUse
     Block = create_model(
         "Block",
         __config__=ConfigDict(extra="forbid"),

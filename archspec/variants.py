@@ -10,14 +10,16 @@ takes nodes, edges (`a -> b` links), inputs or outputs out of the base.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
 from archspec.errors import Location, SchemaError, SpecError, did_you_mean, raise_collected
 from archspec.loader import Document, Path_, load_yaml
 from archspec.positions import ExpandedDocument, Positions
+import itertools
 
 MERGED_KEYS = ("nodes", "inputs", "blocks", "vars", "train")
 REMOVABLE = ("nodes", "edges", "inputs", "outputs")
@@ -96,7 +98,7 @@ def _links(entry: Any) -> list[Any]:
     """A chain `a -> b -> c` as its links `a -> b`, `b -> c` (so one link can be removed)."""
     if isinstance(entry, str) and entry.count("->") > 1:
         parts = [part.strip() for part in entry.split("->")]
-        return [f"{source} -> {target}" for source, target in zip(parts, parts[1:])]
+        return [f"{source} -> {target}" for source, target in itertools.pairwise(parts)]
     return [entry]
 
 
@@ -226,9 +228,7 @@ def _set(data: Any, path: Path_, value: Any, where: Location | None = None) -> N
                               f"'{'.'.join(map(str, path[:depth + 1]))}' is not a mapping",
                               location=where)
     last = path[-1]
-    if isinstance(container, list) and isinstance(last, int) and last < len(container):
-        container[last] = value
-    elif isinstance(container, dict):
+    if isinstance(container, list) and isinstance(last, int) and last < len(container) or isinstance(container, dict):
         container[last] = value
     else:
         raise SchemaError(f"cannot set '{'.'.join(map(str, path))}'", location=where)

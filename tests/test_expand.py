@@ -57,6 +57,24 @@ def test_set_overrides_a_var_and_a_train_key(write_spec):
     assert total_params(archspec.analyze(spec)) == (27 * 8 + 8) + 2 * (72 * 8 + 8)
 
 
+def test_expressions_inside_strings_and_vars_using_vars(write_spec):
+    text = STACK.replace("vars: {width: 8}", 'vars: {width: 8, wide: "${width * 2}"}') \
+        .replace("name: stack", 'name: stack\ndoc: "${wide} wide, ${width // 3} thirds"')
+    spec = load_spec(write_spec(text))
+    assert spec.doc == "16 wide, 2 thirds"
+
+
+def test_set_on_the_command_line(write_spec):
+    from typer.testing import CliRunner
+
+    from archspec.cli import app
+
+    path = write_spec(STACK)
+    result = CliRunner().invoke(app, ["validate", str(path), "--set", "vars.width=2", "--set", "nodes.head.op=identity"])
+    assert result.output == f"ok  {path}  (7 nodes, 408 parameters)\n"
+    assert result.exit_code == 0
+
+
 def test_set_of_an_unknown_var_is_an_error(write_spec):
     with pytest.raises(SpecError) as caught:
         load_spec(write_spec(STACK), ["vars.widht=4"])
@@ -123,30 +141,30 @@ def test_shape_error_inside_a_nested_block_names_every_use(write_spec):
 
 @pytest.mark.parametrize("old, new, message", [
     ("stack: {block: pair}", "stack: {block: piar}",
-     "21:18: node 'stack': unknown block 'piar'\n  expected: one of unit, pair\n"
-     "  hint: did you mean 'pair'?"),
+     ("21:18: node 'stack': unknown block 'piar'\n  expected: one of unit, pair\n"
+     "  hint: did you mean 'pair'?")),
     ("b: {block: unit, kernel: 9}", "b: {block: unit, kernal: 9}",
-     "18:24: block 'unit' has no parameter 'kernal'\n  expected: one of filters, kernel\n"
-     "  hint: did you mean 'kernel'?\n  in:   block 'pair' used as 'stack' at {path}:21:3"),
+     ("18:24: block 'unit' has no parameter 'kernal'\n  expected: one of filters, kernel\n"
+     "  hint: did you mean 'kernel'?\n  in:   block 'pair' used as 'stack' at {path}:21:3")),
     ("params: {filters: 4, kernel: 3}", "params: {filters: null, kernel: 3}",
-     "18:7: block use needs parameter 'filters' of block 'unit'\n  hint: add 'filters: ...' to the use\n"
-     "  in:   block 'pair' used as 'stack' at {path}:21:3"),
+     ("18:7: block use needs parameter 'filters' of block 'unit'\n  hint: add 'filters: ...' to the use\n"
+     "  in:   block 'pair' used as 'stack' at {path}:21:3")),
     ("edges: [x -> a -> b]", "edges: [x -> b]",
-     "17:7: input 'x' of block use 'a' is not connected\n  hint: add an edge into it, e.g. 'SOURCE -> a'\n"
-     "  in:   block 'pair' used as 'stack' at {path}:21:3"),
+     ("17:7: input 'x' of block use 'a' is not connected\n  hint: add an edge into it, e.g. 'SOURCE -> a'\n"
+     "  in:   block 'pair' used as 'stack' at {path}:21:3")),
     ("a: {block: unit}", "a: {block: pair}",
-     "17:10: block 'pair' uses itself\n  got:      pair -> pair\n"
-     "  in:   block 'pair' used as 'stack' at {path}:21:3"),
+     ("17:10: block 'pair' uses itself\n  got:      pair -> pair\n"
+     "  in:   block 'pair' used as 'stack' at {path}:21:3")),
     ("stack: {block: pair}", "stack: {block: pair, repeat: 0}",
      "21:32: 'repeat' must be a whole number from 1 to 1000\n  got:      0"),
     ("  - image -> stack -> head", "  - {from: image, to: stack, kind: concat-skip}\n  - stack -> head",
-     "24:5: a concat-skip edge cannot go into block use 'stack'\n"
-     "  hint: feed a block with plain edges; merge inside the block definition"),
+     ("24:5: a concat-skip edge cannot go into block use 'stack'\n"
+     "  hint: feed a block with plain edges; merge inside the block definition")),
     ('filters: "${filters}"', 'filters: "${filters * width}"',
-     "11:35: cannot evaluate '${filters * width}': unknown variable 'width' (known: filters, kernel)\n"
+     ("11:35: cannot evaluate '${filters * width}': unknown variable 'width' (known: filters, kernel)\n"
      "  hint: write ${name} or arithmetic such as ${width * 2} on numbers and names from 'vars:' "
      "(or the block's params)\n"
-     "  in:   block 'unit' used as 'stack_a' at {path}:17:7; block 'pair' used as 'stack' at {path}:21:3"),
+     "  in:   block 'unit' used as 'stack_a' at {path}:17:7; block 'pair' used as 'stack' at {path}:21:3")),
 ], ids=["unknown block", "unknown param", "missing param", "unconnected input", "recursion",
         "bad repeat", "merge into a use", "unknown variable"])
 def test_block_errors(write_spec, old, new, message):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
-from archspec.ops.conv import Conv2D, Conv2DParams
 from archspec.ops.base import (
     Activation,
     IntPair,
@@ -18,6 +17,7 @@ from archspec.ops.base import (
     pair,
     require_rank,
 )
+from archspec.ops.conv import Conv2D, Conv2DParams
 
 
 class DepthwiseConv2DParams(OpParams):
