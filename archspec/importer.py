@@ -84,10 +84,15 @@ def import_model(model: Any, source: str | None = None) -> str:
 
 def _read_model(model: Any) -> tuple[dict[str, dict], dict[str, _Node], list[str]]:
     by_class = {cls: op for op in OPS.values() for cls in op.keras_classes}
-    names = _safe_names([layer.name for layer in model.layers])
+    layers = list(model.layers)
+    for tensor in reversed(model.inputs):  # a Sequential model does not list its InputLayer
+        operation = tensor._keras_history.operation
+        if all(operation is not layer for layer in layers):
+            layers.insert(0, operation)
+    names = _safe_names([layer.name for layer in layers])
     inputs: dict[str, dict] = {}
     nodes: dict[str, _Node] = {}
-    for layer in model.layers:
+    for layer in layers:
         cls = type(layer).__name__
         name = names[layer.name]
         if cls == "InputLayer":

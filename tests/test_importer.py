@@ -102,6 +102,24 @@ def _app():
     return app
 
 
+def test_a_sequential_model_imports_with_its_input(keras):
+    model = keras.Sequential(
+        [keras.Input((4,), name="features"), keras.layers.Dense(3, activation="relu", name="hidden"),
+         keras.layers.Dense(2, name="logits")], name="seq",
+    )
+    text = import_model(model)
+    assert text.split("inputs:\n", 1)[1] == (
+        "  features: {shape: [4]}\n\n"
+        "nodes:\n"
+        "  hidden: {op: dense, units: 3, activation: relu}\n"
+        "  logits: {op: dense, units: 2}\n\n"
+        "edges:\n"
+        "  - features -> hidden -> logits\n\n"
+        "outputs: [logits]\n"
+    )
+    assert_round_trip(keras, model, text)
+
+
 def test_shared_layers_are_refused(keras):
     inputs = keras.Input((4,), name="x")
     dense = keras.layers.Dense(4, name="shared")
