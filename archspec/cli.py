@@ -36,18 +36,32 @@ def _options(
 
 
 SpecArgument = typer.Argument(..., help="A spec file (.yaml).", show_default=False)
+SetOption = typer.Option(
+    [], "--set", metavar="KEY=VALUE",
+    help="Override a value of the spec, e.g. --set vars.width=32 --set train.epochs=3 (repeatable).",
+)
+
+
+def _load(path: Path, overrides: list[str]) -> "object":
+    """The analysed graph of a spec file with its --set overrides applied."""
+    from archspec.shapes import analyze
+    from archspec.spec import load_spec
+
+    return analyze(load_spec(path, overrides))
 
 
 @app.command()
-def validate(specs: list[Path] = typer.Argument(..., help="Spec files to check.")) -> None:
+def validate(
+    specs: list[Path] = typer.Argument(..., help="Spec files to check."),
+    overrides: list[str] = SetOption,
+) -> None:
     """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
-    from archspec.shapes import analyze
     from archspec.summary import total_params
 
     failed = 0
     for path in specs:
         try:
-            graph = analyze(path)
+            graph = _load(path, overrides)
         except ArchspecError as error:
             failed += 1
             typer.echo(str(error), err=True)
@@ -60,23 +74,23 @@ def validate(specs: list[Path] = typer.Argument(..., help="Spec files to check."
 
 
 @app.command()
-def summary(spec: Path = SpecArgument) -> None:
+def summary(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print a table of nodes, ops, shapes and parameter counts (static: no TensorFlow)."""
-    from archspec.shapes import analyze
     from archspec.summary import summary_table
 
-    typer.echo(summary_table(analyze(spec)))
+    typer.echo(summary_table(_load(spec, overrides)))
 
 
 @app.command()
 def build(
     spec: Path = SpecArgument,
     output: Path = typer.Option(None, "-o", "--output", help="Where to save (default: SPEC.keras)."),
+    overrides: list[str] = SetOption,
 ) -> None:
     """Compile a spec to a Keras model and save it as a .keras file."""
     from archspec.compiler import compile_model
 
-    model = compile_model(spec)
+    model = compile_model(_load(spec, overrides))
     target = output or spec.with_suffix(".keras")
     if target.suffix != ".keras":
         raise typer.BadParameter(f"the output must end in .keras, got {target}", param_hint="--output")
@@ -85,11 +99,56 @@ def build(
 
 
 @app.command()
-def codegen(spec: Path = SpecArgument) -> None:
+def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print the equivalent hand-written Keras Functional API code."""
     from archspec.codegen import generate_code
 
-    typer.echo(generate_code(spec), nl=False)
+    typer.echo(generate_code(_load(spec, overrides)), nl=False)
+
+
+@app.command()
+def diff(
+    before: Path = typer.Argument(..., help="The first spec.", show_default=False),
+    after: Path = typer.Argument(..., help="The second spec.", show_default=False),
+) -> None:
+    """Print the architectural difference of two specs: nodes, edges and parameter count."""
+    from archspec.diff import diff_specs, format_diff
+
+    typer.echo(format_diff(diff_specs(before, after)))
+
+
+@app.command()
+def schema(
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of the spec format (for editors: see the README)."""
+    import json
+
+    from archspec.schema import spec_schema
+
+    text = json.dumps(spec_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+@app.command("import")
+def import_(
+    source: str = typer.Argument(..., help="A .keras file, or keras.applications.NAME.",
+                                 show_default=False),
+    output: Path = typer.Option(None, "-o", "--output", help="Write the spec here instead of stdout."),
+) -> None:
+    """Turn a Keras Functional model into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
+    from archspec.importer import import_model, load_keras_model
+
+    text = import_model(load_keras_model(source), source)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
 
 
 @app.command()

@@ -8,7 +8,7 @@ exits 1, never a traceback. Errors found in one pass are collected into a
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 
@@ -19,6 +19,8 @@ class Location:
     file: str
     line: int | None = None
     column: int | None = None
+    context: str | None = field(default=None, compare=False)
+    """Where the text was used, when it is not where it was written (a block's use, a base spec)."""
 
     def __str__(self) -> str:
         parts = [self.file]
@@ -80,6 +82,8 @@ class SpecError(ArchspecError):
             lines.append(f"  got:      {self.got}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
+        if self.location is not None and self.location.context:
+            lines.append(f"  in:   {self.location.context}")
         return "\n".join(lines)
 
 
