@@ -28,6 +28,7 @@ _EXPORTS = {
     "analyze": "archspec.shapes",
     "compile_model": "archspec.compiler",
     "generate_code": "archspec.codegen",
+    "render": "archspec.diagram",
 }
 _ALIASES = {"load": ("archspec.spec", "load_spec")}
 

@@ -45,18 +45,32 @@ def _options(
 
 
 SpecArgument = typer.Argument(..., help="A spec file (.yaml).", show_default=False)
+SetOption = typer.Option(
+    [], "--set", metavar="KEY=VALUE",
+    help="Override a value of the spec, e.g. --set vars.width=32 --set train.epochs=3 (repeatable).",
+)
+
+
+def _load(path: Path, overrides: list[str]) -> "object":
+    """The analysed graph of a spec file with its --set overrides applied."""
+    from archspec.shapes import analyze
+    from archspec.spec import load_spec
+
+    return analyze(load_spec(path, overrides))
 
 
 @app.command()
-def validate(specs: list[Path] = typer.Argument(..., help="Spec files to check.")) -> None:
+def validate(
+    specs: list[Path] = typer.Argument(..., help="Spec files to check."),
+    overrides: list[str] = SetOption,
+) -> None:
     """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
-    from archspec.shapes import analyze
     from archspec.summary import total_params
 
     failed = 0
     for path in specs:
         try:
-            graph = analyze(path)
+            graph = _load(path, overrides)
         except ArchspecError as error:
             failed += 1
             typer.echo(str(error), err=True)
@@ -69,23 +83,23 @@ def validate(specs: list[Path] = typer.Argument(..., help="Spec files to check."
 
 
 @app.command()
-def summary(spec: Path = SpecArgument) -> None:
+def summary(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print a table of nodes, ops, shapes and parameter counts (static: no TensorFlow)."""
-    from archspec.shapes import analyze
     from archspec.summary import summary_table
 
-    typer.echo(summary_table(analyze(spec)))
+    typer.echo(summary_table(_load(spec, overrides)))
 
 
 @app.command()
 def build(
     spec: Path = SpecArgument,
     output: Path = typer.Option(None, "-o", "--output", help="Where to save (default: SPEC.keras)."),
+    overrides: list[str] = SetOption,
 ) -> None:
     """Compile a spec to a Keras model and save it as a .keras file."""
     from archspec.compiler import compile_model
 
-    model = compile_model(spec)
+    model = compile_model(_load(spec, overrides))
     target = output or spec.with_suffix(".keras")
     if target.suffix != ".keras":
         raise typer.BadParameter(f"the output must end in .keras, got {target}", param_hint="--output")
@@ -94,11 +108,96 @@ def build(
 
 
 @app.command()
-def codegen(spec: Path = SpecArgument) -> None:
+def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print the equivalent hand-written Keras Functional API code."""
     from archspec.codegen import generate_code
 
-    typer.echo(generate_code(spec), nl=False)
+    typer.echo(generate_code(_load(spec, overrides)), nl=False)
+
+
+@app.command()
+def diff(
+    before: Path = typer.Argument(..., help="The first spec.", show_default=False),
+    after: Path = typer.Argument(..., help="The second spec.", show_default=False),
+) -> None:
+    """Print the architectural difference of two specs: nodes, edges and parameter count."""
+    from archspec.diff import diff_specs, format_diff
+
+    typer.echo(format_diff(diff_specs(before, after)))
+
+
+@app.command()
+def schema(
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of the spec format (for editors: see the README)."""
+    import json
+
+    from archspec.schema import spec_schema
+
+    text = json.dumps(spec_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+@app.command("import")
+def import_(
+    source: str = typer.Argument(..., help="A .keras file, or keras.applications.NAME.",
+                                 show_default=False),
+    output: Path = typer.Option(None, "-o", "--output", help="Write the spec here instead of stdout."),
+) -> None:
+    """Turn a Keras Functional model into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
+    from archspec.importer import import_model, load_keras_model
+
+    text = import_model(load_keras_model(source), source)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+@app.command()
+def render(
+    spec: Path = SpecArgument,
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", help="Where to write (default: SPEC with the format's suffix)."),
+    format: Optional[str] = typer.Option(
+        None, "--format", "-f", help="svg, png, pdf or dot (default: from --output, else svg)."),
+    rankdir: str = typer.Option("TB", "--rankdir", help="TB (top to bottom) or LR (left to right)."),
+    no_shapes: bool = typer.Option(False, "--no-shapes", help="Leave tensor shapes out."),
+    params: bool = typer.Option(False, "--params", help="Show parameter counts per node and in total."),
+    highlight: list[str] = typer.Option(
+        [], "--highlight", help="Nodes to mark (repeat the option, or separate names by commas)."),
+    compact: bool = typer.Option(
+        False, "--compact", help="Fold chains of activation/batch_norm/dropout/identity into the node before."),
+) -> None:
+    """Draw a spec as a diagram with graphviz (no TensorFlow); an invalid spec is drawn with its errors in red."""
+    from archspec.diagram import FORMATS, RenderOptions, build_diagram, write_diagram
+
+    suffix = output.suffix.lstrip(".") if output else ""
+    format = format or (suffix if suffix in FORMATS else "svg")
+    if format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
+    if suffix in FORMATS and suffix != format:
+        raise typer.BadParameter(f"{output} would hold {format}, not {suffix}", param_hint="--format")
+    if rankdir not in ("TB", "LR"):
+        raise typer.BadParameter(f"use TB or LR; got {rankdir!r}", param_hint="--rankdir")
+    names = tuple(name for value in highlight for name in value.split(",") if name)
+    options = RenderOptions(rankdir=rankdir, shapes=not no_shapes, params=params, highlight=names,
+                            compact=compact)
+    diagram = build_diagram(spec, options)
+    target = write_diagram(diagram.digraph, output or spec.with_suffix(f".{format}"), format)
+    if diagram.errors:
+        for error in diagram.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"wrote {target}, with the {len(diagram.errors)} problem(s) above marked in red",
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote {target}")
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -61,7 +61,7 @@ class AttentionParams(EdgeParams):
 
 
 class Connection:
-    """One edge kind. `style` and `glyph` are what `render` draws for it."""
+    """One edge kind. `glyph` is what `render` draws at the target (line styles: diagram.EDGE_STYLES)."""
 
     kind: ClassVar[str]
     Params: ClassVar[type[EdgeParams]]
@@ -144,7 +144,7 @@ class Attention(Connection):
     kind = "attention"
     Params = AttentionParams
     doc = "Gives an `attention` node its keys and values; the main input supplies the queries."
-    glyph = "⟐"
+    glyph = "◈"  # Geometric Shapes: in common fonts, unlike U+27D0 ⟐
     merges = False
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Location:
     file: str
     line: int | None = None
     column: int | None = None
+    context: str | None = field(default=None, compare=False)
+    """Where the text was used, when it is not where it was written (a block's use, a base spec)."""
 
     def __str__(self) -> str:
         parts = [self.file]
@@ -94,6 +96,8 @@ class SpecError(ArchspecError):
             lines.append(f"  got:      {self.got}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
+        if self.location is not None and self.location.context:
+            lines.append(f"  in:   {self.location.context}")
         return "\n".join(lines)
 
 
@@ -146,6 +150,10 @@ class PluginError(ArchspecError):
 
 class ModelError(ArchspecError):
     """A saved model file is missing, corrupt, or would need unsafe deserialization."""
+
+
+class RenderError(ArchspecError):
+    """A diagram cannot be drawn or written (graphviz's `dot` missing, an unknown node to highlight)."""
 
 
 def raise_collected(errors: Iterable[SpecError]) -> None:

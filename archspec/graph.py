@@ -33,6 +33,19 @@ class InputPlan:
 
 def build_graph(spec: Spec) -> nx.MultiDiGraph:
     """Build the DAG of a validated spec and check its structure; raise SpecError(s) if unusable."""
+    graph, errors = build_partial_graph(spec)
+    raise_collected(errors)
+    return graph
+
+
+def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
+    """The graph as far as it can be built, and every structural problem found, without raising.
+
+    `render` draws an invalid spec from this. Checks run in stages (edges,
+    cycles, input plans, reachability) and a stage that finds problems stops
+    the later ones, whose errors would only be consequences; nodes whose
+    input plan failed have no `plan`. Edges with an unknown endpoint are left out.
+    """
     graph = nx.MultiDiGraph(
         name=spec.name, doc=spec.doc, file=spec.file, outputs=list(spec.outputs), train=spec.train,
         spec=spec,
@@ -64,11 +77,11 @@ def build_graph(spec: Spec) -> nx.MultiDiGraph:
                 hint=did_you_mean(name, graph.nodes) or "list a node defined under 'nodes:'",
             ))
     if errors:
-        raise_collected(errors)
+        return graph, errors
 
     errors.extend(_cycle_errors(graph))
     if errors:
-        raise_collected(errors)
+        return graph, errors
     for name in graph.nodes:
         if graph.nodes[name]["kind"] == "op" and graph.in_degree(name) == 0:
             continue  # reported below as not reachable from any input
@@ -80,8 +93,7 @@ def build_graph(spec: Spec) -> nx.MultiDiGraph:
         else:
             graph.nodes[name]["plan"] = InputPlan()
     errors.extend(_reachability_errors(graph, spec))
-    raise_collected(errors)
-    return graph
+    return graph, errors
 
 
 def _gate_ops_as_edges(spec: Spec, errors: list[SpecError]) -> list[EdgeSpec]:

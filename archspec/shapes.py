@@ -15,13 +15,23 @@ import networkx as nx
 
 from archspec.connections import CONNECTIONS, Operand, softmax_gate_shape
 from archspec.errors import ShapeError, SpecError, raise_collected
-from archspec.graph import build_graph, topological_nodes
+from archspec.graph import build_graph, build_partial_graph, topological_nodes
 from archspec.ops import OPS, Shape, ShapeProblem, format_shape
 from archspec.spec import EdgeSpec, Spec, load_spec
 
 
 def infer_shapes(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Annotate `graph` in place with the shape of every node and edge; raise ShapeError(s)."""
+    raise_collected(annotate_shapes(graph))
+    return graph
+
+
+def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
+    """Annotate every shape that can be inferred and return the problems instead of raising.
+
+    Also takes a partial graph (`build_partial_graph`, acyclic): a node without
+    an input plan, or downstream of a failed node, gets no shape.
+    """
     errors: list[SpecError] = []
     failed: set[str] = set()
     for name in topological_nodes(graph):
@@ -30,7 +40,7 @@ def infer_shapes(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
             data["shape"] = tuple(data["params"].shape)
             data["input_shape"] = None
             continue
-        if any(source in failed for source in graph.predecessors(name)):
+        if "plan" not in data or any(source in failed for source in graph.predecessors(name)):
             failed.add(name)
             continue
         try:
@@ -40,8 +50,7 @@ def infer_shapes(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
             failed.add(name)
     for source, target, key, edge in graph.edges(keys=True, data=True):
         edge["shape"] = graph.nodes[source].get("shape")
-    raise_collected(errors)
-    return graph
+    return errors
 
 
 def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -50,6 +59,24 @@ def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:
         return source
     spec = source if isinstance(source, Spec) else load_spec(source)
     return infer_shapes(build_graph(spec))
+
+
+def analyze_partial(
+    source: str | Path | Spec | nx.MultiDiGraph,
+) -> tuple[nx.MultiDiGraph, list[SpecError]]:
+    """Like `analyze`, but returns the graph as far as it is valid, with the problems found.
+
+    For drawing an invalid spec (`render`). Load errors (YAML, schema) still
+    raise: without a validated spec there is nothing to draw. A graph with a
+    cycle gets no shapes.
+    """
+    if isinstance(source, nx.MultiDiGraph):
+        return source, []
+    spec = source if isinstance(source, Spec) else load_spec(source)
+    graph, errors = build_partial_graph(spec)
+    if nx.is_directed_acyclic_graph(graph):
+        errors = errors + annotate_shapes(graph)
+    return graph, errors
 
 
 def _operand(graph: nx.MultiDiGraph, edge: EdgeSpec) -> Operand:

@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
@@ -124,14 +124,22 @@ class Spec:
         return self.document.file
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Load and validate a spec file; raise SpecError(s) that point into the file."""
-    return validate_document(load_yaml(path))
+def load_spec(path: str | Path, overrides: Sequence[str] = ()) -> Spec:
+    """Load and validate a spec file; raise SpecError(s) that point into the file.
+
+    `overrides` are `--set key=value` strings; vars, blocks and `extends:` are
+    expanded first (archspec.expand), so validation sees a flat spec.
+    """
+    from archspec.expand import expand_document
+
+    return validate_document(expand_document(load_yaml(path), overrides))
 
 
 def loads_spec(text: str, name: str = "<string>") -> Spec:
     """Validate spec text (for tests and the Python API)."""
-    return validate_document(parse_yaml(text, name))
+    from archspec.expand import expand_document
+
+    return validate_document(expand_document(parse_yaml(text, name)))
 
 
 def validate_document(document: Document) -> Spec:

@@ -81,6 +81,7 @@ def test_validate_summary_and_help_do_not_import_tensorflow():
 def test_unet_skip_into_the_wrong_level_names_both_shapes(write_spec, capsys):
     text = (ROOT / "specs" / "mnist_denoise_unet.yaml").read_text()
     wrong = text.replace("{from: enc2, to: dec2, kind: concat-skip}", "{from: enc2, to: dec1, kind: concat-skip}")
+    write_spec((ROOT / "specs" / "mnist_denoise_ae.yaml").read_text(), "mnist_denoise_ae.yaml")
     path = write_spec(wrong)
     line = wrong.splitlines().index(next(l for l in wrong.splitlines() if "to: dec1, kind" in l)) + 1
     code, _, err = run_cli(["validate", str(path)], capsys)

@@ -47,6 +47,10 @@ CASES = [
     ("{op: attention, heads: 2, key_dim: 4}", [6, 8]),
     ("{op: attention, heads: 3, key_dim: 4, value_dim: 5, use_bias: false}", [6, 8]),
     ("{op: attention, heads: 2, key_dim: 4, causal: true}", [6, 8]),
+    ("{op: depthwise_conv2d, kernel: 3}", [9, 9, 4]),
+    ("{op: depthwise_conv2d, kernel: 3, strides: 2, padding: valid, depth_multiplier: 2}", [9, 9, 4]),
+    ("{op: relu}", [6]),
+    ("{op: relu, max_value: 6.0}", [6, 3]),
 ]
 
 

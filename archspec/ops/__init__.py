@@ -31,6 +31,7 @@ from archspec.ops.core import (
     PositionalEmbedding,
     Reshape,
 )
+from archspec.ops.extra import DepthwiseConv2D, Relu
 from archspec.ops.merge import Add, Average, Concat, GateOp, Maximum, Multiply, Subtract
 
 OPS: dict[str, Op] = {
@@ -42,6 +43,7 @@ OPS: dict[str, Op] = {
         Upsample2D(), ZeroPadding2D(),
         Concat(), Add(), Multiply(), Subtract(), Average(), Maximum(), GateOp(),
         MultiHeadAttention(),
+        DepthwiseConv2D(), Relu(),
     )
 }
 """Every op kind, by the name written in `op:`."""

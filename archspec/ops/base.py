@@ -42,6 +42,9 @@ class Op:
     arity: ClassVar[Literal["one", "many", "attention"]] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
+    foldable: ClassVar[bool] = False
+    """True for ops that keep their input's shape and add no structure (activation, normalisation,
+    dropout, identity): `render --compact` folds a chain of them into the node before."""
 
     def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
         raise NotImplementedError
@@ -53,6 +56,13 @@ class Op:
     def layer(self, params: Any, inputs: list[Shape]) -> LayerCall | None:
         """The Keras layer this node becomes; None when the node is only a junction."""
         raise NotImplementedError
+
+    keras_classes: ClassVar[tuple[str, ...]] = ()
+    """Keras layer classes that `archspec import` turns into this op (the inverse of `layer`)."""
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        """This op's parameters for a Keras layer's config; ValueError if the op cannot express it."""
+        raise ValueError(f"op {self.name} cannot be imported from Keras")
 
     def call_kwargs(self, params: Any) -> dict[str, Any]:
         """Keyword arguments for calling the layer (e.g. use_causal_mask)."""
@@ -72,6 +82,31 @@ def _short(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "x".join(str(v) for v in value)
     return str(value)
+
+
+def keras_params(config: dict[str, Any], names: dict[str, str], **required: Any) -> dict[str, Any]:
+    """Op parameters from a Keras layer config: `names` maps Keras keys to parameter names.
+
+    Equal pairs become one number (kernel_size (3, 3) -> kernel: 3), the
+    'linear' activation becomes none, and every `required` key must have the
+    given value (e.g. data_format='channels_last'), else ValueError says which.
+    """
+    for key, value in required.items():
+        if key in config and config[key] != value:
+            raise ValueError(f"{key}={config[key]!r} is not supported (only {value!r})")
+    params = {}
+    for keras_key, name in names.items():
+        if keras_key not in config:
+            continue
+        value = config[keras_key]
+        if isinstance(value, (list, tuple)):
+            value = value[0] if len(set(value)) == 1 and len(value) == 2 else list(value)
+        if keras_key == "activation" and name == "activation" and value == "linear":
+            value = None
+        if isinstance(value, dict):
+            raise ValueError(f"{keras_key}={value.get('class_name', value)!r} is not supported")
+        params[name] = value
+    return params
 
 
 def pair(value: int | tuple[int, int]) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from archspec.ops.base import (
     ShapeProblem,
     conv_length,
     format_shape,
+    keras_params,
     known,
     pair,
     require_rank,
@@ -53,6 +54,11 @@ class Conv2D(Op):
         out = (conv_length(height, kh, sh, params.padding, dh), conv_length(width, kw, sw, params.padding, dw))
         _check_positive(out, inputs[0], "conv2d", params.padding)
         return out + (params.filters,)
+
+    keras_classes = ("Conv2D",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1)
 
     def layer(self, params: Conv2DParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Conv2D", {
@@ -96,6 +102,12 @@ class Conv2DTranspose(Op):
 
         return (grow(inputs[0][0], kh, sh), grow(inputs[0][1], kw, sw), params.filters)
 
+    keras_classes = ("Conv2DTranspose",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, _CONV_KEYS, data_format="channels_last", dilation_rate=(1, 1),
+                            output_padding=None)
+
     def layer(self, params: Conv2DTransposeParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Conv2DTranspose", {
             "filters": params.filters, "kernel_size": params.kernel, "strides": params.strides,
@@ -128,6 +140,13 @@ class _Pool2D(Op):
         _check_positive(out, inputs[0], self.name, params.padding)
         return out + (channels,)
 
+    def from_keras(self, config: dict) -> dict:
+        params = keras_params(config, {"pool_size": "pool", "strides": "strides", "padding": "padding"},
+                              data_format="channels_last")
+        if params.get("strides") == params.get("pool"):
+            params.pop("strides")
+        return params
+
     def layer(self, params: Pool2DParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall(self.keras_class, {"pool_size": params.pool, "strides": params.strides,
                                             "padding": params.padding})
@@ -136,12 +155,14 @@ class _Pool2D(Op):
 class MaxPool2D(_Pool2D):
     name = "max_pool2d"
     keras_class = "MaxPooling2D"
+    keras_classes = ("MaxPooling2D",)
     doc = "Maximum over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
 
 
 class AvgPool2D(_Pool2D):
     name = "avg_pool2d"
     keras_class = "AveragePooling2D"
+    keras_classes = ("AveragePooling2D",)
     doc = "Average over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
 
 
@@ -158,6 +179,9 @@ class _GlobalPool2D(Op):
         require_rank(inputs[0], 3, self.name)
         return (inputs[0][2],)
 
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, {}, data_format="channels_last", keepdims=False)
+
     def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall(self.keras_class)
 
@@ -165,12 +189,14 @@ class _GlobalPool2D(Op):
 class GlobalAvgPool2D(_GlobalPool2D):
     name = "global_avg_pool2d"
     keras_class = "GlobalAveragePooling2D"
+    keras_classes = ("GlobalAveragePooling2D",)
     doc = "Averages each channel over the whole image: (h, w, c) -> (c,)."
 
 
 class GlobalMaxPool2D(_GlobalPool2D):
     name = "global_max_pool2d"
     keras_class = "GlobalMaxPooling2D"
+    keras_classes = ("GlobalMaxPooling2D",)
     doc = "Maximum of each channel over the whole image: (h, w, c) -> (c,)."
 
 
@@ -194,6 +220,12 @@ class Upsample2D(Op):
             None if width is None else width * sw,
             channels,
         )
+
+    keras_classes = ("UpSampling2D",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, {"size": "size", "interpolation": "interpolation"},
+                            data_format="channels_last")
 
     def layer(self, params: Upsample2DParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("UpSampling2D", {"size": params.size, "interpolation": params.interpolation})
@@ -221,8 +253,23 @@ class ZeroPadding2D(Op):
             channels,
         )
 
+    keras_classes = ("ZeroPadding2D",)
+
+    def from_keras(self, config: dict) -> dict:
+        keras_params(config, {}, data_format="channels_last")
+        (top, bottom), (left, right) = config["padding"]
+        if top == bottom and left == right:
+            return {"padding": top if top == left else [top, left]}
+        return {"padding": [[top, bottom], [left, right]]}
+
     def layer(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("ZeroPadding2D", {"padding": _padding_pairs(params.padding)})
+
+
+_CONV_KEYS = {
+    "filters": "filters", "kernel_size": "kernel", "strides": "strides", "padding": "padding",
+    "dilation_rate": "dilation", "activation": "activation", "use_bias": "use_bias",
+}
 
 
 def _padding_pairs(padding: object) -> tuple[tuple[int, int], tuple[int, int]]:

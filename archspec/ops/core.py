@@ -15,6 +15,7 @@ from archspec.ops.base import (
     Shape,
     ShapeProblem,
     format_shape,
+    keras_params,
     known,
 )
 
@@ -33,6 +34,11 @@ class Dense(Op):
     def infer_shape(self, params: DenseParams, inputs: list[Shape]) -> Shape:
         known(inputs[0][-1], "the last axis of a dense layer's input")
         return inputs[0][:-1] + (params.units,)
+
+    keras_classes = ("Dense",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, {"units": "units", "activation": "activation", "use_bias": "use_bias"})
 
     def layer(self, params: DenseParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Dense", {"units": params.units, "activation": params.activation,
@@ -56,6 +62,11 @@ class Flatten(Op):
         if any(size is None for size in inputs[0]):
             return (None,)
         return (math.prod(inputs[0]),)
+
+    keras_classes = ("Flatten",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, {}, data_format="channels_last")
 
     def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Flatten")
@@ -104,6 +115,11 @@ class Reshape(Op):
             )
         return tuple(target)
 
+    keras_classes = ("Reshape",)
+
+    def from_keras(self, config: dict) -> dict:
+        return {"shape": list(config["target_shape"])}
+
     def layer(self, params: ReshapeParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Reshape", {"target_shape": tuple(params.shape)})
 
@@ -116,10 +132,16 @@ class DropoutParams(OpParams):
 class Dropout(Op):
     name = "dropout"
     Params = DropoutParams
+    foldable = True
     doc = "Drops a fraction `rate` (0 <= rate < 1) of activations while training."
 
     def infer_shape(self, params: DropoutParams, inputs: list[Shape]) -> Shape:
         return inputs[0]
+
+    keras_classes = ("Dropout",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, {"rate": "rate", "seed": "seed"}, noise_shape=None)
 
     def layer(self, params: DropoutParams, inputs: list[Shape]) -> LayerCall:
         kwargs = {"rate": params.rate}
@@ -139,11 +161,17 @@ class BatchNormParams(OpParams):
 class BatchNorm(Op):
     name = "batch_norm"
     Params = BatchNormParams
+    foldable = True
     doc = "Batch normalisation over `axis` (the channels by default)."
 
     def infer_shape(self, params: BatchNormParams, inputs: list[Shape]) -> Shape:
         _axis_size(inputs[0], params.axis, "batch_norm")
         return inputs[0]
+
+    keras_classes = ("BatchNormalization",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, _NORM_KEYS, renorm=False, synchronized=False)
 
     def layer(self, params: BatchNormParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("BatchNormalization", params.model_dump())
@@ -169,12 +197,21 @@ class LayerNorm(Op):
         _axis_size(inputs[0], params.axis, "layer_norm")
         return inputs[0]
 
+    keras_classes = ("LayerNormalization",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, _NORM_KEYS, rms_scaling=False)
+
     def layer(self, params: LayerNormParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("LayerNormalization", params.model_dump())
 
     def count_params(self, params: LayerNormParams, inputs: list[Shape], output: Shape) -> int:
         features = _axis_size(inputs[0], params.axis, "layer_norm")
         return features * (int(params.center) + int(params.scale))
+
+
+_NORM_KEYS = {"axis": "axis", "momentum": "momentum", "epsilon": "epsilon", "center": "center",
+              "scale": "scale"}
 
 
 def _axis_size(shape: Shape, axis: int, what: str) -> int:
@@ -196,10 +233,16 @@ class ActivationParams(OpParams):
 class ActivationOp(Op):
     name = "activation"
     Params = ActivationParams
+    foldable = True
     doc = "Applies an activation function element-wise (softmax over the last axis)."
 
     def infer_shape(self, params: ActivationParams, inputs: list[Shape]) -> Shape:
         return inputs[0]
+
+    keras_classes = ("Activation",)
+
+    def from_keras(self, config: dict) -> dict:
+        return {"activation": config["activation"]}
 
     def layer(self, params: ActivationParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Activation", {"activation": params.activation})
@@ -208,10 +251,16 @@ class ActivationOp(Op):
 class Identity(Op):
     name = "identity"
     Params = NoParams
+    foldable = True
     doc = "Passes its input on unchanged; a named junction for merges and skips."
 
     def infer_shape(self, params: NoParams, inputs: list[Shape]) -> Shape:
         return inputs[0]
+
+    keras_classes = ("Identity",)
+
+    def from_keras(self, config: dict) -> dict:
+        return {}
 
     def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Identity")
@@ -230,6 +279,12 @@ class Embedding(Op):
 
     def infer_shape(self, params: EmbeddingParams, inputs: list[Shape]) -> Shape:
         return inputs[0] + (params.output_dim,)
+
+    keras_classes = ("Embedding",)
+
+    def from_keras(self, config: dict) -> dict:
+        return keras_params(config, {"input_dim": "input_dim", "output_dim": "output_dim"},
+                            mask_zero=False)
 
     def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Embedding", {"input_dim": params.input_dim, "output_dim": params.output_dim})

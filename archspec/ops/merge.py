@@ -25,6 +25,11 @@ class Concat(Op):
     def merge_shape(self, params: ConcatParams, operands: list[Operand]) -> Shape:
         return concat_shapes(operands, params.axis, what="concat")
 
+    keras_classes = ("Concatenate",)
+
+    def from_keras(self, config: dict) -> dict:
+        return {"axis": config["axis"]}
+
     def layer(self, params: ConcatParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Concatenate", {"axis": params.axis})
 
@@ -48,6 +53,9 @@ class _ElementWise(Op):
             )
         return equal_shapes(operands, what=self.name)
 
+    def from_keras(self, config: dict) -> dict:
+        return {}
+
     def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall(self.keras_class)
 
@@ -55,18 +63,21 @@ class _ElementWise(Op):
 class Add(_ElementWise):
     name = "add"
     keras_class = "Add"
+    keras_classes = ("Add",)
     doc = "Sums its plain inputs element-wise (all the same shape)."
 
 
 class Multiply(_ElementWise):
     name = "multiply"
     keras_class = "Multiply"
+    keras_classes = ("Multiply",)
     doc = "Multiplies its plain inputs element-wise (all the same shape)."
 
 
 class Subtract(_ElementWise):
     name = "subtract"
     keras_class = "Subtract"
+    keras_classes = ("Subtract",)
     exact_inputs = 2
     doc = "First plain input minus the second (in edge order)."
 
@@ -74,12 +85,14 @@ class Subtract(_ElementWise):
 class Average(_ElementWise):
     name = "average"
     keras_class = "Average"
+    keras_classes = ("Average",)
     doc = "Element-wise mean of its plain inputs."
 
 
 class Maximum(_ElementWise):
     name = "maximum"
     keras_class = "Maximum"
+    keras_classes = ("Maximum",)
     doc = "Element-wise maximum of its plain inputs."
 
 

@@ -1,0 +1,83 @@
+"""A tiny arithmetic evaluator for `${...}` in specs: numbers, names, + - * / // % ** and parentheses.
+
+Specs are data, never code, so this walks Python's own expression AST and
+accepts only those few node types; anything else (calls, attributes,
+subscripts, comparisons) is refused with a message. No `eval`.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+MAX_EXPRESSION_LENGTH = 200
+MAX_EXPONENT = 64
+MAX_MAGNITUDE = 10**15
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+
+
+class ArithError(ValueError):
+    """An expression that is malformed, uses something not allowed, or names an unknown variable."""
+
+
+def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
+    """The value of `expression`; a lone name may be any value, arithmetic needs numbers."""
+    text = expression.strip()
+    if not text:
+        raise ArithError("empty expression")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ArithError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ArithError(f"cannot read {text!r} as arithmetic") from None
+    return _value(tree.body, names)
+
+
+def _value(node: ast.AST, names: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant) and _is_number(node.value):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise ArithError(f"unknown variable '{node.id}' (known: {known})")
+        return names[node.id]
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_number(node.operand, names))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _number(node.left, names), _number(node.right, names)
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise ArithError(f"exponent {right} is too large (at most {MAX_EXPONENT})")
+        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
+            raise ArithError("division by zero")
+        result = _BINARY[type(node.op)](left, right)
+        if isinstance(result, complex) or abs(result) > MAX_MAGNITUDE:
+            raise ArithError("result is not a sensible size")
+        return result
+    raise ArithError(
+        f"'{ast.unparse(node)}' is not allowed: only numbers, variable names, "
+        "+ - * / // % ** and parentheses"
+    )
+
+
+def _number(node: ast.AST, names: Mapping[str, Any]) -> int | float:
+    value = _value(node, names)
+    if not _is_number(value):
+        raise ArithError(f"'{ast.unparse(node)}' is {value!r}, not a number")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,65 @@
+"""`archspec schema`: the JSON Schema of the format agrees with the registry and the specs."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from archspec.cli import app
+from archspec.ops import OPS
+from archspec.schema import spec_schema
+from tests.conftest import SPECS
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = spec_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_op_tags_are_the_registry():
+    definitions = spec_schema()["$defs"]
+    union = next(d for d in definitions["Block"]["properties"]["nodes"]["additionalProperties"]["anyOf"]
+                 if "discriminator" in d)
+    assert set(union["discriminator"]["mapping"]) == set(OPS)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_every_example_spec_fits_the_schema(validator, path):
+    assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == []
+
+
+MINIMAL = {
+    "archspec": 1, "name": "m", "inputs": {"x": {"shape": [4]}},
+    "nodes": {"out": {"op": "dense", "units": 2}}, "edges": ["x -> out"], "outputs": ["out"],
+}
+
+
+@pytest.mark.parametrize("node, accepted", [
+    ({"op": "dense", "units": 2}, True),
+    ({"op": "dense", "units": "${width * 2}"}, True),
+    ({"op": "dense", "units": 2, "unit": 3}, False),
+    ({"op": "dense"}, False),
+    ({"op": "dense", "units": "two"}, False),
+    ({"op": "denes", "units": 2}, False),
+    ({"block": "stage", "filters": 64, "repeat": 3}, True),
+])
+def test_schema_checks_each_node_against_its_op(validator, node, accepted):
+    spec = {**MINIMAL, "nodes": {"out": node}}
+    assert validator.is_valid(spec) is accepted
+
+
+def test_a_variant_needs_only_extends(validator):
+    assert validator.is_valid({"archspec": 1, "extends": "base.yaml", "edges": ["a -> b"]})
+    assert not validator.is_valid({"archspec": 1, "edges": ["a -> b"]})
+
+
+def test_schema_command_prints_the_schema():
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == spec_schema()
