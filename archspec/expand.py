@@ -21,7 +21,7 @@ from typing import Any
 
 from archspec.arith import ArithError, evaluate
 from archspec.errors import Location, SchemaError, did_you_mean
-from archspec.loader import Document, Path_
+from archspec.loader import MAX_ENTRIES, Document, Path_
 from archspec.positions import ExpandedDocument, Positions, with_context
 from archspec.variants import apply_overrides, merge_base
 import itertools
@@ -29,7 +29,7 @@ import itertools
 SEPARATOR = "_"
 USE_KEYS = ("block", "repeat", "start")
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
-MAX_NODES = 100_000
+MAX_NODES = MAX_ENTRIES  # the one node limit, whether written out or expanded (docs/security.md)
 MAX_REPEAT = 1_000
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}")
 
