@@ -329,8 +329,12 @@ class _Expander:
 
     def _params(self, block: dict, given: dict, scope: _Scope, path: Path_, name: str) -> dict[str, Any]:
         declared = block.get("params") or {}
-        if isinstance(declared, list):
-            declared = {param: None for param in declared}
+        if isinstance(declared, list) and all(isinstance(param, str) for param in declared):
+            declared = dict.fromkeys(declared)
+        if not isinstance(declared, dict):
+            raise SchemaError(f"block '{name}' needs 'params:' as a mapping of names to defaults "
+                              "or a list of names", location=self._at(("blocks", name, "params")),
+                              got=repr(declared), hint="params: {filters: null, kernel: 3}")
         defaults = self._resolve(declared, self._global_env(), ("blocks", name, "params"), None)
         for key in given:
             if key not in defaults:

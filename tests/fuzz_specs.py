@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -261,7 +262,33 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
 @st.composite
 def mangled_texts(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, str]:
     """(mutation, text): a valid spec's YAML text with one textual change (a typo, a tab, a cut)."""
-    text = draw(valid_specs()).text
+    return _mangle(draw, draw(valid_specs()).text)
+
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+
+
+@st.composite
+def mangled_real_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, str]:
+    """(mutation, text): a spec of specs/ (blocks, vars, extends included) with one change.
+
+    The change is textual, or a key deleted or a value replaced by one of another type.
+    """
+    text = draw(st.sampled_from(sorted(SPECS_DIR.glob("*.yaml")))).read_text(encoding="utf-8")
+    if draw(st.booleans()):
+        return _mangle(draw, text)
+    data = yaml.safe_load(text)
+    paths = _paths(data)
+    path = draw(st.sampled_from(paths))
+    if draw(st.booleans()) and isinstance(path[-1], str):
+        del _parent(data, path)[path[-1]]
+        return "delete_key", to_yaml(data)
+    old = _parent(data, path)[path[-1]]
+    _parent(data, path)[path[-1]] = draw(st.sampled_from([junk for junk in JUNK if type(junk) is not type(old)]))
+    return "change_type", to_yaml(data)
+
+
+def _mangle(draw: Callable[[st.SearchStrategy[Any]], Any], text: str) -> tuple[str, str]:
     lines = text.splitlines(keepends=True)
     mutation = draw(st.sampled_from(["delete_line", "duplicate_line", "tab", "truncate", "character"]))
     index = draw(st.integers(0, len(lines) - 1))
