@@ -47,3 +47,20 @@ def test_missing_and_corrupt_files(keras, tmp_path):
     with pytest.raises(ModelError) as caught:
         load_keras_model(legacy)
     assert str(caught.value).splitlines()[0] == f"{legacy} is not a .keras file"
+
+
+def test_archspec_import_of_an_unsafe_or_corrupt_file_is_a_message(keras, tmp_path, capsys):
+    from archspec.cli import main
+
+    inputs = keras.Input(shape=(3,))
+    unsafe = tmp_path / "lambda.keras"
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x + 1)(inputs)).save(unsafe)
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"not a zip")
+    for path, first in ((unsafe, f"{unsafe} contains code that only loads with safe_mode=False"),
+                        (corrupt, f"cannot load model {corrupt}: ")):
+        with pytest.raises(SystemExit) as stop:
+            main(["import", str(path)])
+        err = capsys.readouterr().err
+        assert stop.value.code == 1
+        assert err.startswith(first) and "Traceback" not in err
