@@ -441,8 +441,9 @@ def coercion_errors(raw: Any, validated: Any, document: Document, path: Path_, *
     if not converted:
         return []
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    wanted, written = (names.get(type(value), type(value).__name__) for value in (validated, raw))
     return [SchemaError(
-        f"invalid value for '{path[-1]}': expected {names[type(validated)]}, got {names[type(raw)]}",
+        f"invalid value for '{path[-1]}': expected {wanted}, got {written}",
         location=document.locate(path),
         node=node,
         got=repr(raw),
