@@ -14,6 +14,7 @@ Keras's own ResNet50 uses.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.loader import MAX_ENTRIES, Document, Path_
 from archspec.positions import ExpandedDocument, Positions, with_context
 from archspec.variants import apply_overrides, merge_base
-import itertools
 
 SEPARATOR = "_"
 USE_KEYS = ("block", "repeat", "start")
