@@ -31,8 +31,17 @@ _state = {"debug": False}
 @app.callback()
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
+    plugin: list[str] = typer.Option(
+        [], "--plugin", metavar="MODULE:OPCLASS",
+        help="Register a custom op class (repeatable). Installed 'archspec.ops' entry points load too.",
+    ),
 ) -> None:
     _state["debug"] = debug
+    from archspec.plugins import load_entry_points, load_plugin
+
+    load_entry_points()
+    for reference in plugin:
+        load_plugin(reference)
 
 
 SpecArgument = typer.Argument(..., help="A spec file (.yaml).", show_default=False)

@@ -237,7 +237,7 @@ def sigmoid_gate_shape(main: Operand, gate: Operand) -> Shape:
 
 def softmax_gate_shape(mains: list[Operand], gate: Operand) -> Shape:
     """sum_i softmax(g)_i * x_i: the x_i share a shape S, and g is S[:-1] + (k,)."""
-    shape = equal_shapes(mains, what="softmax-gated inputs")
+    shape = equal_shapes(mains, what="softmax-gated")
     expected = shape[:-1] + (len(mains),)
     if len(gate.shape) != len(expected) or not _compatible(gate.shape, expected):
         raise ShapeProblem(

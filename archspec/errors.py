@@ -8,8 +8,8 @@ exits 1, never a traceback. Errors found in one pass are collected into a
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,16 @@ class Location:
         return ":".join(parts)
 
 
+MAX_DETAIL_CHARS = 1000
+"""Longest message or detail printed: a spec can hold a megabyte-long name, the terminal should not."""
+
+
+def _shorten(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_DETAIL_CHARS:
+        return text
+    return f"{text[:MAX_DETAIL_CHARS - 40]}... ({len(text):,} characters in all)"
+
+
 class ArchspecError(Exception):
     """Base of every error archspec raises on purpose (the CLI prints these without a traceback)."""
 
@@ -40,6 +50,7 @@ class SpecError(ArchspecError):
 
     `edge` ("concat-skip enc2 -> dec2") names the subject instead of the node
     when the problem is an edge's; `node` is then the edge's target.
+    `node_kind` is "input" when `node` names an input.
     """
 
     def __init__(
@@ -52,15 +63,18 @@ class SpecError(ArchspecError):
         expected: str | None = None,
         got: str | None = None,
         hint: str | None = None,
+        node_kind: str = "node",
     ) -> None:
+        message = _shorten(message)
         super().__init__(message)
         self.message = message
         self.location = location
-        self.node = node
-        self.edge = edge
-        self.expected = expected
-        self.got = got
-        self.hint = hint
+        self.node = _shorten(node)
+        self.edge = _shorten(edge)
+        self.expected = _shorten(expected)
+        self.got = _shorten(got)
+        self.hint = _shorten(hint)
+        self.node_kind = node_kind
 
     @property
     def line(self) -> int | None:
@@ -71,7 +85,7 @@ class SpecError(ArchspecError):
         return self.location.column if self.location else None
 
     def __str__(self) -> str:
-        subject = self.edge or (f"node '{self.node}'" if self.node else None)
+        subject = self.edge or (f"{self.node_kind} '{self.node}'" if self.node else None)
         head = f"{subject}: {self.message}" if subject else self.message
         if self.location is not None:
             head = f"{self.location}: {head}"
@@ -103,6 +117,10 @@ class ShapeError(SpecError):
     """Tensor shapes do not fit together."""
 
 
+MAX_SHOWN_ERRORS = 50
+"""Errors printed for one file; a chain through 10,000 misspelt names should not print 10,000."""
+
+
 class SpecErrors(ArchspecError):
     """Several SpecErrors found in one pass over a file, reported together."""
 
@@ -111,7 +129,11 @@ class SpecErrors(ArchspecError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(str(error) for error in self.errors)
+        shown = [str(error) for error in self.errors[:MAX_SHOWN_ERRORS]]
+        hidden = len(self.errors) - len(shown)
+        if hidden > 0:
+            shown.append(f"... and {hidden} more error{'s' if hidden > 1 else ''}")
+        return "\n".join(shown)
 
 
 class DataError(ArchspecError):
@@ -120,6 +142,14 @@ class DataError(ArchspecError):
 
 class RunError(ArchspecError):
     """A training run cannot start or continue (bad run folder, NaN loss, ...)."""
+
+
+class PluginError(ArchspecError):
+    """A custom op plugin cannot be loaded or registered (bad name, clash, not an Op)."""
+
+
+class ModelError(ArchspecError):
+    """A saved model file is missing, corrupt, or would need unsafe deserialization."""
 
 
 class RenderError(ArchspecError):

@@ -14,6 +14,7 @@ Keras's own ResNet50 uses.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,15 +22,14 @@ from typing import Any
 
 from archspec.arith import ArithError, evaluate
 from archspec.errors import Location, SchemaError, did_you_mean
-from archspec.loader import Document, Path_
+from archspec.loader import MAX_ENTRIES, Document, Path_
 from archspec.positions import ExpandedDocument, Positions, with_context
 from archspec.variants import apply_overrides, merge_base
-import itertools
 
 SEPARATOR = "_"
 USE_KEYS = ("block", "repeat", "start")
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
-MAX_NODES = 100_000
+MAX_NODES = MAX_ENTRIES  # the one node limit, whether written out or expanded (docs/security.md)
 MAX_REPEAT = 1_000
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}")
 
@@ -329,8 +329,12 @@ class _Expander:
 
     def _params(self, block: dict, given: dict, scope: _Scope, path: Path_, name: str) -> dict[str, Any]:
         declared = block.get("params") or {}
-        if isinstance(declared, list):
-            declared = {param: None for param in declared}
+        if isinstance(declared, list) and all(isinstance(param, str) for param in declared):
+            declared = dict.fromkeys(declared)
+        if not isinstance(declared, dict):
+            raise SchemaError(f"block '{name}' needs 'params:' as a mapping of names to defaults "
+                              "or a list of names", location=self._at(("blocks", name, "params")),
+                              got=repr(declared), hint="params: {filters: null, kernel: 3}")
         defaults = self._resolve(declared, self._global_env(), ("blocks", name, "params"), None)
         for key in given:
             if key not in defaults:

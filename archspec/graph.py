@@ -58,10 +58,14 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
 
     errors: list[SpecError] = []
     edges = _gate_ops_as_edges(spec, errors)
+    reported: set[tuple[str, object]] = set()
     for edge in edges:
         problem = _endpoint_problem(edge, graph)
         if problem:
-            errors.append(problem)
+            # a chain 'a -> typo -> b' names the unknown node in two edges: say it once
+            if (problem.got, problem.location) not in reported:
+                errors.append(problem)
+            reported.add((problem.got, problem.location))
             continue
         graph.add_edge(edge.source, edge.target, key=edge.index, kind=edge.kind,
                        params=edge.params, location=edge.location, index=edge.index, spec=edge)
@@ -79,6 +83,8 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     if errors:
         return graph, errors
     for name in graph.nodes:
+        if graph.nodes[name]["kind"] == "op" and graph.in_degree(name) == 0:
+            continue  # reported below as not reachable from any input
         if graph.nodes[name]["kind"] == "op":
             try:
                 graph.nodes[name]["plan"] = _input_plan(graph, name)
@@ -173,7 +179,7 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
         elif edge.kind == "attention":
             if op.arity != "attention":
                 raise GraphError(
-                    f"attention edge {edge.source} -> {name}: '{name}' is a {op.name} node",
+                    f"attention edge {edge.source} -> {name}: '{name}' is {_article(op.name)} node",
                     location=edge.location,
                     node=name,
                     expected="an attention edge into an 'attention' node",
@@ -194,7 +200,7 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
     if not plan.mains:
         side = plan.merges + gates + ([plan.attention] if plan.attention else [])
         raise GraphError(
-            "node has no main input (no plain edge leads into it)",
+            "has no main input (no plain edge leads into it)",
             location=location,
             node=name,
             hint=(f"its {side[0].kind} edge from '{side[0].source}' modifies a main input; "
@@ -212,16 +218,24 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
         if plan.merges or gates:
             edge = (plan.merges + gates)[0]
             raise GraphError(
-                f"{edge.kind} edge {edge.source} -> {name}: '{name}' is already a {op.name} node",
+                f"{edge.kind} edge {edge.source} -> {name}: '{name}' is already {_article(op.name)} node",
                 location=edge.location, node=name,
                 hint=f"make it a plain edge: '{edge.source} -> {name}'",
             )
         return plan
     softmax = [edge for edge in gates if gate_activation(edge, len(plan.mains)) == "softmax"]
+    if softmax and len(plan.mains) == 1:
+        raise GraphError(
+            f"a softmax gate mixes two or more main inputs, but '{name}' has one "
+            f"({plan.mains[0].source})",
+            location=softmax[0].location, node=name, edge=f"gate {softmax[0].source} -> {name}",
+            expected="two or more plain edges into the target",
+            hint="use activation: sigmoid to scale one input, or add the inputs to mix",
+        )
     if len(plan.mains) > 1 and not softmax:
         first, second = plan.mains[0], plan.mains[1]
         raise GraphError(
-            f"node has {len(plan.mains)} plain inputs ({first.source} -> {name} at line "
+            f"has {len(plan.mains)} plain inputs ({first.source} -> {name} at line "
             f"{first.location.line}, {second.source} -> {name} at line {second.location.line}) "
             "and no rule to merge them",
             location=second.location,
@@ -232,7 +246,7 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
         )
     if len(softmax) > 1:
         raise GraphError(
-            f"node has two softmax gates ({softmax[0].source} and {softmax[1].source})",
+            f"has two softmax gates ({softmax[0].source} and {softmax[1].source})",
             location=softmax[1].location, node=name,
             hint="one gate mixes the inputs; combine the gate signals first",
         )
@@ -241,6 +255,10 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
         gates.remove(softmax[0])
     plan.merges = sorted(plan.merges + gates, key=lambda edge: edge.index)
     return plan
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def gate_activation(edge: EdgeSpec, mains: int) -> str:
@@ -261,15 +279,14 @@ def _reachability_errors(graph: nx.MultiDiGraph, spec: Spec) -> list[SpecError]:
         data = graph.nodes[name]
         if name not in fed:
             errors.append(GraphError(
-                "node is not reachable from any input",
+                "is not reachable from any input",
                 location=data["location"], node=name,
                 hint="connect it to the graph with an edge from an input or another node",
             ))
         elif name not in useful:
-            what = "input" if data["kind"] == "input" else "node"
             errors.append(GraphError(
-                f"{what} does not lead to any output",
-                location=data["location"], node=name,
+                "does not lead to any output",
+                location=data["location"], node=name, node_kind=data["kind"].replace("op", "node"),
                 hint="connect it onward, add it to 'outputs:', or remove it",
             ))
     return errors

@@ -58,9 +58,9 @@ def load_keras_model(reference: str) -> Any:
         raise KerasImportError(
             f"cannot import {reference!r}: give a saved .keras file or keras.applications.NAME "
             "(e.g. keras.applications.ResNet50)")
-    import archspec.layers  # noqa: F401  (registers archspec's own layers for loading)
+    from archspec.models import load_keras_model as load_saved_model
 
-    return keras.saving.load_model(path, compile=False)
+    return load_saved_model(path, compile=False)  # safe_mode=True, clear errors for bad files
 
 
 def import_model(model: Any, source: str | None = None) -> str:

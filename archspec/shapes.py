@@ -102,7 +102,7 @@ def _node_shapes(graph: nx.MultiDiGraph, name: str) -> tuple[Shape | list[Shape]
         try:
             main = Operand(mains[0].name, softmax_gate_shape(mains, gate))
         except ShapeProblem as problem:
-            raise _edge_error(problem, plan.softmax_gate, name, mains[0], gate) from None
+            raise _edge_error(problem, plan.softmax_gate, name) from None
     else:
         main = mains[0]
 
@@ -130,10 +130,13 @@ def _node_error(problem: ShapeProblem, name: str, data: dict) -> ShapeError:
                       expected=problem.expected, got=problem.got, hint=problem.hint)
 
 
-def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operand,
-                source: Operand) -> ShapeError:
-    message = (f"{source.name} is {format_shape(source.shape)} but {target}'s main input "
-               f"({main.name}) is {format_shape(main.shape)}; {problem.message}")
+def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operand | None = None,
+                source: Operand | None = None) -> ShapeError:
+    """A shape problem of an edge, located at the edge; `main`/`source` say what met what."""
+    message = problem.message
+    if main is not None and source is not None:
+        message = (f"{source.name} is {format_shape(source.shape)} but {target}'s main input "
+                   f"({main.name}) is {format_shape(main.shape)}; {message}")
     return ShapeError(
         message,
         location=edge.location,

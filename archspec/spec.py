@@ -20,6 +20,7 @@ from archspec.errors import Location, SchemaError, SpecError, did_you_mean, rais
 from archspec.loader import Document, Path_, load_yaml, parse_yaml
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_NAME_LENGTH = 100
 CHAIN_ARROW = "->"
 FORMAT_VERSION = 1
 
@@ -70,8 +71,8 @@ class SpecFile(StrictModel):
     name: str = Field(min_length=1)
     doc: str = ""
     inputs: dict[str, InputSpec] = Field(min_length=1)
-    nodes: dict[str, dict[str, Any]]
-    edges: list[str | dict[str, Any]] = Field(min_length=1)
+    nodes: dict[str, Any]
+    edges: list[Any] = Field(min_length=1)
     outputs: list[str] = Field(min_length=1)
     train: TrainSpec | None = None
 
@@ -155,7 +156,7 @@ def validate_document(document: Document) -> Spec:
     except ValidationError as error:
         raise_collected(pydantic_errors(error, document, ()))
         raise AssertionError("unreachable") from None
-    errors: list[SpecError] = []
+    errors: list[SpecError] = coercion_errors(data, top, document, ())
     names: dict[str, str] = {}
     input_locations = {}
     for name in top.inputs:
@@ -215,10 +216,19 @@ def _check_name(
 ) -> list[SpecError]:
     errors = []
     location = document.locate(path, key=True)
-    if not NAME_PATTERN.match(name):
+    if len(name) > MAX_NAME_LENGTH:
         errors.append(
             SchemaError(
-                f"{what} name '{name}' is not a valid identifier",
+                f"{what} name is too long ({len(name):,} characters)",
+                location=location,
+                expected=f"at most {MAX_NAME_LENGTH} characters",
+                hint="names become Keras layer names and Python variables; keep them short",
+            )
+        )
+    elif not NAME_PATTERN.fullmatch(name):
+        errors.append(
+            SchemaError(
+                f"{what} name {name!r} is not a valid identifier",
                 location=location,
                 expected="letters, digits and underscores, not starting with a digit",
                 got=repr(name),
@@ -245,7 +255,7 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     location = document.locate(path, key=True)
     if not isinstance(raw, dict):
         raise SchemaError(
-            f"node '{name}' must be a mapping with an 'op'",
+            "must be a mapping with an 'op'",
             location=document.locate(path),
             node=name,
             got=_type_name(raw),
@@ -253,7 +263,7 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
         )
     if "op" not in raw:
         raise SchemaError(
-            "node has no 'op'",
+            "has no 'op'",
             location=location,
             node=name,
             expected="op: one of " + ", ".join(sorted(OPS)),
@@ -262,7 +272,7 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     if not isinstance(op_name, str) or op_name not in OPS:
         hint = did_you_mean(str(op_name), OPS) or "see docs/spec.md for the list of ops"
         raise SchemaError(
-            f"unknown op '{op_name}'",
+            f"unknown op {op_name!r}",
             location=document.locate(path + ("op",)),
             node=name,
             expected="one of " + ", ".join(sorted(OPS)),
@@ -274,7 +284,10 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     try:
         validated = op.Params.model_validate(params)
     except ValidationError as error:
-        raise _Collected(pydantic_errors(error, document, path, node=name, what=f"op {op_name}"))
+        raise _Collected(pydantic_errors(error, document, path, node=name, what=f"for op {op_name}"))
+    coerced = coercion_errors(params, validated, document, path, node=name)
+    if coerced:
+        raise _Collected(coerced)
     return NodeSpec(name=name, op=op_name, params=validated, location=location)
 
 
@@ -318,9 +331,9 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
                 got=_type_name(raw[key]),
             )
     kind = raw.get("kind", "plain")
-    if kind not in CONNECTIONS:
+    if not isinstance(kind, str) or kind not in CONNECTIONS:
         raise SchemaError(
-            f"unknown edge kind '{kind}'",
+            f"unknown edge kind {kind!r}",
             location=document.locate(path + ("kind",)),
             expected="one of " + ", ".join(CONNECTIONS),
             got=repr(kind),
@@ -330,7 +343,10 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
     try:
         validated = CONNECTIONS[kind].Params.model_validate(params)
     except ValidationError as error:
-        raise _Collected(pydantic_errors(error, document, path, what=f"a {kind} edge"))
+        raise _Collected(pydantic_errors(error, document, path, what=f"for {_article(kind)} edge"))
+    coerced = coercion_errors(params, validated, document, path)
+    if coerced:
+        raise _Collected(coerced)
     return [EdgeSpec(raw["from"], raw["to"], kind, validated, location, first_id)]
 
 
@@ -340,51 +356,155 @@ def pydantic_errors(
     prefix: Path_,
     *,
     node: str | None = None,
-    what: str = "this section",
+    what: str | None = None,
 ) -> list[SpecError]:
-    """Translate pydantic's errors into SpecErrors located at the offending key or value."""
-    result = []
-    items = error.errors(include_url=False)
+    """Translate pydantic's errors into SpecErrors located at the offending key or value.
+
+    pydantic reports one error per union member tried (kernel: 0 fails both as
+    an int and as a pair); we keep the member whose type fitted the input, so a
+    person reads one message. A missing field that a misspelt key was meant to
+    be ('unit' for 'units') is left to the unknown-key message that names it.
+    """
+    items = _one_error_per_union(error.errors(include_url=False))
+    result: list[SpecError] = []
     misspelt = _misspelt_fields(items, error)
     for item in items:
         loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
         path = prefix + loc
-        kind = item["type"]
         field_name = str(loc[-1]) if loc else ""
-        if kind == "extra_forbidden":
+        where = what or _section(prefix + loc[:-1])
+        if item["type"] == "extra_forbidden":
             allowed = _allowed_fields(error, loc[:-1])
-            hint = did_you_mean(field_name, allowed) if allowed else None
-            result.append(
-                SchemaError(
-                    f"unknown parameter '{field_name}' for {what}",
-                    location=document.locate(path, key=True),
-                    node=node,
-                    expected=("one of " + ", ".join(allowed)) if allowed else None,
-                    hint=hint or "see docs/spec.md for the parameters it takes",
-                )
-            )
-        elif kind == "missing" and (loc[:-1], field_name) in misspelt:
-            continue  # the unknown-parameter error already says "did you mean '<field>'?"
-        elif kind == "missing":
-            result.append(
-                SchemaError(
-                    f"missing required parameter '{field_name}' for {what}",
-                    location=document.locate(prefix + loc[:-1], key=bool(loc[:-1]) or bool(prefix)),
-                    node=node,
-                    hint=f"add '{field_name}: ...'",
-                )
-            )
+            result.append(SchemaError(
+                f"unknown {_key_word(what)} '{field_name}' {where}",
+                location=document.locate(path, key=True),
+                node=node,
+                expected=("one of " + ", ".join(allowed)) if allowed else None,
+                hint=did_you_mean(field_name, allowed) or "see docs/spec.md for the keys it takes",
+            ))
+        elif item["type"] == "missing" and (tuple(item["loc"][:-1]), field_name) in misspelt:
+            continue  # the unknown-key error already says "did you mean '<field>'?"
+        elif item["type"] == "missing":
+            result.append(SchemaError(
+                f"missing required {_key_word(what)} '{field_name}' {where}",
+                location=document.locate(prefix + loc[:-1], key=bool(loc[:-1]) or bool(prefix)),
+                node=node,
+                hint=f"add '{field_name}: ...'",
+            ))
+        elif not loc:  # a check of the whole model (e.g. strides with dilation)
+            result.append(SchemaError(
+                f"invalid parameters {where}: {_clean_message(item['msg'])}",
+                location=document.locate(prefix, key=bool(prefix)),
+                node=node,
+            ))
         else:
-            where = ".".join(str(part) for part in loc)
-            result.append(
-                SchemaError(
-                    f"invalid value for '{where}': {_clean_message(item['msg'])}",
-                    location=document.locate(path),
-                    node=node,
-                    got=repr(item.get("input")),
-                )
-            )
+            dotted = ".".join(str(part) for part in loc)
+            result.append(SchemaError(
+                f"invalid value for '{dotted}': {_clean_message(item['msg'])}",
+                location=document.locate(path),
+                node=node,
+                got=_show(item.get("input")),
+                hint=_choice_hint(item),
+            ))
     return result
+
+
+def coercion_errors(raw: Any, validated: Any, document: Document, path: Path_, *,
+                    node: str | None = None) -> list[SpecError]:
+    """Values pydantic would silently convert across types: `units: true` (1) or `units: "32"`.
+
+    A spec means what it says: a boolean is not a number and a quoted string
+    is not one either, so these are errors rather than quiet conversions.
+    """
+    if isinstance(raw, dict):
+        pairs = []
+        for key, value in raw.items():
+            if isinstance(validated, dict) and key in validated:
+                pairs.append((key, value, validated[key]))
+            elif isinstance(validated, BaseModel) and key in type(validated).model_fields:
+                pairs.append((key, value, getattr(validated, key)))
+        errors = []
+        for key, value, result in pairs:
+            errors.extend(coercion_errors(value, result, document, path + (key,), node=node))
+        return errors
+    if isinstance(raw, list) and isinstance(validated, (list, tuple)) and len(raw) == len(validated):
+        errors = []
+        for index, (value, result) in enumerate(zip(raw, validated)):
+            errors.extend(coercion_errors(value, result, document, path + (index,), node=node))
+        return errors
+    number = (int, float)
+    converted = (
+        (isinstance(raw, bool) and not isinstance(validated, bool))
+        or (isinstance(raw, str) and isinstance(validated, number) and not isinstance(validated, bool))
+        or (isinstance(raw, number) and not isinstance(raw, bool) and isinstance(validated, (bool, str)))
+    )
+    if not converted:
+        return []
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    wanted, written = (names.get(type(value), type(value).__name__) for value in (validated, raw))
+    return [SchemaError(
+        f"invalid value for '{path[-1]}': expected {wanted}, got {written}",
+        location=document.locate(path),
+        node=node,
+        got=repr(raw),
+        hint=f"write it as {validated!r}" if not isinstance(raw, bool) else None,
+    )]
+
+
+def _one_error_per_union(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the errors pydantic gives for the members of one union, keep those of the member that fits."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    order: list[tuple] = []
+    for item in items:
+        loc = item["loc"]
+        branch = next((i for i, part in enumerate(loc) if _is_union_branch(part)), None)
+        key = loc[:branch] if branch is not None else ("", *loc)
+        if key not in groups:
+            order.append(key)
+        groups.setdefault(key, []).append(item)
+    result = []
+    for key in order:
+        group = groups[key]
+        if len(group) == 1 or key[:1] == ("",):
+            result.extend(group)
+            continue
+        fitting = [item for item in group
+                   if not item["type"].endswith("_type") and item["type"] != "none_required"]
+        if fitting:
+            result.extend(fitting)
+        else:
+            kinds = [_clean_message(item["msg"]).removeprefix("Input should be ") for item in group]
+            merged = dict(group[0])
+            merged["msg"] = "Input should be " + " or ".join(dict.fromkeys(kinds))
+            result.append(merged)
+    return result
+
+
+def _section(path: Path_) -> str:
+    """Where a key sits, in words: 'at the top level', "for input 'image'", "in 'train'"."""
+    if not path:
+        return "at the top level"
+    if path[0] == "inputs" and len(path) == 2:
+        return f"for input '{path[1]}'"
+    return "in '" + ".".join(str(part) for part in path) + "'"
+
+
+def _key_word(what: str | None) -> str:
+    return "parameter" if what else "key"
+
+
+def _choice_hint(item: dict[str, Any]) -> str | None:
+    """For a value outside a fixed set of choices ('rleu'), the closest choices."""
+    if item["type"] != "literal_error" or not isinstance(item.get("input"), str):
+        return None
+    choices = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
+    return did_you_mean(item["input"], choices)
+
+
+def _show(value: Any) -> str:
+    """A value as the person wrote it, cut short: a whole section repeated back helps nobody."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _misspelt_fields(items: list, error: ValidationError) -> set[tuple[tuple, str]]:
@@ -448,6 +568,10 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _clean_message(message: str) -> str:

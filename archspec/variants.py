@@ -41,6 +41,7 @@ def merge_base(document: Document, chain: tuple[str, ...] = ()) -> Document:
         raise SchemaError("'extends' must name a base spec file", location=where,
                           got=repr(reference), hint="extends: base.yaml (relative to this file)")
     base_path = Path(document.file).parent / reference
+    _check_base_path(reference, base_path, where)
     if str(base_path.resolve()) in chain or len(chain) >= MAX_EXTENDS_DEPTH:
         raise SchemaError(f"'extends' goes round in a circle (or deeper than {MAX_EXTENDS_DEPTH})",
                           location=where, got=" -> ".join([*chain, str(base_path.resolve())]))
@@ -49,12 +50,32 @@ def merge_base(document: Document, chain: tuple[str, ...] = ()) -> Document:
     except SpecError as error:
         if error.location is None or error.location.line is None:
             raise SchemaError(f"cannot load the base spec: {error.message}", location=where,
-                              hint=error.hint) from None
+                              hint="the base's path is relative to the folder of the spec that "
+                              "names it") from None
         raise
     base = merge_base(base, chain + (str(Path(document.file).resolve()),))
     if not isinstance(base.data, dict):
         raise SchemaError("the base spec is not a mapping", location=where)
     return _merge(base, document)
+
+
+def _check_base_path(reference: str, base_path: Path, where: Location) -> None:
+    """A spec may extend spec files of its own project, never read any file it names.
+
+    A spec from someone else, validated in CI, could otherwise name a secrets
+    file and have its values echoed in error messages. So the base must be a
+    relative .yaml/.yml path that stays inside the extending file's folder or
+    the current directory (docs/security.md).
+    """
+    if Path(reference).is_absolute() or base_path.suffix not in (".yaml", ".yml"):
+        raise SchemaError("'extends' must be a relative path to a .yaml spec file", location=where,
+                          got=repr(reference), hint="extends: base.yaml (relative to this file)")
+    resolved = base_path.resolve()
+    roots = (Path(where.file).resolve().parent, Path.cwd().resolve())
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise SchemaError("'extends' leads outside this spec's folder and the current directory",
+                          location=where, got=repr(reference),
+                          hint="keep base specs beside the spec, or run archspec from the project folder")
 
 
 def _merge(base: Document, variant: Document) -> ExpandedDocument:

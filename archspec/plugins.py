@@ -1,0 +1,90 @@
+"""The only way to add op kinds: an explicit plugin registry, never a name written in a spec.
+
+A spec names ops by their registered name (`op: dense`); archspec never
+imports a module or looks up a class because a spec mentions it. New ops come
+from code the user chose to run:
+
+- an installed package that declares an entry point in the group `archspec.ops`
+  (`[project.entry-points."archspec.ops"] scale = "mypkg.ops:Scale"`), loaded by
+  the `archspec` command at start-up, or by `load_entry_points()` in Python;
+- `archspec --plugin mypkg.ops:Scale ...`, or `load_plugin("mypkg.ops:Scale")`.
+
+Each plugin is checked before it joins `archspec.ops.OPS`: it must be an `Op`
+subclass (or instance) with a snake_case name no other op has, a pydantic
+params model derived from `OpParams` (unknown keys stay errors), and a known
+arity.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from typing import Any
+
+from archspec.errors import PluginError
+from archspec.ops import OPS, Op, OpParams
+from archspec.spec import NAME_PATTERN
+
+ENTRY_POINT_GROUP = "archspec.ops"
+ARITIES = ("one", "many", "attention")
+
+
+def register_op(candidate: Any, *, source: str) -> Op:
+    """Validate a plugin op (class or instance) and add it to OPS; return the registered instance."""
+    if isinstance(candidate, type) and issubclass(candidate, Op):
+        op = candidate()
+    elif isinstance(candidate, Op):
+        op = candidate
+    else:
+        raise PluginError(f"plugin {source}: {candidate!r} is not an archspec Op subclass\n"
+                          "  hint: subclass archspec.ops.Op and set name, Params, infer_shape and layer")
+    name = getattr(op, "name", None)
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name != name.lower():
+        raise PluginError(f"plugin {source}: op name {name!r} is not a snake_case identifier")
+    params = getattr(op, "Params", None)
+    if not (isinstance(params, type) and issubclass(params, OpParams)):
+        raise PluginError(f"plugin {source}: op '{name}' needs a Params model derived from "
+                          "archspec.ops.OpParams")
+    if op.arity not in ARITIES:
+        raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
+                          f"expected one of {', '.join(ARITIES)}")
+    existing = OPS.get(name)
+    if existing is not None:
+        if type(existing) is type(op):
+            return existing  # the same plugin loaded twice (entry point and --plugin)
+        raise PluginError(
+            f"plugin {source}: op name '{name}' is already taken by "
+            f"{type(existing).__module__}.{type(existing).__qualname__}\n"
+            "  hint: give the plugin op another name; built-in ops cannot be replaced")
+    OPS[name] = op
+    return op
+
+
+def load_plugin(reference: str) -> Op:
+    """Import `module:OpClass` (code the user named on the command line) and register its op."""
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise PluginError(f"plugin {reference!r}: expected the form module:OpClass, "
+                          "e.g. mypkg.ops:Scale")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise PluginError(f"plugin {reference}: cannot import module '{module_name}': {error}") from None
+    try:
+        candidate = getattr(module, attribute)
+    except AttributeError:
+        raise PluginError(f"plugin {reference}: module '{module_name}' has no '{attribute}'") from None
+    return register_op(candidate, source=reference)
+
+
+def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[Op]:
+    """Register the ops of every installed package that declares an entry point in `group`."""
+    registered = []
+    for entry_point in importlib.metadata.entry_points(group=group):
+        source = f"entry point '{entry_point.name} = {entry_point.value}'"
+        try:
+            candidate = entry_point.load()
+        except Exception as error:  # noqa: BLE001  third-party code: whatever it raises, name the plugin
+            raise PluginError(f"plugin {source} failed to load: {type(error).__name__}: {error}") from None
+        registered.append(register_op(candidate, source=source))
+    return registered
