@@ -214,6 +214,15 @@ def main(argv: Optional[list[str]] = None) -> None:
             raise
         typer.echo(str(error), err=True)
         sys.exit(1)
+    except Exception as error:  # a bug of ours: say so in one line, keep the traceback for --debug
+        if _state["debug"]:
+            raise
+        typer.echo(
+            f"archspec: internal error ({type(error).__name__}: {error}); this is a bug in archspec, "
+            "not in your spec. Rerun with --debug for the traceback and please report it.",
+            err=True,
+        )
+        sys.exit(3)
 
 
 if __name__ == "__main__":

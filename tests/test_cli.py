@@ -94,3 +94,18 @@ def test_unet_skip_into_the_wrong_level_names_both_shapes(write_spec, capsys):
         "  hint: spatial sizes must match: connect the source from the encoder level of the same size, "
         "or add a max_pool2d on the skip",
     ]
+
+
+def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(monkeypatch, capsys):
+    import archspec.shapes
+
+    def broken(path):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(archspec.shapes, "analyze", broken)
+    code, out, err = run_cli(["summary", UNET], capsys)
+    assert code == 3 and out == ""
+    assert err == ("archspec: internal error (KeyError: 'boom'); this is a bug in archspec, not in "
+                   "your spec. Rerun with --debug for the traceback and please report it.\n")
+    with pytest.raises(KeyError):
+        main(["--debug", "summary", UNET])

@@ -219,7 +219,8 @@ def _axis_size(shape: Shape, axis: int, what: str) -> int:
     if not -rank < axis < rank or axis == 0 or axis == -rank:
         raise ShapeProblem(
             f"{what} axis {axis} does not exist for an input of shape {format_shape(shape)}",
-            expected=f"an axis between 1 and {rank - 1}, or -1 for the last",
+            expected="axis 1 or -1" if rank == 2 else
+            f"an axis from 1 to {rank - 1}, or from -1 (the last) to -{rank - 1}",
             got=str(axis),
         )
     index = axis - 1 if axis > 0 else axis
