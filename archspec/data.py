@@ -120,10 +120,22 @@ def find_idx(directory: Path, stem: str) -> Path:
     )
 
 
+_CACHE: dict[tuple, Arrays] = {}
+
+
 def read_idx_directory(directory: Path) -> Arrays:
-    """Read and cross-check the four IDX files of a directory."""
+    """Read and cross-check the four IDX files of a directory (kept in memory while unchanged)."""
     if not directory.is_dir():
         raise DataError(f"{directory}: data directory does not exist")
+    files = [find_idx(directory, stem) for pair in IDX_FILES.values() for stem in pair]
+    key = tuple((str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = _read_checked(directory)
+    return _CACHE[key]
+
+
+def _read_checked(directory: Path) -> Arrays:
     split_arrays = []
     for split, (images_stem, labels_stem) in IDX_FILES.items():
         images_path, labels_path = find_idx(directory, images_stem), find_idx(directory, labels_stem)

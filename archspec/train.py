@@ -126,13 +126,13 @@ def compile_for_training(model: Any, config: dict[str, Any], spec: Spec, optimiz
         ) from None
 
 
-def speed_settings(steps_per_epoch: int) -> dict[str, Any]:
-    """Several steps per graph call. XLA is left to Keras's "auto": on for GPUs, off on CPUs
-    (where it made the CNN 4-6x slower here) and under tf.distribute."""
-    return {
-        "steps_per_execution": max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch)),
-        "jit_compile": "auto",
-    }
+def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
+    """Several steps per graph call, on one device: under tf.distribute, Keras 3.15's multi-step
+    loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
+    XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
+    slower here) and under tf.distribute."""
+    steps = MAX_STEPS_PER_EXECUTION if strategy == "default" else 1
+    return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}
 
 
 # ---------------------------------------------------------------- data
@@ -224,9 +224,10 @@ def nan_error(run_dir: Path, where: tuple[int, int | None], config: dict[str, An
         f"the last good checkpoint is {runs.checkpoint_path(run_dir, good[-1])}"
         if good else "no epoch finished before it, so there is no checkpoint"
     )
-    place = f"epoch {epoch}, batch {batch}" if batch is not None else f"the end of epoch {epoch}"
+    place = f"noticed after batch {batch}" if batch is not None else "in the weights at its end"
     return RunError(
-        f"{run_dir}: the loss became NaN at {place} (optimizer {config['optimizer']}); {kept}\n"
+        f"{run_dir}: the loss became NaN in epoch {epoch} ({place}; optimizer {config['optimizer']}); "
+        f"{kept}\n"
         "  hint: lower the learning rate, or check the data and the loss for the task"
     )
 
@@ -256,7 +257,9 @@ def fit_spec(
     with strategy.scope():
         model = compile_model(spec)
     data = load_task_data(config, model)
-    config.update(speed_settings(math.ceil(len(data.x_train) / config["batch_size"])))
+    config.update(
+        speed_settings(math.ceil(len(data.x_train) / config["batch_size"]), config["strategy"])
+    )
     config["replicas"] = strategy.num_replicas_in_sync
     with strategy.scope():
         compile_for_training(model, config, spec, make_optimizer(config["optimizer"], spec))
