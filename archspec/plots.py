@@ -6,8 +6,9 @@ so a test can check that a PNG is the image it should be.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

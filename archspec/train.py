@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 import platform
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -34,7 +35,7 @@ from archspec.plots import plot_curves, plot_samples
 from archspec.spec import Spec, TrainSpec, load_spec
 
 keras = import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras has set the backend and log level)
+import tensorflow as tf
 
 DEFAULT_LOSS = {
     "classify": "sparse_categorical_crossentropy",

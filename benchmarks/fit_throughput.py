@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
-from archspec import runs  # noqa: E402
-from archspec.compiler import compile_model, import_keras  # noqa: E402
-from archspec.data import load_arrays, prepare  # noqa: E402
-from archspec.spec import load_spec  # noqa: E402
+from archspec import runs
+from archspec.compiler import compile_model, import_keras
+from archspec.data import load_arrays, prepare
+from archspec.spec import load_spec
 
 # spec -> examples used (first N of the training set): the U-Net is slow on a CPU
 CASES = {

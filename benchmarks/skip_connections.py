@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from archspec import runs  # noqa: E402
-from archspec.compare import compare_runs  # noqa: E402
-from archspec.data import load_arrays  # noqa: E402
+from archspec import runs
+from archspec.compare import compare_runs
+from archspec.data import load_arrays
 
 MODELS = {"no skips": "mnist_denoise_ae", "U-Net": "mnist_denoise_unet"}
 EPSILON = 1e-7  # Keras clips probabilities to [eps, 1 - eps] in binary cross-entropy
