@@ -212,10 +212,7 @@ KILL_MID_EPOCH = """
 def test_resume_after_a_kill_mid_epoch(tmp_path, capsys, keras):
     run_dir = tmp_path / "run"
     script = KILL_MID_EPOCH.replace("sys.argv[1]", repr(str(run_dir)))
-    killed = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)], cwd=ROOT, capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    killed = python(script)
     assert killed.returncode == 3, killed.stderr
     assert runs.completed_checkpoints(run_dir) == [1]
     assert [row["epoch"] for row in runs.read_history(run_dir / runs.HISTORY_FILE)] == [1]
