@@ -200,6 +200,73 @@ def render(
     typer.echo(f"wrote {target}")
 
 
+STRATEGY_HELP = "default (one device), mirrored (all local devices) or multiworker (TF_CONFIG)."
+
+
+@app.command()
+def fit(
+    spec: Optional[Path] = typer.Argument(None, help="A spec file (.yaml); omit with --resume."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Epochs (total, with --resume)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
+    subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Use the first N train and test examples."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<spec>-<time>)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for weights, shuffling and noise."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify, autoencode or denoise."),
+    noise: Optional[str] = typer.Option(None, "--noise", help="KIND:AMOUNT, e.g. gaussian:0.5 or salt_pepper:0.2."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
+    strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
+) -> None:
+    """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
+    from archspec import train
+
+    if resume is not None:
+        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
+    elif spec is None:
+        raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
+    else:
+        run_dir = train.fit_spec(
+            spec, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
+            task=task, noise=_parse_noise(noise), data_dir=data_dir, strategy=strategy,
+        )
+    typer.echo(f"run folder: {run_dir}")
+    typer.echo((run_dir / "metrics.json").read_text().rstrip())
+
+
+def _parse_noise(text: Optional[str]) -> Optional[dict[str, float]]:
+    if text is None:
+        return None
+    kind, _, amount = text.partition(":")
+    try:
+        return {kind: float(amount)}
+    except ValueError:
+        raise typer.BadParameter(f"expected KIND:AMOUNT such as gaussian:0.5, got {text!r}", param_hint="--noise")
+
+
+@app.command()
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir"),
+) -> None:
+    """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
+    from archspec.train import evaluate_run
+
+    for name, value in evaluate_run(run_dir, data_dir).items():
+        typer.echo(f"{name}: {value:.4f}")
+
+
+@app.command()
+def compare(
+    run_dirs: list[Path] = typer.Argument(..., help="Run folders to compare."),
+    out: Path = typer.Option(Path("runs/compare"), "--out", help="Where the two comparison images go."),
+) -> None:
+    """Print a table of finished runs; write their curves overlaid and their samples side by side."""
+    from archspec.compare import compare_runs
+
+    typer.echo(compare_runs(run_dirs, out))
+    typer.echo(f"wrote {out / 'compare_curves.png'} and {out / 'compare_samples.png'}")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of the console script: run the app, turning library errors into messages.
 

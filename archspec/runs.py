@@ -1,0 +1,149 @@
+"""The run folder on disk: creating it, and reading and writing its files atomically.
+
+Every file is written to a temporary name in the same folder and moved into
+place with os.replace, so a run killed at any moment leaves either the old
+file or the new one, never half of one; that is what lets `--resume` trust
+whatever it finds. A new run never reuses a folder.
+
+    runs/<spec>-<YYYYmmdd-HHMMSS>/
+        spec.yaml        the spec as run (a copy of the file's text)
+        config.json      the resolved training settings (spec + command line)
+        checkpoints/epoch_001.keras ...   model and optimizer state after each epoch
+        history.csv      one row per completed epoch (metrics, val_ metrics, time_s)
+        model.keras      the final model
+        metrics.json     final train / validation / test figures, time, samples per second
+        curves.png       loss and metrics per epoch
+        samples.png      inputs / reconstructions / targets, or digits with their labels
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from archspec.errors import RunError
+
+SPEC_FILE = "spec.yaml"
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+METRICS_FILE = "metrics.json"
+MODEL_FILE = "model.keras"
+CURVES_FILE = "curves.png"
+SAMPLES_FILE = "samples.png"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:
+    """A fresh folder: `out` if given (it must not exist yet), else root/<name>-<timestamp>[-k]."""
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise RunError(
+                f"{out}: already exists; a run never overwrites an earlier one "
+                "(choose another --out, or continue it with --resume)"
+            ) from None
+        (out / CHECKPOINT_DIR).mkdir()
+        return out
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        candidate = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
+        try:
+            candidate.mkdir()  # atomic: two runs started in the same second get different folders
+        except FileExistsError:
+            continue
+        (candidate / CHECKPOINT_DIR).mkdir()
+        return candidate
+    raise RunError(f"{root}: could not find a free run folder name for {name}-{stamp}")
+
+
+def write_atomic(path: Path, write: Callable[[Path], None], suffix: str = "") -> None:
+    """Call write(temporary path) then move it onto `path` (suffix: e.g. '.keras', which Keras insists on)."""
+    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{suffix or path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def write_text(path: Path, text: str) -> None:
+    write_atomic(path, lambda target: target.write_text(text))
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunError(f"{path}: missing; is {path.parent} a run folder of `archspec fit`?") from None
+    except json.JSONDecodeError as error:
+        raise RunError(f"{path}: not valid JSON ({error})") from None
+
+
+def save_model(model: Any, path: Path) -> None:
+    write_atomic(path, lambda target: model.save(target), suffix=".keras")
+
+
+def checkpoint_path(run_dir: Path, epoch: int) -> Path:
+    return run_dir / CHECKPOINT_DIR / f"epoch_{epoch:03d}.keras"
+
+
+def completed_checkpoints(run_dir: Path) -> list[int]:
+    """Epoch numbers (1-based) that have a checkpoint, ascending."""
+    folder = run_dir / CHECKPOINT_DIR
+    if not folder.is_dir():
+        return []
+    epochs = []
+    for path in folder.glob("epoch_*.keras"):
+        number = path.stem.removeprefix("epoch_")
+        if number.isdigit():
+            epochs.append(int(number))
+    return sorted(epochs)
+
+
+def write_history(path: Path, rows: list[dict[str, float]]) -> None:
+    """history.csv: a header of every column seen, one row per epoch (empty where absent)."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buffer.getvalue())
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    try:
+        return [{key: _number(value) for key, value in row.items()} for row in rows]
+    except ValueError as error:
+        raise RunError(f"{path}: unreadable history ({error})") from None
+
+
+def _number(text: str) -> float:
+    value = float(text) if text != "" else math.nan
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars and paths."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
