@@ -216,17 +216,21 @@ def fit(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
     strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
+    overrides: list[str] = SetOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
     from archspec import train
 
     if resume is not None:
+        if overrides or spec is not None:
+            raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
+                                     "(with --epochs or --data-dir)", param_hint="--resume")
         run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
     elif spec is None:
         raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
     else:
         run_dir = train.fit_spec(
-            spec, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
+            spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
             task=task, noise=_parse_noise(noise), data_dir=data_dir, strategy=strategy,
         )
     typer.echo(f"run folder: {run_dir}")

@@ -6,7 +6,7 @@ file or the new one, never half of one; that is what lets `--resume` trust
 whatever it finds. A new run never reuses a folder.
 
     runs/<spec>-<YYYYmmdd-HHMMSS>/
-        spec.yaml        the spec as run (a copy of the file's text)
+        spec.yaml        the spec as run, resolved (extends, vars, blocks, --set applied)
         config.json      the resolved training settings (spec + command line)
         checkpoints/epoch_001.keras ...   model and optimizer state after each epoch
         history.csv      one row per completed epoch (metrics, val_ metrics, time_s)

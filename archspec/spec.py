@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from archspec.errors import Location, SchemaError, SpecError, did_you_mean, raise_collected
@@ -122,6 +123,17 @@ class Spec:
     @property
     def file(self) -> str:
         return self.document.file
+
+    def resolved_yaml(self) -> str:
+        """The spec as validated, self-contained: extends, vars, blocks and --set already applied.
+
+        A run folder keeps this text, so the run can be resumed or rebuilt even
+        when the original file named a base spec beside it or was changed since.
+        """
+        header = (f"# {self.name}: resolved from {self.file} (extends, vars, blocks and --set "
+                  "applied)\n")
+        return header + yaml.safe_dump(self.document.data, sort_keys=False, allow_unicode=True,
+                                       default_flow_style=None, width=100)
 
 
 def load_spec(path: str | Path, overrides: Sequence[str] = ()) -> Spec:

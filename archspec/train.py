@@ -243,14 +243,16 @@ def fit_spec(
     out: str | Path | None = None,
     callbacks: Sequence[Any] = (),
     verbose: Any = "auto",
+    spec_overrides: Sequence[str] = (),
     **overrides: Any,
 ) -> Path:
     """Train a spec in a new run folder and return the folder.
 
+    spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
     overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, strategy.
     """
     spec_path = Path(spec_path)
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, spec_overrides)
     config = resolve_config(spec, spec_path, overrides)
     strategy = STRATEGIES[config["strategy"]]()
     if config["seed"] is not None:
@@ -265,7 +267,7 @@ def fit_spec(
     with strategy.scope():
         compile_for_training(model, config, spec, make_optimizer(config["optimizer"], spec))
     run_dir = runs.create_run_dir(Path(runs_root), spec.name, Path(out) if out else None)
-    runs.write_text(run_dir / runs.SPEC_FILE, spec_path.read_text())
+    runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
     runs.write_json(run_dir / runs.CONFIG_FILE, config)
     return train_run(run_dir, config, model, data, [], callbacks, verbose)
 

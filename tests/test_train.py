@@ -93,7 +93,12 @@ def test_one_epoch_fills_the_run_folder(trained, name, keras):
     run_dir = trained[name]
     assert run_dir.name.startswith(f"{name}-")
     spec = load_spec(ROOT / "specs" / f"{name}.yaml")
-    assert (run_dir / runs.SPEC_FILE).read_text() == (ROOT / "specs" / f"{name}.yaml").read_text()
+    as_run = load_spec(run_dir / runs.SPEC_FILE)  # self-contained: no base spec beside it
+    assert "extends" not in as_run.document.data
+    assert [(e.source, e.target, e.kind) for e in as_run.edges] == [
+        (e.source, e.target, e.kind) for e in spec.edges]
+    assert {n: (v.op, v.params) for n, v in as_run.nodes.items()} == {
+        n: (v.op, v.params) for n, v in spec.nodes.items()}
     config = runs.read_json(run_dir / runs.CONFIG_FILE)
     assert config["epochs"] == 1 and config["subset"] == SUBSET and config["seed"] == 0
     assert config["task"] == spec.train.task and config["batch_size"] == spec.train.batch_size
@@ -309,3 +314,21 @@ def test_same_seed_same_history(tmp_path, keras):
                            subset=256, seed=3, verbose=0)
         losses.append(runs.read_history(run_dir / runs.HISTORY_FILE)[0]["loss"])
     assert losses[0] == losses[1]
+
+
+def test_fit_applies_set_overrides_and_records_the_resolved_spec(tmp_path, capsys):
+    spec = ROOT / "specs" / "mlp_sequential.yaml"
+    out = tmp_path / "run"
+    code, _, err = run_cli(["fit", str(spec), "--subset", "256", "--out", str(out),
+                            "--set", "nodes.hidden.units=8", "--set", "train.batch_size=32"], capsys)
+    assert code == 0, err
+    assert runs.read_json(out / runs.CONFIG_FILE)["batch_size"] == 32
+    as_run = load_spec(out / runs.SPEC_FILE)
+    assert as_run.nodes["hidden"].params.units == 8 and as_run.train.batch_size == 32
+
+
+def test_resume_refuses_set_overrides(trained, capsys):
+    code, _, err = run_cli(["fit", "--resume", str(trained["mlp_sequential"]),
+                            "--set", "train.epochs=3"], capsys)
+    assert code == 2
+    assert "a resumed run keeps its own spec" in err
