@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -51,7 +50,7 @@ SetOption = typer.Option(
 )
 
 
-def _load(path: Path, overrides: list[str]) -> "object":
+def _load(path: Path, overrides: list[str]) -> object:
     """The analysed graph of a spec file with its --set overrides applied."""
     from archspec.shapes import analyze
     from archspec.spec import load_spec
@@ -163,9 +162,9 @@ def import_(
 @app.command()
 def render(
     spec: Path = SpecArgument,
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "-o", "--output", help="Where to write (default: SPEC with the format's suffix)."),
-    format: Optional[str] = typer.Option(
+    format: str | None = typer.Option(
         None, "--format", "-f", help="svg, png, pdf or dot (default: from --output, else svg)."),
     rankdir: str = typer.Option("TB", "--rankdir", help="TB (top to bottom) or LR (left to right)."),
     no_shapes: bool = typer.Option(False, "--no-shapes", help="Leave tensor shapes out."),
@@ -205,17 +204,18 @@ STRATEGY_HELP = "default (one device), mirrored (all local devices) or multiwork
 
 @app.command()
 def fit(
-    spec: Optional[Path] = typer.Argument(None, help="A spec file (.yaml); omit with --resume."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Epochs (total, with --resume)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
-    subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Use the first N train and test examples."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<spec>-<time>)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for weights, shuffling and noise."),
-    task: Optional[str] = typer.Option(None, "--task", help="classify, autoencode or denoise."),
-    noise: Optional[str] = typer.Option(None, "--noise", help="KIND:AMOUNT, e.g. gaussian:0.5 or salt_pepper:0.2."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
+    spec: Path | None = typer.Argument(None, help="A spec file (.yaml); omit with --resume."),
+    epochs: int | None = typer.Option(None, "--epochs", min=1, help="Epochs (total, with --resume)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1),
+    subset: int | None = typer.Option(None, "--subset", min=1, help="Use the first N train and test examples."),
+    out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/<spec>-<time>)."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for weights, shuffling and noise."),
+    task: str | None = typer.Option(None, "--task", help="classify, autoencode or denoise."),
+    noise: str | None = typer.Option(None, "--noise", help="KIND:AMOUNT, e.g. gaussian:0.5 or salt_pepper:0.2."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
     strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
     overrides: list[str] = SetOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
@@ -237,20 +237,21 @@ def fit(
     typer.echo((run_dir / "metrics.json").read_text().rstrip())
 
 
-def _parse_noise(text: Optional[str]) -> Optional[dict[str, float]]:
+def _parse_noise(text: str | None) -> dict[str, float] | None:
     if text is None:
         return None
     kind, _, amount = text.partition(":")
     try:
         return {kind: float(amount)}
     except ValueError:
-        raise typer.BadParameter(f"expected KIND:AMOUNT such as gaussian:0.5, got {text!r}", param_hint="--noise")
+        raise typer.BadParameter(f"expected KIND:AMOUNT such as gaussian:0.5, got {text!r}",
+                                 param_hint="--noise") from None
 
 
 @app.command()
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir"),
+    data_dir: Path | None = typer.Option(None, "--data-dir"),
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
     from archspec.train import evaluate_run
@@ -271,7 +272,7 @@ def compare(
     typer.echo(f"wrote {out / 'compare_curves.png'} and {out / 'compare_samples.png'}")
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app, turning library errors into messages.
 
     In standalone mode click already turns usage errors into exit 2 and

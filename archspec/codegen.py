@@ -14,9 +14,9 @@ from typing import Any
 import networkx as nx
 
 from archspec.compiler import import_keras, layer_class
-from archspec.shapes import analyze
 from archspec.lowering import lower_graph
 from archspec.primitives import Step
+from archspec.shapes import analyze
 from archspec.spec import Spec
 
 

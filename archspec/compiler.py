@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from archspec.lowering import lower_graph
-from archspec.shapes import analyze
 from archspec.primitives import LayerCall, Step
+from archspec.shapes import analyze
 from archspec.spec import Spec
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def import_keras() -> Any:
     return keras
 
 
-def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> "keras.Model":
+def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> keras.Model:
     """Compile a spec into a Functional keras.Model whose layers are named after the spec's nodes."""
     keras = import_keras()
     graph = analyze(source)

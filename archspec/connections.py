@@ -272,15 +272,15 @@ def _axis_names(rank: int) -> list[str]:
 
 
 def _resize_hint(expected: Shape, got: Shape) -> str:
-    if len(expected) == 3 and len(got) == 3 and expected[:2] != got[:2]:
-        if None not in expected[:2] and None not in got[:2]:
-            if got[0] > expected[0]:  # type: ignore[operator]
-                return (
-                    "spatial sizes must match: connect the source from the encoder level of the same "
-                    "size, or add a max_pool2d on the skip"
-                )
+    if (len(expected) == 3 and len(got) == 3 and expected[:2] != got[:2]
+            and None not in expected[:2] and None not in got[:2]):
+        if got[0] > expected[0]:  # type: ignore[operator]
             return (
-                "spatial sizes must match: connect the skip to a decoder node after the upsample2d that "
-                "reaches the same size"
+                "spatial sizes must match: connect the source from the encoder level of the same "
+                "size, or add a max_pool2d on the skip"
             )
+        return (
+            "spatial sizes must match: connect the skip to a decoder node after the upsample2d that "
+            "reaches the same size"
+        )
     return "make both inputs the same shape (reshape, pooling, or a projection layer)"

@@ -263,7 +263,7 @@ def prepare(
         "test": fit_images(arrays.x_test, input_shape, "input"),
     }
     targets = TASK_TARGETS[task](arrays, output_shape)
-    n_val = int(round(len(images["train"]) * validation_split))
+    n_val = round(len(images["train"]) * validation_split)
     n_train = len(images["train"]) - n_val
     if n_train < 1:
         raise DataError(f"no training examples left after a validation split of {validation_split}")

@@ -244,8 +244,8 @@ def _flow(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .>-]*", text) and "->" in text or \
-        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", text) and text not in _YAML_WORDS else json.dumps(text)
+    return text if (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .>-]*", text) and "->" in text) or \
+        (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", text) and text not in _YAML_WORDS) else json.dumps(text)
 
 
 _YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n", "Null", "True", "False",

@@ -84,7 +84,7 @@ def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[Op]:
         source = f"entry point '{entry_point.name} = {entry_point.value}'"
         try:
             candidate = entry_point.load()
-        except Exception as error:  # noqa: BLE001  third-party code: whatever it raises, name the plugin
+        except Exception as error:
             raise PluginError(f"plugin {source} failed to load: {type(error).__name__}: {error}") from None
         registered.append(register_op(candidate, source=source))
     return registered

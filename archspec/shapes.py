@@ -48,7 +48,7 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
         except SpecError as error:
             errors.append(error)
             failed.add(name)
-    for source, target, key, edge in graph.edges(keys=True, data=True):
+    for source, _, edge in graph.edges(data=True):
         edge["shape"] = graph.nodes[source].get("shape")
     return errors
 

@@ -9,10 +9,12 @@ error names only what the chosen op or kind accepts.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
@@ -296,7 +298,7 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     try:
         validated = op.Params.model_validate(params)
     except ValidationError as error:
-        raise _Collected(pydantic_errors(error, document, path, node=name, what=f"for op {op_name}"))
+        raise _Collected(pydantic_errors(error, document, path, node=name, what=f"for op {op_name}")) from None
     coerced = coercion_errors(params, validated, document, path, node=name)
     if coerced:
         raise _Collected(coerced)
@@ -320,7 +322,7 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
         plain = CONNECTIONS["plain"].Params()
         return [
             EdgeSpec(source, target, "plain", plain, location, first_id + offset)
-            for offset, (source, target) in enumerate(zip(parts, parts[1:]))
+            for offset, (source, target) in enumerate(itertools.pairwise(parts))
         ]
     if not isinstance(raw, dict):
         raise SchemaError(
@@ -355,7 +357,7 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
     try:
         validated = CONNECTIONS[kind].Params.model_validate(params)
     except ValidationError as error:
-        raise _Collected(pydantic_errors(error, document, path, what=f"for {_article(kind)} edge"))
+        raise _Collected(pydantic_errors(error, document, path, what=f"for {_article(kind)} edge")) from None
     coerced = coercion_errors(params, validated, document, path)
     if coerced:
         raise _Collected(coerced)
@@ -537,9 +539,9 @@ def _misspelt_fields(items: list, error: ValidationError) -> set[tuple[tuple, st
 
 def _is_union_branch(part: Any) -> bool:
     """pydantic puts the tried union member in the location (e.g. 'list[...]', 'int'); drop it."""
-    return isinstance(part, str) and (
+    return (isinstance(part, str) and (
         "[" in part or part in {"int", "float", "str", "bool", "list", "dict", "none", "function-after"}
-    ) or (isinstance(part, str) and part.startswith(("function-", "literal[", "constrained-")))
+    )) or (isinstance(part, str) and part.startswith(("function-", "literal[", "constrained-")))
 
 
 def _allowed_fields(error: ValidationError, parent: tuple) -> list[str]:

@@ -35,7 +35,7 @@ from archspec.plots import plot_curves, plot_samples
 from archspec.spec import Spec, TrainSpec, load_spec
 
 keras = import_keras()
-import tensorflow as tf
+import tensorflow as tf  # noqa: E402  (after import_keras, which sets TF's log level first)
 
 DEFAULT_LOSS = {
     "classify": "sparse_categorical_crossentropy",

@@ -10,6 +10,7 @@ takes nodes, edges (`a -> b` links), inputs or outputs out of the base.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ import yaml
 from archspec.errors import Location, SchemaError, SpecError, did_you_mean, raise_collected
 from archspec.loader import Document, Path_, load_yaml
 from archspec.positions import ExpandedDocument, Positions
-import itertools
 
 MERGED_KEYS = ("nodes", "inputs", "blocks", "vars", "train")
 REMOVABLE = ("nodes", "edges", "inputs", "outputs")
@@ -249,7 +249,7 @@ def _set(data: Any, path: Path_, value: Any, where: Location | None = None) -> N
                               f"'{'.'.join(map(str, path[:depth + 1]))}' is not a mapping",
                               location=where)
     last = path[-1]
-    if isinstance(container, list) and isinstance(last, int) and last < len(container) or isinstance(container, dict):
+    if (isinstance(container, list) and isinstance(last, int) and last < len(container)) or isinstance(container, dict):
         container[last] = value
     else:
         raise SchemaError(f"cannot set '{'.'.join(map(str, path))}'", location=where)

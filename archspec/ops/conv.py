@@ -34,7 +34,7 @@ class Conv2DParams(OpParams):
     use_bias: bool = True
 
     @model_validator(mode="after")
-    def _strides_or_dilation(self) -> "Conv2DParams":
+    def _strides_or_dilation(self) -> Conv2DParams:
         if pair(self.strides) != (1, 1) and pair(self.dilation) != (1, 1):
             raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
         return self

@@ -76,7 +76,7 @@ class ReshapeParams(OpParams):
     shape: list[int] = Field(min_length=1, description="target shape without batch; one -1 allowed")
 
     @model_validator(mode="after")
-    def _check(self) -> "ReshapeParams":
+    def _check(self) -> ReshapeParams:
         if any(size == 0 or size < -1 for size in self.shape):
             raise ValueError("sizes must be positive, or -1 for the one inferred axis")
         if self.shape.count(-1) > 1:
@@ -315,7 +315,7 @@ class PositionalEmbedding(Op):
         return inputs[0]
 
     def layer(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> LayerCall:
-        steps, features = inputs[0]
+        steps, _ = inputs[0]
         return LayerCall("PositionalEmbedding", {"sequence_length": steps}, module="archspec.layers")
 
     def count_params(self, params: PositionalEmbeddingParams, inputs: list[Shape], output: Shape) -> int:
