@@ -89,7 +89,7 @@ def baseline(spec_path: Path, examples: int, epochs: int) -> tuple[int, list]:
     timer = EpochTimer.make(keras)
     model.fit(x, data.y_train, batch_size=train.batch_size, epochs=epochs,
               validation_split=train.validation_split, callbacks=[timer], verbose=0)
-    return int(round(len(x) * (1 - train.validation_split))), timer.times
+    return round(len(x) * (1 - train.validation_split)), timer.times
 
 
 def runner(spec_path: Path, examples: int, epochs: int, root: Path) -> tuple[int, list]:

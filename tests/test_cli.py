@@ -21,7 +21,7 @@ def run_cli(args, capsys):
 
 
 def test_validate_ok(capsys):
-    code, out, err = run_cli(["validate", UNET], capsys)
+    code, out, _err = run_cli(["validate", UNET], capsys)
     assert code == 0
     assert out == f"ok  {UNET}  (10 nodes, 813,377 parameters)\n"
 
@@ -83,7 +83,7 @@ def test_unet_skip_into_the_wrong_level_names_both_shapes(write_spec, capsys):
     wrong = text.replace("{from: enc2, to: dec2, kind: concat-skip}", "{from: enc2, to: dec1, kind: concat-skip}")
     write_spec((ROOT / "specs" / "mnist_denoise_ae.yaml").read_text(), "mnist_denoise_ae.yaml")
     path = write_spec(wrong)
-    line = wrong.splitlines().index(next(l for l in wrong.splitlines() if "to: dec1, kind" in l)) + 1
+    line = wrong.splitlines().index(next(line for line in wrong.splitlines() if "to: dec1, kind" in line)) + 1
     code, _, err = run_cli(["validate", str(path)], capsys)
     assert code == 1
     assert err.splitlines()[:4] == [

@@ -220,7 +220,7 @@ def test_saved_model_loads_in_safe_mode(keras, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["build", str(SPECS / "gated_mlp_softmax.yaml"), "-o", str(target)])
     assert exit_info.value.code in (0, None)
-    import archspec.layers  # noqa: F401  (registers GateMix for deserialisation)
+    import archspec.layers
 
     loaded = keras.saving.load_model(target, safe_mode=True)
     ours = archspec.compile_model(SPECS / "gated_mlp_softmax.yaml")

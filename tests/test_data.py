@@ -175,7 +175,7 @@ def test_denoise_has_a_fixed_noisy_test_set(mnist):
     assert np.array_equal(first.x_test, second.x_test)
     assert np.array_equal(first.y_test, first.clean_test)
     assert not np.array_equal(first.x_test, first.y_test)
-    assert 0.0 <= first.x_test.min() and first.x_test.max() <= 1.0
+    assert first.x_test.min() >= 0.0 and first.x_test.max() <= 1.0
     assert np.array_equal(first.x_train, first.y_train)  # noise is added by the pipeline, per epoch
 
 

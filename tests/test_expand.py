@@ -70,7 +70,8 @@ def test_set_on_the_command_line(write_spec):
     from archspec.cli import app
 
     path = write_spec(STACK)
-    result = CliRunner().invoke(app, ["validate", str(path), "--set", "vars.width=2", "--set", "nodes.head.op=identity"])
+    result = CliRunner().invoke(
+        app, ["validate", str(path), "--set", "vars.width=2", "--set", "nodes.head.op=identity"])
     assert result.output == f"ok  {path}  (7 nodes, 408 parameters)\n"
     assert result.exit_code == 0
 

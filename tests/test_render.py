@@ -106,7 +106,7 @@ def assert_svg_draws_the_graph(path: Path, tmp_path: Path, capsys) -> dict[str, 
     nodes = svg_groups(target, "node")
     legend = {"legend"} if kinds != {"plain"} else set()  # a plain chain needs no key
     assert set(nodes) == {f"node-{name}" for name in graph.nodes} | legend
-    for name, data in graph.nodes(data=True):
+    for name in graph.nodes:
         assert texts(nodes[f"node-{name}"])[0] == name
     edges = svg_groups(target, "edge")
     assert set(edges) == {f"edge-{data['index']}" for _, _, data in graph.edges(data=True)}

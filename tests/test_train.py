@@ -154,7 +154,7 @@ def test_compare_prints_a_table_and_writes_two_images(trained, tmp_path, capsys)
     first, second = trained["mnist_denoise_ae"], trained["mnist_denoise_unet"]
     code, out, err = run_cli(["compare", str(first), str(second), "--out", str(tmp_path)], capsys)
     assert code == 0, err
-    header, row1, row2, wrote = out.strip().splitlines()
+    header, row1, row2, _wrote = out.strip().splitlines()
     assert header.split() == [
         "run", "spec", "params", "epochs", "train", "loss", "validation", "loss", "test", "loss",
         "test", "psnr", "time", "s", "samples/s",
@@ -169,7 +169,7 @@ def test_compare_prints_a_table_and_writes_two_images(trained, tmp_path, capsys)
 def test_an_existing_out_folder_is_never_overwritten(tmp_path, capsys):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("earlier run")
-    code, out, err = run_cli(
+    code, _out, err = run_cli(
         ["fit", str(ROOT / "specs" / "mlp_sequential.yaml"), "--out", str(tmp_path / "taken")], capsys
     )
     assert code == 1
@@ -187,7 +187,7 @@ def test_corrupt_data_is_a_clear_error(tmp_path, capsys):
         (data / source.name).write_bytes(source.read_bytes())
     labels = data / "t10k-labels-idx1-ubyte.gz"
     labels.write_bytes(labels.read_bytes()[:100])
-    code, out, err = run_cli(
+    code, _out, err = run_cli(
         ["fit", str(ROOT / "specs" / "mlp_sequential.yaml"), "--data-dir", str(data),
          "--out", str(tmp_path / "run")],
         capsys,
@@ -224,7 +224,7 @@ def test_resume_after_a_kill_mid_epoch(tmp_path, capsys, keras):
     assert not (run_dir / runs.MODEL_FILE).exists()
     header = (run_dir / runs.HISTORY_FILE).read_text().splitlines()[0]
 
-    code, out, err = run_cli(["fit", "--resume", str(run_dir)], capsys)
+    code, _out, err = run_cli(["fit", "--resume", str(run_dir)], capsys)
     assert code == 0, err
     history = runs.read_history(run_dir / runs.HISTORY_FILE)
     assert [row["epoch"] for row in history] == [1, 2, 3]
@@ -238,7 +238,7 @@ def test_resume_after_a_kill_mid_epoch(tmp_path, capsys, keras):
 
 def test_resume_of_a_finished_run_asks_for_more_epochs(trained, capsys):
     run_dir = trained["mlp_sequential"]
-    code, out, err = run_cli(["fit", "--resume", str(run_dir)], capsys)
+    code, _out, err = run_cli(["fit", "--resume", str(run_dir)], capsys)
     assert code == 1
     assert err.strip() == (
         f"{run_dir}: already has 1 of 1 epochs; give a larger --epochs to train further"
@@ -277,7 +277,7 @@ def test_a_huge_learning_rate_ends_in_the_nan_message(tmp_path, capsys):
     )
     path = tmp_path / "diverge.yaml"
     path.write_text(spec)
-    code, out, err = run_cli(
+    code, _out, err = run_cli(
         ["fit", str(path), "--subset", "1024", "--epochs", "2", "--out", str(tmp_path / "run")], capsys
     )
     assert code == 1
