@@ -289,6 +289,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug of ours: say so in one line, keep the traceback for --debug
         if _state["debug"]:
             raise
+        from archspec.memory import is_out_of_memory, out_of_memory
+
+        if is_out_of_memory(error):  # the model or batch is too big for this machine: not a bug
+            typer.echo(str(out_of_memory(error)), err=True)
+            sys.exit(1)
         typer.echo(
             f"archspec: internal error ({type(error).__name__}: {error}); this is a bug in archspec, "
             "not in your spec. Rerun with --debug for the traceback and please report it.",

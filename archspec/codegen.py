@@ -13,7 +13,8 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.compiler import import_keras, layer_class
+from archspec.backend import import_keras
+from archspec.compiler import layer_class
 from archspec.lowering import lower_graph
 from archspec.primitives import Step
 from archspec.shapes import analyze

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from archspec.backend import import_keras
 from archspec.lowering import lower_graph
+from archspec.memory import check_weights_fit
 from archspec.primitives import LayerCall, Step
 from archspec.shapes import analyze
 from archspec.spec import Spec
@@ -18,19 +19,11 @@ if TYPE_CHECKING:
     import keras
 
 
-def import_keras() -> Any:
-    """Import Keras on the TensorFlow backend, quietly (TF's C++ start-up logs help nobody here)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
-
-    return keras
-
-
 def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> keras.Model:
     """Compile a spec into a Functional keras.Model whose layers are named after the spec's nodes."""
     keras = import_keras()
     graph = analyze(source)
+    check_weights_fit(graph)
     steps, output_of = lower_graph(graph)
     tensors: dict[str, Any] = {}
     for step in steps:

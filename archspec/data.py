@@ -176,7 +176,7 @@ def load_arrays(dataset: str, data_dir: str | Path | None = None) -> Arrays:
     directory = resolve_data_dir(dataset, data_dir)
     if directory is not None:
         return read_idx_directory(directory)
-    from archspec.compiler import import_keras
+    from archspec.backend import import_keras
 
     loader = getattr(import_keras().datasets, KERAS_LOADERS[dataset])
     try:

@@ -43,7 +43,7 @@ class _Node:
 
 def load_keras_model(reference: str) -> Any:
     """A model from a .keras file, or `keras.applications.NAME` built with weights=None."""
-    from archspec.compiler import import_keras
+    from archspec.backend import import_keras
 
     keras = import_keras()
     if reference.startswith(APPLICATIONS_PREFIX):

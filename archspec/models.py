@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from archspec.compiler import import_keras
+from archspec.backend import import_keras
 from archspec.errors import ModelError
 
 

@@ -28,14 +28,15 @@ import numpy as np
 from pydantic import ValidationError
 
 from archspec import runs
-from archspec.compiler import compile_model, import_keras
+from archspec.backend import import_keras
+from archspec.compiler import compile_model
 from archspec.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
 from archspec.errors import RunError, SchemaError
 from archspec.plots import plot_curves, plot_samples
 from archspec.spec import Spec, TrainSpec, load_spec
 
 keras = import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras, which sets TF's log level first)
+import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
 
 DEFAULT_LOSS = {
     "classify": "sparse_categorical_crossentropy",

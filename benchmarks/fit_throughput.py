@@ -36,7 +36,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
 from archspec import runs
-from archspec.compiler import compile_model, import_keras
+from archspec.backend import import_keras
+from archspec.compiler import compile_model
 from archspec.data import load_arrays, prepare
 from archspec.spec import load_spec
 

@@ -18,7 +18,7 @@ if SHARED_MNIST.is_dir():
 
 @pytest.fixture(scope="session")
 def keras():
-    from archspec.compiler import import_keras
+    from archspec.backend import import_keras
 
     return import_keras()
 

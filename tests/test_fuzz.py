@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 import archspec
-from archspec.compiler import import_keras
+from archspec.backend import import_keras
 from archspec.errors import ArchspecError, flatten_errors
 from archspec.loader import LINE_BREAK
 from archspec.spec import loads_spec
