@@ -70,6 +70,11 @@ def validate(
     for path in specs:
         try:
             graph = _load(path, overrides)
+            train = graph.graph["train"]
+            if train is not None:  # a spec that says how to train it must fit that task's data
+                from archspec.tasks import check_task_fits
+
+                check_task_fits(graph, train.task, train.dataset)
         except ArchspecError as error:
             failed += 1
             typer.echo(str(error), err=True)

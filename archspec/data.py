@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 
 from archspec.errors import DataError
+from archspec.tasks import CLASSES, IMAGE_SIZE
 
 DATA_DIR_ENV = "ARCHSPEC_DATA_DIR"
-IMAGE_SIZE = (28, 28)
-CLASSES = 10
 TEST_NOISE_SEED = 20231  # one fixed noisy test set, whatever the run's seed: runs stay comparable
 
 # IDX element types (the third byte of the magic number) that MNIST-like files may use

@@ -33,7 +33,9 @@ from archspec.compiler import compile_model
 from archspec.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
 from archspec.errors import RunError, SchemaError
 from archspec.plots import plot_curves, plot_samples
+from archspec.shapes import analyze
 from archspec.spec import Spec, TrainSpec, load_spec
+from archspec.tasks import check_task_fits
 
 keras = import_keras()
 import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
@@ -255,6 +257,7 @@ def fit_spec(
     spec_path = Path(spec_path)
     spec = load_spec(spec_path, spec_overrides)
     config = resolve_config(spec, spec_path, overrides)
+    check_task_fits(analyze(spec), config["task"], config["dataset"])  # before building anything
     strategy = STRATEGIES[config["strategy"]]()
     if config["seed"] is not None:
         keras.utils.set_random_seed(config["seed"])
