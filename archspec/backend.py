@@ -6,7 +6,11 @@ written before absl logging is initialised, where TF_CPP_MIN_LOG_LEVEL has no
 effect. They are noise before every `archspec fit`, so the import and the
 device discovery run with file descriptor 2 pointed at a buffer; if the
 import fails, the buffer is replayed so nothing that explains the failure is
-lost. Setting TF_CPP_MIN_LOG_LEVEL=0 shows everything again.
+lost. Later C++ log lines are filtered at level 3 (errors too: a line such as
+"oneDNN supports DT_INT32 only on platforms with AVX-512" appeared at the
+first training step, on an AVX-512 machine), because every failure that
+matters reaches Python as an exception, which archspec turns into a message.
+A TF_CPP_MIN_LOG_LEVEL set by the user is respected; 0 shows everything.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ def import_keras() -> Any:
         import keras
 
         return keras
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0"
     with stderr_captured() if quiet else contextlib.nullcontext():

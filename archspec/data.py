@@ -328,7 +328,13 @@ def make_pipeline(
         dataset = tf.data.Dataset.zip((dataset, seeds)).map(
             lambda pair, pair_seed: (add(tf, pair[0], amount, pair_seed), pair[1])
         )
-    return dataset.prefetch(1)
+    # No autotuning either: it has nothing to tune here, and in TF 2.21 destroying an iterator waits
+    # for its autotuning thread (IteratorResource::~IteratorResource -> LogicalThreadWrapper ->
+    # WaitForNotification), up to ~2 s of idle time. Keras makes a new iterator every epoch, so
+    # about every other epoch started with that stall (benchmarks/epoch_breakdown.py).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(1).with_options(options)
 
 
 def _gaussian_tf(tf: Any, images: Any, stddev: float, seed: Any) -> Any:

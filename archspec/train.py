@@ -1,12 +1,15 @@
 """The `archspec fit` runner: spec + data + task -> a trained model in a run folder.
 
-Why it is faster than the lecture's `model.fit(x, y)` on small models: those
-are bound by per-step overhead, not arithmetic, so the runner (1) feeds a
-tf.data pipeline that gathers whole batches from tensors held in memory and
-prefetches them, instead of Keras's numpy adapter slicing arrays each step;
-(2) runs several steps per call into the compiled graph (steps_per_execution),
-so Python and the callbacks run once per call, not once per batch. Both are
-recorded in config.json, and benchmarks/fit_throughput.py measures the gain.
+Why it is faster than the lecture's `model.fit(x, y)` on small models: the
+runner (1) feeds a tf.data pipeline that gathers whole batches from tensors
+held in memory, with sequential maps, a one-batch prefetch and no autotuning,
+instead of Keras's numpy adapter, whose AUTOTUNE thread pools compete with the
+model for a small CPU and whose per-epoch iterator teardown can stall ~2 s
+(see data.make_pipeline); (2) runs several steps per call into the compiled
+graph (steps_per_execution), so Python and the callbacks run once per call,
+not once per batch. The settings are recorded in config.json;
+benchmarks/fit_throughput.py measures the gain and
+benchmarks/epoch_breakdown.py where an epoch's time goes.
 
 Faults: each epoch ends with an atomic checkpoint and history row, so
 `resume_run` restarts from the last complete epoch; a NaN loss stops the run

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as archspec.backend does; C++ log lines help no test
 if SHARED_MNIST.is_dir():
     os.environ.setdefault("ARCHSPEC_DATA_DIR", str(SHARED_MNIST))
 

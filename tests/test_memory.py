@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from archspec.backend import stderr_captured
 from archspec.errors import SpecError
 from archspec.memory import check_weights_fit, format_bytes
 from archspec.shapes import analyze
-from tests.conftest import ROOT
 from tests.test_cli import UNET, run_cli
 
 HUGE = """\
@@ -76,20 +70,3 @@ def test_out_of_memory_while_building_is_a_message_with_exit_1(monkeypatch, caps
         "  hint: use a smaller --batch-size or fewer units/filters; "
         "`archspec summary SPEC` shows each node's parameter count",
     ]
-
-
-def test_captured_stderr_is_dropped_on_success_and_replayed_on_failure(capfd):
-    with stderr_captured():
-        os.write(2, b"start-up noise\n")
-    assert capfd.readouterr().err == ""
-    with pytest.raises(RuntimeError), stderr_captured():
-        os.write(2, b"why it failed\n")
-        raise RuntimeError("import failed")
-    assert capfd.readouterr().err == "why it failed\n"
-
-
-def test_importing_keras_writes_nothing_to_stderr():
-    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
-    code = "from archspec.backend import import_keras; k = import_keras(); print(k.backend.backend())"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "tensorflow\n", "")
