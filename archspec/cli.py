@@ -294,10 +294,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug of ours: say so in one line, keep the traceback for --debug
         if _state["debug"]:
             raise
-        from archspec.memory import is_out_of_memory, out_of_memory
+        from archspec.memory import is_out_of_memory, out_of_memory_message
 
         if is_out_of_memory(error):  # the model or batch is too big for this machine: not a bug
-            typer.echo(str(out_of_memory(error)), err=True)
+            typer.echo(out_of_memory_message(error), err=True)
             sys.exit(1)
         typer.echo(
             f"archspec: internal error ({type(error).__name__}: {error}); this is a bug in archspec, "

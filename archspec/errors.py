@@ -152,10 +152,6 @@ class ModelError(ArchspecError):
     """A saved model file is missing, corrupt, or would need unsafe deserialization."""
 
 
-class ResourceError(ArchspecError):
-    """The machine ran out of memory building or training a model the spec describes."""
-
-
 class RenderError(ArchspecError):
     """A diagram cannot be drawn or written (graphviz's `dot` missing, an unknown node to highlight)."""
 

@@ -15,7 +15,7 @@ import re
 
 import networkx as nx
 
-from archspec.errors import ResourceError, SpecError
+from archspec.errors import SpecError
 from archspec.summary import node_params, total_params
 
 BYTES_PER_PARAM = 4  # float32, Keras's default dtype
@@ -58,12 +58,12 @@ def check_weights_fit(graph: nx.MultiDiGraph, available: int | None = None) -> N
     )
 
 
-def out_of_memory(error: BaseException) -> ResourceError:
-    """The user-facing form of MemoryError or TensorFlow's ResourceExhaustedError."""
+def out_of_memory_message(error: BaseException) -> str:
+    """What the CLI says for MemoryError or TensorFlow's ResourceExhaustedError: the tensor, and a hint."""
     text = str(error).strip()
     found = re.search(r"OOM when allocating tensor with shape\[[^\]]*\]", text)
     detail = found.group(0) if found else (text.splitlines()[0][:300] if text else type(error).__name__)
-    return ResourceError(
+    return (
         f"archspec: out of memory ({detail})\n"
         "  hint: use a smaller --batch-size or fewer units/filters; "
         "`archspec summary SPEC` shows each node's parameter count"
