@@ -120,6 +120,23 @@ def test_a_sequential_model_imports_with_its_input(keras):
     assert_round_trip(keras, model, text)
 
 
+def test_a_decoder_with_transposed_convolutions_round_trips(keras):
+    """conv2d_transpose has no dilation: Keras's dilation_rate (1, 1) must not become a parameter."""
+    layers = keras.layers
+    code = keras.Input((7, 7, 4), name="code")
+    up = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu", name="up1")(code)
+    up = layers.Conv2DTranspose(2, 2, strides=2, padding="valid", use_bias=False, name="up2")(up)
+    image = layers.UpSampling2D(1, name="same_size")(up)
+    model = keras.Model(code, image, name="decoder")
+    text = import_model(model)
+    assert text.split("nodes:\n", 1)[1].split("\n\n", 1)[0] == (
+        "  up1:       {op: conv2d_transpose, filters: 8, strides: 2, activation: relu}\n"
+        "  up2:       {op: conv2d_transpose, filters: 2, kernel: 2, strides: 2, padding: valid, use_bias: false}\n"
+        "  same_size: {op: upsample2d, size: 1}"
+    )
+    assert_round_trip(keras, model, text)
+
+
 def test_shared_layers_are_refused(keras):
     inputs = keras.Input((4,), name="x")
     dense = keras.layers.Dense(4, name="shared")

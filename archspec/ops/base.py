@@ -109,6 +109,11 @@ def keras_params(config: dict[str, Any], names: dict[str, str], **required: Any)
     return params
 
 
+def keras_kwargs(params: Any, names: dict[str, str]) -> dict[str, Any]:
+    """A Keras layer's arguments from op parameters: keras_params the other way, from the same key map."""
+    return {keras_key: getattr(params, name) for keras_key, name in names.items()}
+
+
 def pair(value: int | tuple[int, int]) -> tuple[int, int]:
     """A kernel/stride/size given as one int or two, as (height, width)."""
     return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))

@@ -17,6 +17,7 @@ from archspec.ops.base import (
     ShapeProblem,
     conv_length,
     format_shape,
+    keras_kwargs,
     keras_params,
     known,
     pair,
@@ -61,11 +62,7 @@ class Conv2D(Op):
         return keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1)
 
     def layer(self, params: Conv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2D", {
-            "filters": params.filters, "kernel_size": params.kernel, "strides": params.strides,
-            "padding": params.padding, "dilation_rate": params.dilation,
-            "activation": params.activation, "use_bias": params.use_bias,
-        })
+        return LayerCall("Conv2D", keras_kwargs(params, _CONV_KEYS))
 
     def count_params(self, params: Conv2DParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
@@ -105,14 +102,11 @@ class Conv2DTranspose(Op):
     keras_classes = ("Conv2DTranspose",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _CONV_KEYS, data_format="channels_last", dilation_rate=(1, 1),
+        return keras_params(config, _TRANSPOSE_KEYS, data_format="channels_last", dilation_rate=(1, 1),
                             output_padding=None)
 
     def layer(self, params: Conv2DTransposeParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2DTranspose", {
-            "filters": params.filters, "kernel_size": params.kernel, "strides": params.strides,
-            "padding": params.padding, "activation": params.activation, "use_bias": params.use_bias,
-        })
+        return LayerCall("Conv2DTranspose", keras_kwargs(params, _TRANSPOSE_KEYS))
 
     def count_params(self, params: Conv2DTransposeParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
@@ -224,11 +218,10 @@ class Upsample2D(Op):
     keras_classes = ("UpSampling2D",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, {"size": "size", "interpolation": "interpolation"},
-                            data_format="channels_last")
+        return keras_params(config, _UPSAMPLE_KEYS, data_format="channels_last")
 
     def layer(self, params: Upsample2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("UpSampling2D", {"size": params.size, "interpolation": params.interpolation})
+        return LayerCall("UpSampling2D", keras_kwargs(params, _UPSAMPLE_KEYS))
 
 
 class ZeroPadding2DParams(OpParams):
@@ -270,6 +263,10 @@ _CONV_KEYS = {
     "filters": "filters", "kernel_size": "kernel", "strides": "strides", "padding": "padding",
     "dilation_rate": "dilation", "activation": "activation", "use_bias": "use_bias",
 }
+"""Keras's Conv2D arguments and the parameters they are, both ways (layer() and from_keras())."""
+_UPSAMPLE_KEYS = {"size": "size", "interpolation": "interpolation"}
+_TRANSPOSE_KEYS = {key: name for key, name in _CONV_KEYS.items() if key != "dilation_rate"}
+"""Conv2DTranspose's: no dilation (from_keras requires Keras's to be 1)."""
 
 
 def _padding_pairs(padding: object) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -15,6 +15,7 @@ from archspec.ops.base import (
     Shape,
     ShapeProblem,
     format_shape,
+    keras_kwargs,
     keras_params,
     known,
 )
@@ -38,11 +39,10 @@ class Dense(Op):
     keras_classes = ("Dense",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, {"units": "units", "activation": "activation", "use_bias": "use_bias"})
+        return keras_params(config, _DENSE_KEYS)
 
     def layer(self, params: DenseParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Dense", {"units": params.units, "activation": params.activation,
-                                   "use_bias": params.use_bias})
+        return LayerCall("Dense", keras_kwargs(params, _DENSE_KEYS))
 
     def count_params(self, params: DenseParams, inputs: list[Shape], output: Shape) -> int:
         fan_in = known(inputs[0][-1], "dense input features")
@@ -210,6 +210,8 @@ class LayerNorm(Op):
         return features * (int(params.center) + int(params.scale))
 
 
+_DENSE_KEYS = {"units": "units", "activation": "activation", "use_bias": "use_bias"}
+_EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim"}
 _NORM_KEYS = {"axis": "axis", "momentum": "momentum", "epsilon": "epsilon", "center": "center",
               "scale": "scale"}
 
@@ -284,11 +286,10 @@ class Embedding(Op):
     keras_classes = ("Embedding",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, {"input_dim": "input_dim", "output_dim": "output_dim"},
-                            mask_zero=False)
+        return keras_params(config, _EMBEDDING_KEYS, mask_zero=False)
 
     def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Embedding", {"input_dim": params.input_dim, "output_dim": params.output_dim})
+        return LayerCall("Embedding", keras_kwargs(params, _EMBEDDING_KEYS))
 
     def count_params(self, params: EmbeddingParams, inputs: list[Shape], output: Shape) -> int:
         return params.input_dim * params.output_dim

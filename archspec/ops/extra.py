@@ -12,6 +12,7 @@ from archspec.ops.base import (
     OpParams,
     Padding,
     Shape,
+    keras_kwargs,
     keras_params,
     known,
     pair,
@@ -46,7 +47,7 @@ class DepthwiseConv2D(Op):
         return Conv2D().infer_shape(as_conv, inputs)
 
     def layer(self, params: DepthwiseConv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("DepthwiseConv2D", {key: getattr(params, name) for key, name in _KEYS.items()})
+        return LayerCall("DepthwiseConv2D", keras_kwargs(params, _KEYS))
 
     def count_params(self, params: DepthwiseConv2DParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
