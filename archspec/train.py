@@ -260,12 +260,13 @@ def fit_spec(
     spec_path = Path(spec_path)
     spec = load_spec(spec_path, spec_overrides)
     config = resolve_config(spec, spec_path, overrides)
-    check_task_fits(analyze(spec), config["task"], config["dataset"])  # before building anything
+    graph = analyze(spec)
+    check_task_fits(graph, config["task"], config["dataset"])  # before building anything
     strategy = STRATEGIES[config["strategy"]]()
     if config["seed"] is not None:
         keras.utils.set_random_seed(config["seed"])
     with strategy.scope():
-        model = compile_model(spec)
+        model = compile_model(graph)
     data = load_task_data(config, model)
     config.update(
         speed_settings(math.ceil(len(data.x_train) / config["batch_size"]), config["strategy"])
