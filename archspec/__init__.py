@@ -20,17 +20,17 @@ _EXPORTS = {
     "ArchspecError": "archspec.errors",
     "SpecError": "archspec.errors",
     "SpecErrors": "archspec.errors",
-    "Spec": "archspec.spec",
-    "load_spec": "archspec.spec",
-    "loads_spec": "archspec.spec",
-    "build_graph": "archspec.graph",
-    "infer_shapes": "archspec.shapes",
-    "analyze": "archspec.shapes",
-    "compile_model": "archspec.compiler",
-    "generate_code": "archspec.codegen",
-    "render": "archspec.diagram",
+    "Spec": "archspec.spec.models",
+    "load_spec": "archspec.spec.models",
+    "loads_spec": "archspec.spec.models",
+    "build_graph": "archspec.graph.build",
+    "infer_shapes": "archspec.graph.shapes",
+    "analyze": "archspec.graph.shapes",
+    "compile_model": "archspec.keras.compiler",
+    "generate_code": "archspec.keras.codegen",
+    "render": "archspec.draw.diagram",
 }
-_ALIASES = {"load": ("archspec.spec", "load_spec")}
+_ALIASES = {"load": ("archspec.spec.models", "load_spec")}
 
 __all__ = sorted([*_EXPORTS, *_ALIASES])
 

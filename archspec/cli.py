@@ -52,8 +52,8 @@ SetOption = typer.Option(
 
 def _load(path: Path, overrides: list[str]) -> object:
     """The analysed graph of a spec file with its --set overrides applied."""
-    from archspec.shapes import analyze
-    from archspec.spec import load_spec
+    from archspec.graph.shapes import analyze
+    from archspec.spec.models import load_spec
 
     return analyze(load_spec(path, overrides))
 
@@ -64,7 +64,7 @@ def validate(
     overrides: list[str] = SetOption,
 ) -> None:
     """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
-    from archspec.summary import total_params
+    from archspec.graph.summary import total_params
 
     failed = 0
     for path in specs:
@@ -72,7 +72,7 @@ def validate(
             graph = _load(path, overrides)
             train = graph.graph["train"]
             if train is not None:  # a spec that says how to train it must fit that task's data
-                from archspec.tasks import check_task_fits
+                from archspec.train.tasks import check_task_fits
 
                 check_task_fits(graph, train.task, train.dataset)
         except ArchspecError as error:
@@ -89,7 +89,7 @@ def validate(
 @app.command()
 def summary(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print a table of nodes, ops, shapes and parameter counts (static: no TensorFlow)."""
-    from archspec.summary import summary_table
+    from archspec.graph.summary import summary_table
 
     typer.echo(summary_table(_load(spec, overrides)))
 
@@ -101,7 +101,7 @@ def build(
     overrides: list[str] = SetOption,
 ) -> None:
     """Compile a spec to a Keras model and save it as a .keras file."""
-    from archspec.compiler import compile_model
+    from archspec.keras.compiler import compile_model
 
     model = compile_model(_load(spec, overrides))
     target = output or spec.with_suffix(".keras")
@@ -114,7 +114,7 @@ def build(
 @app.command()
 def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print the equivalent hand-written Keras Functional API code."""
-    from archspec.codegen import generate_code
+    from archspec.keras.codegen import generate_code
 
     typer.echo(generate_code(_load(spec, overrides)), nl=False)
 
@@ -125,7 +125,7 @@ def diff(
     after: Path = typer.Argument(..., help="The second spec.", show_default=False),
 ) -> None:
     """Print the architectural difference of two specs: nodes, edges and parameter count."""
-    from archspec.diff import diff_specs, format_diff
+    from archspec.graph.diff import diff_specs, format_diff
 
     typer.echo(format_diff(diff_specs(before, after)))
 
@@ -137,7 +137,7 @@ def schema(
     """Print the JSON Schema of the spec format (for editors: see the README)."""
     import json
 
-    from archspec.schema import spec_schema
+    from archspec.spec.schema import spec_schema
 
     text = json.dumps(spec_schema(), indent=2) + "\n"
     if output is None:
@@ -154,7 +154,7 @@ def import_(
     output: Path = typer.Option(None, "-o", "--output", help="Write the spec here instead of stdout."),
 ) -> None:
     """Turn a Keras Functional model into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
-    from archspec.importer import import_model, load_keras_model
+    from archspec.keras.importer import import_model, load_keras_model
 
     text = import_model(load_keras_model(source), source)
     if output is None:
@@ -180,7 +180,7 @@ def render(
         False, "--compact", help="Fold chains of activation/batch_norm/dropout/identity into the node before."),
 ) -> None:
     """Draw a spec as a diagram with graphviz (no TensorFlow); an invalid spec is drawn with its errors in red."""
-    from archspec.diagram import FORMATS, RenderOptions, build_diagram, write_diagram
+    from archspec.draw.diagram import FORMATS, RenderOptions, build_diagram, write_diagram
 
     suffix = output.suffix.lstrip(".") if output else ""
     format = format or (suffix if suffix in FORMATS else "svg")
@@ -224,7 +224,7 @@ def fit(
     overrides: list[str] = SetOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
-    from archspec import train
+    from archspec.train import runner as train
 
     if resume is not None:
         if overrides or spec is not None:
@@ -259,7 +259,7 @@ def evaluate(
     data_dir: Path | None = typer.Option(None, "--data-dir"),
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
-    from archspec.train import evaluate_run
+    from archspec.train.runner import evaluate_run
 
     for name, value in evaluate_run(run_dir, data_dir).items():
         typer.echo(f"{name}: {value:.4f}")
@@ -271,7 +271,7 @@ def compare(
     out: Path = typer.Option(Path("runs/compare"), "--out", help="Where the two comparison images go."),
 ) -> None:
     """Print a table of finished runs; write their curves overlaid and their samples side by side."""
-    from archspec.compare import compare_runs
+    from archspec.train.compare import compare_runs
 
     typer.echo(compare_runs(run_dirs, out))
     typer.echo(f"wrote {out / 'compare_curves.png'} and {out / 'compare_samples.png'}")
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug of ours: say so in one line, keep the traceback for --debug
         if _state["debug"]:
             raise
-        from archspec.memory import is_out_of_memory, out_of_memory_message
+        from archspec.graph.memory import is_out_of_memory, out_of_memory_message
 
         if is_out_of_memory(error):  # the model or batch is too big for this machine: not a bug
             typer.echo(out_of_memory_message(error), err=True)

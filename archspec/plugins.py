@@ -9,7 +9,7 @@ from code the user chose to run:
   the `archspec` command at start-up, or by `load_entry_points()` in Python;
 - `archspec --plugin mypkg.ops:Scale ...`, or `load_plugin("mypkg.ops:Scale")`.
 
-Each plugin is checked before it joins `archspec.ops.OPS`: it must be an `Op`
+Each plugin is checked before it joins `archspec.graph.ops.OPS`: it must be an `Op`
 subclass (or instance) with a snake_case name no other op has, a pydantic
 params model derived from `OpParams` (unknown keys stay errors), and a known
 arity.
@@ -22,8 +22,8 @@ import importlib.metadata
 from typing import Any
 
 from archspec.errors import PluginError
-from archspec.ops import OPS, Op, OpParams
-from archspec.spec import NAME_PATTERN
+from archspec.graph.ops import OPS, Op, OpParams
+from archspec.spec.models import NAME_PATTERN
 
 ENTRY_POINT_GROUP = "archspec.ops"
 ARITIES = ("one", "many", "attention")
@@ -37,14 +37,14 @@ def register_op(candidate: Any, *, source: str) -> Op:
         op = candidate
     else:
         raise PluginError(f"plugin {source}: {candidate!r} is not an archspec Op subclass\n"
-                          "  hint: subclass archspec.ops.Op and set name, Params, infer_shape and layer")
+                          "  hint: subclass archspec.graph.ops.Op and set name, Params, infer_shape and layer")
     name = getattr(op, "name", None)
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name != name.lower():
         raise PluginError(f"plugin {source}: op name {name!r} is not a snake_case identifier")
     params = getattr(op, "Params", None)
     if not (isinstance(params, type) and issubclass(params, OpParams)):
         raise PluginError(f"plugin {source}: op '{name}' needs a Params model derived from "
-                          "archspec.ops.OpParams")
+                          "archspec.graph.ops.OpParams")
     if op.arity not in ARITIES:
         raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
                           f"expected one of {', '.join(ARITIES)}")

@@ -4,7 +4,7 @@ For each spec, three ways of training the same model on the same data, in one pr
 
 - `keras`: the lecture's script, `model.fit(x, y)` on numpy arrays, one step per call;
 - `keras x32`: the same with `steps_per_execution=32` (no per-step Python/callback work);
-- `archspec`: `archspec.train.fit_spec`, what `archspec fit` runs (its pipeline, 32 steps per call).
+- `archspec`: `archspec.train.runner.fit_spec`, what `archspec fit` runs (its pipeline, 32 steps per call).
 
 A callback timestamps every call into the graph. Per epoch it reports the
 median time per training step inside the epoch (compute plus per-step
@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
-from archspec.backend import import_keras
-from archspec.compiler import compile_model
-from archspec.data import load_arrays, prepare
-from archspec.spec import load_spec
+from archspec.keras.backend import import_keras
+from archspec.keras.compiler import compile_model
+from archspec.train.data import load_arrays, prepare
+from archspec.spec.models import load_spec
 
 CASES = {"mlp_sequential": 60000, "mnist_cnn": 20000}  # spec -> examples (as in fit_throughput.py)
 BATCH = 128
@@ -75,7 +75,7 @@ def keras_fit(name: str, examples: int, epochs: int, steps_per_call: int) -> lis
 
 
 def archspec_fit(name: str, examples: int, epochs: int) -> list[dict]:
-    from archspec.train import MAX_STEPS_PER_EXECUTION, fit_spec
+    from archspec.train.runner import MAX_STEPS_PER_EXECUTION, fit_spec
 
     timer, records = call_timer(import_keras(), MAX_STEPS_PER_EXECUTION)
     with tempfile.TemporaryDirectory() as root:

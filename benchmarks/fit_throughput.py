@@ -3,7 +3,7 @@
 The baseline is what the lecture writes: the same model, `model.compile(optimizer="adam", ...)`
 and `model.fit(x, y, batch_size=128, epochs=E, validation_split=0.1)` on numpy arrays
 (for the denoiser: one fixed noisy copy of the inputs). The runner is
-`archspec.train.fit_spec`, exactly what `archspec fit` calls (checkpointing and
+`archspec.train.runner.fit_spec`, exactly what `archspec fit` calls (checkpointing and
 history included). Both train on the same first N examples with the same
 validation split; the two alternate inside each round (and swap order between
 rounds) so that load from other processes on the machine hits both alike.
@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
-from archspec import runs
-from archspec.backend import import_keras
-from archspec.compiler import compile_model
-from archspec.data import load_arrays, prepare
-from archspec.spec import load_spec
+from archspec.train import runs
+from archspec.keras.backend import import_keras
+from archspec.keras.compiler import compile_model
+from archspec.train.data import load_arrays, prepare
+from archspec.spec.models import load_spec
 
 # spec -> examples used (first N of the training set): the U-Net is slow on a CPU
 CASES = {
@@ -87,7 +87,7 @@ def baseline(spec_path: Path, examples: int, epochs: int) -> tuple[int, list]:
     )
     x = data.x_train
     if data.noise is not None:  # the lecture: one fixed noisy copy for all epochs
-        from archspec.data import add_noise_numpy
+        from archspec.train.data import add_noise_numpy
 
         x = add_noise_numpy(x, data.noise, seed=0)
     model.compile(optimizer="adam", loss=train.loss, metrics=list(train.metrics or []))
@@ -99,7 +99,7 @@ def baseline(spec_path: Path, examples: int, epochs: int) -> tuple[int, list]:
 
 def runner(spec_path: Path, examples: int, epochs: int, root: Path) -> tuple[int, list]:
     """`archspec fit` itself; the timer runs after its checkpoint writer, so that counts too."""
-    from archspec.train import fit_spec
+    from archspec.train.runner import fit_spec
 
     timer = EpochTimer.make(import_keras())
     run_dir = fit_spec(spec_path, runs_root=root, epochs=epochs, subset=examples, verbose=0, seed=0,

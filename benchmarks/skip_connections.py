@@ -30,9 +30,9 @@ os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" /
 
 import numpy as np
 
-from archspec import runs
-from archspec.compare import compare_runs
-from archspec.data import load_arrays
+from archspec.train import runs
+from archspec.train.compare import compare_runs
+from archspec.train.data import load_arrays
 
 MODELS = {"no skips": "mnist_denoise_ae", "U-Net": "mnist_denoise_unet"}
 EPSILON = 1e-7  # Keras clips probabilities to [eps, 1 - eps] in binary cross-entropy
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / f"skip-{time.strftime('%Y%m%d-%H%M%S')}")
     args = parser.parse_args()
-    from archspec.train import fit_spec
+    from archspec.train.runner import fit_spec
 
     test_images = load_arrays("mnist").x_test[: args.subset]
     floor = bce_floor(test_images)

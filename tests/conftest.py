@@ -11,14 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as archspec.backend does; C++ log lines help no test
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as archspec.keras.backend does; C++ log lines help no test
 if SHARED_MNIST.is_dir():
     os.environ.setdefault("ARCHSPEC_DATA_DIR", str(SHARED_MNIST))
 
 
 @pytest.fixture(scope="session")
 def keras():
-    from archspec.backend import import_keras
+    from archspec.keras.backend import import_keras
 
     return import_keras()
 

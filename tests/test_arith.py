@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archspec.arith import ArithError, evaluate
+from archspec.spec.arith import ArithError, evaluate
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from archspec.backend import stderr_captured
+from archspec.keras.backend import stderr_captured
 from tests.conftest import ROOT
 
 TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages before absl)", re.MULTILINE)
@@ -31,7 +31,7 @@ def test_captured_stderr_is_dropped_on_success_and_replayed_on_failure(capfd):
 
 def test_importing_keras_writes_nothing_to_stderr():
     env = without_log_level()
-    code = "from archspec.backend import import_keras; k = import_keras(); print(k.backend.backend())"
+    code = "from archspec.keras.backend import import_keras; k = import_keras(); print(k.backend.backend())"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     assert (result.returncode, result.stdout, result.stderr) == (0, "tensorflow\n", "")
 

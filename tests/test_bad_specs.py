@@ -22,7 +22,7 @@ import yaml
 import archspec
 from archspec.cli import main
 from archspec.errors import ArchspecError, flatten_errors
-from archspec.loader import MAX_ENTRIES, MAX_FILE_BYTES
+from archspec.spec.document import MAX_ENTRIES, MAX_FILE_BYTES
 
 CORPUS = Path(__file__).resolve().parent / "bad_specs"
 CASES = sorted(CORPUS.glob("*.yaml"))

@@ -97,12 +97,12 @@ def test_unet_skip_into_the_wrong_level_names_both_shapes(write_spec, capsys):
 
 
 def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(monkeypatch, capsys):
-    import archspec.shapes
+    import archspec.graph.shapes
 
     def broken(path):
         raise KeyError("boom")
 
-    monkeypatch.setattr(archspec.shapes, "analyze", broken)
+    monkeypatch.setattr(archspec.graph.shapes, "analyze", broken)
     code, out, err = run_cli(["summary", UNET], capsys)
     assert code == 3 and out == ""
     assert err == ("archspec: internal error (KeyError: 'boom'); this is a bug in archspec, not in "

@@ -173,7 +173,7 @@ def test_glu_gate_equals_value_times_sigmoid(keras):
 
 
 def test_transformer_equals_hand_written_encoder_block(keras):
-    from archspec.layers import PositionalEmbedding
+    from archspec.keras.layers import PositionalEmbedding
 
     layers = keras.layers
     rows = keras.Input((28, 28))
@@ -197,7 +197,7 @@ def test_codegen_builds_the_same_model(keras):
     for name in ("mnist_denoise_unet", "gated_mlp_softmax", "mnist_transformer"):
         code = archspec.generate_code(SPECS / f"{name}.yaml")
         if name == "gated_mlp_softmax":
-            assert "from archspec.layers import GateMix" in code
+            assert "from archspec.keras.layers import GateMix" in code
         namespace: dict = {}
         exec(compile(code, f"<codegen {name}>", "exec"), namespace)  # generated code, our own output
         hand = namespace["model"]
@@ -220,7 +220,7 @@ def test_saved_model_loads_in_safe_mode(keras, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["build", str(SPECS / "gated_mlp_softmax.yaml"), "-o", str(target)])
     assert exit_info.value.code in (0, None)
-    import archspec.layers
+    import archspec.keras.layers
 
     loaded = keras.saving.load_model(target, safe_mode=True)
     ours = archspec.compile_model(SPECS / "gated_mlp_softmax.yaml")

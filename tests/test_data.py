@@ -1,4 +1,4 @@
-"""archspec.data: reading and checking IDX files, the tasks, and the noise pipeline."""
+"""archspec.train.data: reading and checking IDX files, the tasks, and the noise pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from archspec.data import (
+from archspec.train.data import (
     Arrays,
     add_noise_numpy,
     fit_images,

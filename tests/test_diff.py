@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from archspec.cli import app
-from archspec.diff import diff_specs
+from archspec.graph.diff import diff_specs
 from tests.conftest import ROOT
 
 AE = ROOT / "specs" / "mnist_denoise_ae.yaml"

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 import archspec
 from archspec.cli import main
-from archspec.importer import KerasImportError, import_model
+from archspec.keras.importer import KerasImportError, import_model
 
 TINY_SPEC = """\
 # Imported from tiny by `archspec import`: 11 layers, 422 parameters.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from archspec import loader
+from archspec.spec import document as loader
 from archspec.errors import YamlError
-from archspec.loader import parse_yaml
+from archspec.spec.document import parse_yaml
 
 
 @pytest.fixture(params=["libyaml", "pure-python"])

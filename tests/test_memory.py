@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archspec.errors import SpecError
-from archspec.memory import check_weights_fit, format_bytes
-from archspec.shapes import analyze
+from archspec.graph.memory import check_weights_fit, format_bytes
+from archspec.graph.shapes import analyze
 from tests.test_cli import UNET, run_cli
 
 HUGE = """\
@@ -55,14 +55,14 @@ class ResourceExhaustedError(Exception):
 
 
 def test_out_of_memory_while_building_is_a_message_with_exit_1(monkeypatch, capsys):
-    import archspec.compiler
+    import archspec.keras.compiler
 
     def exhausted(spec):
         raise ResourceExhaustedError(
             "{{function_node __wrapped__StatelessRandomUniformV2}} OOM when allocating tensor with "
             "shape[784,1000000000] and type float on /job:localhost/replica:0/task:0/device:CPU:0")
 
-    monkeypatch.setattr(archspec.compiler, "compile_model", exhausted)
+    monkeypatch.setattr(archspec.keras.compiler, "compile_model", exhausted)
     code, out, err = run_cli(["build", UNET, "-o", "never.keras"], capsys)
     assert code == 1 and out == ""
     assert err.splitlines() == [

@@ -7,7 +7,7 @@ import pytest
 
 import archspec
 from archspec.errors import ModelError
-from archspec.models import load_keras_model
+from archspec.keras.saved import load_keras_model
 from tests.conftest import ROOT
 
 

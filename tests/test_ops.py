@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import archspec
-from archspec.ops import OPS
-from archspec.summary import node_params
+from archspec.graph.ops import OPS
+from archspec.graph.summary import node_params
 
 CASES = [
     # (op params as YAML flow mapping, input shape)
@@ -99,7 +99,7 @@ def test_every_op_has_a_doc_and_its_name_as_key():
 
 
 def test_docs_describe_every_op_and_edge_kind():
-    from archspec.connections import CONNECTIONS
+    from archspec.graph.connections import CONNECTIONS
     from tests.conftest import ROOT
 
     text = (ROOT / "docs" / "spec.md").read_text()

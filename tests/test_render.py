@@ -14,8 +14,8 @@ import pytest
 
 import archspec
 from archspec.cli import main
-from archspec.connections import CONNECTIONS
-from archspec.diagram import EDGE_STYLES, RenderOptions, build_diagram, write_diagram
+from archspec.graph.connections import CONNECTIONS
+from archspec.draw.diagram import EDGE_STYLES, RenderOptions, build_diagram, write_diagram
 from archspec.errors import RenderError, SpecError
 from tests.conftest import ROOT, SPECS
 

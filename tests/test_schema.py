@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from archspec.cli import app
-from archspec.ops import OPS
-from archspec.schema import spec_schema
+from archspec.graph.ops import OPS
+from archspec.spec.schema import spec_schema
 from tests.conftest import SPECS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import archspec
-from archspec.summary import node_params, total_params
+from archspec.graph.summary import node_params, total_params
 from tests.conftest import SPECS
 
 FAST_SPECS = [path for path in SPECS if path.stem != "resnet50"]

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archspec import runs
+from archspec.train import runs
 from archspec.cli import main
-from archspec.plots import DPI, PANEL_SIZE, SAMPLE_CELL, SAMPLE_COLUMNS
-from archspec.spec import load_spec
+from archspec.train.plots import DPI, PANEL_SIZE, SAMPLE_CELL, SAMPLE_COLUMNS
+from archspec.spec.models import load_spec
 from tests.conftest import ROOT, SHARED_MNIST, SPECS
 
 pytestmark = [
@@ -50,7 +50,7 @@ def python(script: str, *, env: dict | None = None, timeout: int = 120) -> subpr
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, keras):
     """Each MNIST spec of specs/ trained for one epoch on SUBSET examples (shared by the checks)."""
-    from archspec.train import fit_spec
+    from archspec.train.runner import fit_spec
 
     root = tmp_path_factory.mktemp("runs")
     return {
@@ -63,7 +63,7 @@ def losses_before_and_after(run_dir: Path, keras) -> tuple[float, float]:
     """The loss of the initial weights (same seed) and of the trained model, on the run's own
     training examples, both in training mode (batch statistics for batch norm, whose moving
     averages have hardly moved after a few steps)."""
-    from archspec import train
+    from archspec.train import runner as train
 
     config = runs.read_json(run_dir / runs.CONFIG_FILE)
     keras.utils.set_random_seed(config["seed"])
@@ -73,7 +73,7 @@ def losses_before_and_after(run_dir: Path, keras) -> tuple[float, float]:
     loss = keras.losses.get(config["loss"])
     x, y = data.x_train, data.y_train
     if data.noise is not None:
-        from archspec.data import add_noise_numpy
+        from archspec.train.data import add_noise_numpy
 
         x = add_noise_numpy(x, data.noise, seed=0)
     return tuple(
@@ -200,7 +200,7 @@ def test_corrupt_data_is_a_clear_error(tmp_path, capsys):
 KILL_MID_EPOCH = """
     import os, sys
     import keras
-    from archspec.train import fit_spec
+    from archspec.train.runner import fit_spec
 
     class Kill(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -247,7 +247,7 @@ def test_resume_of_a_finished_run_asks_for_more_epochs(trained, capsys):
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_path, keras):
     from archspec.errors import RunError
-    from archspec.train import fit_spec
+    from archspec.train.runner import fit_spec
 
     class Poison(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -293,7 +293,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-        from archspec.train import fit_spec
+        from archspec.train.runner import fit_spec
         fit_spec("specs/mlp_sequential.yaml", out={str(tmp_path / 'run')!r}, epochs=1,
                  subset=1024, strategy="mirrored", seed=0, verbose=0)
         """
@@ -306,7 +306,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
 
 
 def test_same_seed_same_history(tmp_path, keras):
-    from archspec.train import fit_spec
+    from archspec.train.runner import fit_spec
 
     losses = []
     for name in ("a", "b"):

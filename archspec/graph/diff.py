@@ -1,0 +1,115 @@
+"""The architectural difference of two specs: nodes and edges added, removed or changed.
+
+Specs are compared after expansion and shape inference, so two files that
+write the same graph differently (a chain or single edges, a block or its
+copies, a base plus a variant) have no difference, and the parameter change
+is the one Keras would report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from archspec.graph.ops import OPS
+from archspec.graph.shapes import analyze
+from archspec.graph.summary import node_params, total_params
+
+EdgeKey = tuple[str, str, str, str]
+"""(source, target, kind, parameters): how an edge is compared."""
+
+
+@dataclass
+class SpecDiff:
+    """What changed from spec `before` to spec `after`."""
+
+    before: str
+    after: str
+    nodes_added: list[str] = field(default_factory=list)
+    nodes_removed: list[str] = field(default_factory=list)
+    nodes_changed: list[tuple[str, str, str]] = field(default_factory=list)
+    edges_added: list[EdgeKey] = field(default_factory=list)
+    edges_removed: list[EdgeKey] = field(default_factory=list)
+    params_before: int = 0
+    params_after: int = 0
+    node_params: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.nodes_added or self.nodes_removed or self.nodes_changed
+                    or self.edges_added or self.edges_removed)
+
+
+def diff_specs(before: str | Path, after: str | Path) -> SpecDiff:
+    """Compare two spec files (each validated and shape-checked first)."""
+    old, new = analyze(before), analyze(after)
+    result = SpecDiff(str(before), str(after), params_before=total_params(old),
+                      params_after=total_params(new))
+    old_nodes, new_nodes = _nodes(old), _nodes(new)
+    result.nodes_added = [name for name in new_nodes if name not in old_nodes]
+    result.nodes_removed = [name for name in old_nodes if name not in new_nodes]
+    result.nodes_changed = [(name, old_nodes[name], new_nodes[name]) for name in old_nodes
+                            if name in new_nodes and old_nodes[name] != new_nodes[name]]
+    old_edges, new_edges = _edges(old), _edges(new)
+    result.edges_added = list((Counter(new_edges) - Counter(old_edges)).elements())
+    result.edges_removed = list((Counter(old_edges) - Counter(new_edges)).elements())
+    for name in new_nodes:
+        if name in old_nodes:
+            counts = (node_params(old, name), node_params(new, name))
+            if counts[0] != counts[1]:
+                result.node_params.append((name, *counts))
+    return result
+
+
+def _nodes(graph: nx.MultiDiGraph) -> dict[str, str]:
+    """Each node as `op(key params)`, the way the summary table writes it."""
+    described = {}
+    for name, data in graph.nodes(data=True):
+        if data["kind"] == "input":
+            params = data["params"]
+            described[name] = f"input({'x'.join(str(s) for s in params.shape)}, {params.dtype})"
+        else:
+            details = OPS[data["op"]].summary(data["params"])
+            described[name] = f"{data['op']}({details})"
+    return described
+
+
+def _edges(graph: nx.MultiDiGraph) -> list[EdgeKey]:
+    edges = []
+    for source, target, data in sorted(graph.edges(data=True), key=lambda edge: edge[2]["index"]):
+        params = data["params"].model_dump(exclude_defaults=True)
+        written = ", ".join(f"{key}={value}" for key, value in params.items())
+        edges.append((source, target, data["kind"], written))
+    return edges
+
+
+def format_edge(edge: EdgeKey) -> str:
+    source, target, kind, params = edge
+    if kind == "plain" and not params:
+        return f"{source} -> {target}"
+    return f"{source} -> {target} ({', '.join(part for part in (kind, params) if part)})"
+
+
+def format_diff(diff: SpecDiff) -> str:
+    """The difference as text: +/- lines per node and edge, then the parameter change."""
+    lines = [f"--- {diff.before}", f"+++ {diff.after}"]
+    if diff.nodes_added or diff.nodes_removed or diff.nodes_changed:
+        lines.append("nodes:")
+        lines += [f"  - {name}" for name in diff.nodes_removed]
+        lines += [f"  + {name}" for name in diff.nodes_added]
+        lines += [f"  ~ {name}: {old} -> {new}" for name, old, new in diff.nodes_changed]
+    if diff.edges_added or diff.edges_removed:
+        lines.append("edges:")
+        lines += [f"  - {format_edge(edge)}" for edge in diff.edges_removed]
+        lines += [f"  + {format_edge(edge)}" for edge in diff.edges_added]
+    if diff.empty:
+        lines.append("no architectural difference")
+    change = diff.params_after - diff.params_before
+    lines.append(f"parameters: {diff.params_before:,} -> {diff.params_after:,} ({change:+,})")
+    width = max((len(name) for name, _, _ in diff.node_params), default=0)
+    for name, old, new in diff.node_params:
+        lines.append(f"  {name.ljust(width)}  {old:,} -> {new:,} ({new - old:+,})")
+    return "\n".join(lines)

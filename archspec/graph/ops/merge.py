@@ -1,0 +1,119 @@
+"""Explicit merge nodes: several plain inputs combined into one tensor.
+
+They share their shape rules with the edge kinds (archspec.graph.connections), so
+`{op: concat}` and a `concat-skip` edge accept and reject the same shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from archspec.graph.connections import Operand, concat_shapes, equal_shapes
+from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem
+
+
+class ConcatParams(OpParams):
+    axis: int = -1
+
+
+class Concat(Op):
+    name = "concat"
+    Params = ConcatParams
+    arity = "many"
+    doc = "Concatenates its plain inputs, in edge order, on `axis` (the channels by default)."
+
+    def merge_shape(self, params: ConcatParams, operands: list[Operand]) -> Shape:
+        return concat_shapes(operands, params.axis, what="concat")
+
+    keras_classes = ("Concatenate",)
+
+    def from_keras(self, config: dict) -> dict:
+        return {"axis": config["axis"]}
+
+    def layer(self, params: ConcatParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall("Concatenate", {"axis": params.axis})
+
+
+class NoParams(OpParams):
+    pass
+
+
+class _ElementWise(Op):
+    Params = NoParams
+    arity = "many"
+    keras_class: str
+    exact_inputs: int | None = None
+
+    def merge_shape(self, params: NoParams, operands: list[Operand]) -> Shape:
+        if self.exact_inputs is not None and len(operands) != self.exact_inputs:
+            raise ShapeProblem(
+                f"{self.name} takes exactly {self.exact_inputs} inputs",
+                expected=str(self.exact_inputs),
+                got=str(len(operands)),
+            )
+        return equal_shapes(operands, what=self.name)
+
+    def from_keras(self, config: dict) -> dict:
+        return {}
+
+    def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall(self.keras_class)
+
+
+class Add(_ElementWise):
+    name = "add"
+    keras_class = "Add"
+    keras_classes = ("Add",)
+    doc = "Sums its plain inputs element-wise (all the same shape)."
+
+
+class Multiply(_ElementWise):
+    name = "multiply"
+    keras_class = "Multiply"
+    keras_classes = ("Multiply",)
+    doc = "Multiplies its plain inputs element-wise (all the same shape)."
+
+
+class Subtract(_ElementWise):
+    name = "subtract"
+    keras_class = "Subtract"
+    keras_classes = ("Subtract",)
+    exact_inputs = 2
+    doc = "First plain input minus the second (in edge order)."
+
+
+class Average(_ElementWise):
+    name = "average"
+    keras_class = "Average"
+    keras_classes = ("Average",)
+    doc = "Element-wise mean of its plain inputs."
+
+
+class Maximum(_ElementWise):
+    name = "maximum"
+    keras_class = "Maximum"
+    keras_classes = ("Maximum",)
+    doc = "Element-wise maximum of its plain inputs."
+
+
+class GateOpParams(OpParams):
+    by: str
+    activation: Literal["sigmoid", "softmax"] | None = None
+
+
+class GateOp(Op):
+    """Written as a node, lowered exactly like a `gate` edge from `by` (see archspec.graph.build)."""
+
+    name = "gate"
+    Params = GateOpParams
+    arity = "one"
+    doc = (
+        "Gates its plain inputs by the input named in `by`: sigmoid(by) scales one input, "
+        "softmax(by) mixes several. Same as a `gate` edge from `by`."
+    )
+
+    def infer_shape(self, params: GateOpParams, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def layer(self, params: GateOpParams, inputs: list[Shape]) -> LayerCall | None:
+        return None

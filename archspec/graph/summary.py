@@ -1,0 +1,56 @@
+"""Per-node parameter counts and the `archspec summary` table, computed statically (no TensorFlow)."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from archspec.graph.build import topological_nodes
+from archspec.graph.ops import OPS, format_shape
+
+
+def node_params(graph: nx.MultiDiGraph, name: str) -> int:
+    """Weights of one node's layer (trainable and not), as Keras would count them."""
+    data = graph.nodes[name]
+    if data["kind"] == "input":
+        return 0
+    shapes = data["input_shape"]
+    inputs = shapes if isinstance(shapes, list) else [shapes]
+    return OPS[data["op"]].count_params(data["params"], inputs, data["shape"])
+
+
+def total_params(graph: nx.MultiDiGraph) -> int:
+    """Weights of the whole model; equals keras.Model.count_params() of the compiled model."""
+    return sum(node_params(graph, name) for name in graph.nodes)
+
+
+def summary_table(graph: nx.MultiDiGraph) -> str:
+    """A table like keras' model.summary(): node, op (key params), inputs, output shape, params."""
+    rows = [("node", "op", "from", "output", "params")]
+    for name in topological_nodes(graph):
+        data = graph.nodes[name]
+        if data["kind"] == "input":
+            rows.append((name, "input", "", format_shape(data["shape"]), "0"))
+            continue
+        op = OPS[data["op"]]
+        details = op.summary(data["params"])
+        sources = []
+        for source, _, edge in sorted(graph.in_edges(name, data=True), key=lambda e: e[2]["index"]):
+            sources.append(source if edge["kind"] == "plain" else f"{source} ({edge['kind']})")
+        rows.append((
+            name,
+            f"{data['op']}({details})" if details else data["op"],
+            ", ".join(sources),
+            format_shape(data["shape"]),
+            f"{node_params(graph, name):,}",
+        ))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.ljust(width) if column < 4 else cell.rjust(width)
+                 for column, (cell, width) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    lines.append("")
+    lines.append(f"{graph.graph['name']}: {total_params(graph):,} parameters")
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""DAG -> keras.Model (Functional API). The only core module that imports Keras, and lazily."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from archspec.keras.backend import import_keras
+from archspec.keras.lowering import lower_graph
+from archspec.graph.memory import check_weights_fit
+from archspec.graph.primitives import LayerCall, Step
+from archspec.graph.shapes import analyze
+from archspec.spec.models import Spec
+
+if TYPE_CHECKING:
+    import keras
+
+
+def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> keras.Model:
+    """Compile a spec into a Functional keras.Model whose layers are named after the spec's nodes."""
+    keras = import_keras()
+    graph = analyze(source)
+    check_weights_fit(graph)
+    steps, output_of = lower_graph(graph)
+    tensors: dict[str, Any] = {}
+    for step in steps:
+        tensors[step.var] = run_step(keras, step, tensors)
+    inputs = [tensors[step.var] for step in steps if step.call is None]
+    outputs = [tensors[output_of[name]] for name in graph.graph["outputs"]]
+    return keras.Model(
+        inputs=inputs[0] if len(inputs) == 1 else inputs,
+        outputs=outputs[0] if len(outputs) == 1 else outputs,
+        name=graph.graph["name"],
+    )
+
+
+def run_step(keras: Any, step: Step, tensors: dict[str, Any]) -> Any:
+    """Create one step's layer and call it on its input tensors."""
+    if step.call is None:
+        return keras.Input(shape=step.input_shape, dtype=step.input_dtype, name=step.layer_name)
+    layer = layer_class(keras, step.call)(**step.call.kwargs, name=step.layer_name)
+    args = [tensors[arg] for arg in step.args]
+    if step.as_list:
+        return layer(args, **step.call_kwargs)
+    return layer(*args, **step.call_kwargs)
+
+
+def layer_class(keras: Any, call: LayerCall) -> type:
+    """The class a LayerCall names: a keras.layers class, or one of archspec.keras.layers."""
+    module = keras.layers if call.module == "keras.layers" else importlib.import_module(call.module)
+    return getattr(module, call.cls)

@@ -1,0 +1,63 @@
+"""The two layers Keras lacks, written with keras.ops only so models stay backend-neutral.
+
+Registered as serializable under the package name "archspec": a saved
+model.keras loads with `safe_mode=True` once `archspec.keras.layers` is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class GateMix(keras.layers.Layer):
+    """sum_i softmax(logits)_i * x_i: a softmax gate mixing `inputs` tensors of one shape.
+
+    Called on [x_1, ..., x_k, logits], where logits has x's shape with a last axis of k.
+    """
+
+    def __init__(self, inputs: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inputs = inputs
+
+    def call(self, tensors: list) -> Any:
+        *values, logits = tensors
+        weights = ops.softmax(logits, axis=-1)  # (..., k)
+        mixed = values[0] * weights[..., 0:1]
+        for index, value in enumerate(values[1:], start=1):
+            mixed = mixed + value * weights[..., index:index + 1]
+        return mixed
+
+    def compute_output_shape(self, input_shapes: list) -> Any:
+        return input_shapes[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "inputs": self.inputs}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class PositionalEmbedding(keras.layers.Layer):
+    """Adds a learned (sequence_length, features) table to a sequence: x + P."""
+
+    def __init__(self, sequence_length: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sequence_length = sequence_length
+
+    def build(self, input_shape: tuple) -> None:
+        self.positions = self.add_weight(
+            name="positions",
+            shape=(self.sequence_length, int(input_shape[-1])),
+            initializer=keras.initializers.RandomNormal(stddev=0.02),
+        )
+
+    def call(self, inputs: Any) -> Any:
+        return inputs + self.positions  # (B, T, C) + (T, C)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "sequence_length": self.sequence_length}

@@ -1,0 +1,47 @@
+"""Loading saved Keras models, safely: `safe_mode=True` always, archspec's own layers registered.
+
+A `.keras` file can hold a `Lambda` layer, whose Python bytecode would run on
+loading; Keras refuses it in safe mode, and archspec never turns safe mode
+off. archspec's custom layers (archspec.keras.layers) are plain registered classes,
+so models compiled by archspec load without any unsafe step.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from archspec.keras.backend import import_keras
+from archspec.errors import ModelError
+
+
+def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
+    """Load a `.keras` model with safe_mode=True; raise ModelError for a missing, corrupt or unsafe file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}\n  hint: build one with `archspec build SPEC -o {path}`")
+    if path.suffix != ".keras":
+        raise ModelError(f"{path} is not a .keras file\n  hint: archspec saves and loads the Keras v3 "
+                         "format (.keras) only; legacy .h5 and SavedModel folders are not read")
+    keras = import_keras()
+    import archspec.keras.layers  # noqa: F401  (registers GateMix and PositionalEmbedding for loading)
+
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except ValueError as error:
+        if "safe_mode" in str(error) or "unsafe" in str(error).lower():
+            raise ModelError(
+                f"{path} contains code that only loads with safe_mode=False (a Lambda layer or "
+                "a lambda function), and archspec does not run code from model files\n"
+                "  hint: rebuild the model from its spec, or replace the Lambda layer with a registered layer"
+            ) from None
+        raise _corrupt(path, error) from None
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, AttributeError) as error:
+        raise _corrupt(path, error) from None
+
+
+def _corrupt(path: Path, error: Exception) -> ModelError:
+    reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    return ModelError(f"cannot load model {path}: {reason}\n"
+                      "  hint: the file is not a complete Keras .keras archive; rebuild it with `archspec build`")

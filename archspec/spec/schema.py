@@ -1,0 +1,118 @@
+"""The JSON Schema of the spec format, for editors (YAML language server) and other tools.
+
+Built from the same pydantic models that validate specs: one node model per
+op in archspec.graph.ops.OPS, tagged by a Literal `op` and joined in a discriminated
+union, so an editor reports only the parameters of the op a node names.
+Values may also be `${...}` expressions (archspec.spec.expand), so every op
+parameter also accepts such a string.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from archspec.graph.connections import CONNECTIONS
+from archspec.graph.ops import OPS
+from archspec.spec.models import CHAIN_ARROW, FORMAT_VERSION, InputSpec, TrainSpec
+
+SCHEMA_ID = "https://archspec.dev/schema/spec-v1.json"
+EXPRESSION = {"type": "string", "pattern": r"^\s*\$\{[^}]*\}\s*$",
+              "description": "an expression such as ${width * 2} (see vars:)"}
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class BlockUse(_Open):
+    """A node that stands for a copy (or `repeat` copies) of a block; other keys are its params."""
+
+    block: str
+    repeat: int | str | None = None
+    start: int | str | None = None
+
+
+class EdgeMapping(_Open):
+    """An edge with a kind; other keys are the kind's parameters (e.g. axis for concat-skip)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    kind: Literal[tuple(CONNECTIONS)] = "plain"  # type: ignore[valid-type]
+
+
+Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping
+
+
+def node_models() -> dict[str, type[BaseModel]]:
+    """One model per op: the op's Params plus `op: Literal[name]`, by op name."""
+    return {
+        name: create_model(
+            f"{type(op).__name__}Node",
+            __base__=op.Params,
+            __doc__=op.doc or None,
+            op=(Literal[name], ...),  # type: ignore[valid-type]
+        )
+        for name, op in OPS.items()
+    }
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a spec file, as a dict."""
+    models = tuple(node_models().values())
+    OpNode = Annotated[Union[models], Field(discriminator="op")]  # type: ignore[valid-type]  # noqa: UP007
+    Node = OpNode | BlockUse
+    Block = create_model(
+        "Block",
+        __config__=ConfigDict(extra="forbid"),
+        doc=(str, ""),
+        params=(list[str] | dict[str, Any], Field(default_factory=dict)),
+        inputs=(list[str] | str, ...),
+        outputs=(list[str] | str, ...),
+        nodes=(dict[str, Node], ...),
+        edges=(list[Edge], ...),
+    )
+    Remove = create_model(
+        "Remove",
+        __config__=ConfigDict(extra="forbid"),
+        **{key: (list[Edge] if key == "edges" else list[str], Field(default_factory=list))
+           for key in ("nodes", "edges", "inputs", "outputs")},
+    )
+    SpecSchema = create_model(
+        "Spec",
+        __config__=ConfigDict(extra="forbid", title="archspec spec"),
+        archspec=(Literal[FORMAT_VERSION], ...),  # type: ignore[valid-type]
+        extends=(str | None, None),
+        remove=(Remove | None, None),
+        name=(str, None),
+        doc=(str, ""),
+        vars=(dict[str, float | int | str | bool], Field(default_factory=dict)),
+        inputs=(dict[str, InputSpec], None),
+        blocks=(dict[str, Block], Field(default_factory=dict)),
+        nodes=(dict[str, Node], None),
+        edges=(list[Edge], None),
+        outputs=(list[str] | str, None),
+        train=(TrainSpec | None, None),
+    )
+    schema = SpecSchema.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    schema["description"] = "A neural-network architecture as a YAML graph (docs/spec.md)."
+    schema["if"] = {"not": {"required": ["extends"]}}
+    schema["then"] = {"required": ["archspec", "name", "inputs", "nodes", "edges", "outputs"]}
+    definitions = schema["$defs"]
+    definitions["Expression"] = EXPRESSION
+    for model in models:
+        _allow_expressions(definitions[model.__name__])
+    return schema
+
+
+def _allow_expressions(definition: dict[str, Any]) -> None:
+    """Let every op parameter (not `op` itself) be a `${...}` expression as well as its value."""
+    for name, prop in definition.get("properties", {}).items():
+        if name == "op":
+            continue
+        rest = {key: value for key, value in prop.items() if key in ("title", "description", "default")}
+        value = {key: value for key, value in prop.items() if key not in rest}
+        definition["properties"][name] = {**rest, "anyOf": [value, {"$ref": "#/$defs/Expression"}]}
