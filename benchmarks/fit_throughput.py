@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
-from archspec.train import runs
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
-from archspec.train.data import load_arrays, prepare
 from archspec.spec.models import load_spec
+from archspec.train import runs
+from archspec.train.data import load_arrays, prepare
 
 # spec -> examples used (first N of the training set): the U-Net is slow on a CPU
 CASES = {

@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
+from archspec.errors import DataError
 from archspec.train.data import (
     Arrays,
     add_noise_numpy,
@@ -18,7 +19,6 @@ from archspec.train.data import (
     read_idx,
     resolve_data_dir,
 )
-from archspec.errors import DataError
 from tests.conftest import SHARED_MNIST
 
 pytestmark = pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/data/mnist")

@@ -6,8 +6,8 @@ import pytest
 
 import archspec
 from archspec.errors import ArchspecError, SpecError, flatten_errors
-from archspec.spec.models import load_spec
 from archspec.graph.summary import total_params
+from archspec.spec.models import load_spec
 from tests.conftest import ROOT
 
 STACK = """\

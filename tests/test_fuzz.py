@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 import archspec
-from archspec.keras.backend import import_keras
 from archspec.errors import ArchspecError, flatten_errors
+from archspec.graph.summary import node_params, total_params
+from archspec.keras.backend import import_keras
 from archspec.spec.document import LINE_BREAK
 from archspec.spec.models import loads_spec
-from archspec.graph.summary import node_params, total_params
 from tests.fuzz_specs import (
     SPECS_DIR,
     Generated,

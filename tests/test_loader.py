@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from archspec.spec import document as loader
 from archspec.errors import YamlError
+from archspec.spec import document as loader
 from archspec.spec.document import parse_yaml
 
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archspec.train import runs
 from archspec.cli import main
-from archspec.train.plots import DPI, PANEL_SIZE, SAMPLE_CELL, SAMPLE_COLUMNS
 from archspec.spec.models import load_spec
+from archspec.train import runs
+from archspec.train.plots import DPI, PANEL_SIZE, SAMPLE_CELL, SAMPLE_COLUMNS
 from tests.conftest import ROOT, SHARED_MNIST, SPECS
 
 pytestmark = [

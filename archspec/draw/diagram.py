@@ -24,13 +24,13 @@ from pathlib import Path
 import graphviz
 import networkx as nx
 
-from archspec.graph.connections import CONNECTIONS
 from archspec.errors import RenderError, SpecError, did_you_mean, raise_collected
 from archspec.graph.build import gate_activation
+from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS, Shape, format_shape
 from archspec.graph.shapes import analyze_partial
-from archspec.spec.models import EdgeSpec, Spec
 from archspec.graph.summary import node_params
+from archspec.spec.models import EdgeSpec, Spec
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = "install graphviz: `apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS)"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from archspec.graph.connections import CONNECTIONS, Operand, softmax_gate_shape
 from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
+from archspec.graph.connections import CONNECTIONS, Operand, softmax_gate_shape
 from archspec.graph.ops import OPS, Shape, ShapeProblem, format_shape
 from archspec.spec.models import EdgeSpec, Spec, load_spec
 

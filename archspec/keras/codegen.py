@@ -13,11 +13,11 @@ from typing import Any
 
 import networkx as nx
 
+from archspec.graph.primitives import Step
+from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import layer_class
 from archspec.keras.lowering import lower_graph
-from archspec.graph.primitives import Step
-from archspec.graph.shapes import analyze
 from archspec.spec.models import Spec
 
 

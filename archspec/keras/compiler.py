@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from archspec.keras.backend import import_keras
-from archspec.keras.lowering import lower_graph
 from archspec.graph.memory import check_weights_fit
 from archspec.graph.primitives import LayerCall, Step
 from archspec.graph.shapes import analyze
+from archspec.keras.backend import import_keras
+from archspec.keras.lowering import lower_graph
 from archspec.spec.models import Spec
 
 if TYPE_CHECKING:

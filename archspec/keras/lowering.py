@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from archspec.graph.connections import CONNECTIONS, lower_softmax_gate
 from archspec.graph.build import topological_nodes
+from archspec.graph.connections import CONNECTIONS, lower_softmax_gate
 from archspec.graph.ops import OPS
 from archspec.graph.primitives import Step
 

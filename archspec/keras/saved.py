@@ -12,8 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from archspec.keras.backend import import_keras
 from archspec.errors import ModelError
+from archspec.keras.backend import import_keras
 
 
 def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.spec.arith import ArithError, evaluate
 from archspec.errors import Location, SchemaError, did_you_mean
+from archspec.spec.arith import ArithError, evaluate
 from archspec.spec.document import MAX_ENTRIES, Document, Path_
 from archspec.spec.positions import ExpandedDocument, Positions, with_context
 from archspec.spec.variants import apply_overrides, merge_base

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from archspec.train import runs
 from archspec.errors import RunError
+from archspec.train import runs
 from archspec.train.plots import join_images, plot_curves
 
 COMPARE_CURVES = "compare_curves.png"

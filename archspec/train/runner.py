@@ -30,14 +30,14 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from archspec.train import runs
+from archspec.errors import RunError, SchemaError
+from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
-from archspec.train.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
-from archspec.errors import RunError, SchemaError
-from archspec.train.plots import plot_curves, plot_samples
-from archspec.graph.shapes import analyze
 from archspec.spec.models import Spec, TrainSpec, load_spec
+from archspec.train import runs
+from archspec.train.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
+from archspec.train.plots import plot_curves, plot_samples
 from archspec.train.tasks import check_task_fits
 
 keras = import_keras()
