@@ -21,8 +21,8 @@ _EXPORTS = {
     "SpecError": "archspec.errors",
     "SpecErrors": "archspec.errors",
     "Spec": "archspec.spec.models",
-    "load_spec": "archspec.spec.models",
-    "loads_spec": "archspec.spec.models",
+    "load_spec": "archspec.spec.frontend",
+    "loads_spec": "archspec.spec.frontend",
     "build_graph": "archspec.graph.build",
     "infer_shapes": "archspec.graph.shapes",
     "analyze": "archspec.graph.shapes",
@@ -30,7 +30,7 @@ _EXPORTS = {
     "generate_code": "archspec.keras.codegen",
     "render": "archspec.draw.diagram",
 }
-_ALIASES = {"load": ("archspec.spec.models", "load_spec")}
+_ALIASES = {"load": ("archspec.spec.frontend", "load_spec")}
 
 __all__ = sorted([*_EXPORTS, *_ALIASES])
 

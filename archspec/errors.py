@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """A place in a spec file; line and column are 1-based, as editors show them."""
 
@@ -157,12 +157,27 @@ class RenderError(ArchspecError):
 
 
 def raise_collected(errors: Iterable[SpecError]) -> None:
-    """Raise the collected errors, if any: one SpecError alone, several as SpecErrors."""
-    errors = list(errors)
+    """Raise the collected errors, if any: one SpecError alone, several as SpecErrors.
+
+    The same error at the same place is reported once: a bad value written in
+    `vars:` is one mistake however often it is used. (A block's copies differ
+    in their use context, so each copy's error is kept, naming its copy.)
+    """
+    unique: dict[tuple, SpecError] = {}
+    for error in errors:
+        unique.setdefault(_identity(error), error)
+    errors = list(unique.values())
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise SpecErrors(errors)
+
+
+def _identity(error: SpecError) -> tuple:
+    """What makes two errors the same mistake: class, place (with the use context) and what they say."""
+    if error.location is None or error.location.line is None:
+        return (id(error),)
+    return (type(error), error.location, error.location.context, error.message, error.expected, error.got)
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:

@@ -22,7 +22,8 @@ import yaml
 import archspec
 from archspec.cli import main
 from archspec.errors import ArchspecError, flatten_errors
-from archspec.spec.document import MAX_ENTRIES, MAX_FILE_BYTES
+from archspec.spec.composer import MAX_ENTRIES
+from archspec.spec.loader import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).resolve().parent / "bad_specs"
 CASES = sorted(CORPUS.glob("*.yaml"))

@@ -14,8 +14,8 @@ import archspec
 from archspec.errors import ArchspecError, flatten_errors
 from archspec.graph.summary import node_params, total_params
 from archspec.keras.backend import import_keras
-from archspec.spec.document import LINE_BREAK
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
+from archspec.spec.syntax import LINE_BREAK
 from tests.fuzz_specs import (
     SPECS_DIR,
     Generated,

@@ -8,6 +8,7 @@ subscripts, comparisons) is refused with a message. No `eval`.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,6 +32,10 @@ _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos,
 class ArithError(ValueError):
     """An expression that is malformed, uses something not allowed, or names an unknown variable."""
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
 
 def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
     """The value of `expression`; a lone name may be any value, arithmetic needs numbers."""
@@ -48,7 +53,7 @@ def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
 
 def _value(node: ast.AST, names: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant) and _is_number(node.value):
-        return node.value
+        return _sized(node.value)
     if isinstance(node, ast.Name):
         if node.id not in names:
             known = ", ".join(sorted(names)) or "none"
@@ -62,14 +67,26 @@ def _value(node: ast.AST, names: Mapping[str, Any]) -> Any:
             raise ArithError(f"exponent {right} is too large (at most {MAX_EXPONENT})")
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
             raise ArithError("division by zero")
-        result = _BINARY[type(node.op)](left, right)
-        if isinstance(result, complex) or abs(result) > MAX_MAGNITUDE:
-            raise ArithError("result is not a sensible size")
-        return result
+        try:
+            result = _BINARY[type(node.op)](left, right)
+        except ZeroDivisionError:
+            raise ArithError(f"'{ast.unparse(node)}' divides by zero (0 to a negative power)") from None
+        except OverflowError:
+            raise ArithError(f"'{ast.unparse(node)}' is too large to compute") from None
+        return _sized(result)
     raise ArithError(
         f"'{ast.unparse(node)}' is not allowed: only numbers, variable names, "
         "+ - * / // % ** and parentheses"
     )
+
+
+def _sized(value: Any) -> Any:
+    """`value` if it is a real number of a sensible size (not 1e999, not a complex root)."""
+    if isinstance(value, complex):
+        raise ArithError("the result is not a real number (a fractional power of a negative number)")
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise ArithError(f"{value!r} is not a sensible size (at most {MAX_MAGNITUDE:.0e} in magnitude)")
+    return value
 
 
 def _number(node: ast.AST, names: Mapping[str, Any]) -> int | float:

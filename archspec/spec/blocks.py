@@ -1,0 +1,120 @@
+"""Block definitions and block uses: what a `blocks:` entry must hold, and the params and counts of a use.
+
+A block is checked once, where it is defined, so that an error in it (an
+unknown key, an `outputs:` entry naming no node) points at the definition
+and not at the edges its copies generate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from archspec.errors import Location, SchemaError, did_you_mean
+from archspec.spec.document import Path_
+from archspec.spec.syntax import chain_links
+
+USE_KEYS = ("block", "repeat", "start")
+BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
+MAX_REPEAT = 1_000
+SEPARATOR = "_"
+
+Locate = Callable[..., Location]
+"""at(path, context=None, *, key=False): where a path of the source document was written."""
+
+
+def check_block(name: str, block: Any, at: Locate) -> dict[str, Any]:
+    """The definition of block `name`, after checking its keys, nodes, edges, inputs and outputs."""
+    path: Path_ = ("blocks", name)
+    if not isinstance(block, dict):
+        raise SchemaError(f"block '{name}' must be a mapping", location=at(path),
+                          expected="keys " + ", ".join(BLOCK_KEYS))
+    for key in block:
+        if key not in BLOCK_KEYS:
+            raise SchemaError(f"unknown key '{key}' in block '{name}'",
+                              location=at(path + (key,), key=True),
+                              expected="one of " + ", ".join(BLOCK_KEYS),
+                              hint=did_you_mean(key, BLOCK_KEYS))
+    for key, kind in (("nodes", dict), ("edges", list)):
+        if not isinstance(block.get(key), kind):
+            raise SchemaError(f"block '{name}' needs '{key}:' as a {'mapping' if kind is dict else 'list'}",
+                              location=at(path + (key,)) if key in block else at(path, key=True))
+    for key in ("inputs", "outputs"):
+        if not names_of(block.get(key, [])):
+            raise SchemaError(f"block '{name}' needs '{key}:' (a list of names)",
+                              location=at(path + (key,)) if key in block else at(path, key=True),
+                              hint="inputs: [x]  names what edges into the use feed; "
+                              "outputs: [out]  names the node edges out of it start at")
+    _check_outputs(name, block, at)
+    return block
+
+
+def _check_outputs(name: str, block: dict[str, Any], at: Locate) -> None:
+    """Each output names a node of the block, one of its inputs, or an output of a block use in it."""
+    nodes, inputs = block["nodes"], names_of(block["inputs"])
+    outputs = block["outputs"]
+    for index, output in enumerate([outputs] if isinstance(outputs, str) else outputs):
+        if not isinstance(output, str):
+            continue
+        use = output.partition(".")[0]
+        if output in nodes or output in inputs or (isinstance(nodes.get(use), dict) and "block" in nodes[use]):
+            continue
+        path: Path_ = ("blocks", name, "outputs") + (() if isinstance(outputs, str) else (index,))
+        raise SchemaError(f"output '{output}' of block '{name}' is not a node of the block",
+                          location=at(path), expected="one of " + ", ".join([*nodes, *inputs]),
+                          hint=did_you_mean(output, [*nodes, *inputs]) or "name a node under the block's 'nodes:'")
+
+
+def check_params(name: str, declared: Any, at: Locate) -> dict[str, Any]:
+    """A block's declared params as a mapping of names to defaults (None: the use must give it)."""
+    if isinstance(declared, list) and all(isinstance(param, str) for param in declared):
+        declared = dict.fromkeys(declared)
+    if not isinstance(declared, dict):
+        raise SchemaError(f"block '{name}' needs 'params:' as a mapping of names to defaults "
+                          "or a list of names", location=at(("blocks", name, "params")),
+                          got=repr(declared), hint="params: {filters: null, kernel: 3}")
+    return declared
+
+
+def check_given(name: str, defaults: dict[str, Any], given: dict[str, Any], path: Path_,
+                context: str | None, at: Locate) -> None:
+    """A use gives only params its block declares, and every param without a default."""
+    for key in given:
+        if key not in defaults:
+            raise SchemaError(f"block '{name}' has no parameter '{key}'",
+                              location=at(path + (key,), context, key=True),
+                              expected="one of " + (", ".join(defaults) or "(no params)"),
+                              hint=did_you_mean(key, defaults) or "declare it in the block's params")
+    missing = [key for key, value in {**defaults, **given}.items() if value is None]
+    if missing:
+        raise SchemaError(f"block use needs parameter '{missing[0]}' of block '{name}'",
+                          location=at(path, context, key=True), hint=f"add '{missing[0]}: ...' to the use")
+
+
+def check_count(key: str, value: Any, location: Location) -> int:
+    """A use's `repeat:` or `start:` value: a whole number from 1 to MAX_REPEAT."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_REPEAT:
+        hint = None
+        if isinstance(value, float) and value.is_integer():
+            hint = "'/' divides into a fraction; use '//' for a whole number, e.g. ${n // 2}"
+        raise SchemaError(f"'{key}' must be a whole number from 1 to {MAX_REPEAT}", location=location,
+                          got=repr(value), hint=hint)
+    return value
+
+
+def names_of(value: Any) -> list[str]:
+    """The names of a block's `inputs:` or `outputs:` (one name or a list)."""
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def links_of(entry: Any) -> list[tuple[str, str, dict[str, Any] | None]] | None:
+    """An edge entry as (source, target, extra keys or None for a plain chain link); None if malformed."""
+    if isinstance(entry, str):
+        links = chain_links(entry)
+        return None if links is None else [(source, target, None) for source, target in links]
+    if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str):
+        extra = {key: value for key, value in entry.items() if key not in ("from", "to")}
+        return [(entry["from"], entry["to"], extra)]
+    return None

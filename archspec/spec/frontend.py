@@ -1,0 +1,40 @@
+"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> expand -> validate.
+
+Each stage takes a positioned Document and returns one, and no stage calls
+the stages before it, so this file is the whole flow of a spec from text to
+a validated `Spec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from archspec.spec.document import Document
+from archspec.spec.expand import expand
+from archspec.spec.extends import merge_base
+from archspec.spec.loader import load_yaml, parse_yaml
+from archspec.spec.models import Spec
+from archspec.spec.overrides import apply_overrides
+from archspec.spec.validate import validate_document
+
+
+def load_spec(path: str | Path, overrides: Sequence[str] = ()) -> Spec:
+    """Load and validate a spec file; raise SpecError(s) that point into the file (or the --set argument).
+
+    `overrides` are `--set key=value` strings.
+    """
+    return front_end(load_yaml(path), overrides)
+
+
+def loads_spec(text: str, name: str = "<string>", overrides: Sequence[str] = ()) -> Spec:
+    """Validate spec text (for tests and the Python API); `name` is the file name errors show."""
+    return front_end(parse_yaml(text, name), overrides)
+
+
+def front_end(document: Document, overrides: Sequence[str] = ()) -> Spec:
+    """A loaded document through the remaining stages, in order."""
+    document = merge_base(document)  # extends: base.yaml, with remove:
+    document = apply_overrides(document, overrides)  # --set key=value
+    document = expand(document)  # vars, ${...}, blocks and repeat
+    return validate_document(document)  # the format, each node's op, each edge's kind

@@ -1,0 +1,73 @@
+"""The lexical rules of a spec, written once: names, edge chains, line breaks and words for types.
+
+Every stage (loader, expansion, validation, graph checks, plugins, the Keras
+importer) reads names and chains by these rules, so a name the validator
+accepts is one the importer writes and a chain the expander splits is one the
+validator splits the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""A node, input, variable or block name: a Python identifier in ASCII (it becomes a Keras name)."""
+NAME_RULE = "letters, digits and underscores, not starting with a digit"
+MAX_NAME_LENGTH = 100
+CHAIN_ARROW = "->"
+FORMAT_VERSION = 1
+
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+"""What YAML counts as the end of a line (a lone CR too), so line numbers agree with the parser's."""
+
+_TYPE_WORDS: dict[type, str] = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    tuple: "a list",
+    dict: "a mapping",
+    type(None): "null",
+}
+
+
+def is_name(text: Any) -> bool:
+    """True if `text` is a valid name (see NAME_PATTERN)."""
+    return isinstance(text, str) and NAME_PATTERN.fullmatch(text) is not None
+
+
+def type_word(value: Any) -> str:
+    """What a value is, in words with its article: 'an integer', 'a mapping', 'null'."""
+    return _TYPE_WORDS.get(type(value), article(type(value).__name__))
+
+
+def type_word_of(kind: type) -> str:
+    """The same words for a type: type_word_of(int) == 'an integer'."""
+    return _TYPE_WORDS.get(kind, article(kind.__name__))
+
+
+def article(word: str) -> str:
+    """'a dense', 'an attention': the word with its indefinite article."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def split_chain(text: str) -> list[str] | None:
+    """The names of a chain 'a -> b -> c', or None if it is not one (fewer than two, or an empty name)."""
+    parts = [part.strip() for part in text.split(CHAIN_ARROW)]
+    if len(parts) < 2 or not all(parts):
+        return None
+    return parts
+
+
+def chain_links(text: str) -> list[tuple[str, str]] | None:
+    """The (source, target) links of a chain 'a -> b -> c', or None if it is not a chain."""
+    parts = split_chain(text)
+    return None if parts is None else list(itertools.pairwise(parts))
+
+
+def join_chain(names: list[str] | tuple[str, ...]) -> str:
+    """The chain text for names: join_chain(['a', 'b']) == 'a -> b'."""
+    return f" {CHAIN_ARROW} ".join(names)

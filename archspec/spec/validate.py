@@ -1,0 +1,191 @@
+"""Validation of an expanded document: the top level, each node against its op, each edge against its kind.
+
+This is the last stage of the front end (archspec.spec.frontend): it reads a
+flat document (no `extends`, `--set`, vars or blocks left) and never calls the
+stages before it. Every error it can find in one pass is collected, so a
+person fixes a file once, not once per error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from archspec.errors import SchemaError, SpecError, SpecErrors, did_you_mean, raise_collected
+from archspec.graph.connections import CONNECTIONS
+from archspec.graph.ops import OPS
+from archspec.spec.document import Document, Path_
+from archspec.spec.messages import coercion_errors, nonfinite_errors, pydantic_errors
+from archspec.spec.models import EdgeSpec, NodeSpec, Spec, SpecFile
+from archspec.spec.syntax import MAX_NAME_LENGTH, NAME_RULE, article, chain_links, is_name, type_word
+
+T = TypeVar("T")
+
+
+def validate_document(document: Document) -> Spec:
+    """Check an expanded document against the format, collecting every error it can find."""
+    data = document.data
+    if not isinstance(data, dict):
+        raise SchemaError(
+            "a spec must be a mapping of keys (archspec, name, inputs, nodes, edges, outputs)",
+            location=document.locate(()),
+            got=type_word(data),
+        )
+    modelled = {key: value for key, value in data.items() if key not in ("nodes", "edges")}
+    top = _validated(SpecFile, data, document, (), checked=modelled)
+    errors: list[SpecError] = coercion_errors(modelled, top, document, ())
+    names: dict[str, str] = {}
+    input_locations = {}
+    for name in top.inputs:
+        input_locations[name] = document.locate(("inputs", name), key=True)
+        errors.extend(_check_name(name, "input", document, ("inputs", name), names))
+    nodes = {}
+    for name, raw in top.nodes.items():
+        errors.extend(_check_name(name, "node", document, ("nodes", name), names))
+        node = _collect(errors, validate_node, name, raw, document)
+        if node is not None:
+            nodes[name] = node
+    edges: list[EdgeSpec] = []
+    for index, raw in enumerate(top.edges):
+        edges.extend(_collect(errors, validate_edge, raw, index, len(edges), document) or [])
+    output_locations = {name: document.locate(("outputs", index)) for index, name in enumerate(top.outputs)}
+    seen: set[str] = set()
+    for index, name in enumerate(top.outputs):
+        if name in seen:
+            errors.append(SchemaError(f"output '{name}' is listed twice",
+                                      location=document.locate(("outputs", index)), hint="list each output once"))
+        seen.add(name)
+    raise_collected(errors)
+    return Spec(
+        name=top.name,
+        doc=top.doc,
+        inputs=dict(top.inputs),
+        input_locations=input_locations,
+        nodes=nodes,
+        edges=edges,
+        outputs=list(top.outputs),
+        output_locations=output_locations,
+        train=top.train,
+        document=document,
+    )
+
+
+def _collect(errors: list[SpecError], check: Callable[..., T], *args: Any) -> T | None:
+    """`check(*args)`, or None with its error(s) added to `errors`."""
+    try:
+        return check(*args)
+    except SpecErrors as several:
+        errors.extend(several.errors)
+    except SpecError as error:
+        errors.append(error)
+    return None
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any], document: Document, path: Path_, *,
+               node: str | None = None, what: str | None = None, checked: dict[str, Any] | None = None) -> Any:
+    """`model` validated from `data`, or SpecError(s) located in the document (built from `model` itself).
+
+    `checked` is the part of `data` whose numbers must be finite (default: all of it).
+    """
+    raise_collected(nonfinite_errors(data if checked is None else checked, document, path, node=node))
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as error:
+        raise_collected(pydantic_errors(error, model, document, path, node=node, what=what))
+        raise AssertionError("unreachable") from None
+    return validated
+
+
+def _check_name(name: str, what: str, document: Document, path: Path_, seen: dict[str, str]) -> list[SpecError]:
+    errors = []
+    location = document.locate(path, key=True)
+    if len(name) > MAX_NAME_LENGTH:
+        errors.append(SchemaError(
+            f"{what} name is too long ({len(name):,} characters)",
+            location=location,
+            expected=f"at most {MAX_NAME_LENGTH} characters",
+            hint="names become Keras layer names and Python variables; keep them short",
+        ))
+    elif not is_name(name):
+        errors.append(SchemaError(
+            f"{what} name {name!r} is not a valid identifier",
+            location=location,
+            expected=NAME_RULE,
+            got=repr(name),
+            hint="names become Keras layer names; use snake_case such as 'enc1' or 'block1_conv'",
+        ))
+    if name in seen:
+        errors.append(SchemaError(
+            f"'{name}' is both an input and a node",
+            location=location,
+            hint="inputs and nodes share one namespace; rename one of them",
+        ))
+    seen[name] = what
+    return errors
+
+
+def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
+    """Validate one node mapping against its op's params model."""
+    path: Path_ = ("nodes", name)
+    location = document.locate(path, key=True)
+    if not isinstance(raw, dict):
+        raise SchemaError("must be a mapping with an 'op'", location=document.locate(path), node=name,
+                          got=type_word(raw), hint="write it as  name: {op: dense, units: 32}")
+    if "op" not in raw:
+        raise SchemaError("has no 'op'", location=location, node=name,
+                          expected="op: one of " + ", ".join(sorted(OPS)))
+    op_name = raw["op"]
+    if not isinstance(op_name, str) or op_name not in OPS:
+        raise SchemaError(
+            f"unknown op {op_name!r}",
+            location=document.locate(path + ("op",)),
+            node=name,
+            expected="one of " + ", ".join(sorted(OPS)),
+            got=repr(op_name),
+            hint=did_you_mean(str(op_name), OPS) or "see docs/spec.md for the list of ops",
+        )
+    model = OPS[op_name].Params
+    params = {key: value for key, value in raw.items() if key != "op"}
+    validated = _validated(model, params, document, path, node=name, what=f"for op {op_name}")
+    raise_collected(coercion_errors(params, validated, document, path, node=name))
+    return NodeSpec(name=name, op=op_name, params=validated, location=location)
+
+
+def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> list[EdgeSpec]:
+    """Validate one entry of `edges:`: a chain string `a -> b -> c` or a mapping with from/to/kind."""
+    path: Path_ = ("edges", index)
+    location = document.locate(path)
+    if isinstance(raw, str):
+        links = chain_links(raw)
+        if links is None:
+            raise SchemaError(f"edge chain {raw!r} is not of the form 'a -> b -> c'", location=location,
+                              hint="separate node names with '->'")
+        plain = CONNECTIONS["plain"].Params()
+        return [EdgeSpec(source, target, "plain", plain, location, first_id + offset)
+                for offset, (source, target) in enumerate(links)]
+    if not isinstance(raw, dict):
+        raise SchemaError("an edge must be a chain string 'a -> b' or a mapping {from: a, to: b, kind: ...}",
+                          location=location, got=type_word(raw))
+    missing = [key for key in ("from", "to") if key not in raw]
+    if missing:
+        raise SchemaError(f"edge has no '{missing[0]}'", location=location,
+                          expected="{from: SOURCE, to: TARGET, kind: " + "|".join(CONNECTIONS) + "}")
+    for key in ("from", "to"):
+        if not isinstance(raw[key], str):
+            raise SchemaError(f"edge '{key}' must be a node name", location=document.locate(path + (key,)),
+                              got=type_word(raw[key]))
+    kind = raw.get("kind", "plain")
+    if not isinstance(kind, str) or kind not in CONNECTIONS:
+        raise SchemaError(
+            f"unknown edge kind {kind!r}",
+            location=document.locate(path + ("kind",)),
+            expected="one of " + ", ".join(CONNECTIONS),
+            got=repr(kind),
+            hint=did_you_mean(str(kind), CONNECTIONS) or "see docs/spec.md, 'Edges'",
+        )
+    params = {key: value for key, value in raw.items() if key not in ("from", "to", "kind")}
+    validated = _validated(CONNECTIONS[kind].Params, params, document, path, what=f"for {article(kind)} edge")
+    raise_collected(coercion_errors(params, validated, document, path))
+    return [EdgeSpec(raw["from"], raw["to"], kind, validated, location, first_id)]
