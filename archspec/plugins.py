@@ -23,7 +23,7 @@ from typing import Any
 
 from archspec.errors import PluginError
 from archspec.graph.ops import OPS, Op, OpParams
-from archspec.spec.models import NAME_PATTERN
+from archspec.spec.syntax import NAME_PATTERN
 
 ENTRY_POINT_GROUP = "archspec.ops"
 ARITIES = ("one", "many", "attention")

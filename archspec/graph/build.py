@@ -19,6 +19,7 @@ import networkx as nx
 from archspec.errors import GraphError, SpecError, did_you_mean, raise_collected
 from archspec.graph.ops import OPS
 from archspec.spec.models import EdgeSpec, Spec
+from archspec.spec.syntax import article as _article
 
 
 @dataclass
@@ -255,10 +256,6 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
         gates.remove(softmax[0])
     plan.merges = sorted(plan.merges + gates, key=lambda edge: edge.index)
     return plan
-
-
-def _article(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def gate_activation(edge: EdgeSpec, mains: int) -> str:

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from archspec.errors import ArchspecError, did_you_mean
 from archspec.graph.ops import OPS
-from archspec.spec.models import NAME_PATTERN
+from archspec.spec.scalars import reads_as_string
+from archspec.spec.syntax import NAME_PATTERN
 
 FOLDS = {"add": "add-residual", "concat": "concat-skip"}
 """Explicit merge ops, and the edge kind a two-input use of each becomes."""
@@ -245,11 +246,7 @@ def _flow(value: Any) -> str:
         return str(value)
     text = str(value)
     return text if (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .>-]*", text) and "->" in text) or \
-        (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", text) and text not in _YAML_WORDS) else json.dumps(text)
-
-
-_YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n", "Null", "True", "False",
-               "NULL", "TRUE", "FALSE", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF", "Y", "N", "~"}
+        (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", text) and reads_as_string(text)) else json.dumps(text)
 
 
 def _first_line(error: Exception) -> str:

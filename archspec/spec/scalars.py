@@ -52,6 +52,11 @@ def resolve(value: str) -> str:
     return STR
 
 
+def reads_as_string(text: str) -> bool:
+    """True if `text`, written unquoted, reads back as the same string (so a writer need not quote it)."""
+    return resolve(text) == STR
+
+
 def construct(tag: str, value: str) -> Any:
     """The Python value of `value` read as `tag`; ValueError says why it cannot be."""
     return _CONSTRUCTORS[tag](value)
