@@ -8,7 +8,7 @@ exits 1, never a traceback. Errors found in one pass are collected into a
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -62,7 +62,7 @@ class SpecError(ArchspecError):
         edge: str | None = None,
         expected: str | None = None,
         got: str | None = None,
-        hint: str | None = None,
+        hint: str | Callable[[], str | None] | None = None,
         node_kind: str = "node",
     ) -> None:
         message = _shorten(message)
@@ -73,8 +73,19 @@ class SpecError(ArchspecError):
         self.edge = _shorten(edge)
         self.expected = _shorten(expected)
         self.got = _shorten(got)
-        self.hint = _shorten(hint)
+        self._hint = hint
         self.node_kind = node_kind
+
+    @property
+    def hint(self) -> str | None:
+        """The hint; one given as a function (a did-you-mean over 10,000 names) is computed when first read.
+
+        A file with thousands of errors prints only MAX_SHOWN_ERRORS of them, so
+        the others never pay for their suggestion.
+        """
+        if callable(self._hint):
+            self._hint = self._hint()
+        return _shorten(self._hint)
 
     @property
     def line(self) -> int | None:
@@ -178,6 +189,11 @@ def _identity(error: SpecError) -> tuple:
     if error.location is None or error.location.line is None:
         return (id(error),)
     return (type(error), error.location, error.location.context, error.message, error.expected, error.got)
+
+
+def suggest(name: str, choices: Iterable[str], otherwise: str | None = None) -> Callable[[], str | None]:
+    """A hint to give SpecError: did_you_mean(name, choices), else `otherwise`, computed only if printed."""
+    return lambda: did_you_mean(name, choices) or otherwise
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:

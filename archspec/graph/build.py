@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.errors import GraphError, SpecError, did_you_mean, raise_collected
+from archspec.errors import GraphError, SpecError, raise_collected, suggest
 from archspec.graph.ops import OPS
 from archspec.spec.models import EdgeSpec, Spec
 from archspec.spec.syntax import article as _article
@@ -75,7 +75,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
             errors.append(GraphError(
                 f"output '{name}' is not a node or input",
                 location=spec.output_locations[name],
-                hint=did_you_mean(name, graph.nodes) or "list a node defined under 'nodes:'",
+                hint=suggest(name, graph.nodes, "list a node defined under 'nodes:'"),
             ))
     if errors:
         return graph, errors
@@ -131,7 +131,7 @@ def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | Non
                 location=edge.location,
                 expected="a name defined under 'inputs:' or 'nodes:'",
                 got=repr(name),
-                hint=did_you_mean(name, graph.nodes) or "define the node, or fix the name",
+                hint=suggest(name, graph.nodes, "define the node, or fix the name"),
             )
     if edge.source == edge.target:
         return GraphError(

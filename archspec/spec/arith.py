@@ -26,6 +26,7 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
+_SIZE_HINT = f"numbers in ${{...}} stay within {MAX_MAGNITUDE:.0e} in magnitude; a layer size never needs more"
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
@@ -70,9 +71,10 @@ def _value(node: ast.AST, names: Mapping[str, Any]) -> Any:
         try:
             result = _BINARY[type(node.op)](left, right)
         except ZeroDivisionError:
-            raise ArithError(f"'{ast.unparse(node)}' divides by zero (0 to a negative power)") from None
+            raise ArithError(f"'{ast.unparse(node)}' divides by zero (0 to a negative power)",
+                             hint="a zero base needs an exponent of 0 or more") from None
         except OverflowError:
-            raise ArithError(f"'{ast.unparse(node)}' is too large to compute") from None
+            raise ArithError(f"'{ast.unparse(node)}' is too large to compute", hint=_SIZE_HINT) from None
         return _sized(result)
     raise ArithError(
         f"'{ast.unparse(node)}' is not allowed: only numbers, variable names, "
@@ -83,9 +85,11 @@ def _value(node: ast.AST, names: Mapping[str, Any]) -> Any:
 def _sized(value: Any) -> Any:
     """`value` if it is a real number of a sensible size (not 1e999, not a complex root)."""
     if isinstance(value, complex):
-        raise ArithError("the result is not a real number (a fractional power of a negative number)")
+        raise ArithError("the result is not a real number (a fractional power of a negative number)",
+                         hint="raise a positive number to a fractional power")
     if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-        raise ArithError(f"{value!r} is not a sensible size (at most {MAX_MAGNITUDE:.0e} in magnitude)")
+        raise ArithError(f"{value!r} is not a sensible size (at most {MAX_MAGNITUDE:.0e} in magnitude)",
+                         hint=_SIZE_HINT)
     return value
 
 

@@ -45,8 +45,20 @@ def check_block(name: str, block: Any, at: Locate) -> dict[str, Any]:
                               location=at(path + (key,)) if key in block else at(path, key=True),
                               hint="inputs: [x]  names what edges into the use feed; "
                               "outputs: [out]  names the node edges out of it start at")
+    _check_inputs(name, block, at)
     _check_outputs(name, block, at)
     return block
+
+
+def _check_inputs(name: str, block: dict[str, Any], at: Locate) -> None:
+    """An input may not share a name with a node of the block: edges from the name would be ambiguous."""
+    inputs = block["inputs"]
+    for index, port in enumerate([inputs] if isinstance(inputs, str) else inputs):
+        if isinstance(port, str) and port in block["nodes"]:
+            path: Path_ = ("blocks", name, "inputs") + (() if isinstance(inputs, str) else (index,))
+            raise SchemaError(f"input '{port}' of block '{name}' is also the name of a node of the block",
+                              location=at(path), hint="inputs and nodes of a block share one namespace; "
+                              "rename the input or the node")
 
 
 def _check_outputs(name: str, block: dict[str, Any], at: Locate) -> None:

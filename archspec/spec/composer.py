@@ -254,10 +254,12 @@ class Composer:
             return scalars.construct(tag, event.value)
         except ValueError as error:
             shown = event.value if len(event.value) <= 20 else event.value[:17] + "..."
+            written = "!!" + tag.removeprefix(scalars.TAG_PREFIX)
             raise self._error(f"cannot read {shown!r} ({len(event.value):,} characters) as "
                               f"{scalars.TAG_WORDS[tag]}", event.start_mark,
-                              got=str(error).splitlines()[0][:120],
-                              hint="quote it if it is text") from None
+                              expected=str(error).splitlines()[0][:120],
+                              hint=f"remove the '{written}' tag, or write a value it can hold"
+                              if event.tag not in (None, "!") else "quote it if it is text") from None
 
     def _check_tag(self, tag: str | None, expected: str | None, mark: yaml.Mark) -> None:
         if tag is None or tag == "!":
