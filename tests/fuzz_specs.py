@@ -323,7 +323,7 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
 _REQUIRED: dict[str, dict[str, Any]] = {
     "dense": {"units": 4}, "conv2d": {"filters": 4}, "conv2d_transpose": {"filters": 4},
     "attention": {"heads": 2, "key_dim": 4}, "dropout": {"rate": 0.5}, "reshape": {"shape": [-1]},
-    "embedding": {"input_dim": 10, "output_dim": 4}, "gate": {"by": "a"},
+    "embedding": {"input_dim": 10, "output_dim": 4},
     "activation": {"activation": "relu"},
 }
 """Parameters each op needs, so that random nodes get past the schema and reach graph and shapes."""

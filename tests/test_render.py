@@ -69,7 +69,7 @@ def test_svg_has_every_node_and_edge_styled_by_kind(path, tmp_path, capsys):
 
 
 CROSS_ATTENTION = """\
-# every edge kind the specs/ folder lacks: attention, and a gate written as a node
+# every edge kind the specs/ folder lacks: attention, and a gate into an identity junction
 archspec: 1
 name: cross_attention
 inputs:
@@ -79,19 +79,20 @@ nodes:
   q: {op: dense, units: 32}
   attn: {op: attention, heads: 2, key_dim: 16}
   g: {op: dense, units: 32}
-  gated: {op: gate, by: g}
+  gated: {op: identity}
   both: {op: concat}
   out: {op: dense, units: 4}
 edges:
   - query -> q -> attn -> gated -> both -> out
   - {from: memory, to: attn, kind: attention}
-  - q -> g -> gated
+  - q -> g
+  - {from: g, to: gated, kind: gate}
   - q -> both
 outputs: [out]
 """
 
 
-def test_attention_and_gate_node_edges_are_drawn_by_kind(tmp_path, capsys, write_spec):
+def test_attention_and_gate_edges_are_drawn_by_kind(tmp_path, capsys, write_spec):
     edges = assert_svg_draws_the_graph(write_spec(CROSS_ATTENTION), tmp_path, capsys)
     assert edges == {"plain": 7, "attention": 1, "gate": 1}
 
@@ -264,15 +265,16 @@ def test_shape_error_marks_the_edge_and_its_target(tmp_path, capsys, write_spec)
     nodes, edges = svg_groups(target, "node"), svg_groups(target, "edge")
     assert first_path(edges["edge-10"]).get("stroke") == RED
     assert first_path(nodes["node-dec2"]).get("stroke") == RED
-    problem = texts(nodes["node-dec2"])[3:]  # after name, op, params: the message, shortened
+    problem = texts(nodes["node-dec2"])[4:]  # after name, op, params, shape: the message, shortened
     assert problem[0].startswith("✗ ") and problem[-1].endswith(" [...]") and len(problem) == 3
     line = next(number for number, text in enumerate(spec.read_text().splitlines(), 1)
                 if "{from: enc1, to: dec2" in text)
     assert err.startswith(f"{spec}:{line}:5: concat-skip enc1 -> dec2: " + " ".join(problem)[2:-6])
     red = {key for key, group in {**nodes, **edges}.items() if first_path(group).get("stroke") == RED}
     assert red == {"node-dec2", "edge-10"}
-    # downstream of the error there are no shapes, upstream there are
-    assert texts(nodes["node-up2"])[-1] == "upsample2d"
+    # checking goes on past the failed skip with the shape it was meant to give (concatenated channels)
+    assert texts(nodes["node-dec2"])[3] == "14×14×64"
+    assert texts(nodes["node-up2"])[-1] == "28×28×64"
     assert texts(nodes["node-up1"])[-1] == "14×14×128"
 
 

@@ -25,7 +25,6 @@ import graphviz
 import networkx as nx
 
 from archspec.errors import RenderError, SpecError, did_you_mean, raise_collected
-from archspec.graph.build import gate_activation
 from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS, Shape, format_shape
 from archspec.graph.shapes import analyze_partial
@@ -276,8 +275,8 @@ class _Drawing:
         style = EDGE_STYLES[edge.kind]
         glyph = CONNECTIONS[edge.kind].glyph
         label = _shape(shape) if self.options.shapes and shape is not None else ""
-        if edge.kind == "gate" and edge.target in self.graph:
-            label = " ".join(filter(None, [label, _gate_name(self.graph, edge)]))
+        if edge.target in self.graph:
+            label = " ".join(filter(None, [label, _connection_label(self.graph, edge)]))
         attrs = {
             "id": f"edge-{edge.index}", "color": style.color, "style": style.style,
             "penwidth": str(style.penwidth), "tooltip": f"{edge.kind} {edge.source} -> {edge.target}",
@@ -359,10 +358,11 @@ def _shape(shape: Shape) -> str:
     return format_shape(shape).replace("x", "×")
 
 
-def _gate_name(graph: nx.MultiDiGraph, edge: EdgeSpec) -> str:
+def _connection_label(graph: nx.MultiDiGraph, edge: EdgeSpec) -> str:
+    """What the edge's kind writes on it (a gate's activation), given its target's plain inputs."""
     plan = graph.nodes[edge.target].get("plan")
     mains = len(plan.mains) if plan else 1
-    return "σ" if gate_activation(edge, mains) == "sigmoid" else "softmax"
+    return CONNECTIONS[edge.kind].label(edge, mains)
 
 
 def _spatial(shape: Shape | None) -> int | None:

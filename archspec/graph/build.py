@@ -1,7 +1,7 @@
 """Spec -> networkx DAG, the one intermediate form that shapes, compile, render and fit read.
 
 Node attributes: `kind` ("input" or "op"), `op`, `params`, `location`, and
-`plan` (how the node's inputs combine: see `InputPlan`); `shape` and
+`plan` (the applications that make the node's output: archspec.graph.plan); `shape` and
 `input_shape` are added by `infer_shapes`. Edge attributes (a MultiDiGraph
 keyed by the edge's position in the file): `kind`, `params`, `location`,
 `index`. Graph attributes: `name`, `doc`, `file`, `outputs`, `train`.
@@ -11,25 +11,14 @@ Every structural problem of a file is collected in one pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from archspec.errors import GraphError, SpecError, raise_collected, suggest
 from archspec.graph.ops import OPS
+from archspec.graph.plan import NodePlan, plan_node
 from archspec.spec.models import EdgeSpec, Spec
-from archspec.spec.syntax import article as _article
-
-
-@dataclass
-class InputPlan:
-    """How a node's in-edges become the tensor its op sees, in the order they apply."""
-
-    mains: list[EdgeSpec] = field(default_factory=list)
-    softmax_gate: EdgeSpec | None = None
-    merges: list[EdgeSpec] = field(default_factory=list)
-    attention: EdgeSpec | None = None
 
 
 def build_graph(spec: Spec) -> nx.MultiDiGraph:
@@ -58,9 +47,8 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
 
     errors: list[SpecError] = []
-    edges = _gate_ops_as_edges(spec, errors)
     reported: set[tuple[str, object]] = set()
-    for edge in edges:
+    for edge in spec.edges:
         problem = _endpoint_problem(edge, graph)
         if problem:
             # a chain 'a -> typo -> b' names the unknown node in two edges: say it once
@@ -86,41 +74,17 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     for name in graph.nodes:
         if graph.nodes[name]["kind"] == "op" and graph.in_degree(name) == 0:
             continue  # reported below as not reachable from any input
-        if graph.nodes[name]["kind"] == "op":
+        data = graph.nodes[name]
+        if data["kind"] == "op":
+            in_edges = [edge["spec"] for _, _, edge in graph.in_edges(name, data=True)]
             try:
-                graph.nodes[name]["plan"] = _input_plan(graph, name)
+                data["plan"] = plan_node(name, OPS[data["op"]], data["params"], data["location"], in_edges)
             except SpecError as error:
                 errors.append(error)
         else:
-            graph.nodes[name]["plan"] = InputPlan()
+            data["plan"] = NodePlan()
     errors.extend(_reachability_errors(graph, spec))
     return graph, errors
-
-
-def _gate_ops_as_edges(spec: Spec, errors: list[SpecError]) -> list[EdgeSpec]:
-    """A `gate` node is a junction whose in-edge from `by` is a gate edge: rewrite it as one."""
-    from archspec.graph.connections import CONNECTIONS
-
-    edges = list(spec.edges)
-    for node in spec.nodes.values():
-        if node.op != "gate":
-            continue
-        found = False
-        for position, edge in enumerate(edges):
-            if edge.target == node.name and edge.source == node.params.by and edge.kind == "plain":
-                params = CONNECTIONS["gate"].Params(activation=node.params.activation)
-                edges[position] = EdgeSpec(edge.source, edge.target, "gate", params, edge.location,
-                                           edge.index)
-                found = True
-        if not found:
-            errors.append(GraphError(
-                f"gate names by: {node.params.by}, but there is no plain edge "
-                f"{node.params.by} -> {node.name}",
-                location=spec.document.locate(("nodes", node.name, "by")),
-                node=node.name,
-                hint=f"add '{node.params.by} -> {node.name}' to the edges",
-            ))
-    return edges
 
 
 def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
@@ -162,105 +126,6 @@ def _cycle_errors(graph: nx.MultiDiGraph) -> list[SpecError]:
         node=cycle[-1][1],
         hint="a spec is a DAG: remove or reverse one of these edges",
     )]
-
-
-def _in_edges(graph: nx.MultiDiGraph, name: str) -> list[EdgeSpec]:
-    return sorted((data["spec"] for _, _, data in graph.in_edges(name, data=True)),
-                  key=lambda edge: edge.index)
-
-
-def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
-    op = OPS[graph.nodes[name]["op"]]
-    location = graph.nodes[name]["location"]
-    plan = InputPlan()
-    gates = []
-    for edge in _in_edges(graph, name):
-        if edge.kind == "plain":
-            plan.mains.append(edge)
-        elif edge.kind == "attention":
-            if op.arity != "attention":
-                raise GraphError(
-                    f"attention edge {edge.source} -> {name}: '{name}' is {_article(op.name)} node",
-                    location=edge.location,
-                    node=name,
-                    expected="an attention edge into an 'attention' node",
-                    hint="add an 'attention' node for the target and point the edge at it",
-                )
-            if plan.attention is not None:
-                raise GraphError(
-                    f"'{name}' has two attention edges ({plan.attention.source} and {edge.source})",
-                    location=edge.location,
-                    node=name,
-                    hint="one source supplies the keys and values; concat the sources first",
-                )
-            plan.attention = edge
-        elif edge.kind == "gate":
-            gates.append(edge)
-        else:
-            plan.merges.append(edge)
-    if not plan.mains:
-        side = plan.merges + gates + ([plan.attention] if plan.attention else [])
-        raise GraphError(
-            "has no main input (no plain edge leads into it)",
-            location=location,
-            node=name,
-            hint=(f"its {side[0].kind} edge from '{side[0].source}' modifies a main input; "
-                  f"add a plain edge such as 'x -> {name}'") if side else
-            f"add an edge such as 'x -> {name}', or remove the node",
-        )
-    if op.arity == "many":
-        if len(plan.mains) < 2:
-            raise GraphError(
-                f"a {op.name} node merges two or more inputs, but '{name}' has one",
-                location=location, node=name,
-                expected="two or more plain edges into it", got=str(len(plan.mains)),
-                hint="add the other inputs, or use an identity node",
-            )
-        if plan.merges or gates:
-            edge = (plan.merges + gates)[0]
-            raise GraphError(
-                f"{edge.kind} edge {edge.source} -> {name}: '{name}' is already {_article(op.name)} node",
-                location=edge.location, node=name,
-                hint=f"make it a plain edge: '{edge.source} -> {name}'",
-            )
-        return plan
-    softmax = [edge for edge in gates if gate_activation(edge, len(plan.mains)) == "softmax"]
-    if softmax and len(plan.mains) == 1:
-        raise GraphError(
-            f"a softmax gate mixes two or more main inputs, but '{name}' has one "
-            f"({plan.mains[0].source})",
-            location=softmax[0].location, node=name, edge=f"gate {softmax[0].source} -> {name}",
-            expected="two or more plain edges into the target",
-            hint="use activation: sigmoid to scale one input, or add the inputs to mix",
-        )
-    if len(plan.mains) > 1 and not softmax:
-        first, second = plan.mains[0], plan.mains[1]
-        raise GraphError(
-            f"has {len(plan.mains)} plain inputs ({first.source} -> {name} at line "
-            f"{first.location.line}, {second.source} -> {name} at line {second.location.line}) "
-            "and no rule to merge them",
-            location=second.location,
-            node=name,
-            expected=f"one plain input into a {op.name} node",
-            hint=f"make one a merge edge, e.g. {{from: {second.source}, to: {name}, kind: concat-skip}} "
-            "(or add-residual), or add a concat/add node, or a softmax gate edge",
-        )
-    if len(softmax) > 1:
-        raise GraphError(
-            f"has two softmax gates ({softmax[0].source} and {softmax[1].source})",
-            location=softmax[1].location, node=name,
-            hint="one gate mixes the inputs; combine the gate signals first",
-        )
-    if softmax:
-        plan.softmax_gate = softmax[0]
-        gates.remove(softmax[0])
-    plan.merges = sorted(plan.merges + gates, key=lambda edge: edge.index)
-    return plan
-
-
-def gate_activation(edge: EdgeSpec, mains: int) -> str:
-    """The activation a gate edge applies: as written, else softmax over k > 1 inputs, else sigmoid."""
-    return edge.params.activation or ("softmax" if mains > 1 else "sigmoid")
 
 
 def _reachability_errors(graph: nx.MultiDiGraph, spec: Spec) -> list[SpecError]:

@@ -6,6 +6,7 @@ and the ops can both use them without importing each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,46 @@ class Step:
     call_kwargs: dict[str, Any] = field(default_factory=dict)
     input_shape: tuple[int | None, ...] | None = None
     input_dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A tensor entering a merge or an op: the node it comes from and its shape."""
+
+    name: str
+    shape: Shape
+
+    def __str__(self) -> str:
+        return f"{format_shape(self.shape)} from '{self.name}'"
+
+
+@dataclass(frozen=True)
+class Application:
+    """One step of a node's input plan (archspec.graph.plan): a rule applied to some tensors.
+
+    `sources` names the nodes whose outputs it reads, in order; None stands
+    for the node's tensor so far (the result of the application before).
+    The shape checker folds `shape` over a node's applications and the
+    lowering folds `lower`; each application's result is the next one's
+    None. `lower` gets the argument variables, the node's name and the
+    operand shapes, and returns the steps it adds (none: it passes its
+    first argument on). A problem of the application is located at `edge`
+    (an EdgeSpec), or at the node when it is None; `names_main` adds which
+    main input the edge met. `intended` is the shape a failed application
+    was meant to give, so checking can go on past it and report every error
+    of a file; None stops the node there.
+    """
+
+    sources: tuple[str | None, ...]
+    shape: Callable[[list[Operand]], Shape]
+    lower: Callable[[list[str], str, list[Shape]], list[Step]]
+    edge: Any = None
+    names_main: bool = False
+    mixes: bool = False
+    """True for an application that combines all of the node's plain inputs (a softmax gate)."""
+    intended: Callable[[list[Operand]], Shape | None] | None = None
+    is_op: bool = False
+    """True for the node's own op: what it sees is the node's `input_shape`."""
 
 
 def format_shape(shape: Shape) -> str:

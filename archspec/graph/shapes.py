@@ -1,8 +1,8 @@
 """Static shape inference over the DAG, without TensorFlow.
 
-Walks the nodes in topological order, combines each node's inputs as its
-`InputPlan` says (the same rules the compiler lowers), and applies the op's
-shape rule. Sets `input_shape` and `shape` (batch axis excluded) on every
+Walks the nodes in topological order and folds each node's plan
+(archspec.graph.plan, the list the compiler lowers) over shapes. Sets
+`input_shape` and `shape` (batch axis excluded) on every
 node and `shape` on every edge. All mismatches of a file are reported at
 once; nodes downstream of a mismatch are skipped rather than reported twice.
 """
@@ -15,8 +15,9 @@ import networkx as nx
 
 from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
-from archspec.graph.connections import CONNECTIONS, Operand, softmax_gate_shape
-from archspec.graph.ops import OPS, Shape, ShapeProblem, format_shape
+from archspec.graph.ops import Shape, ShapeProblem, format_shape
+from archspec.graph.plan import op_input_shape
+from archspec.graph.primitives import Application, Operand
 from archspec.spec.models import EdgeSpec, Spec, load_spec
 
 
@@ -43,9 +44,12 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
         if "plan" not in data or any(source in failed for source in graph.predecessors(name)):
             failed.add(name)
             continue
+        found: list[SpecError] = []
         try:
-            data["input_shape"], data["shape"] = _node_shapes(graph, name)
+            data["input_shape"], data["shape"] = _node_shapes(graph, name, found)
+            errors.extend(found)
         except SpecError as error:
+            errors.extend(found)
             errors.append(error)
             failed.add(name)
     for source, _, edge in graph.edges(data=True):
@@ -79,50 +83,42 @@ def analyze_partial(
     return graph, errors
 
 
-def _operand(graph: nx.MultiDiGraph, edge: EdgeSpec) -> Operand:
-    return Operand(edge.source, graph.nodes[edge.source]["shape"])
+def _node_shapes(graph: nx.MultiDiGraph, name: str, errors: list[SpecError]) -> tuple[Shape | list[Shape], Shape]:
+    """Fold the node's plan over shapes: each application's result is the next one's current tensor.
 
-
-def _node_shapes(graph: nx.MultiDiGraph, name: str) -> tuple[Shape | list[Shape], Shape]:
+    A failed merge edge is reported and checking goes on with the shape it was
+    meant to give, so later, independent problems are reported too; a failed
+    op (or a merge with no intended shape) raises.
+    """
     data = graph.nodes[name]
-    op = OPS[data["op"]]
-    plan = data["plan"]
-    params = data["params"]
-    mains = [_operand(graph, edge) for edge in plan.mains]
-
-    if op.arity == "many":
+    current: Operand | None = None
+    input_shape: Shape | list[Shape] = ()
+    for application in data["plan"].applications:
+        operands = [current if source is None else Operand(source, graph.nodes[source]["shape"])
+                    for source in application.sources]
         try:
-            shape = op.merge_shape(params, mains)
+            shape = application.shape(operands)  # type: ignore[arg-type]
         except ShapeProblem as problem:
-            raise _node_error(problem, name, data) from None
-        return [operand.shape for operand in mains], shape
+            error = _error(problem, application, name, data, operands)
+            intended = application.intended(operands) if application.intended else None  # type: ignore[arg-type]
+            if intended is None:
+                raise error from None
+            errors.append(error)
+            shape = intended
+        if application.is_op:
+            input_shape = op_input_shape(operands)  # type: ignore[arg-type]
+        current = Operand(operands[0].name, shape)  # type: ignore[union-attr]
+    assert current is not None, f"node {name} has an empty plan"
+    return input_shape, current.shape
 
-    if plan.softmax_gate is not None:
-        gate = _operand(graph, plan.softmax_gate)
-        try:
-            main = Operand(mains[0].name, softmax_gate_shape(mains, gate))
-        except ShapeProblem as problem:
-            raise _edge_error(problem, plan.softmax_gate, name) from None
-    else:
-        main = mains[0]
 
-    for edge in plan.merges:
-        source = _operand(graph, edge)
-        try:
-            merged = CONNECTIONS[edge.kind].merge_shape(edge.params, main, source)
-        except ShapeProblem as problem:
-            raise _edge_error(problem, edge, name, main, source) from None
-        main = Operand(main.name, merged)
-
-    inputs = [main.shape]
-    if op.arity == "attention":
-        source = _operand(graph, plan.attention) if plan.attention else main
-        inputs.append(source.shape)
-    try:
-        shape = op.infer_shape(params, inputs)
-    except ShapeProblem as problem:
-        raise _node_error(problem, name, data) from None
-    return (inputs if op.arity == "attention" else main.shape), shape
+def _error(problem: ShapeProblem, application: Application, name: str, data: dict,
+           operands: list[Operand]) -> ShapeError:
+    if application.edge is None:
+        return _node_error(problem, name, data)
+    if application.names_main:
+        return _edge_error(problem, application.edge, name, operands[0], operands[1])
+    return _edge_error(problem, application.edge, name)
 
 
 def _node_error(problem: ShapeProblem, name: str, data: dict) -> ShapeError:

@@ -32,7 +32,7 @@ from archspec.graph.ops.core import (
     Reshape,
 )
 from archspec.graph.ops.extra import DepthwiseConv2D, Relu
-from archspec.graph.ops.merge import Add, Average, Concat, GateOp, Maximum, Multiply, Subtract
+from archspec.graph.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
 
 OPS: dict[str, Op] = {
     op.name: op
@@ -41,7 +41,7 @@ OPS: dict[str, Op] = {
         Identity(), Embedding(), PositionalEmbedding(), GlobalPool1D(),
         Conv2D(), Conv2DTranspose(), MaxPool2D(), AvgPool2D(), GlobalAvgPool2D(), GlobalMaxPool2D(),
         Upsample2D(), ZeroPadding2D(),
-        Concat(), Add(), Multiply(), Subtract(), Average(), Maximum(), GateOp(),
+        Concat(), Add(), Multiply(), Subtract(), Average(), Maximum(),
         MultiHeadAttention(),
         DepthwiseConv2D(), Relu(),
     )

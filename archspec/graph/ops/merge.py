@@ -6,10 +6,8 @@ They share their shape rules with the edge kinds (archspec.graph.connections), s
 
 from __future__ import annotations
 
-from typing import Literal
-
-from archspec.graph.connections import Operand, concat_shapes, equal_shapes
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem
+from archspec.graph.shape_rules import Operand, concat_shapes, equal_shapes
 
 
 class ConcatParams(OpParams):
@@ -94,26 +92,3 @@ class Maximum(_ElementWise):
     keras_class = "Maximum"
     keras_classes = ("Maximum",)
     doc = "Element-wise maximum of its plain inputs."
-
-
-class GateOpParams(OpParams):
-    by: str
-    activation: Literal["sigmoid", "softmax"] | None = None
-
-
-class GateOp(Op):
-    """Written as a node, lowered exactly like a `gate` edge from `by` (see archspec.graph.build)."""
-
-    name = "gate"
-    Params = GateOpParams
-    arity = "one"
-    doc = (
-        "Gates its plain inputs by the input named in `by`: sigmoid(by) scales one input, "
-        "softmax(by) mixes several. Same as a `gate` edge from `by`."
-    )
-
-    def infer_shape(self, params: GateOpParams, inputs: list[Shape]) -> Shape:
-        return inputs[0]
-
-    def layer(self, params: GateOpParams, inputs: list[Shape]) -> LayerCall | None:
-        return None

@@ -1,0 +1,145 @@
+"""Each node's in-edges turned once into the ordered list of applications that makes its output.
+
+A node's output is a fold: start from its main input, apply each merge edge
+in the order it is written, then the node's op. `plan_node` writes that fold
+down as `Application`s (archspec.graph.primitives) and checks that it exists;
+the shape checker (archspec.graph.shapes) and the lowering
+(archspec.keras.lowering) both run the same list, one with shapes, the other
+with Keras steps, so they cannot disagree. Where an edge goes in the list is
+its connection's rule (archspec.graph.connections), how the op reads it is
+its arity's rule (`ARITIES` below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from archspec.errors import GraphError
+from archspec.graph.connections import CONNECTIONS, NodeInputs
+from archspec.graph.ops import Op
+from archspec.graph.primitives import Application, Operand, Shape, Step
+from archspec.spec.models import EdgeSpec
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """A node's applications in the order they apply; the last is the node's op.
+
+    `mains` are its plain in-edges and `attention` its attention edge, as
+    written (diagrams and summaries read them); inputs have an empty plan.
+    """
+
+    applications: tuple[Application, ...] = ()
+    mains: tuple[EdgeSpec, ...] = ()
+    attention: EdgeSpec | None = None
+
+
+def plan_node(name: str, op: Op, params: object, location: object, in_edges: list[EdgeSpec]) -> NodePlan:
+    """The plan of node `name` (op `op`, at `location`) from its in-edges; GraphError if they make none."""
+    inputs = NodeInputs(target=name, op=op, location=location)
+    for edge in sorted(in_edges, key=lambda edge: edge.index):
+        CONNECTIONS[edge.kind].collect(edge, inputs)
+    if not inputs.mains:
+        side = inputs.merges + ([inputs.attention] if inputs.attention else [])
+        side.sort(key=lambda edge: edge.index)
+        raise GraphError(
+            "has no main input (no plain edge leads into it)",
+            location=location,
+            node=name,
+            hint=(f"its {side[0].kind} edge from '{side[0].source}' modifies a main input; "
+                  f"add a plain edge such as 'x -> {name}'") if side else
+            f"add an edge such as 'x -> {name}', or remove the node",
+        )
+    applications = ARITIES[op.arity].before_op(inputs)
+    applications.append(ARITIES[op.arity].op(inputs, params))
+    return NodePlan(tuple(applications), tuple(inputs.mains), inputs.attention)
+
+
+def _main_then_merges(inputs: NodeInputs) -> list[Application]:
+    """One main input (or k mixed by a softmax gate), then every merge edge in edge order."""
+    name, mains = inputs.target, inputs.mains
+    merges = [CONNECTIONS[edge.kind].application(edge, mains) for edge in inputs.merges]
+    mixers = [application for application in merges if application.mixes]
+    if len(mains) > 1 and not mixers:
+        first, second = mains[0], mains[1]
+        raise GraphError(
+            f"has {len(mains)} plain inputs ({first.source} -> {name} at line "
+            f"{first.location.line}, {second.source} -> {name} at line {second.location.line}) "
+            "and no rule to merge them",
+            location=second.location,
+            node=name,
+            expected=f"one plain input into a {inputs.op.name} node",
+            hint=f"make one a merge edge, e.g. {{from: {second.source}, to: {name}, kind: concat-skip}} "
+            "(or add-residual), or add a concat/add node, or a softmax gate edge",
+        )
+    if len(mixers) > 1:
+        raise GraphError(
+            f"has two softmax gates ({mixers[0].edge.source} and {mixers[1].edge.source})",
+            location=mixers[1].edge.location, node=name,
+            hint="one gate mixes the inputs; combine the gate signals first",
+        )
+    start = mixers or [Application((mains[0].source,), shape=lambda operands: operands[0].shape,
+                                   lower=lambda args, target, shapes: [])]
+    return start + [application for application in merges if not application.mixes]
+
+
+def _all_mains(inputs: NodeInputs) -> list[Application]:
+    """A merge op takes its plain inputs as they are: it needs two or more, and no merge edges."""
+    name, op = inputs.target, inputs.op
+    article = "an" if op.name[:1] in "aeiou" else "a"
+    if len(inputs.mains) < 2:
+        raise GraphError(
+            f"{article} {op.name} node merges two or more inputs, but '{name}' has one",
+            location=inputs.location, node=name,
+            expected="two or more plain edges into it", got=str(len(inputs.mains)),
+            hint="add the other inputs, or use an identity node",
+        )
+    if inputs.merges:
+        edge = inputs.merges[0]
+        raise GraphError(
+            f"{edge.kind} edge {edge.source} -> {name}: '{name}' is already {article} {op.name} node",
+            location=edge.location, node=name,
+            hint=f"make it a plain edge: '{edge.source} -> {name}'",
+        )
+    return []
+
+
+@dataclass(frozen=True)
+class Arity:
+    """How an op of one arity reads the node's inputs: what applies before it, and its own application."""
+
+    before_op: Callable[[NodeInputs], list[Application]]
+    sources: Callable[[NodeInputs], tuple[str | None, ...]]
+    as_list: bool = False
+
+    def op(self, inputs: NodeInputs, params: object) -> Application:
+        op = inputs.op
+        shape = (
+            (lambda operands: op.merge_shape(params, operands)) if self.as_list else
+            (lambda operands: op.infer_shape(params, [operand.shape for operand in operands]))
+        )
+        return Application(
+            self.sources(inputs),
+            shape=shape,
+            lower=lambda args, target, shapes: [Step(
+                target, target, op.layer(params, shapes), tuple(args), self.as_list, op.call_kwargs(params),
+            )],
+            is_op=True,
+        )
+
+
+ARITIES: dict[str, Arity] = {
+    "one": Arity(_main_then_merges, lambda inputs: (None,)),
+    "attention": Arity(
+        _main_then_merges,
+        lambda inputs: (None, inputs.attention.source if inputs.attention else None),
+    ),
+    "many": Arity(_all_mains, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
+}
+"""Every op arity (Op.arity), by name: the one place that says how an op's inputs reach it."""
+
+
+def op_input_shape(operands: list[Operand]) -> Shape | list[Shape]:
+    """What a node records as its `input_shape`: the one shape its op sees, or the list of them."""
+    return operands[0].shape if len(operands) == 1 else [operand.shape for operand in operands]
