@@ -77,6 +77,16 @@ class SpecFile(StrictModel):
     outputs: list[str] = Field(min_length=1)
     train: TrainSpec | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        """The name becomes the Keras model's name and a run folder's: Keras refuses '/', graphviz a final '\\'."""
+        bad = next((char for char in value if char in "/\\" or not char.isprintable()), None)
+        if bad is not None:
+            raise ValueError(f"a model name cannot contain {bad!r}: it names the Keras model, files and "
+                             "diagrams; use letters, digits, '-', '_' or spaces")
+        return value
+
     @field_validator("outputs", mode="before")
     @classmethod
     def _one_output_as_list(cls, value: Any) -> Any:
