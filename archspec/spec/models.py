@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from archspec.errors import Location
 from archspec.spec.document import Document
+from archspec.spec.scalars import STR, reads_as_string
 from archspec.spec.syntax import CHAIN_ARROW, FORMAT_VERSION, MAX_NAME_LENGTH, NAME_PATTERN
 
 __all__ = [
@@ -142,8 +143,23 @@ class Spec:
         """
         header = (f"# {self.name}: resolved from {self.file} (extends, vars, blocks and --set "
                   "applied)\n")
-        return header + yaml.safe_dump(self.document.data, sort_keys=False, allow_unicode=True,
-                                       default_flow_style=None, width=100)
+        return header + yaml.dump(self.document.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                                  default_flow_style=None, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting every string archspec's YAML 1.2 loader would read as another type.
+
+    PyYAML quotes by YAML 1.1 rules, so it would write the string '0o17' plain,
+    which reads back as the integer 15.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(STR, value, style=None if reads_as_string(value) else "'")
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def __getattr__(name: str) -> Any:
