@@ -171,3 +171,10 @@ def test_a_10000_node_spec_with_vars_extends_and_typos_copies_positions_once(tmp
     assert all(error.message.startswith("edge n") and "unknown target 'm" in error.message for error in errors)
     assert errors[-1].hint.startswith("did you mean 'n")
     assert len(copies) < 6 * 10_000  # a few per node and edge; once per node per position would be ~10^9
+
+
+@pytest.mark.parametrize("text", ["0o17", "1e-6", "yes", "3:3", "true", "null", "12"])
+def test_resolved_yaml_reads_back_the_same_strings(text):
+    """A run folder's resolved spec is reloaded by the YAML 1.2 loader: strings that look like numbers stay strings."""
+    spec = loads_spec(SPEC.replace("name: small", f'name: small\ndoc: "{text}"'))
+    assert loader.parse_yaml(spec.resolved_yaml()).data == spec.document.data

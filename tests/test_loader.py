@@ -98,3 +98,17 @@ def test_a_file_is_read_with_a_bounded_read(tmp_path, monkeypatch):
     with pytest.raises(YamlError) as caught:
         loader.load_yaml(tmp_path)
     assert str(caught.value).splitlines()[0] == f"{tmp_path} is a directory, not a spec file"
+
+
+@pytest.mark.parametrize(("text", "message", "position"), [
+    ("a: 1\rb: !!bool maybe\r", "cannot read 'maybe' (5 characters) as a boolean", (2, 4)),  # lone CR ends a line
+    ("a: !!int ''\n", "cannot read '' (0 characters) as an integer", (1, 4)),
+    ("a: !!float ''\n", "cannot read '' (0 characters) as a number", (1, 4)),
+    ("a: !!null x\n", "cannot read 'x' (1 characters) as null", (1, 4)),
+    ("a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 70)),
+     "the spec is nested too deeply (counting what aliases stand for)", (64, 12)),
+])
+def test_values_a_tag_or_an_alias_cannot_hold(parser, text, message, position):
+    with pytest.raises(YamlError) as caught:
+        parse_yaml(text, "f.yaml")
+    assert (caught.value.message, caught.value.line, caught.value.column) == (message, *position)

@@ -114,6 +114,26 @@ def check_count(key: str, value: Any, location: Location) -> int:
     return value
 
 
+def check_feed(use: str, port: str, extra: dict[str, Any] | None, inputs: list[str], bound: dict[str, str],
+               location: Location) -> str:
+    """The input `port` of block use `use` that an edge feeds ('' for its only one), after checking the edge."""
+    if extra is not None and extra.get("kind", "plain") != "plain":
+        raise SchemaError(f"a {extra['kind']} edge cannot go into block use '{use}'", location=location,
+                          hint="feed a block with plain edges; merge inside the block definition")
+    if not port:
+        if len(inputs) != 1:
+            raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)})",
+                              location=location, hint=f"name one: '{use}.{inputs[0]}'")
+        port = inputs[0]
+    if port not in inputs:
+        raise SchemaError(f"block use '{use}' has no input '{port}'", location=location,
+                          expected="one of " + ", ".join(inputs), hint=did_you_mean(port, inputs))
+    if port in bound:
+        raise SchemaError(f"input '{port}' of block use '{use}' is fed twice", location=location,
+                          hint="a block input takes one edge; merge the tensors before it")
+    return port
+
+
 def names_of(value: Any) -> list[str]:
     """The names of a block's `inputs:` or `outputs:` (one name or a list)."""
     if isinstance(value, str):

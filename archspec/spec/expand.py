@@ -26,7 +26,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec import blocks
 from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.document import Document, Path_, with_context
-from archspec.spec.substitute import Binding, Substituter
+from archspec.spec.substitute import Binding, Substituter, has_expression
 from archspec.spec.syntax import NAME_RULE, is_name, join_chain
 
 MAX_NODES = MAX_ENTRIES
@@ -36,17 +36,9 @@ MAX_NODES = MAX_ENTRIES
 def expand(document: Document) -> Document:
     """The document with vars, `${...}` and blocks expanded; unchanged if it uses none of them."""
     data = document.data
-    if not isinstance(data, dict) or not ("vars" in data or "blocks" in data or _has_expression(data)):
+    if not isinstance(data, dict) or not ("vars" in data or "blocks" in data or has_expression(data)):
         return document
     return _Expander(document).run()
-
-
-def _has_expression(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_expression(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_expression(item) for item in value)
-    return isinstance(value, str) and "${" in value
 
 
 @dataclass
@@ -189,22 +181,8 @@ class _Expander:
 
     def _bind(self, scope: _Scope, use: str, port: str, source: str, extra: dict | None,
               bound: dict[str, str], path: Path_) -> None:
-        location = self._at(path, scope.context)
-        if extra is not None and extra.get("kind", "plain") != "plain":
-            raise SchemaError(f"a {extra['kind']} edge cannot go into block use '{use}'", location=location,
-                              hint="feed a block with plain edges; merge inside the block definition")
         inputs = self._instances(scope, use)[0].inputs
-        if not port:
-            if len(inputs) != 1:
-                raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)})",
-                                  location=location, hint=f"name one: '{use}.{inputs[0]}'")
-            port = inputs[0]
-        if port not in inputs:
-            raise SchemaError(f"block use '{use}' has no input '{port}'", location=location,
-                              expected="one of " + ", ".join(inputs), hint=did_you_mean(port, inputs))
-        if port in bound:
-            raise SchemaError(f"input '{port}' of block use '{use}' is fed twice", location=location,
-                              hint="a block input takes one edge; merge the tensors before it")
+        port = blocks.check_feed(use, port, extra, inputs, bound, self._at(path, scope.context))
         bound[port] = source
 
     def _source(self, name: str, scope: _Scope, path: Path_) -> str:

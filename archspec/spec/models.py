@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from archspec.errors import Location
 from archspec.spec.document import Document
+from archspec.spec.scalars import STR, reads_as_string
 from archspec.spec.syntax import CHAIN_ARROW, FORMAT_VERSION, MAX_NAME_LENGTH, NAME_PATTERN
 
 __all__ = [
@@ -77,6 +78,16 @@ class SpecFile(StrictModel):
     outputs: list[str] = Field(min_length=1)
     train: TrainSpec | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        """The name becomes the Keras model's name and a run folder's: Keras refuses '/', graphviz a final '\\'."""
+        bad = next((char for char in value if char in "/\\" or not char.isprintable()), None)
+        if bad is not None:
+            raise ValueError(f"a model name cannot contain {bad!r}: it names the Keras model, files and "
+                             "diagrams; use letters, digits, '-', '_' or spaces")
+        return value
+
     @field_validator("outputs", mode="before")
     @classmethod
     def _one_output_as_list(cls, value: Any) -> Any:
@@ -132,8 +143,23 @@ class Spec:
         """
         header = (f"# {self.name}: resolved from {self.file} (extends, vars, blocks and --set "
                   "applied)\n")
-        return header + yaml.safe_dump(self.document.data, sort_keys=False, allow_unicode=True,
-                                       default_flow_style=None, width=100)
+        return header + yaml.dump(self.document.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                                  default_flow_style=None, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting every string archspec's YAML 1.2 loader would read as another type.
+
+    PyYAML quotes by YAML 1.1 rules, so it would write the string '0o17' plain,
+    which reads back as the integer 15.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(STR, value, style=None if reads_as_string(value) else "'")
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from archspec.spec.syntax import type_word_of
+
 TAG_PREFIX = "tag:yaml.org,2002:"
 NULL, BOOL, INT, FLOAT, STR = (TAG_PREFIX + name for name in ("null", "bool", "int", "float", "str"))
 SCALAR_TAGS = frozenset((NULL, BOOL, INT, FLOAT, STR))
@@ -35,8 +37,9 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INFINITY = re.compile(r"([-+]?)\.(inf|Inf|INF)")
 _NAN = re.compile(r"\.nan|\.NaN|\.NAN")
 
-TAG_WORDS = {NULL: "null", BOOL: "a boolean", INT: "an integer", FLOAT: "a number", STR: "a string"}
-"""What each tag reads a scalar as, in words (for 'cannot read ... as an integer')."""
+TAG_WORDS = {tag: type_word_of(kind) for tag, kind in
+             ((NULL, type(None)), (BOOL, bool), (INT, int), (FLOAT, float), (STR, str))}
+"""What each tag reads a scalar as, in the words of syntax.py (for 'cannot read ... as an integer')."""
 
 
 def resolve(value: str) -> str:

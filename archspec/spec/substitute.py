@@ -32,6 +32,15 @@ _HINT = ("write ${name} or arithmetic such as ${width * 2} on numbers and names 
          "(or the block's params)")
 
 
+def has_expression(value: Any) -> bool:
+    """True if some string inside `value` holds `${`."""
+    if isinstance(value, dict):
+        return any(has_expression(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_expression(item) for item in value)
+    return isinstance(value, str) and "${" in value
+
+
 @dataclass
 class Binding:
     """A name usable in `${...}`: its value, how many values it holds, and where it was written."""
@@ -146,8 +155,10 @@ def _located(at: Location, positions: Positions | None) -> Location:
 def _adopt(target: Positions, source: Positions) -> None:
     """Give `target` (a value that is exactly `${name}`) the positions `name` was written at.
 
-    No use context is added: every use then has the same location, and the
-    error is reported once (errors.raise_collected).
+    The var's positions are shared, not copied (as its value is): nothing
+    changes positions once expanded, and a var that doubles at each step must
+    cost nothing until the value limit refuses it. No use context is added,
+    so every use has the var's location and the error is reported once
+    (errors.raise_collected).
     """
-    copied = source.copy()
-    target.value, target.children = copied.value, copied.children
+    target.value, target.children = source.value, source.children
