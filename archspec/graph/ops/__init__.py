@@ -20,19 +20,17 @@ from archspec.graph.ops.conv import (
 )
 from archspec.graph.ops.core import (
     ActivationOp,
-    BatchNorm,
     Dense,
     Dropout,
-    Embedding,
     Flatten,
     GlobalPool1D,
     Identity,
-    LayerNorm,
-    PositionalEmbedding,
     Reshape,
 )
+from archspec.graph.ops.embedding import Embedding, PositionalEmbedding
 from archspec.graph.ops.extra import DepthwiseConv2D, Relu
 from archspec.graph.ops.merge import Add, Average, Concat, GateOp, Maximum, Multiply, Subtract
+from archspec.graph.ops.norm import BatchNorm, LayerNorm
 
 OPS: dict[str, Op] = {
     op.name: op
