@@ -17,7 +17,12 @@ from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, form
 Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
     "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential", "log_softmax",
+    "hard_silu", "hard_swish", "mish", "celu", "hard_tanh", "log_sigmoid", "squareplus", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "hard_shrink", "soft_shrink", "tanh_shrink",
 ]
+"""Every element-wise Keras activation (keras.activations), by its Keras name. swish and hard_swish are
+Keras's aliases of silu and hard_silu (a model imported back names them so); glu (halves the last axis)
+and threshold (needs arguments) are not element-wise functions of one tensor."""
 IntPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 Padding = Literal["same", "valid"]
 

@@ -23,9 +23,10 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
+from archspec.graph.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
 
 
-class Conv2DParams(OpParams):
+class Conv2DParams(KernelWeights):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
@@ -59,10 +60,11 @@ class Conv2D(Op):
     keras_classes = ("Conv2D",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1)
+        return {**keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1),
+                **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: Conv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2D", keras_kwargs(params, _CONV_KEYS))
+        return LayerCall("Conv2D", {**keras_kwargs(params, _CONV_KEYS), **weight_kwargs(params, KERNEL_KEYS)})
 
     def count_params(self, params: Conv2DParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
@@ -70,7 +72,7 @@ class Conv2D(Op):
         return kh * kw * channels * params.filters + (params.filters if params.use_bias else 0)
 
 
-class Conv2DTransposeParams(OpParams):
+class Conv2DTransposeParams(KernelWeights):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
@@ -102,11 +104,12 @@ class Conv2DTranspose(Op):
     keras_classes = ("Conv2DTranspose",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _TRANSPOSE_KEYS, data_format="channels_last", dilation_rate=(1, 1),
-                            output_padding=None)
+        return {**keras_params(config, _TRANSPOSE_KEYS, data_format="channels_last", dilation_rate=(1, 1),
+                               output_padding=None), **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: Conv2DTransposeParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2DTranspose", keras_kwargs(params, _TRANSPOSE_KEYS))
+        kwargs = {**keras_kwargs(params, _TRANSPOSE_KEYS), **weight_kwargs(params, KERNEL_KEYS)}
+        return LayerCall("Conv2DTranspose", kwargs)
 
     def count_params(self, params: Conv2DTransposeParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)

@@ -19,9 +19,10 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
+from archspec.graph.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
 
 
-class DenseParams(OpParams):
+class DenseParams(KernelWeights):
     units: PositiveInt
     activation: Activation | None = None
     use_bias: bool = True
@@ -39,10 +40,10 @@ class Dense(Op):
     keras_classes = ("Dense",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _DENSE_KEYS)
+        return {**keras_params(config, _DENSE_KEYS), **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: DenseParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Dense", keras_kwargs(params, _DENSE_KEYS))
+        return LayerCall("Dense", {**keras_kwargs(params, _DENSE_KEYS), **weight_kwargs(params, KERNEL_KEYS)})
 
     def count_params(self, params: DenseParams, inputs: list[Shape], output: Shape) -> int:
         fan_in = known(inputs[0][-1], "dense input features")

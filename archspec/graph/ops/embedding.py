@@ -15,11 +15,15 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
+from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class EmbeddingParams(OpParams):
     input_dim: PositiveInt = Field(description="vocabulary size")
     output_dim: PositiveInt
+    mask_zero: bool = Field(default=False, description="token 0 is padding: later sequence layers skip it")
+    embeddings_init: Initializer | None = None
+    embeddings_reg: Regularizer | None = None
 
 
 class Embedding(Op):
@@ -34,10 +38,13 @@ class Embedding(Op):
     keras_classes = ("Embedding",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _EMBEDDING_KEYS, mask_zero=False)
+        return {**keras_params(config, _EMBEDDING_KEYS), **weight_params(config, _EMBEDDING_WEIGHTS)}
 
     def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Embedding", keras_kwargs(params, _EMBEDDING_KEYS))
+        kwargs = keras_kwargs(params, _EMBEDDING_KEYS)
+        if not params.mask_zero:  # the Keras default, left out as before mask_zero existed
+            kwargs.pop("mask_zero")
+        return LayerCall("Embedding", {**kwargs, **weight_kwargs(params, _EMBEDDING_WEIGHTS)})
 
     def count_params(self, params: EmbeddingParams, inputs: list[Shape], output: Shape) -> int:
         return params.input_dim * params.output_dim
@@ -72,4 +79,5 @@ class PositionalEmbedding(Op):
         return known(steps, "steps") * known(features, "features")
 
 
-_EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim"}
+_EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim", "mask_zero": "mask_zero"}
+_EMBEDDING_WEIGHTS = {"embeddings_initializer": "embeddings_init", "embeddings_regularizer": "embeddings_reg"}
