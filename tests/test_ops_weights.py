@@ -64,6 +64,22 @@ def test_named_initialisers_are_the_keras_initialisers(keras, node, shape, expec
     assert_round_trips(keras, node, shape, tmp_path)
 
 
+@pytest.mark.parametrize("node, shape, cls, config", [
+    ("{op: conv2d, filters: 2, kernel_init: {name: variance_scaling, scale: 2.0, mode: fan_out, "
+     "distribution: untruncated_normal}}", [5, 5, 2], "VarianceScaling",
+     {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal"}),
+    ("{op: dense, units: 3, kernel_init: {name: random_normal, stddev: 0.02, seed: 7}}", [4], "RandomNormal",
+     {"mean": 0.0, "stddev": 0.02, "seed": 7}),
+    ("{op: conv1d, filters: 3, kernel_init: {name: he_uniform, seed: 1}}", [5, 2], "HeUniform", {"seed": 1}),
+])
+def test_initialisers_with_arguments_reach_keras_and_import_back(keras, node, shape, cls, config, tmp_path):
+    _, model = compile_one(node, shape)
+    initializer = model.get_layer("y").kernel_initializer
+    assert type(initializer).__name__ == cls
+    assert {key: initializer.get_config()[key] for key in config} == config
+    assert_round_trips(keras, node, shape, tmp_path)
+
+
 def test_regularisers_add_their_penalty_to_the_loss(keras, tmp_path):
     node = "{op: dense, units: 3, kernel_reg: {l2: 0.01}, bias_init: 1.0, bias_reg: {l1: 0.1, l2: 0.5}}"
     _, model = compile_one(node, [4])
@@ -89,6 +105,8 @@ def test_a_node_without_initialisers_builds_the_layer_it_always_did(op):
     ("{op: dense, units: 3, kernel_reg: {l3: 0.1}}", "l3"),
     ("{op: dense, units: 3, kernel_reg: {l2: -0.1}}", "l2"),
     ("{op: batch_norm, kernel_init: zeros}", "kernel_init"),
+    ("{op: dense, units: 3, kernel_init: {name: he_normal, stddev: 0.1}}", "he_normal takes seed, not stddev"),
+    ("{op: dense, units: 3, bias_init: {name: variance_scaling, mode: fan_sideways}}", "mode"),
 ])
 def test_bad_initialisers_and_regularisers_are_located(tmp_path, node, message):
     assert message in located_error(tmp_path, node, [4])

@@ -142,8 +142,14 @@ def require_rank(shape: Shape, rank: int, what: str) -> None:
             f"{what} needs an input of rank {rank} {layout}",
             expected=f"rank {rank} {layout}",
             got=f"{format_shape(shape)} (rank {len(shape)})",
-            hint="add a reshape or flatten node before it" if rank != 1 else "add a flatten node before it",
+            hint=_RANK_HINTS.get(rank, "add a reshape or flatten node before it"),
         )
+
+
+_RANK_HINTS = {
+    1: "add a flatten node before it",
+    2: "add a reshape node before it to make (steps, features), e.g. reshape: [-1, features]",
+}
 
 
 def known(size: int | None, what: str) -> int:

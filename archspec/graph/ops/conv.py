@@ -23,10 +23,10 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
-from archspec.graph.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
+from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class Conv2DParams(KernelWeights):
+class Conv2DParams(OpParams):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
@@ -34,6 +34,10 @@ class Conv2DParams(KernelWeights):
     dilation: IntPair = 1
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> Conv2DParams:
@@ -72,13 +76,17 @@ class Conv2D(Op):
         return kh * kw * channels * params.filters + (params.filters if params.use_bias else 0)
 
 
-class Conv2DTransposeParams(KernelWeights):
+class Conv2DTransposeParams(OpParams):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
     padding: Padding = "same"
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
 
 class Conv2DTranspose(Op):

@@ -19,13 +19,17 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
-from archspec.graph.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
+from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class DenseParams(KernelWeights):
+class DenseParams(OpParams):
     units: PositiveInt
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
 
 class Dense(Op):

@@ -19,10 +19,10 @@ from archspec.graph.ops.base import (
     require_rank,
 )
 from archspec.graph.ops.conv import Conv2D, Conv2DParams
-from archspec.graph.ops.weights import DEPTHWISE_KEYS, KernelWeights, weight_kwargs, weight_params
+from archspec.graph.ops.weights import DEPTHWISE_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class DepthwiseConv2DParams(KernelWeights):
+class DepthwiseConv2DParams(OpParams):
     kernel: IntPair = 3
     strides: IntPair = 1
     padding: Padding = "same"
@@ -30,6 +30,10 @@ class DepthwiseConv2DParams(KernelWeights):
     dilation: IntPair = 1
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
 
 class DepthwiseConv2D(Op):

@@ -15,15 +15,19 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
-from archspec.graph.ops.weights import NORM_KEYS, NormWeights, weight_kwargs, weight_params
+from archspec.graph.ops.weights import NORM_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class BatchNormParams(NormWeights):
+class BatchNormParams(OpParams):
     axis: int = -1
     momentum: float = Field(default=0.99, gt=0.0, lt=1.0)
     epsilon: PositiveFloat = 1e-3
     center: bool = True
     scale: bool = True
+    gamma_init: Initializer | None = None
+    beta_init: Initializer | None = None
+    gamma_reg: Regularizer | None = None
+    beta_reg: Regularizer | None = None
 
 
 class BatchNorm(Op):
@@ -51,11 +55,15 @@ class BatchNorm(Op):
         return channels * (2 + int(params.center) + int(params.scale))
 
 
-class LayerNormParams(NormWeights):
+class LayerNormParams(OpParams):
     axis: int = -1
     epsilon: PositiveFloat = 1e-3
     center: bool = True
     scale: bool = True
+    gamma_init: Initializer | None = None
+    beta_init: Initializer | None = None
+    gamma_reg: Regularizer | None = None
+    beta_reg: Regularizer | None = None
 
 
 class LayerNorm(Op):
@@ -100,12 +108,16 @@ def _axis_size(shape: Shape, axis: int, what: str) -> int:
     return known(shape[index], f"the normalised axis of {what}")
 
 
-class GroupNormParams(NormWeights):
+class GroupNormParams(OpParams):
     groups: PositiveInt = Field(default=32, description="channels are normalised in this many groups")
     axis: int = -1
     epsilon: PositiveFloat = 1e-3
     center: bool = True
     scale: bool = True
+    gamma_init: Initializer | None = None
+    beta_init: Initializer | None = None
+    gamma_reg: Regularizer | None = None
+    beta_reg: Regularizer | None = None
 
 
 class GroupNorm(Op):

@@ -22,12 +22,12 @@ from archspec.graph.ops.base import (
     known,
     require_rank,
 )
-from archspec.graph.ops.weights import RECURRENT_KEYS, RecurrentWeights, weight_kwargs, weight_params
+from archspec.graph.ops.weights import RECURRENT_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 MergeMode = Literal["concat", "sum", "mul", "ave"]
 
 
-class RecurrentParams(RecurrentWeights):
+class RecurrentParams(OpParams):
     units: PositiveInt
     return_sequences: bool = Field(default=False, description="every step's output, not only the last")
     bidirectional: bool | MergeMode = Field(
@@ -36,6 +36,12 @@ class RecurrentParams(RecurrentWeights):
     use_bias: bool = True
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
     recurrent_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    recurrent_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
+    recurrent_reg: Regularizer | None = None
 
 
 class GatedParams(RecurrentParams):

@@ -23,18 +23,7 @@ from archspec.graph.ops.sequence import Conv1D, Conv1DParams, single_values
 from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class SeparableWeights(OpParams):
-    """Initialisers and regularisers of the depthwise kernel, the pointwise (1x1) kernel and the bias."""
-
-    depthwise_init: Initializer | None = None
-    pointwise_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    depthwise_reg: Regularizer | None = None
-    pointwise_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
-
-
-class SeparableConv2DParams(SeparableWeights):
+class SeparableConv2DParams(OpParams):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
@@ -43,6 +32,12 @@ class SeparableConv2DParams(SeparableWeights):
     depth_multiplier: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
+    depthwise_init: Initializer | None = None
+    pointwise_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    depthwise_reg: Regularizer | None = None
+    pointwise_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> SeparableConv2DParams:
@@ -77,7 +72,7 @@ class SeparableConv2D(Op):
         return _separable_count(kh * kw, known(inputs[0][2], "separable_conv2d input channels"), params)
 
 
-class SeparableConv1DParams(SeparableWeights):
+class SeparableConv1DParams(OpParams):
     filters: PositiveInt
     kernel: PositiveInt = 3
     strides: PositiveInt = 1
@@ -86,6 +81,12 @@ class SeparableConv1DParams(SeparableWeights):
     depth_multiplier: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
+    depthwise_init: Initializer | None = None
+    pointwise_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    depthwise_reg: Regularizer | None = None
+    pointwise_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> SeparableConv1DParams:

@@ -21,12 +21,12 @@ from archspec.graph.ops.base import (
     known,
     require_rank,
 )
-from archspec.graph.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
+from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 CausalPadding = Literal["same", "valid", "causal"]
 
 
-class Conv1DParams(KernelWeights):
+class Conv1DParams(OpParams):
     filters: PositiveInt
     kernel: PositiveInt = 3
     strides: PositiveInt = 1
@@ -35,6 +35,10 @@ class Conv1DParams(KernelWeights):
     groups: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> Conv1DParams:

@@ -1,7 +1,7 @@
 """Initialisers and regularisers of weights: `kernel_init: he_normal`, `bias_init: -2.0`, `kernel_reg: {l2: 1e-4}`.
 
-An op with weights mixes in one of the Params models below and maps its
-parameter names to Keras's argument names once (`weight_kwargs` compiling,
+An op with weights declares `kernel_init: Initializer | None = None` (and so on) in its
+Params and maps the parameter names to Keras's argument names once (`weight_kwargs` compiling,
 `weight_params` importing). Nothing here imports Keras: an initialiser is
 passed as its Keras name, a constant and a regulariser as the config dict
 Keras's `initializers.get` / `regularizers.get` deserialise, so codegen can
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import NonNegativeFloat
+from pydantic import NonNegativeFloat, PositiveFloat, model_validator
 
 from archspec.graph.ops.base import OpParams
 
@@ -21,8 +21,6 @@ InitializerName = Literal[
     "lecun_normal", "orthogonal", "random_normal", "random_uniform", "truncated_normal", "identity",
     "variance_scaling",
 ]
-Initializer = InitializerName | float
-"""A Keras initialiser by name (with its default arguments), or a number for a constant."""
 
 _CLASS_OF = {
     "zeros": "Zeros", "ones": "Ones", "glorot_uniform": "GlorotUniform", "glorot_normal": "GlorotNormal",
@@ -40,6 +38,48 @@ _DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
     "VarianceScaling": {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
 }
 """The arguments a named initialiser has when given by name: only these import as the name."""
+_ARGUMENTS: dict[str, set[str]] = {
+    "zeros": set(), "ones": set(), "identity": set(),
+    **{name: {"seed"} for name in ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                                   "lecun_uniform", "lecun_normal")},
+    "orthogonal": {"gain", "seed"},
+    "random_normal": {"mean", "stddev", "seed"}, "truncated_normal": {"mean", "stddev", "seed"},
+    "random_uniform": {"minval", "maxval", "seed"},
+    "variance_scaling": {"scale", "mode", "distribution", "seed"},
+}
+"""The arguments each initialiser takes (Keras's names)."""
+
+
+class InitializerWithArgs(OpParams):
+    """`{name: variance_scaling, scale: 2.0, mode: fan_out}`: a named initialiser with some of its arguments."""
+
+    name: InitializerName
+    seed: int | None = None
+    mean: float | None = None
+    stddev: PositiveFloat | None = None
+    minval: float | None = None
+    maxval: float | None = None
+    scale: PositiveFloat | None = None
+    mode: Literal["fan_in", "fan_out", "fan_avg"] | None = None
+    distribution: Literal["truncated_normal", "untruncated_normal", "normal", "uniform"] | None = None
+    gain: float | None = None
+
+    @model_validator(mode="after")
+    def _arguments_of_its_initialiser(self) -> InitializerWithArgs:
+        given = {key for key, value in self if key != "name" and value is not None}
+        allowed = _ARGUMENTS[self.name]
+        if given - allowed:
+            takes = ", ".join(sorted(allowed)) or "no arguments"
+            raise ValueError(f"{self.name} takes {takes}, not {', '.join(sorted(given - allowed))}")
+        return self
+
+    def arguments(self) -> dict[str, Any]:
+        return {key: value for key, value in self if key != "name" and value is not None}
+
+
+Initializer = InitializerName | float | InitializerWithArgs
+"""A Keras initialiser by name (with its default arguments), a number for a constant, or
+`{name: ..., argument: value}` for a named one with arguments."""
 
 
 class Regularizer(OpParams):
@@ -47,31 +87,6 @@ class Regularizer(OpParams):
 
     l1: NonNegativeFloat = 0.0
     l2: NonNegativeFloat = 0.0
-
-
-class KernelWeights(OpParams):
-    """A kernel and a bias: dense and convolution layers."""
-
-    kernel_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    kernel_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
-
-
-class RecurrentWeights(KernelWeights):
-    """A recurrent layer's input kernel, recurrent kernel and bias."""
-
-    recurrent_init: Initializer | None = None
-    recurrent_reg: Regularizer | None = None
-
-
-class NormWeights(OpParams):
-    """A normalisation's scale (gamma) and offset (beta)."""
-
-    gamma_init: Initializer | None = None
-    beta_init: Initializer | None = None
-    gamma_reg: Regularizer | None = None
-    beta_reg: Regularizer | None = None
 
 
 KERNEL_KEYS = {"kernel_initializer": "kernel_init", "bias_initializer": "bias_init",
@@ -100,6 +115,8 @@ def weight_kwargs(params: Any, names: dict[str, str]) -> dict[str, Any]:
             kwargs[keras_key] = {"class_name": "L1L2", "config": {"l1": value.l1, "l2": value.l2}}
         elif isinstance(value, str):
             kwargs[keras_key] = value
+        elif isinstance(value, InitializerWithArgs):
+            kwargs[keras_key] = {"class_name": _CLASS_OF[value.name], "config": value.arguments()}
         else:
             kwargs[keras_key] = {"class_name": "Constant", "config": {"value": float(value)}}
     return kwargs
@@ -109,9 +126,10 @@ def weight_params(config: dict[str, Any], names: dict[str, str],
                   defaults: dict[str, str] = KERNEL_DEFAULTS) -> dict[str, Any]:
     """The inverse of `weight_kwargs`: parameters for a Keras layer config's initialisers and regularisers.
 
-    A default initialiser, and one with arguments a name cannot carry (e.g.
-    VarianceScaling(scale=2)), write nothing: the imported layer's weights are
-    copied, so only a retrain from scratch would see the difference.
+    A default initialiser writes nothing; one with arguments writes them
+    (`{name: variance_scaling, scale: 2.0}`). One archspec cannot express
+    (a custom class, input_axes) writes nothing: the imported layer's weights
+    are copied, so only a retrain from scratch would see the difference.
     """
     params: dict[str, Any] = {}
     for keras_key, name in names.items():
@@ -127,7 +145,7 @@ def weight_params(config: dict[str, Any], names: dict[str, str],
     return params
 
 
-def _initializer(value: Any) -> str | float | None:
+def _initializer(value: Any) -> str | float | dict[str, Any] | None:
     if isinstance(value, str):
         return value if value in _CLASS_OF else None
     cls, config = value.get("class_name"), dict(value.get("config") or {})
@@ -135,8 +153,11 @@ def _initializer(value: Any) -> str | float | None:
         return float(config["value"])
     if cls not in _NAME_OF:
         return None
-    arguments = {key: item for key, item in config.items() if item is not None}
-    return _NAME_OF[cls] if arguments == _DEFAULT_CONFIG.get(cls, {}) else None
+    name, defaults = _NAME_OF[cls], _DEFAULT_CONFIG.get(cls, {})
+    arguments = {key: item for key, item in config.items() if item is not None and defaults.get(key) != item}
+    if not set(arguments) <= _ARGUMENTS[name]:
+        return None
+    return {"name": name, **arguments} if arguments else name
 
 
 def _regularizer(value: Any) -> dict[str, float]:
