@@ -12,6 +12,7 @@ import pytest
 import archspec
 from archspec.errors import ArchspecError, ShapeError, flatten_errors
 from archspec.graph.shapes import analyze
+from archspec.keras.lowering import lower_graph
 from archspec.spec.models import loads_spec
 
 SE_BLOCK = """\
@@ -109,8 +110,6 @@ def test_a_one_channel_map_gates_every_channel_with_its_activation(keras, activa
 
 def test_gate_without_activation_keeps_todays_layers():
     graph = analyze(loads_spec(SPATIAL.replace(", activation: ACT", "")))
-    from archspec.keras.lowering import lower_graph
-
     steps, _ = lower_graph(graph)
     assert [(s.var, s.call.cls, s.call.kwargs) for s in steps if s.var.startswith("out.")] == [
         ("out.gate_sigmoid", "Activation", {"activation": "sigmoid"}), ("out.gate", "Multiply", {})]
