@@ -11,6 +11,7 @@ Every structural problem of a file is collected in one pass.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,12 @@ import networkx as nx
 from archspec.errors import GraphError, SpecError, did_you_mean, raise_collected
 from archspec.graph.ops import OPS
 from archspec.spec.models import EdgeSpec, Spec
+
+MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\\>-]*")
+"""TensorFlow's rule for a root name scope, less '/', which Keras refuses in any name: `fit` opens a
+scope named after the model, so a name outside it validates and builds, then fails in training."""
+MAX_MODEL_NAME_LENGTH = 200
+"""A run's folder is named `<model name>-<timestamp>`, and a file name has at most 255 bytes."""
 
 
 @dataclass
@@ -56,6 +63,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     for name, node in spec.nodes.items():
         graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
 
+    name_errors = _model_name_errors(spec)
     errors: list[SpecError] = []
     edges = _gate_ops_as_edges(spec, errors)
     reported: set[tuple[str, object]] = set()
@@ -77,11 +85,11 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
                 hint=did_you_mean(name, graph.nodes) or "list a node defined under 'nodes:'",
             ))
     if errors:
-        return graph, errors
+        return graph, name_errors + errors
 
     errors.extend(_cycle_errors(graph))
     if errors:
-        return graph, errors
+        return graph, name_errors + errors
     for name in graph.nodes:
         if graph.nodes[name]["kind"] == "op" and graph.in_degree(name) == 0:
             continue  # reported below as not reachable from any input
@@ -93,7 +101,23 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         else:
             graph.nodes[name]["plan"] = InputPlan()
     errors.extend(_reachability_errors(graph, spec))
-    return graph, errors
+    return graph, name_errors + errors
+
+
+def _model_name_errors(spec: Spec) -> list[SpecError]:
+    """The model's name must be one Keras and TensorFlow accept (it names the model and its scope)."""
+    if MODEL_NAME_PATTERN.fullmatch(spec.name) and len(spec.name) <= MAX_MODEL_NAME_LENGTH:
+        return []
+    too_long = len(spec.name) > MAX_MODEL_NAME_LENGTH
+    return [GraphError(
+        f"the model name is too long ({len(spec.name):,} characters)" if too_long else
+        f"the model name {spec.name!r} is not one Keras and TensorFlow accept",
+        location=spec.document.locate(("name",)),
+        expected=f"at most {MAX_MODEL_NAME_LENGTH} characters" if too_long else
+        "ASCII letters, digits and _ . - \\ > (no spaces or '/'), starting with a letter, digit or '.'",
+        got=f"{len(spec.name):,} characters" if too_long else repr(spec.name),
+        hint="the name becomes the Keras model's name and its run folder's; use e.g. 'mnist_cnn'",
+    )]
 
 
 def _gate_ops_as_edges(spec: Spec, errors: list[SpecError]) -> list[EdgeSpec]:

@@ -8,9 +8,9 @@ it and `codegen` prints it, so the two can never disagree.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
 
@@ -22,10 +22,47 @@ IntPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 Padding = Literal["same", "valid"]
 
 
-class OpParams(BaseModel):
-    """Base of every op's parameters: unknown keys are errors, values are immutable."""
+MAX_INT = 2**63 - 1
+"""The largest integer a parameter may hold: TensorFlow converts every integer argument (a seed, a
+size) to a 64-bit tensor and fails at build time beyond it, long after `validate` said ok."""
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+"""A float that is a number: NaN and infinity are refused (OpParams refuses them in every field)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class OpParams(BaseModel):
+    """Base of every op's parameters: unknown keys are errors, values are immutable.
+
+    Two rules hold for every op, built-in or plugin, so that a spec that validates also builds:
+    floats must be finite (NaN or infinity as an epsilon, slope or rate would train a model of
+    NaNs, or make Keras refuse it), and integers must fit the 64 bits TensorFlow gives them.
+    Rules between fields (strides with dilation) belong in a `model_validator` of the op's
+    Params, so they are reported by `validate` at the node, never first met in shape inference.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _integers_fit_64_bits(cls, value: Any) -> Any:
+        if _too_large(value):
+            raise ValueError(f"integers must lie within ±{MAX_INT:,} (64 bits, the most TensorFlow accepts)")
+        return value
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -MAX_INT - 1 <= value <= MAX_INT
+    if isinstance(value, (list, tuple)):
+        return any(_too_large(item) for item in value)
+    return False
+
+
+def check_strides_or_dilation(strides: Any, dilation: Any) -> None:
+    """Keras's rule for convolutions: a window may step (strides) or spread (dilation), not both."""
+    if pair(strides) != (1, 1) and pair(dilation) != (1, 1):
+        raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
 
 
 class Op:

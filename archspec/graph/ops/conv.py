@@ -15,6 +15,7 @@ from archspec.graph.ops.base import (
     Padding,
     Shape,
     ShapeProblem,
+    check_strides_or_dilation,
     conv_length,
     format_shape,
     keras_kwargs,
@@ -36,8 +37,7 @@ class Conv2DParams(OpParams):
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> Conv2DParams:
-        if pair(self.strides) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
+        check_strides_or_dilation(self.strides, self.dilation)
         return self
 
 

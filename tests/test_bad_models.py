@@ -1,0 +1,83 @@
+"""Specs that once validated but made a model Keras refuses, a wrong model, or a crash after `validate`.
+
+Each tests/bad_models/NAME.yaml has a sidecar NAME.expected in the format of
+tests/bad_specs/README.md: `archspec validate` must stop it with one located
+error (exit 1, no traceback). Other commands that read a spec (summary, render)
+must stop with the same first message, never inside shape inference or graphviz.
+Values at the edge of each rule must still build in Keras.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import archspec
+from archspec.cli import main
+from archspec.errors import ArchspecError, flatten_errors
+from archspec.spec.models import loads_spec
+from tests.test_bad_specs import check, read_expected, run_validate
+
+CORPUS = Path(__file__).resolve().parent / "bad_models"
+CASES = sorted(CORPUS.glob("*.yaml"))
+
+
+def test_corpus_is_complete():
+    assert [path.stem for path in sorted(CORPUS.glob("*.expected"))] == [path.stem for path in CASES]
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda path: path.stem)
+def test_bad_model(case, tmp_path, monkeypatch, capsys):
+    shutil.copyfile(case, tmp_path / case.name)
+    monkeypatch.chdir(tmp_path)
+    expected = read_expected(case.with_suffix(".expected"))
+    check(run_validate(case.name, capsys), expected)
+    with pytest.raises(ArchspecError) as caught:
+        archspec.analyze(case.name)
+    assert type(flatten_errors(caught.value)[0]).__name__ == expected.error_class
+    assert os.listdir(tmp_path) == [case.name]
+
+
+@pytest.mark.parametrize("command", [["summary"], ["render", "-o", "out.svg"]])
+@pytest.mark.parametrize("name", ["params_depthwise_strides_and_dilation", "name_model_with_slash"])
+def test_other_commands_stop_with_the_same_message(name, command, tmp_path, monkeypatch, capsys):
+    case = CORPUS / f"{name}.yaml"
+    shutil.copyfile(case, tmp_path / case.name)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main([command[0], case.name, *command[1:]])
+    output = capsys.readouterr()
+    assert stop.value.code == 1
+    assert "Traceback" not in output.out + output.err
+    assert read_expected(case.with_suffix(".expected")).message in output.err
+    # render draws what it can of an invalid spec, its problems in red; summary writes nothing
+    assert set(os.listdir(tmp_path)) <= {case.name, "out.svg"}
+
+
+EDGE_VALUES = """archspec: 1
+name: .edge-values_1\\>2
+inputs:
+  x: {shape: [8, 8, 3]}
+nodes:
+  dw: {op: depthwise_conv2d, strides: 2}
+  dilated: {op: depthwise_conv2d, dilation: 2}
+  conv: {op: conv2d, filters: 2, strides: [2, 1], dilation: 1}
+  flat: {op: flatten}
+  drop: {op: dropout, rate: 0.5, seed: 9223372036854775807}
+  out: {op: relu, threshold: 1.5e+300, negative_slope: 1.0e+300}
+edges:
+  - x -> dw -> dilated -> conv -> flat -> drop -> out
+outputs: [out]
+"""
+
+
+def test_values_at_the_edge_of_each_rule_build_in_keras(keras):
+    """The largest seed, strides alone, dilation alone and every character the name rule allows."""
+    model = archspec.compile_model(loads_spec(EDGE_VALUES, "edge.yaml"))
+    assert model.name == ".edge-values_1\\>2"
+    assert model.get_layer("drop").seed == 2**63 - 1
