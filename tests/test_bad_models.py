@@ -81,3 +81,42 @@ def test_values_at_the_edge_of_each_rule_build_in_keras(keras):
     model = archspec.compile_model(loads_spec(EDGE_VALUES, "edge.yaml"))
     assert model.name == ".edge-values_1\\>2"
     assert model.get_layer("drop").seed == 2**63 - 1
+
+
+NASTY_TEXTS = ["a\\", "a\\\\", 'say "hi"', "<b>bold</b>", "{braces}", "line\nbreak", "tab\there", "x\\\"y",
+               "\\N \\G \\l", "&amp; ;"]
+"""Characters that mean something to graphviz: escapes, quotes, HTML, record braces, line breaks."""
+
+
+@pytest.mark.parametrize("text", NASTY_TEXTS, ids=repr)
+def test_render_draws_any_name_and_doc_graphviz_would_misread(text, tmp_path, monkeypatch):
+    """The model name (as far as the name rule allows), the doc, and an unknown edge end (drawn in red)."""
+    import warnings
+    from xml.etree import ElementTree
+
+    from archspec.draw.diagram import build_diagram, write_diagram
+
+    model_name = "m." + "".join(char for char in text if char in "\\>") + "end\\"
+    spec = loads_spec(
+        f"archspec: 1\nname: {model_name!r}\ndoc: {_yaml_string(text)}\n"
+        "inputs:\n  x: {shape: [8]}\nnodes:\n  out: {op: dense, units: 2}\n"
+        f"edges:\n  - x -> out\n  - {{from: x, to: {_yaml_string(text)}}}\noutputs: [out]\n",
+        "nasty.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # graphviz's DotSyntaxWarning used to precede dot's failure
+        diagram = build_diagram(spec)
+        path = write_diagram(diagram.digraph, tmp_path / "nasty.svg")
+    assert [error.got for error in diagram.errors] == [repr(text)]  # the unknown target, in red
+    svg = path.read_text()
+    ElementTree.fromstring(svg)  # well-formed
+    texts = "\n".join(node.text or "" for node in ElementTree.fromstring(svg).iter()
+                      if node.tag.endswith("text"))
+    assert f"{text.splitlines()[-1]}?" in texts.replace("\xa0", " ")
+    assert model_name in texts
+
+
+def _yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar holding exactly `text`."""
+    import json
+
+    return json.dumps(text)
