@@ -120,3 +120,65 @@ def _yaml_string(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+ACTIVATIONS = """\
+# no weights at all, but 784,000,000,000,000 activation values per example (a typo in two sizes)
+archspec: 1
+name: act
+inputs:
+  x: {shape: [28, 28, 1]}
+nodes:
+  up: {op: upsample2d, size: 1000}
+  up2: {op: upsample2d, size: 1000}
+  pool: {op: global_max_pool2d}
+edges:
+  - x -> up -> up2 -> pool
+outputs: [pool]
+"""
+
+
+def test_build_refuses_activations_larger_than_memory_at_the_largest_node(write_spec, capsys):
+    from tests.test_cli import run_cli
+
+    path = write_spec(ACTIVATIONS)
+    code, out, err = run_cli(["build", str(path), "-o", str(path.with_suffix(".keras"))], capsys)
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert lines[0] == (f"{path}:8:3: node 'up2': the model's activations for one example do not fit in "
+                        "this machine's memory; this node alone outputs 784,000,000,000,000 values per example")
+    assert lines[2] == "  got:      0 parameters + 1 x 784,000,784,000,785 activation values = 2,852.2 TiB as float32"
+    assert "Traceback" not in err
+    assert not path.with_suffix(".keras").exists()
+
+
+def test_activations_are_counted_at_the_batch_size(write_spec):
+    """28*28 + 56*56 + 112*112 + 1 = 16,465 values an example, no weights: the limit is exact."""
+    from archspec.errors import SpecError
+    from archspec.graph.memory import check_activations_fit
+
+    graph = archspec.analyze(write_spec(ACTIVATIONS.replace("1000", "2")))
+    check_activations_fit(graph, batch_size=32, available=32 * 16_465 * 4)
+    with pytest.raises(SpecError) as caught:
+        check_activations_fit(graph, batch_size=32, available=32 * 16_465 * 4 - 1)
+    assert (caught.value.node, caught.value.line) == ("up2", 8)
+    assert "a batch of 32 examples" in str(caught.value)
+    assert "smaller --batch-size" in caught.value.hint
+
+
+def test_fit_refuses_activations_at_its_own_batch_size(write_spec, monkeypatch, capsys):
+    """One example fits (build would pass), a batch of 128 does not: fit stops before building anything."""
+    import archspec.graph.memory
+    from tests.test_cli import run_cli
+
+    text = ACTIVATIONS.replace("1000", "2").replace("{op: global_max_pool2d}", "{op: max_pool2d, pool: 4}")
+    path = write_spec(text)  # 784 + 3,136 + 12,544 + 784 = 17,248 values an example
+    monkeypatch.setattr(archspec.graph.memory, "physical_memory", lambda: 100 * 17_248 * 4)
+    code, _out, err = run_cli(["fit", str(path), "--out", str(path.parent / "run"), "--task", "autoencode"],
+                              capsys)
+    assert code == 1
+    assert err.splitlines()[0] == (f"{path}:8:3: node 'up2': the model's activations for a batch of 128 "
+                                   "examples do not fit in this machine's memory; this node alone outputs "
+                                   "12,544 values per example")
+    assert "smaller --batch-size" in err and "Traceback" not in err
+    assert not (path.parent / "run").exists()
