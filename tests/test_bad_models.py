@@ -182,3 +182,56 @@ def test_fit_refuses_activations_at_its_own_batch_size(write_spec, monkeypatch, 
                                    "12,544 values per example")
     assert "smaller --batch-size" in err and "Traceback" not in err
     assert not (path.parent / "run").exists()
+
+
+LONG_NAME = "a" * 300  # longer than the 255 bytes a file name may have (ext4, APFS, NTFS)
+PATH_CASES = {
+    "validate": ["validate", "{long}.yaml"],
+    "render -o": ["render", "spec.yaml", "-o", "{long}.svg"],
+    "render -o into no folder": ["render", "spec.yaml", "-o", "no_folder/spec.svg"],
+    "build -o": ["build", "spec.yaml", "-o", "{long}.keras"],
+    "import": ["import", "{long}.keras"],
+}
+
+
+@pytest.mark.parametrize("case", ["validate", "render -o", "render -o into no folder", "build -o", "import"])
+def test_paths_the_os_refuses_are_one_message(case, tmp_path, monkeypatch, capsys):
+    from tests.test_cli import run_cli
+
+    shutil.copyfile(CORPUS.parent.parent / "specs" / "mlp_sequential.yaml", tmp_path / "spec.yaml")
+    monkeypatch.chdir(tmp_path)
+    args = [arg.format(long=LONG_NAME) for arg in PATH_CASES[case]]
+    code, _out, err = run_cli(args, capsys)
+    assert code == 1
+    assert "Traceback" not in err and "internal error" not in err
+    lines = err.splitlines()
+    if "no folder" in case:
+        assert lines[0] == "archspec: cannot use the path 'no_folder/spec.svg': No such file or directory"
+    else:
+        assert lines[0].startswith(f"archspec: cannot use the path '{'a' * 60}...' (")
+        assert lines[0].endswith(" characters): File name too long")
+        assert lines[1] == "  hint: most file systems allow at most 255 bytes in one file or folder name"
+    assert sorted(os.listdir(tmp_path)) == ["spec.yaml"]
+
+
+def test_validate_reports_a_refused_path_and_checks_the_other_files(tmp_path, monkeypatch, capsys):
+    from tests.test_cli import run_cli
+
+    shutil.copyfile(CORPUS.parent.parent / "specs" / "mlp_sequential.yaml", tmp_path / "spec.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["validate", f"{LONG_NAME}.yaml", "spec.yaml"], capsys)
+    assert code == 1
+    assert out == "ok  spec.yaml  (3 nodes, 25,450 parameters)\n"
+    assert err.splitlines()[-1] == "1 of 2 spec(s) invalid"
+
+
+@pytest.mark.parametrize("args", [["validate", "a\0b.yaml"], ["render", "spec.yaml", "-o", "a\0.svg"],
+                                  ["build", "spec.yaml", "-o", "a\0.keras"], ["import", "a\0.keras"]],
+                         ids=lambda args: args[0] + (" -o" if "-o" in args else ""))
+def test_a_nul_in_a_path_is_one_message(args, capsys):
+    from tests.test_cli import run_cli
+
+    code, _out, err = run_cli(args, capsys)
+    position = next(index for index, arg in enumerate(args, start=1) if "\0" in arg)
+    assert (code, err) == (1, f"archspec: argument {position} ({args[position - 1]!r}) contains a NUL "
+                              "character, which no file name or option can hold\n")
