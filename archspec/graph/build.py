@@ -128,6 +128,10 @@ def _gate_ops_as_edges(spec: Spec, errors: list[SpecError]) -> list[EdgeSpec]:
     for node in spec.nodes.values():
         if node.op != "gate":
             continue
+        problem = _gate_by_problem(spec, node.name, node.params.by)
+        if problem:
+            errors.append(problem)
+            continue
         found = False
         for position, edge in enumerate(edges):
             if edge.target == node.name and edge.source == node.params.by and edge.kind == "plain":
@@ -144,6 +148,25 @@ def _gate_ops_as_edges(spec: Spec, errors: list[SpecError]) -> list[EdgeSpec]:
                 hint=f"add '{node.params.by} -> {node.name}' to the edges",
             ))
     return edges
+
+
+def _gate_by_problem(spec: Spec, name: str, by: str) -> SpecError | None:
+    """`by:` must name another input or node: not the gate itself (a self-loop), not an unknown name."""
+    location = spec.document.locate(("nodes", name, "by"))
+    if by == name:
+        return GraphError(
+            f"gate names itself in by: {by}; the gating signal must come from another node",
+            location=location, node=name, expected="the name of another input or node", got=repr(by),
+            hint="name the node whose output scales (or, with softmax, mixes) this gate's inputs",
+        )
+    if by not in spec.nodes and by not in spec.inputs:
+        return GraphError(
+            f"gate names by: {by}, which is not an input or node",
+            location=location, node=name, expected="a name defined under 'inputs:' or 'nodes:'",
+            got=repr(by),
+            hint=did_you_mean(by, [*spec.inputs, *spec.nodes]) or "define the node, or fix the name",
+        )
+    return None
 
 
 def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
@@ -257,6 +280,17 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
             hint="use activation: sigmoid to scale one input, or add the inputs to mix",
         )
     if len(plan.mains) > 1 and not softmax:
+        duplicate = _repeated_edge(plan.mains)
+        if duplicate:
+            first, second = duplicate
+            raise GraphError(
+                f"the plain edge {second.source} -> {name} is given twice (lines {first.location.line} "
+                f"and {second.location.line})",
+                location=second.location,
+                node=name,
+                expected=f"one plain input into a {op.name} node",
+                hint="remove one of them (an edge written twice is a duplicate, not a second input)",
+            )
         first, second = plan.mains[0], plan.mains[1]
         raise GraphError(
             f"has {len(plan.mains)} plain inputs ({first.source} -> {name} at line "
@@ -279,6 +313,16 @@ def _input_plan(graph: nx.MultiDiGraph, name: str) -> InputPlan:
         gates.remove(softmax[0])
     plan.merges = sorted(plan.merges + gates, key=lambda edge: edge.index)
     return plan
+
+
+def _repeated_edge(edges: list[EdgeSpec]) -> tuple[EdgeSpec, EdgeSpec] | None:
+    """The first edge whose source an earlier one already has, with that earlier edge."""
+    seen: dict[str, EdgeSpec] = {}
+    for edge in edges:
+        if edge.source in seen:
+            return seen[edge.source], edge
+        seen[edge.source] = edge
+    return None
 
 
 def _article(word: str) -> str:

@@ -134,7 +134,7 @@ def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operan
                 source: Operand | None = None) -> ShapeError:
     """A shape problem of an edge, located at the edge; `main`/`source` say what met what."""
     message = problem.message
-    if main is not None and source is not None:
+    if main is not None and source is not None and main.shape != source.shape:  # contrast only a difference
         message = (f"{source.name} is {format_shape(source.shape)} but {target}'s main input "
                    f"({main.name}) is {format_shape(main.shape)}; {message}")
     return ShapeError(
