@@ -235,3 +235,30 @@ def test_a_nul_in_a_path_is_one_message(args, capsys):
     position = next(index for index, arg in enumerate(args, start=1) if "\0" in arg)
     assert (code, err) == (1, f"archspec: argument {position} ({args[position - 1]!r}) contains a NUL "
                               "character, which no file name or option can hold\n")
+
+
+TOKENS = """archspec: 1
+name: tokens
+inputs:
+  ids: {shape: [16], dtype: int32}
+  counts: {shape: [4], dtype: int32}
+nodes:
+  grid: {op: reshape, shape: [4, 4]}
+  emb: {op: embedding, input_dim: 50, output_dim: 3}
+  flat: {op: flatten}
+  scaled: {op: dense, units: 4}
+  out: {op: concat}
+edges:
+  - ids -> grid -> emb -> flat -> out
+  - counts -> scaled -> out
+outputs: [out]
+"""
+
+
+def test_integer_inputs_reach_what_accepts_them(keras):
+    """int32 ids through reshape into an embedding, int32 counts into a dense (Keras casts): both build."""
+    graph = archspec.analyze(loads_spec(TOKENS, "tokens.yaml"))
+    assert {name: graph.nodes[name]["dtype"] for name in ("grid", "emb", "flat", "scaled", "out")} == {
+        "grid": "int32", "emb": "float32", "flat": "float32", "scaled": "float32", "out": "float32"}
+    model = archspec.compile_model(graph)
+    assert model.output.shape[1:] == (4 * 4 * 3 + 4,)

@@ -16,6 +16,7 @@ import networkx as nx
 from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
 from archspec.graph.connections import CONNECTIONS, Operand, softmax_gate_shape
+from archspec.graph.dtypes import dtype_errors
 from archspec.graph.ops import OPS, Shape, ShapeProblem, format_shape
 from archspec.spec.models import EdgeSpec, Spec, load_spec
 
@@ -50,7 +51,7 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
             failed.add(name)
     for source, _, edge in graph.edges(data=True):
         edge["shape"] = graph.nodes[source].get("shape")
-    return errors
+    return errors + dtype_errors(graph)
 
 
 def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:

@@ -79,6 +79,12 @@ class Op:
     arity: ClassVar[Literal["one", "many", "attention"]] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
+    input_dtypes: ClassVar[tuple[str, ...]] = ("float32", "int32")
+    """The dtypes of input this op's layer accepts (archspec.graph.dtypes checks them statically).
+    Most Keras layers cast integers to float; convolutions fail on them, and an embedding
+    quietly truncates floats to token ids, so those ops name one dtype."""
+    output_dtype: ClassVar[str | None] = "float32"
+    """The dtype of the op's output; None when it is its input's (flatten, reshape, identity)."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""

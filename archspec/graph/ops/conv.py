@@ -46,6 +46,7 @@ class Conv2D(Op):
     Params = Conv2DParams
     doc = "2-D convolution; padding 'same' keeps the size (divided by the strides)."
     min_rank = 3
+    input_dtypes = ("float32",)
 
     def infer_shape(self, params: Conv2DParams, inputs: list[Shape]) -> Shape:
         require_rank(inputs[0], 3, "conv2d")
@@ -84,6 +85,7 @@ class Conv2DTranspose(Op):
     Params = Conv2DTransposeParams
     doc = "Transposed 2-D convolution (learned upsampling): 'same' multiplies the size by the strides."
     min_rank = 3
+    input_dtypes = ("float32",)
 
     def infer_shape(self, params: Conv2DTransposeParams, inputs: list[Shape]) -> Shape:
         require_rank(inputs[0], 3, "conv2d_transpose")

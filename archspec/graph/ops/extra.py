@@ -42,6 +42,7 @@ class DepthwiseConv2D(Op):
     Params = DepthwiseConv2DParams
     doc = "One `kernel` filter per input channel (times depth_multiplier): MobileNet's cheap convolution."
     min_rank = 3
+    input_dtypes = ("float32",)
     keras_classes = ("DepthwiseConv2D",)
 
     def infer_shape(self, params: DepthwiseConv2DParams, inputs: list[Shape]) -> Shape:
