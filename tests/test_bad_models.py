@@ -67,17 +67,20 @@ nodes:
   dw: {op: depthwise_conv2d, strides: 2}
   dilated: {op: depthwise_conv2d, dilation: 2}
   conv: {op: conv2d, filters: 2, strides: [2, 1], dilation: 1}
+  far: {op: conv2d, filters: 2, dilation: [1, 1024]}
+  pool: {op: max_pool2d, pool: 1024, strides: [1024, 1], padding: same}
+  pad: {op: zero_padding2d, padding: [[0, 1024], [0, 0]]}
   flat: {op: flatten}
   drop: {op: dropout, rate: 0.5, seed: 9223372036854775807}
   out: {op: relu, threshold: 1.5e+300, negative_slope: 1.0e+300}
 edges:
-  - x -> dw -> dilated -> conv -> flat -> drop -> out
+  - x -> dw -> dilated -> conv -> far -> pool -> pad -> flat -> drop -> out
 outputs: [out]
 """
 
 
 def test_values_at_the_edge_of_each_rule_build_in_keras(keras):
-    """The largest seed, strides alone, dilation alone and every character the name rule allows."""
+    """The largest seed, window and padding, strides alone, dilation alone, every character the name rule allows."""
     model = archspec.compile_model(loads_spec(EDGE_VALUES, "edge.yaml"))
     assert model.name == ".edge-values_1\\>2"
     assert model.get_layer("drop").seed == 2**63 - 1

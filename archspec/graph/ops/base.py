@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
 
@@ -18,7 +18,13 @@ Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
     "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential", "log_softmax",
 ]
-IntPair = PositiveInt | tuple[PositiveInt, PositiveInt]
+MAX_WINDOW = 1024
+"""The largest kernel, stride, dilation, pool, upsampling factor or padding: TensorFlow aborts the
+process on a conv stride of 2^31 - 1 and pads a dilated conv to dilation² values per channel
+(65,536 exhausted 23 GiB on an 8x8 image); 1,024 is beyond any image side archspec handles."""
+WindowInt = Annotated[int, Field(gt=0, le=MAX_WINDOW)]
+IntPair = WindowInt | tuple[WindowInt, WindowInt]
+PaddingInt = Annotated[int, Field(ge=0, le=MAX_WINDOW)]
 Padding = Literal["same", "valid"]
 
 

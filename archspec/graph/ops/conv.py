@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import NonNegativeInt, PositiveInt, model_validator
+from pydantic import PositiveInt, model_validator
 
 from archspec.graph.ops.base import (
     Activation,
@@ -13,6 +13,7 @@ from archspec.graph.ops.base import (
     Op,
     OpParams,
     Padding,
+    PaddingInt,
     Shape,
     ShapeProblem,
     check_strides_or_dilation,
@@ -227,8 +228,8 @@ class Upsample2D(Op):
 
 
 class ZeroPadding2DParams(OpParams):
-    padding: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] | tuple[
-        tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]
+    padding: PaddingInt | tuple[PaddingInt, PaddingInt] | tuple[
+        tuple[PaddingInt, PaddingInt], tuple[PaddingInt, PaddingInt]
     ] = 1
 
 
