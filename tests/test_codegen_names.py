@@ -118,3 +118,19 @@ def test_variable_names_are_distinct_identifiers():
     assert all(name.isidentifier() and not keyword.iskeyword(name) for name in names.values())
     assert names["a_b"] == "a_b" and names["a.b"] == "a_b_" and names["x"] == "x" and names["x_"] == "x_"
     assert not set(names.values()) & {"print", "keras", "__name__"}
+
+
+@settings(QUICK, max_examples=10)
+@given(text=renamed_specs())
+def test_render_draws_random_specs_with_nasty_names(text, tmp_path_factory):
+    """Every valid spec renders: names that mean something to Python or graphviz are only text."""
+    import warnings
+
+    from archspec.draw.diagram import build_diagram, write_diagram
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        diagram = build_diagram(loads_spec(text, "fuzz.yaml"))
+        path = write_diagram(diagram.digraph, tmp_path_factory.mktemp("render") / "fuzz.svg")
+    assert diagram.errors == []
+    assert path.read_text().count('class="node"') >= 2
