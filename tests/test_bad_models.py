@@ -265,3 +265,14 @@ def test_integer_inputs_reach_what_accepts_them(keras):
         "grid": "int32", "emb": "float32", "flat": "float32", "scaled": "float32", "out": "float32"}
     model = archspec.compile_model(graph)
     assert model.output.shape[1:] == (4 * 4 * 3 + 4,)
+
+
+def test_import_cleans_a_keras_model_name_to_the_name_rule(keras):
+    """Keras accepts 'my model (v2)' as a name; the imported spec must still validate."""
+    from archspec.keras.importer import import_model
+
+    inputs = keras.Input((4,), name="x")
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(inputs), name="my model (v2)")
+    spec = loads_spec(import_model(model), "imported.yaml")
+    assert spec.name == "my_model__v2_"
+    assert archspec.analyze(spec).graph["name"] == "my_model__v2_"
