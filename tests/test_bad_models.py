@@ -276,3 +276,20 @@ def test_import_cleans_a_keras_model_name_to_the_name_rule(keras):
     spec = loads_spec(import_model(model), "imported.yaml")
     assert spec.name == "my_model__v2_"
     assert archspec.analyze(spec).graph["name"] == "my_model__v2_"
+
+
+def test_every_op_params_model_refuses_non_finite_floats_and_huge_integers():
+    """The rules live in OpParams, so a plugin's Params (derived from it, as plugins must) has them too."""
+    from pydantic import ValidationError
+
+    from archspec.graph.ops import OpParams
+
+    class PluginParams(OpParams):
+        scale: float = 1.0
+        sizes: tuple[int, ...] = (1,)
+
+    assert PluginParams(scale=-1e300, sizes=[2**63 - 1, -(2**63)]).scale == -1e300
+    for bad in ({"scale": float("nan")}, {"scale": float("-inf")}, {"sizes": [1, 2**63]}):
+        with pytest.raises(ValidationError) as caught:
+            PluginParams(**bad)
+        assert caught.value.errors()[0]["loc"][0] == next(iter(bad))
