@@ -8,6 +8,7 @@ the commands that need them, so `--help`, `validate` and `summary` start fast.
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def validate(
         except ArchspecError as error:
             failed += 1
             typer.echo(str(error), err=True)
+            continue
+        except OSError as error:  # a path the OS refuses: say so for this file, check the others
+            failed += 1
+            typer.echo(os_error_message(error), err=True)
             continue
         nodes = graph.number_of_nodes() - sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "input")
         typer.echo(f"ok  {path}  ({nodes} nodes, {total_params(graph):,} parameters)")
@@ -284,12 +289,22 @@ def main(argv: list[str] | None = None) -> None:
     Ctrl-C into "Aborted!"; our own errors propagate to here.
     """
     args = sys.argv[1:] if argv is None else argv
+    for position, arg in enumerate(args, start=1):
+        if "\x00" in arg:  # only reachable through main([...]): no OS passes NUL in argv
+            typer.echo(f"archspec: argument {position} ({arg!r}) contains a NUL character, which no "
+                       "file name or option can hold", err=True)
+            sys.exit(1)
     try:
         app(args=args, prog_name="archspec")
     except ArchspecError as error:
         if _state["debug"]:
             raise
         typer.echo(str(error), err=True)
+        sys.exit(1)
+    except OSError as error:  # the OS refused a path (too long, no such folder, no permission)
+        if _state["debug"]:
+            raise
+        typer.echo(os_error_message(error), err=True)
         sys.exit(1)
     except Exception as error:  # a bug of ours: say so in one line, keep the traceback for --debug
         if _state["debug"]:
@@ -305,6 +320,17 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(3)
+
+
+def os_error_message(error: OSError) -> str:
+    """One line for a path the OS refused, naming the path (shortened) and the OS's reason."""
+    name = str(error.filename) if error.filename is not None else ""
+    shown = repr(name) if len(name) <= 80 else f"'{name[:60]}...' ({len(name):,} characters)"
+    reason = error.strerror or str(error)
+    message = f"archspec: cannot use the path {shown}: {reason}" if name else f"archspec: {reason}"
+    if error.errno == errno.ENAMETOOLONG:
+        message += "\n  hint: most file systems allow at most 255 bytes in one file or folder name"
+    return message
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ class _Drawing:
         self.spine = set() if self.levels else {self.head[name] for name in _main_path(graph)}
 
     def digraph(self) -> graphviz.Digraph:
-        dot = graphviz.Digraph(self.spec.name, graph_attr={
+        dot = graphviz.Digraph(_dot_text(self.spec.name), graph_attr={
             "rankdir": self.options.rankdir, "label": self._title(), "labelloc": "t",
             "fontname": FONT, "nodesep": "0.35", "ranksep": "0.45", "bgcolor": "white",
             "id": "graph", "newrank": "true",
@@ -311,8 +311,8 @@ class _Drawing:
                 if name in self.graph:
                     ends.append(self.head[name])
                 else:
-                    ends.append(f"missing-{name}")
-                    dot.node(ends[-1], id=ends[-1], label=f"{name}?\nnot defined", style="dashed",
+                    ends.append(_dot_text(f"missing-{name}"))
+                    dot.node(ends[-1], id=ends[-1], label=_dot_text(f"{name}?\nnot defined"), style="dashed",
                              color=ERROR_COLOR, fontcolor=ERROR_COLOR, penwidth="2")
             attrs = self._edge_attrs(edge, None)
             attrs.update(color=ERROR_COLOR, fontcolor=ERROR_COLOR, penwidth="3")
@@ -351,7 +351,19 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _escape(text: str) -> str:
+    """Text for an HTML-like label (node tables, the title): markup characters become entities."""
     return html.escape(text, quote=False)
+
+
+def _dot_text(text: str) -> str:
+    """Text for a quoted DOT id or plain label, taken literally: a name may hold any character.
+
+    graphviz reads `\\` in a quoted string as an escape (a name ending in one ends the string
+    early, and `dot` fails), `<...>` as HTML and `&amp;` as an entity, even in a plain label;
+    `graphviz.escape` doubles the backslashes and marks the text as not HTML, and quoting then
+    escapes every double quote.
+    """
+    return graphviz.escape(text.replace("&", "&amp;"))
 
 
 def _shape(shape: Shape) -> str:

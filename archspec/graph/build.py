@@ -46,7 +46,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     for name, node in spec.nodes.items():
         graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
 
-    errors: list[SpecError] = []
+        errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
     for edge in spec.edges:
         problem = _endpoint_problem(edge, graph)

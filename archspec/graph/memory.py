@@ -4,12 +4,18 @@ A typo such as `units: 1000000000` validates (the spec is well-formed) but
 would make TensorFlow fail deep inside weight initialisation with an
 out-of-memory error that names a tensor, not the node. The static parameter
 count is known before any TensorFlow import, so the check is exact and free.
-Only the weights are counted: activations, gradients and optimizer state
-come on top, so passing this check does not promise that training fits.
+The activations (every node's output, which training keeps for the backward
+pass) are counted too, at a batch size: a model with no weights can still need
+more memory than any machine has (an upsample with a typo in its size).
+`compile_model` counts one example (the model cannot run at all otherwise;
+predicting or training with smaller batches stays possible), `fit` counts the
+batch size it will use. Gradients and optimizer state come on top, so passing
+these checks does not promise that training fits.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -55,6 +61,44 @@ def check_weights_fit(graph: nx.MultiDiGraph, available: int | None = None) -> N
         got=f"{total:,} parameters = {format_bytes(needed)} as float32",
         hint="check the sizes of this node and its input (units, filters, kernel) for a typo such as an extra zero; "
         "`archspec summary SPEC` lists every node's parameter count",
+    )
+
+
+def activation_values(graph: nx.MultiDiGraph, name: str) -> int:
+    """Values in one example of a node's output; a variable-length axis counts as 1 (a lower bound)."""
+    shape = graph.nodes[name].get("shape") or ()
+    return math.prod(size or 1 for size in shape)
+
+
+def check_activations_fit(graph: nx.MultiDiGraph, batch_size: int, available: int | None = None) -> None:
+    """Raise a SpecError at the node with the largest output when weights plus activations exceed memory.
+
+    `batch_size` examples of every node's output are counted, as training keeps them for the
+    backward pass; the weights are counted once.
+    """
+    available = physical_memory() if available is None else available
+    if available is None:
+        return
+    per_example = {name: activation_values(graph, name) for name in graph.nodes}
+    activations = batch_size * sum(per_example.values())
+    weights = total_params(graph)
+    needed = (weights + activations) * BYTES_PER_PARAM
+    if needed <= available:
+        return
+    largest = max(per_example, key=per_example.__getitem__)
+    examples = "one example" if batch_size == 1 else f"a batch of {batch_size:,} examples"
+    raise SpecError(
+        f"the model's activations for {examples} do not fit in this machine's memory; this node "
+        f"alone outputs {per_example[largest]:,} values per example",
+        location=graph.nodes[largest]["location"],
+        node=largest,
+        expected=f"at most {format_bytes(available)} of weights and activations (this machine's memory)",
+        got=f"{weights:,} parameters + {batch_size:,} x {sum(per_example.values()):,} activation values "
+        f"= {format_bytes(needed)} as float32",
+        hint="check the sizes of this node and the nodes before it (upsample size, padding, units) for "
+        "a typo such as an extra zero"
+        + ("; or train with a smaller --batch-size" if batch_size > 1 else "")
+        + "; `archspec summary SPEC` shows every node's output shape",
     )
 
 

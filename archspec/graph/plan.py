@@ -62,6 +62,17 @@ def _main_then_merges(inputs: NodeInputs) -> list[Application]:
     merges = [CONNECTIONS[edge.kind].application(edge, mains) for edge in inputs.merges]
     mixers = [application for application in merges if application.mixes]
     if len(mains) > 1 and not mixers:
+        duplicate = _repeated_edge(mains)
+        if duplicate:
+            first, second = duplicate
+            raise GraphError(
+                f"the plain edge {second.source} -> {name} is given twice (lines {first.location.line} "
+                f"and {second.location.line})",
+                location=second.location,
+                node=name,
+                expected=f"one plain input into a {inputs.op.name} node",
+                hint="remove one of them (an edge written twice is a duplicate, not a second input)",
+            )
         first, second = mains[0], mains[1]
         raise GraphError(
             f"has {len(mains)} plain inputs ({first.source} -> {name} at line "
@@ -143,3 +154,13 @@ ARITIES: dict[str, Arity] = {
 def op_input_shape(operands: list[Operand]) -> Shape | list[Shape]:
     """What a node records as its `input_shape`: the one shape its op sees, or the list of them."""
     return operands[0].shape if len(operands) == 1 else [operand.shape for operand in operands]
+
+
+def _repeated_edge(edges: list[EdgeSpec]) -> tuple[EdgeSpec, EdgeSpec] | None:
+    """The first edge whose source an earlier one already has, with that earlier edge."""
+    seen: dict[str, EdgeSpec] = {}
+    for edge in edges:
+        if edge.source in seen:
+            return seen[edge.source], edge
+        seen[edge.source] = edge
+    return None

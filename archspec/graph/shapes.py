@@ -15,6 +15,7 @@ import networkx as nx
 
 from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
+from archspec.graph.dtypes import dtype_errors
 from archspec.graph.ops import Shape, ShapeProblem, format_shape
 from archspec.graph.plan import op_input_shape
 from archspec.graph.primitives import Application, Operand
@@ -54,7 +55,7 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
             failed.add(name)
     for source, _, edge in graph.edges(data=True):
         edge["shape"] = graph.nodes[source].get("shape")
-    return errors
+    return errors + dtype_errors(graph)
 
 
 def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -130,7 +131,7 @@ def _edge_error(problem: ShapeProblem, edge: EdgeSpec, target: str, main: Operan
                 source: Operand | None = None) -> ShapeError:
     """A shape problem of an edge, located at the edge; `main`/`source` say what met what."""
     message = problem.message
-    if main is not None and source is not None:
+    if main is not None and source is not None and main.shape != source.shape:  # contrast only a difference
         message = (f"{source.name} is {format_shape(source.shape)} but {target}'s main input "
                    f"({main.name}) is {format_shape(main.shape)}; {message}")
     return ShapeError(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from archspec.graph.memory import check_weights_fit
+from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.primitives import LayerCall, Step
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 
 def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> keras.Model:
     """Compile a spec into a Functional keras.Model whose layers are named after the spec's nodes."""
-    keras = import_keras()
     graph = analyze(source)
     check_weights_fit(graph)
+    check_activations_fit(graph, batch_size=1)  # `fit` checks again at its batch size
+    keras = import_keras()  # after the checks: a refused model costs no TensorFlow start-up
     steps, output_of = lower_graph(graph)
     tensors: dict[str, Any] = {}
     for step in steps:

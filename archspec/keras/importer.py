@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from archspec.errors import ArchspecError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.scalars import reads_as_string
-from archspec.spec.syntax import NAME_PATTERN
+from archspec.spec.syntax import MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, NAME_PATTERN
 
 FOLDS = {"add": "add-residual", "concat": "concat-skip"}
 """Explicit merge ops, and the edge kind a two-input use of each becomes."""
@@ -71,7 +71,7 @@ def import_model(model: Any, source: str | None = None) -> str:
     entries = _edge_entries(inputs, nodes)
     header = (f"Imported from {source or model.name} by `archspec import`: "
               f"{len(nodes)} layers, {model.count_params():,} parameters.")
-    lines = [f"# {header}", "archspec: 1", f"name: {_flow(model.name)}",
+    lines = [f"# {header}", "archspec: 1", f"name: {_flow(_model_name(model.name))}",
              f"doc: {_flow('Imported from Keras (' + (source or model.name) + ').')}", "", "inputs:"]
     lines += [f"  {name}: {_flow(spec)}" for name, spec in inputs.items()]
     width = max((len(name) for name in nodes), default=0) + 1
@@ -142,6 +142,14 @@ def _producer(tensor: Any, user: str) -> str:
         raise KerasImportError(f"'{user}' uses output {index} of '{operation.name}'; "
                                "layers with several outputs are not supported")
     return operation.name
+
+
+def _model_name(name: str) -> str:
+    """A Keras model name as a spec's: Keras accepts names (spaces, accents) that TensorFlow refuses in `fit`."""
+    if MODEL_NAME_PATTERN.fullmatch(name) and len(name) <= MAX_MODEL_NAME_LENGTH:
+        return name
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:MAX_MODEL_NAME_LENGTH]
+    return safe if MODEL_NAME_PATTERN.fullmatch(safe) else f"m{safe}"[:MAX_MODEL_NAME_LENGTH]
 
 
 def _safe_names(names: list[str]) -> dict[str, str]:

@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 from archspec.errors import Location
 from archspec.spec.document import Document
 from archspec.spec.scalars import STR, reads_as_string
-from archspec.spec.syntax import CHAIN_ARROW, FORMAT_VERSION, MAX_NAME_LENGTH, NAME_PATTERN
+from archspec.spec.syntax import (
+    CHAIN_ARROW,
+    FORMAT_VERSION,
+    MAX_MODEL_NAME_LENGTH,
+    MAX_NAME_LENGTH,
+    MODEL_NAME_PATTERN,
+    NAME_PATTERN,
+)
 
 __all__ = [
     "CHAIN_ARROW", "FORMAT_VERSION", "MAX_NAME_LENGTH", "NAME_PATTERN", "EdgeSpec", "InputSpec", "NodeSpec",
@@ -81,11 +88,14 @@ class SpecFile(StrictModel):
     @field_validator("name")
     @classmethod
     def _usable_name(cls, value: str) -> str:
-        """The name becomes the Keras model's name and a run folder's: Keras refuses '/', graphviz a final '\\'."""
-        bad = next((char for char in value if char in "/\\" or not char.isprintable()), None)
-        if bad is not None:
-            raise ValueError(f"a model name cannot contain {bad!r}: it names the Keras model, files and "
-                             "diagrams; use letters, digits, '-', '_' or spaces")
+        """The name becomes the Keras model's name, its TensorFlow scope and a run folder's name."""
+        if len(value) > MAX_MODEL_NAME_LENGTH:
+            raise ValueError(f"a model name has at most {MAX_MODEL_NAME_LENGTH} characters (it names the run "
+                             f"folder), this one has {len(value):,}")
+        if not MODEL_NAME_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} is not a model name Keras and TensorFlow accept: use ASCII letters, "
+                             "digits and _ . - (no spaces, '/' or '\\'), starting with a letter or digit, "
+                             "e.g. 'mnist_cnn'")
         return value
 
     @field_validator("outputs", mode="before")

@@ -71,3 +71,9 @@ def chain_links(text: str) -> list[tuple[str, str]] | None:
 def join_chain(names: list[str] | tuple[str, ...]) -> str:
     """The chain text for names: join_chain(['a', 'b']) == 'a -> b'."""
     return f" {CHAIN_ARROW} ".join(names)
+
+MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A model name: TensorFlow's rule for a root name scope (`fit` opens one named after the model), less
+'/' (Keras refuses it in any name), '\\' and '>' (graphviz and file names)."""
+MAX_MODEL_NAME_LENGTH = 200
+"""A run's folder is named `<model name>-<timestamp>`, and a file name has at most 255 bytes."""

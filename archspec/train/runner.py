@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from archspec.errors import RunError, SchemaError
+from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
@@ -262,6 +263,8 @@ def fit_spec(
     config = resolve_config(spec, spec_path, overrides)
     graph = analyze(spec)
     check_task_fits(graph, config["task"], config["dataset"])  # before building anything
+    check_weights_fit(graph)
+    check_activations_fit(graph, config["batch_size"])
     strategy = STRATEGIES[config["strategy"]]()
     if config["seed"] is not None:
         keras.utils.set_random_seed(config["seed"])

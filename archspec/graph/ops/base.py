@@ -8,9 +8,9 @@ it and `codegen` prints it, so the two can never disagree.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
 
@@ -23,14 +23,57 @@ Activation = Literal[
 """Every element-wise Keras activation (keras.activations), by its Keras name. swish and hard_swish are
 Keras's aliases of silu and hard_silu (a model imported back names them so); glu (halves the last axis)
 and threshold (needs arguments) are not element-wise functions of one tensor."""
-IntPair = PositiveInt | tuple[PositiveInt, PositiveInt]
+MAX_WINDOW = 1024
+"""The largest kernel, stride, dilation, pool, upsampling factor or padding: TensorFlow aborts the
+process on a conv stride of 2^31 - 1 and pads a dilated conv to dilation² values per channel
+(65,536 exhausted 23 GiB on an 8x8 image); 1,024 is beyond any image side archspec handles."""
+WindowInt = Annotated[int, Field(gt=0, le=MAX_WINDOW)]
+IntPair = WindowInt | tuple[WindowInt, WindowInt]
+PaddingInt = Annotated[int, Field(ge=0, le=MAX_WINDOW)]
 Padding = Literal["same", "valid"]
 
 
-class OpParams(BaseModel):
-    """Base of every op's parameters: unknown keys are errors, values are immutable."""
+MAX_INT = 2**63 - 1
+"""The largest integer a parameter may hold: TensorFlow converts every integer argument (a seed, a
+size) to a 64-bit tensor and fails at build time beyond it, long after `validate` said ok."""
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+"""A float that is a number: NaN and infinity are refused (OpParams refuses them in every field)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class OpParams(BaseModel):
+    """Base of every op's parameters: unknown keys are errors, values are immutable.
+
+    Two rules hold for every op, built-in or plugin, so that a spec that validates also builds:
+    floats must be finite (NaN or infinity as an epsilon, slope or rate would train a model of
+    NaNs, or make Keras refuse it), and integers must fit the 64 bits TensorFlow gives them.
+    Rules between fields (strides with dilation) belong in a `model_validator` of the op's
+    Params, so they are reported by `validate` at the node, never first met in shape inference.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _integers_fit_64_bits(cls, value: Any) -> Any:
+        if _too_large(value):
+            raise ValueError(f"integers must lie within ±{MAX_INT:,} (64 bits, the most TensorFlow accepts)")
+        return value
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -MAX_INT - 1 <= value <= MAX_INT
+    if isinstance(value, (list, tuple)):
+        return any(_too_large(item) for item in value)
+    return False
+
+
+def check_strides_or_dilation(strides: Any, dilation: Any) -> None:
+    """Keras's rule for convolutions: a window may step (strides) or spread (dilation), not both."""
+    if pair(strides) != (1, 1) and pair(dilation) != (1, 1):
+        raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
 
 
 class Op:
@@ -47,6 +90,12 @@ class Op:
     arity: ClassVar[Literal["one", "many", "attention"]] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
+    input_dtypes: ClassVar[tuple[str, ...]] = ("float32", "int32")
+    """The dtypes of input this op's layer accepts (archspec.graph.dtypes checks them statically).
+    Most Keras layers cast integers to float; convolutions fail on them, and an embedding
+    quietly truncates floats to token ids, so those ops name one dtype."""
+    output_dtype: ClassVar[str | None] = "float32"
+    """The dtype of the op's output; None when it is its input's (flatten, reshape, identity)."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import NonNegativeInt, PositiveInt, model_validator
+from pydantic import PositiveInt, model_validator
 
 from archspec.graph.ops.base import (
     Activation,
@@ -13,8 +13,10 @@ from archspec.graph.ops.base import (
     Op,
     OpParams,
     Padding,
+    PaddingInt,
     Shape,
     ShapeProblem,
+    check_strides_or_dilation,
     conv_length,
     format_shape,
     keras_kwargs,
@@ -41,8 +43,7 @@ class Conv2DParams(OpParams):
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> Conv2DParams:
-        if pair(self.strides) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
+        check_strides_or_dilation(self.strides, self.dilation)
         return self
 
 
@@ -51,6 +52,7 @@ class Conv2D(Op):
     Params = Conv2DParams
     doc = "2-D convolution; padding 'same' keeps the size (divided by the strides)."
     min_rank = 3
+    input_dtypes = ("float32",)
 
     def infer_shape(self, params: Conv2DParams, inputs: list[Shape]) -> Shape:
         require_rank(inputs[0], 3, "conv2d")
@@ -94,6 +96,7 @@ class Conv2DTranspose(Op):
     Params = Conv2DTransposeParams
     doc = "Transposed 2-D convolution (learned upsampling): 'same' multiplies the size by the strides."
     min_rank = 3
+    input_dtypes = ("float32",)
 
     def infer_shape(self, params: Conv2DTransposeParams, inputs: list[Shape]) -> Shape:
         require_rank(inputs[0], 3, "conv2d_transpose")
@@ -236,8 +239,8 @@ class Upsample2D(Op):
 
 
 class ZeroPadding2DParams(OpParams):
-    padding: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] | tuple[
-        tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]
+    padding: PaddingInt | tuple[PaddingInt, PaddingInt] | tuple[
+        tuple[PaddingInt, PaddingInt], tuple[PaddingInt, PaddingInt]
     ] = 1
 
 

@@ -62,6 +62,7 @@ class Flatten(Op):
     name = "flatten"
     Params = NoParams
     doc = "Flattens every axis but the batch axis into one."
+    output_dtype = None
 
     def infer_shape(self, params: NoParams, inputs: list[Shape]) -> Shape:
         if any(size is None for size in inputs[0]):
@@ -93,6 +94,7 @@ class Reshape(Op):
     name = "reshape"
     Params = ReshapeParams
     doc = "Reshapes to `shape` (batch axis excluded); one size may be -1 and is inferred."
+    output_dtype = None
 
     def infer_shape(self, params: ReshapeParams, inputs: list[Shape]) -> Shape:
         source = inputs[0]
@@ -100,6 +102,15 @@ class Reshape(Op):
         if any(size is None for size in source):
             if -1 in target:
                 return tuple(None if size == -1 else size for size in target)
+            known_part = math.prod(size for size in source if size is not None)
+            if math.prod(target) % known_part:
+                raise ShapeProblem(
+                    f"cannot reshape {format_shape(source)} into {params.shape} for any length of its "
+                    f"variable axis",
+                    expected=f"a target whose size is a multiple of {known_part} (the input's fixed axes)",
+                    got=f"{math.prod(target)} values",
+                    hint="use -1 for the axis that takes the variable length",
+                )
             return tuple(target)
         total = math.prod(source)
         fixed = math.prod(size for size in target if size != -1)
@@ -185,6 +196,7 @@ class Identity(Op):
     Params = NoParams
     foldable = True
     doc = "Passes its input on unchanged; a named junction for merges and skips."
+    output_dtype = None
 
     def infer_shape(self, params: NoParams, inputs: list[Shape]) -> Shape:
         return inputs[0]

@@ -31,6 +31,7 @@ class Embedding(Op):
     Params = EmbeddingParams
     doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
     input_dtype = "int32"
+    input_dtypes = ("int32",)
 
     def infer_shape(self, params: EmbeddingParams, inputs: list[Shape]) -> Shape:
         return inputs[0] + (params.output_dim,)

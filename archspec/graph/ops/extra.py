@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from archspec.graph.ops.base import (
     Activation,
@@ -12,6 +12,7 @@ from archspec.graph.ops.base import (
     OpParams,
     Padding,
     Shape,
+    check_strides_or_dilation,
     keras_kwargs,
     keras_params,
     known,
@@ -35,12 +36,18 @@ class DepthwiseConv2DParams(OpParams):
     kernel_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
 
+    @model_validator(mode="after")
+    def _strides_or_dilation(self) -> DepthwiseConv2DParams:
+        check_strides_or_dilation(self.strides, self.dilation)
+        return self
+
 
 class DepthwiseConv2D(Op):
     name = "depthwise_conv2d"
     Params = DepthwiseConv2DParams
     doc = "One `kernel` filter per input channel (times depth_multiplier): MobileNet's cheap convolution."
     min_rank = 3
+    input_dtypes = ("float32",)
     keras_classes = ("DepthwiseConv2D",)
 
     def infer_shape(self, params: DepthwiseConv2DParams, inputs: list[Shape]) -> Shape:
@@ -74,7 +81,7 @@ _KEYS = {
 class ReluParams(OpParams):
     max_value: PositiveFloat | None = Field(default=None, description="clip at this value (6 = relu6)")
     negative_slope: NonNegativeFloat = 0.0
-    threshold: float = 0.0
+    threshold: NonNegativeFloat = Field(default=0.0, description="Keras refuses a negative threshold")
 
 
 class Relu(Op):

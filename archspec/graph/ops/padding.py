@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import NonNegativeInt
-
 from archspec.graph.ops.base import (
     LayerCall,
     Op,
     OpParams,
+    PaddingInt,
     Shape,
     ShapeProblem,
     format_shape,
@@ -15,10 +14,10 @@ from archspec.graph.ops.base import (
     require_rank,
 )
 
-Amount1D = NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]
+Amount1D = PaddingInt | tuple[PaddingInt, PaddingInt]
 """n on both ends, or [start, end]."""
-Amount2D = NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] | tuple[
-    tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]]
+Amount2D = PaddingInt | tuple[PaddingInt, PaddingInt] | tuple[
+    tuple[PaddingInt, PaddingInt], tuple[PaddingInt, PaddingInt]]
 """n everywhere, [h, w] on both sides of each axis, or [[top, bottom], [left, right]]."""
 
 

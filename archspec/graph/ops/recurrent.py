@@ -79,11 +79,13 @@ class _Recurrent(Op):
 
     def layer(self, params: RecurrentParams, inputs: list[Shape]) -> LayerCall:
         kwargs = {**keras_kwargs(params, self.keys), **weight_kwargs(params, RECURRENT_KEYS)}
-        inner = LayerCall(self.keras_class, kwargs)
         mode = _merge_mode(params)
         if mode is None:
-            return inner
-        return LayerCall("Bidirectional", {"layer": inner, "merge_mode": mode})
+            return LayerCall(self.keras_class, kwargs)
+        # The inner layer is named, so the wrapper's forward_/backward_ names do not depend on how many
+        # layers Keras has made before in this process (codegen's model equals compile_model's).
+        named = LayerCall(self.keras_class, {**kwargs, "name": self.name})
+        return LayerCall("Bidirectional", {"layer": named, "merge_mode": mode})
 
     def from_keras(self, config: dict) -> dict:
         wrapper: dict[str, Any] = {}

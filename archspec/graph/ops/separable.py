@@ -12,6 +12,7 @@ from archspec.graph.ops.base import (
     OpParams,
     Padding,
     Shape,
+    WindowInt,
     keras_kwargs,
     keras_params,
     known,
@@ -74,10 +75,10 @@ class SeparableConv2D(Op):
 
 class SeparableConv1DParams(OpParams):
     filters: PositiveInt
-    kernel: PositiveInt = 3
-    strides: PositiveInt = 1
+    kernel: WindowInt = 3
+    strides: WindowInt = 1
     padding: Padding = "same"
-    dilation: PositiveInt = 1
+    dilation: WindowInt = 1
     depth_multiplier: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True

@@ -14,6 +14,7 @@ from archspec.graph.ops.base import (
     Padding,
     Shape,
     ShapeProblem,
+    WindowInt,
     conv_length,
     format_shape,
     keras_kwargs,
@@ -28,10 +29,10 @@ CausalPadding = Literal["same", "valid", "causal"]
 
 class Conv1DParams(OpParams):
     filters: PositiveInt
-    kernel: PositiveInt = 3
-    strides: PositiveInt = 1
+    kernel: WindowInt = 3
+    strides: WindowInt = 1
     padding: CausalPadding = "same"
-    dilation: PositiveInt = 1
+    dilation: WindowInt = 1
     groups: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
@@ -78,8 +79,8 @@ class Conv1D(Op):
 
 
 class Pool1DParams(OpParams):
-    pool: PositiveInt = 2
-    strides: PositiveInt | None = None
+    pool: WindowInt = 2
+    strides: WindowInt | None = None
     padding: Padding = "valid"
 
 
