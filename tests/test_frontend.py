@@ -73,7 +73,9 @@ def test_front_end_reads_in_the_documented_order(monkeypatch, write_spec):
     ("nodes.b.units=!!int x", "--set nodes.b.units=!!int x: cannot read 'x' (1 characters) as an integer"),
     ("vars.act=rleu", "--set vars.act=rleu: node 'a': invalid value for 'activation': Input should be 'linear', "
      "'relu', 'sigmoid', 'softmax', 'tanh', 'gelu', 'elu', 'selu', 'swish', 'silu', 'softplus', 'softsign', "
-     "'leaky_relu', 'relu6', 'hard_sigmoid', 'exponential', 'log_softmax', 'hard_silu', 'hard_swish', 'mish', 'celu', 'hard_tanh', 'log_sigmoid', 'squareplus', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', 'hard_shrink', 'soft_shrink' or 'tanh_shrink'"),
+     "'leaky_relu', 'relu6', 'hard_sigmoid', 'exponential', 'log_softmax', 'hard_silu', 'hard_swish', 'mish', "
+     "'celu', 'hard_tanh', 'log_sigmoid', 'squareplus', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', "
+     "'hard_shrink', 'soft_shrink' or 'tanh_shrink'"),
     ("nodes..units=3", "--set nodes..units=3: --set 'nodes..units=3' has an empty part in its key"),
 ])
 def test_set_arguments_are_read_by_the_spec_loader_and_blamed(write_spec, capsys, setting, message):
@@ -94,7 +96,8 @@ def test_an_alias_bomb_in_a_set_value_is_refused_by_the_value_limit(write_spec, 
 def test_validate_argument_the_system_refuses(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, err = validate_cli(capsys, "a\0b.yaml")
-    assert (code, err.splitlines()[0]) == (1, "archspec: argument 2 ('a\\x00b.yaml') contains a NUL character, which no file name or option can hold")
+    assert (code, err.splitlines()[0]) == (
+        1, "archspec: argument 2 ('a\\x00b.yaml') contains a NUL character, which no file name or option can hold")
     code, err = validate_cli(capsys, "n" * 300 + ".yaml")
     assert code == 1
     assert err.splitlines()[0].endswith(": File name too long")
