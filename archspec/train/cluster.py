@@ -6,13 +6,16 @@ A multi-worker run is described by TF_CONFIG, as tf.distribute expects:
 writes the run folder; the others train and write nothing.
 
 While MultiWorkerMirroredStrategy waits for its peers it sits in C++ code
-that never returns to Python, so neither a Python timeout nor a Python
-signal handler can run there (and TensorFlow replaces SIGTERM's default
-action). Both are therefore watched from helper threads that end the process
-with os._exit: `PeerWait` after `timeout_s` without the peers, with one
-line saying whom it waited for; `exit_on_signals` on SIGINT or SIGTERM (the
-C-level handler writes the signal to a wakeup pipe, which a thread reads).
-Writes are atomic, so an exit at any moment leaves a resumable folder.
+holding the GIL, so no Python timer, thread or signal handler runs there
+(and TensorFlow replaces SIGTERM's default action): a worker whose peer
+never starts would wait forever. So the workers first meet in plain Python
+(`rendezvous`): each listens on its own TF_CONFIG port and connects to every
+other, until all have met or `timeout_s` has passed (then one line naming the
+missing peers, exit 1). Only then is the strategy made, and the peers are
+there. During training, `exit_on_signals` ends the process on SIGINT or
+SIGTERM (the C-level handler writes the signal to a wakeup pipe, which a
+thread reads). Writes are atomic, so an exit at any moment leaves a
+resumable folder.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 
 from archspec.errors import RunError
 
 TF_CONFIG_ENV = "TF_CONFIG"
-EXIT_TIMEOUT = 1
 
 
 @dataclass(frozen=True)
@@ -69,33 +73,56 @@ def read_cluster(environ: dict[str, str] | None = None) -> Cluster:
     return Cluster(workers, index)
 
 
-class PeerWait:
-    """Exit 1 with one clear line unless `joined()` is called within `timeout_s` seconds."""
+def rendezvous(cluster: Cluster, timeout_s: float) -> None:
+    """Return once every worker has connected to every other; else exit 1 with one line.
 
-    def __init__(self, cluster: Cluster, timeout_s: float) -> None:
-        self.cluster = cluster
-        self.timeout_s = timeout_s
-        self._timer = threading.Timer(timeout_s, self._give_up)
-        self._timer.daemon = True
+    A full barrier: a worker leaves only when it has reached each peer and each peer has
+    reached it. Connecting sides close first, so the listening port is free again at once
+    for TensorFlow's server.
+    """
+    if cluster.size == 1:
+        return
+    deadline = time.monotonic() + timeout_s
+    port = cluster.workers[cluster.index].rsplit(":", 1)[1]
+    listener = socket.create_server(("", int(port)), reuse_port=hasattr(socket, "SO_REUSEPORT"))
+    listener.settimeout(0.2)
+    reached: set[int] = set()
+    met = 0
+    try:
+        while len(reached) < cluster.size - 1 or met < cluster.size - 1:
+            if time.monotonic() > deadline:
+                missing = [cluster.workers[i] for i in range(cluster.size) if i != cluster.index and i not in reached]
+                _give_up(cluster, timeout_s, missing or ["(a peer that has not reached this worker)"])
+            for peer in range(cluster.size):
+                if peer != cluster.index and peer not in reached and _knock(cluster.workers[peer]):
+                    reached.add(peer)
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                if connection.recv(16) == b"archspec-hello":
+                    met += 1
+    finally:
+        listener.close()
 
-    def __enter__(self) -> PeerWait:
-        self._timer.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+def _knock(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5) as connection:
+            connection.sendall(b"archspec-hello")
+        return True
+    except OSError:
+        return False
 
-    def joined(self) -> None:
-        self._timer.cancel()
 
-    def _give_up(self) -> None:
-        others = ", ".join(address for i, address in enumerate(self.cluster.workers) if i != self.cluster.index)
-        sys.stderr.write(
-            f"archspec: {self.cluster.describe()} waited {self.timeout_s:g} s for its peers ({others}) "
-            f"and gives up; start every worker of $TF_CONFIG within --worker-timeout seconds of each other\n"
-        )
-        sys.stderr.flush()
-        os._exit(EXIT_TIMEOUT)
+def _give_up(cluster: Cluster, timeout_s: float, missing: list[str]) -> None:
+    raise RunError(
+        f"{cluster.describe()} waited {timeout_s:g} s for its peers ({', '.join(missing)}) "
+        "and gives up; start every worker of $TF_CONFIG within --worker-timeout seconds of each other"
+    )
 
 
 def exit_on_signals(cluster: Cluster, run_hint: str) -> None:

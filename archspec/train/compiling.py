@@ -12,7 +12,7 @@ from typing import Any
 from archspec.errors import RunError, SchemaError
 from archspec.keras.backend import import_keras
 from archspec.spec.models import Spec
-from archspec.train.cluster import Cluster, PeerWait, exit_on_signals, read_cluster
+from archspec.train.cluster import Cluster, exit_on_signals, read_cluster, rendezvous
 from archspec.train.config import RunConfig
 
 keras = import_keras()
@@ -39,12 +39,8 @@ def _multiworker(config: RunConfig) -> tuple[Any, Cluster]:
         raise RunError("--strategy multiworker needs a seed (--seed N, the same on every worker), "
                        "so that every worker shuffles and adds noise the same way")
     exit_on_signals(cluster, "the run folder keeps every complete epoch; continue with --resume")
-    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=config.worker_timeout_s)
-    with PeerWait(cluster, config.worker_timeout_s) as wait:
-        strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
-        strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(1)), axis=None)
-        wait.joined()
-    return strategy, cluster
+    rendezvous(cluster, config.worker_timeout_s)  # in Python: the strategy's own wait cannot be stopped
+    return tf.distribute.MultiWorkerMirroredStrategy(), cluster
 
 
 STRATEGIES: dict[str, Engine] = {
