@@ -68,10 +68,17 @@ def test_resume_finishes_a_run_killed_after_its_last_epoch(killed_after_last_epo
                            "give --epochs 3 or more to train further")
 
 
-def test_unfinished_run_is_named_so_by_evaluate(killed_after_last_epoch, capsys):
+def test_unfinished_run_is_named_so_by_evaluate_and_compare(killed_after_last_epoch, capsys, tmp_path):
     code, _, err = run_cli(["evaluate", str(killed_after_last_epoch)], capsys)
     assert code == 1
     assert err.splitlines()[0] == f"{killed_after_last_epoch}: no model.keras: the run has not finished"
+    code, _, err = run_cli(["compare", str(killed_after_last_epoch), "--out", str(tmp_path)], capsys)
+    assert code == 1
+    assert err.splitlines() == [
+        f"{killed_after_last_epoch}: no metrics.json: the run has not finished",
+        f"  hint: finish it with `archspec fit --resume {killed_after_last_epoch}` "
+        "(it trains only the missing epochs)",
+    ]
 
 
 def test_a_truncated_newest_checkpoint_falls_back_and_the_seeded_resume_reproduces_the_run(
