@@ -82,3 +82,28 @@ def test_a_worker_whose_peer_never_starts_gives_up_with_one_line(tmp_path):
         "start every worker of $TF_CONFIG within --worker-timeout seconds of each other"
     ]
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_waiting_worker_obeys_sigterm_and_sigint(tmp_path, signal_name):
+    import signal
+    import time
+
+    ports = free_ports(2)
+    worker = archspec(["fit", MLP, "--strategy", "multiworker", *ARGS, "--out", str(tmp_path / "run")],
+                      tmp_path, cluster(ports, 0))
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # until it listens for its peers
+        try:
+            socket.create_connection(("127.0.0.1", ports[0]), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    number = getattr(signal, signal_name)
+    worker.send_signal(number)
+    _out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 128 + number
+    assert err.strip().splitlines() == [
+        f"archspec: worker 0 of 2 (127.0.0.1:{ports[0]}) stopped by {signal_name}; "
+        "the run folder keeps every complete epoch; continue with --resume"
+    ]
