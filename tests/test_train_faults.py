@@ -142,3 +142,19 @@ def test_a_read_only_output_location_is_one_message(tmp_path, monkeypatch, capsy
         f"{out}: cannot write (Read-only file system)",
         "  hint: the file system is read-only: give an --out on a writable disk",
     ]
+
+
+def test_an_older_config_json_still_reads(tmp_path):
+    from archspec.train.config import DEFAULT_WORKER_TIMEOUT_S, RunConfig
+
+    older = {"dataset": "mnist", "task": "denoise", "noise": ["gaussian", 0.5], "loss": "binary_crossentropy",
+             "optimizer": "adam", "metrics": [], "batch_size": 64, "epochs": 3, "validation_split": 0.1,
+             "seed": 7, "spec": "ae", "spec_file": "specs/ae.yaml", "subset": None, "data_dir": None,
+             "strategy": "default", "versions": {}, "steps_per_execution": 8, "jit_compile": "auto",
+             "replicas": 1, "some_future_key": 1}
+    config = RunConfig.from_json(older, tmp_path / "config.json")
+    assert config.noise == ("gaussian", 0.5) and config.metrics == () and config.epochs == 3
+    assert config.data_seed == 7 and config.worker_timeout_s == DEFAULT_WORKER_TIMEOUT_S
+    assert RunConfig.from_json(json.loads(json.dumps(config.to_json())), tmp_path) == config
+    with pytest.raises(RunError, match=r"not a config\.json of `archspec fit`"):
+        RunConfig.from_json({"epochs": 3}, tmp_path / "config.json")
