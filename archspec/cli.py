@@ -227,6 +227,8 @@ def fit(
     strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
     overrides: list[str] = SetOption,
+    worker_timeout: float | None = typer.Option(
+        None, "--worker-timeout", min=1, help="multiworker: seconds to wait for the peers (default 120)."),
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
     from archspec.train import runner as train
@@ -242,7 +244,11 @@ def fit(
         run_dir = train.fit_spec(
             spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
             task=task, noise=_parse_noise(noise), data_dir=data_dir, strategy=strategy,
+            worker_timeout_s=worker_timeout,
         )
+    if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder
+        typer.echo("trained as a worker of a multi-worker run; the chief (worker 0) writes the run folder")
+        return
     typer.echo(f"run folder: {run_dir}")
     typer.echo((run_dir / "metrics.json").read_text().rstrip())
 

@@ -75,7 +75,8 @@ def keras_fit(name: str, examples: int, epochs: int, steps_per_call: int) -> lis
 
 
 def archspec_fit(name: str, examples: int, epochs: int) -> list[dict]:
-    from archspec.train.runner import MAX_STEPS_PER_EXECUTION, fit_spec
+    from archspec.train.compiling import MAX_STEPS_PER_EXECUTION
+    from archspec.train.runner import fit_spec
 
     timer, records = call_timer(import_keras(), MAX_STEPS_PER_EXECUTION)
     with tempfile.TemporaryDirectory() as root:

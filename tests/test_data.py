@@ -14,14 +14,14 @@ from archspec.train.data import (
     add_noise_numpy,
     fit_images,
     load_arrays,
-    make_pipeline,
     prepare,
     read_idx,
     resolve_data_dir,
 )
-from tests.conftest import SHARED_MNIST
+from archspec.train.pipeline import make_pipeline
+from tests.conftest import SHARED_MNIST, needs_mnist
 
-pytestmark = pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/data/mnist")
+pytestmark = needs_mnist
 
 NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
          "t10k-labels-idx1-ubyte"]
@@ -195,11 +195,34 @@ def test_salt_and_pepper_flips_the_given_fraction():
 def test_pipeline_noise_is_new_each_epoch_and_reproducible(kind):
     clean = np.full((256, 28, 28, 1), 0.5, dtype=np.float32)
 
-    def epochs(seed):
-        dataset = make_pipeline(clean, clean, 64, shuffle=True, seed=seed, noise=(kind, 0.3))
-        return [np.concatenate([x.numpy() for x, _ in dataset]) for _ in range(2)]
+    def epochs(seed, numbers):
+        dataset = make_pipeline(clean, clean, 64, shuffle=True, seed=seed, noise=(kind, 0.3), epochs=numbers)
+        batches = np.concatenate([x.numpy() for x, _ in dataset])
+        return np.split(batches, len(numbers))
 
-    first, second = epochs(7), epochs(7)
+    first, second = epochs(7, range(2)), epochs(7, range(2))
     assert not np.array_equal(first[0], first[1])           # afresh each epoch
     assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
     assert not np.array_equal(first[0], clean)
+    (resumed,) = epochs(7, range(1, 2))                     # a run resumed at epoch 2 sees epoch 2's noise
+    assert np.array_equal(resumed, first[1])
+
+
+def test_each_epoch_order_is_a_function_of_seed_and_epoch():
+    values = np.arange(100, dtype=np.float32)
+
+    def order(seed, epoch):
+        dataset = make_pipeline(values, values, 32, shuffle=True, seed=seed, epochs=range(epoch, epoch + 1))
+        return np.concatenate([x.numpy() for x, _ in dataset])
+
+    assert sorted(order(1, 0)) == values.tolist()
+    assert np.array_equal(order(1, 3), order(1, 3))
+    assert not np.array_equal(order(1, 0), order(1, 1)) and not np.array_equal(order(1, 0), order(2, 0))
+
+
+def test_a_workers_part_of_each_batch():
+    values = np.arange(10, dtype=np.float32)
+    parts = [list(make_pipeline(values, values, 5, part=(index, 2))) for index in range(2)]
+    assert [x.numpy().tolist() for x, _, _ in parts[0]] == [[0, 1], [5, 6]]
+    assert [x.numpy().tolist() for x, _, _ in parts[1]] == [[2, 3, 4], [7, 8, 9]]
+    assert {int(size) for part in parts for _, _, size in part} == {5}

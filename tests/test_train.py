@@ -18,12 +18,9 @@ from archspec.cli import main
 from archspec.spec.models import load_spec
 from archspec.train import runs
 from archspec.train.plots import DPI, PANEL_SIZE, SAMPLE_CELL, SAMPLE_COLUMNS
-from tests.conftest import ROOT, SHARED_MNIST, SPECS
+from tests.conftest import ROOT, SHARED_MNIST, SPECS, needs_mnist
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/data/mnist"),
-]
+pytestmark = [pytest.mark.slow, needs_mnist]
 
 MNIST_SPECS = [path for path in SPECS if (load_spec(path).train or None) and load_spec(path).train.dataset == "mnist"]
 SUBSET = 512
@@ -65,12 +62,12 @@ def losses_before_and_after(run_dir: Path, keras) -> tuple[float, float]:
     averages have hardly moved after a few steps)."""
     from archspec.train import runner as train
 
-    config = runs.read_json(run_dir / runs.CONFIG_FILE)
-    keras.utils.set_random_seed(config["seed"])
+    config = train.read_config(run_dir)
+    keras.utils.set_random_seed(config.seed)
     initial = train.compile_model(load_spec(run_dir / runs.SPEC_FILE))
     trained = keras.saving.load_model(run_dir / runs.MODEL_FILE, safe_mode=True)
-    data = train.load_task_data(config, initial)
-    loss = keras.losses.get(config["loss"])
+    data = train.load_run_data(config, initial.inputs[0].shape[1:], initial.outputs[0].shape[1:])
+    loss = keras.losses.get(config.loss)
     x, y = data.x_train, data.y_train
     if data.noise is not None:
         from archspec.train.data import add_noise_numpy

@@ -25,6 +25,11 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
     records = []
     seen: dict[str, int] = {}
     for run_dir in run_dirs:
+        if (run_dir / runs.CONFIG_FILE).is_file() and not (run_dir / runs.METRICS_FILE).is_file():
+            raise RunError(
+                f"{run_dir}: no {runs.METRICS_FILE}: the run has not finished\n"
+                f"  hint: finish it with `archspec fit --resume {run_dir}` (it trains only the missing epochs)"
+            )
         metrics = runs.read_json(run_dir / runs.METRICS_FILE)
         history = runs.read_history(run_dir / runs.HISTORY_FILE)
         if not history:

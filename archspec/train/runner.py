@@ -1,246 +1,74 @@
 """The `archspec fit` runner: spec + data + task -> a trained model in a run folder.
 
-Why it is faster than the lecture's `model.fit(x, y)` on small models: the
-runner (1) feeds a tf.data pipeline that gathers whole batches from tensors
-held in memory, with sequential maps, a one-batch prefetch and no autotuning,
-instead of Keras's numpy adapter, whose AUTOTUNE thread pools compete with the
-model for a small CPU and whose per-epoch iterator teardown can stall ~2 s
-(see data.make_pipeline); (2) runs several steps per call into the compiled
-graph (steps_per_execution), so Python and the callbacks run once per call,
-not once per batch. The settings are recorded in config.json;
-benchmarks/fit_throughput.py measures the gain and
-benchmarks/epoch_breakdown.py where an epoch's time goes.
+The order is the point: everything that can fail without TensorFlow doing
+work fails first (the settings, the task against the spec's shapes, an
+existing --out, the data files), then the strategy starts (a multi-worker run
+waits for its peers here), then the model is built, then the run folder is
+made and trained into. Why it is fast on small models is pipeline.py's and
+loops.py's story; what it writes is runs.py's; how a run finishes is
+finish.py's.
 
 Faults: each epoch ends with an atomic checkpoint and history row, so
-`resume_run` restarts from the last complete epoch; a NaN loss stops the run
-with a RunError and leaves the last good checkpoint in place.
+`resume_run` restarts from the last complete epoch (falling back past a
+damaged newest checkpoint) or, when every epoch is done, only writes the
+final files; a NaN loss stops the run with a RunError and leaves the last
+good checkpoint in place; an OS error on output is a RunError naming the path.
 
 Imported only by the commands that train (it imports TensorFlow).
 """
 
 from __future__ import annotations
 
-import math
-import platform
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from pydantic import ValidationError
-
-from archspec.errors import RunError, SchemaError
+from archspec.errors import ModelError, RunError
 from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
-from archspec.spec.models import Spec, TrainSpec, load_spec
+from archspec.keras.saved import load_keras_model
+from archspec.spec.models import load_spec
 from archspec.train import runs
-from archspec.train.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
-from archspec.train.plots import plot_curves, plot_samples
-from archspec.train.tasks import check_task_fits
+from archspec.train.cluster import Cluster
+from archspec.train.compiling import (
+    STRATEGIES,
+    compile_for_training,
+    make_optimizer,
+    speed_settings,
+    versions,
+)
+from archspec.train.config import RunConfig, resolve_config
+from archspec.train.data import Prepared, load_arrays, prepare
+from archspec.train.finish import test_figures, write_final_files
+from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
+from archspec.train.recorder import RunRecorder, nan_error
+from archspec.train.tasks import check_task_fits, model_shapes
 
 keras = import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
 
-DEFAULT_LOSS = {
-    "classify": "sparse_categorical_crossentropy",
-    "autoencode": "binary_crossentropy",
-    "denoise": "binary_crossentropy",
-}
-DEFAULT_METRICS = {"classify": ["accuracy"], "autoencode": [], "denoise": []}
-MAX_STEPS_PER_EXECUTION = 32  # enough to amortise per-call overhead; progress still updates often
-
-STRATEGIES: dict[str, Callable[[], Any]] = {
-    "default": lambda: tf.distribute.get_strategy(),
-    "mirrored": lambda: tf.distribute.MirroredStrategy(),
-    # reads the cluster from TF_CONFIG; without TF_CONFIG it is one local worker
-    "multiworker": lambda: tf.distribute.MultiWorkerMirroredStrategy(),
-}
+__all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config", "resume_run"]
 
 
-# ---------------------------------------------------------------- configuration
-
-
-def resolve_config(spec: Spec, spec_file: Path, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The settings a run uses: the spec's `train:` section, then the command line's overrides."""
-    train = (spec.train or TrainSpec()).model_dump()
-    given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        config = TrainSpec.model_validate({**train, **{k: v for k, v in given.items() if k in train}})
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors(include_url=False)
-        )
-        raise RunError(f"invalid training option ({problems})") from None
-    config = config.model_dump()
-    task = config["task"]
-    noise = config["noise"]
-    config.update(
-        spec=spec.name,
-        spec_file=str(spec_file),
-        noise=list(next(iter(noise.items()))) if isinstance(noise, dict) else noise,
-        loss=config["loss"] or DEFAULT_LOSS[task],
-        metrics=config["metrics"] if config["metrics"] is not None else DEFAULT_METRICS[task],
-        subset=given.get("subset"),
-        data_dir=_text(resolve_data_dir(config["dataset"], given.get("data_dir"))),
-        strategy=given.get("strategy", "default"),
-        versions={"python": platform.python_version(), "tensorflow": tf.__version__,
-                  "keras": keras.__version__},
-    )
-    if config["strategy"] not in STRATEGIES:
-        raise RunError(f"unknown strategy '{config['strategy']}'; expected one of {', '.join(STRATEGIES)}")
-    return config
-
-
-def _text(path: Path | None) -> str | None:
-    return None if path is None else str(path)
-
-
-def make_optimizer(value: str | dict[str, dict[str, Any]], spec: Spec) -> Any:
-    """`adam` or `{adam: {learning_rate: 0.001}}` -> a Keras optimizer; a located error otherwise."""
-    name, params = (value, {}) if isinstance(value, str) else next(iter(value.items()))
-    if isinstance(value, dict) and len(value) != 1:
-        name = ", ".join(value)
-    try:
-        if isinstance(value, dict) and len(value) != 1:
-            raise ValueError("give exactly one optimizer")
-        return keras.optimizers.get({"class_name": name, "config": dict(params)})
-    except (ValueError, TypeError) as error:
-        raise SchemaError(
-            f"cannot make optimizer '{name}' with {params or 'default parameters'}: {error}",
-            location=spec.document.locate(("train", "optimizer")),
-            hint="write e.g. optimizer: adam  or  optimizer: {adam: {learning_rate: 0.001}}",
-        ) from None
-
-
-def compile_for_training(model: Any, config: dict[str, Any], spec: Spec, optimizer: Any) -> None:
-    """Compile with the run's loss and metrics and the speed settings chosen for it."""
-    try:
-        model.compile(
-            optimizer=optimizer,
-            loss=config["loss"],
-            metrics=list(config["metrics"]),
-            steps_per_execution=config["steps_per_execution"],
-            jit_compile=config["jit_compile"],
-        )
-    except ValueError as error:
-        raise SchemaError(
-            f"cannot compile the model with loss '{config['loss']}' and metrics "
-            f"{config['metrics']}: {error}",
-            location=spec.document.locate(("train",)),
-            hint="use Keras names such as binary_crossentropy, sparse_categorical_crossentropy, accuracy",
-        ) from None
-
-
-def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
-    """Several steps per graph call, on one device: under tf.distribute, Keras 3.15's multi-step
-    loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
-    XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
-    slower here) and under tf.distribute."""
-    steps = MAX_STEPS_PER_EXECUTION if strategy == "default" else 1
-    return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}
-
-
-# ---------------------------------------------------------------- data
-
-
-def load_task_data(config: dict[str, Any], model: Any) -> Prepared:
-    """The run's arrays, shaped for the model (one input and one output)."""
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise RunError(
-            f"`archspec fit` trains models with one input and one output; "
-            f"'{config['spec']}' has {len(model.inputs)} inputs and {len(model.outputs)} outputs"
-        )
-    arrays = load_arrays(config["dataset"], config["data_dir"])
+def load_run_data(config: RunConfig, input_shape: Sequence[int | None], output_shape: Sequence[int | None]) -> Prepared:
+    """The run's arrays, shaped for a model with these input and output shapes (no batch axis)."""
     return prepare(
-        arrays,
-        config["task"],
-        tuple(model.inputs[0].shape[1:]),
-        tuple(model.outputs[0].shape[1:]),
-        noise=tuple(config["noise"]) if config["noise"] else None,
-        validation_split=config["validation_split"],
-        subset=config["subset"],
+        load_arrays(config.dataset, config.data_dir),
+        config.task,
+        tuple(input_shape),
+        tuple(output_shape),
+        noise=config.noise,
+        validation_split=config.validation_split,
+        subset=config.subset,
     )
 
 
-def pipelines(data: Prepared, config: dict[str, Any], first_epoch: int) -> tuple[Any, Any]:
-    seed = None if config["seed"] is None else config["seed"] + first_epoch
-    train = make_pipeline(
-        data.x_train, data.y_train, config["batch_size"], shuffle=True, seed=seed,
-        noise=tuple(data.noise) if data.noise else None,
-    )
-    val = None
-    if data.x_val is not None:
-        val = make_pipeline(data.x_val, data.y_val, config["batch_size"], shuffle=False, seed=None)
-    return _shardable(train), _shardable(val)
-
-
-def _shardable(dataset: Any) -> Any:
-    """In-memory data cannot be sharded by file: tell tf.distribute to shard by element."""
-    if dataset is None:
-        return None
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options)
-
-
-# ---------------------------------------------------------------- the epoch recorder
-
-
-class RunRecorder(keras.callbacks.Callback):
-    """After each epoch: checkpoint, then the history row (both atomic); stop on a NaN loss."""
-
-    def __init__(self, run_dir: Path, history: list[dict[str, float]]) -> None:
-        super().__init__()
-        self.run_dir = run_dir
-        self.history = history
-        self.nan_at: tuple[int, int | None] | None = None
-        self.epoch = 0
-        self.started = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch = epoch + 1
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(np.asarray(loss))):
-            self.nan_at = (self.epoch, batch + 1)
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.nan_at is not None:
-            return
-        if not all(np.isfinite(weight).all() for weight in self.model.get_weights()):
-            self.nan_at = (self.epoch, None)
-            self.model.stop_training = True
-            return
-        runs.save_model(self.model, runs.checkpoint_path(self.run_dir, self.epoch))
-        row = {"epoch": self.epoch}
-        row.update({key: float(np.asarray(value)) for key, value in (logs or {}).items()})
-        row["time_s"] = round(time.perf_counter() - self.started, 4)
-        self.history.append(row)
-        runs.write_history(self.run_dir / runs.HISTORY_FILE, self.history)
-
-
-def nan_error(run_dir: Path, where: tuple[int, int | None], config: dict[str, Any]) -> RunError:
-    epoch, batch = where
-    good = runs.completed_checkpoints(run_dir)
-    kept = (
-        f"the last good checkpoint is {runs.checkpoint_path(run_dir, good[-1])}"
-        if good else "no epoch finished before it, so there is no checkpoint"
-    )
-    place = f"noticed after batch {batch}" if batch is not None else "in the weights at its end"
-    return RunError(
-        f"{run_dir}: the loss became NaN in epoch {epoch} ({place}; optimizer {config['optimizer']}); "
-        f"{kept}\n"
-        "  hint: lower the learning rate, or check the data and the loss for the task"
-    )
-
-
-# ---------------------------------------------------------------- the runs
+def read_config(run_dir: Path) -> RunConfig:
+    path = run_dir / runs.CONFIG_FILE
+    return RunConfig.from_json(runs.read_json(path), path)
 
 
 def fit_spec(
@@ -252,35 +80,41 @@ def fit_spec(
     verbose: Any = "auto",
     spec_overrides: Sequence[str] = (),
     **overrides: Any,
-) -> Path:
-    """Train a spec in a new run folder and return the folder.
+) -> Path | None:
+    """Train a spec in a new run folder and return the folder (None on a multi-worker run's non-chief).
 
     spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
-    overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, strategy.
+    overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, strategy,
+    worker_timeout_s.
     """
     spec_path = Path(spec_path)
+    out = Path(out) if out else None
     spec = load_spec(spec_path, spec_overrides)
-    config = resolve_config(spec, spec_path, overrides)
+    config = resolve_config(spec, spec_path, overrides, versions())
     graph = analyze(spec)
-    check_task_fits(graph, config["task"], config["dataset"])  # before building anything
+    check_task_fits(graph, config.task, config.dataset)  # before building anything
     check_weights_fit(graph)
-    check_activations_fit(graph, config["batch_size"])
-    strategy = STRATEGIES[config["strategy"]]()
-    if config["seed"] is not None:
-        keras.utils.set_random_seed(config["seed"])
+    check_activations_fit(graph, config.batch_size)
+    runs.check_out_free(out)
+    data = load_run_data(config, *model_shapes(graph))
+    strategy, cluster = STRATEGIES[config.strategy].start(config)
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = compile_model(graph)
-    data = load_task_data(config, model)
-    config.update(
-        speed_settings(math.ceil(len(data.x_train) / config["batch_size"]), config["strategy"])
+    config = config.replace(
+        **speed_settings(steps_per_epoch(data, config), config.strategy),
+        replicas=strategy.num_replicas_in_sync,
     )
-    config["replicas"] = strategy.num_replicas_in_sync
     with strategy.scope():
-        compile_for_training(model, config, spec, make_optimizer(config["optimizer"], spec))
-    run_dir = runs.create_run_dir(Path(runs_root), spec.name, Path(out) if out else None)
-    runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
-    runs.write_json(run_dir / runs.CONFIG_FILE, config)
-    return train_run(run_dir, config, model, data, [], callbacks, verbose)
+        compile_for_training(model, config, spec, make_optimizer(config.optimizer, spec))
+    if cluster.is_chief:
+        run_dir = runs.create_run_dir(Path(runs_root), spec.name, out)
+        runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
+        runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+    else:
+        run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
+    return train_run(run_dir, config, model, data, [], callbacks, verbose, strategy, cluster)
 
 
 def resume_run(
@@ -290,147 +124,115 @@ def resume_run(
     data_dir: str | Path | None = None,
     callbacks: Sequence[Any] = (),
     verbose: Any = "auto",
-) -> Path:
-    """Continue a run from its last complete epoch (checkpoint and history row both written)."""
+) -> Path | None:
+    """Continue a run from its last complete epoch, or only finish it when every epoch is done."""
     run_dir = Path(run_dir)
-    config = runs.read_json(run_dir / runs.CONFIG_FILE)
-    if epochs is not None:
-        config["epochs"] = epochs
-    if data_dir is not None:
-        config["data_dir"] = str(data_dir)
+    config = read_config(run_dir)
+    config = config.replace(
+        epochs=epochs if epochs is not None else config.epochs,
+        data_dir=str(data_dir) if data_dir is not None else config.data_dir,
+    )
+    runs.clean_temporary(run_dir)
     history = runs.read_history(run_dir / runs.HISTORY_FILE)
     done = sorted(set(runs.completed_checkpoints(run_dir)) & {int(row["epoch"]) for row in history})
+    finished = all((run_dir / name).is_file() for name in runs.FINAL_FILES)
+    if done and done[-1] > config.epochs:
+        raise RunError(
+            f"{run_dir}: already has {done[-1]} epochs, more than the {config.epochs} asked for; "
+            f"give --epochs {done[-1] + 1} or more to train further"
+        )
+    if done and done[-1] == config.epochs and finished:
+        raise RunError(
+            f"{run_dir}: already has {done[-1]} of {config.epochs} epochs; "
+            "give a larger --epochs to train further"
+        )
+    spec = load_spec(run_dir / runs.SPEC_FILE)
+    data = load_run_data(config, *model_shapes(analyze(spec)))
+    last, model_path = newest_loadable(run_dir, done)
+    history = [row for row in history if int(row["epoch"]) <= last]
+    if last == config.epochs:  # every epoch trained, stopped before the final files: finish only
+        model = load_keras_model(model_path)
+        runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+        write_final_files(run_dir, config, model, data, history, 0.0)
+        return run_dir
+    strategy, cluster = STRATEGIES[config.strategy].start(config)
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed + last)
+    with strategy.scope():
+        model = load_keras_model(model_path)
+        compile_for_training(model, config, spec, model.optimizer)
+    if cluster.is_chief:
+        runs.remove_final_files(run_dir)  # they describe fewer epochs than the run will have
+        runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+    return train_run(run_dir, config, model, data, history, callbacks, verbose, strategy, cluster)
+
+
+def newest_loadable(run_dir: Path, done: list[int]) -> tuple[int, Path]:
+    """The newest complete epoch whose checkpoint loads; a damaged one is reported and skipped."""
     if not done:
         raise RunError(
             f"{run_dir}: no complete epoch to resume from (no checkpoint with a history row); "
             "start a new run with `archspec fit SPEC`"
         )
-    last = done[-1]
-    history = [row for row in history if int(row["epoch"]) <= last]
-    if last >= config["epochs"]:
-        raise RunError(
-            f"{run_dir}: already has {last} of {config['epochs']} epochs; "
-            "give a larger --epochs to train further"
-        )
-    spec = load_spec(run_dir / runs.SPEC_FILE)
-    strategy = STRATEGIES[config["strategy"]]()
-    if config["seed"] is not None:
-        keras.utils.set_random_seed(config["seed"] + last)
-    with strategy.scope():
-        model = load_model(runs.checkpoint_path(run_dir, last))
-        compile_for_training(model, config, spec, model.optimizer)
-    runs.write_json(run_dir / runs.CONFIG_FILE, config)
-    data = load_task_data(config, model)
-    return train_run(run_dir, config, model, data, history, callbacks, verbose)
-
-
-def load_model(path: Path) -> Any:
-    import archspec.keras.layers  # noqa: F401  (registers archspec's own layers for safe loading)
-
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except (OSError, ValueError) as error:
-        raise RunError(f"{path}: cannot load the model ({error})") from None
+    for position in range(len(done) - 1, -1, -1):
+        path = runs.checkpoint_path(run_dir, done[position])
+        try:
+            load_keras_model(path, compile=False)
+        except ModelError as error:
+            reason = str(error).splitlines()[0]
+            fallback = (f"resuming from {runs.checkpoint_path(run_dir, done[position - 1]).name}"
+                        if position else "and no earlier checkpoint is left")
+            print(f"archspec: {path} is damaged ({reason}); {fallback}", file=sys.stderr)
+            continue
+        return done[position], path
+    raise RunError(f"{run_dir}: every checkpoint is damaged; start a new run with `archspec fit SPEC`")
 
 
 def train_run(
     run_dir: Path,
-    config: dict[str, Any],
+    config: RunConfig,
     model: Any,
     data: Prepared,
     history: list[dict[str, float]],
     callbacks: Sequence[Any],
     verbose: Any,
-) -> Path:
-    """Fit from len(history) to config['epochs'], then write the final model, metrics and plots."""
+    strategy: Any,
+    cluster: Cluster,
+) -> Path | None:
+    """Fit from len(history) to config.epochs, then (the chief) write the final model, metrics, plots."""
     started = time.perf_counter()
-    first_epoch = len(history)
-    train, val = pipelines(data, config, first_epoch)
-    recorder = RunRecorder(run_dir, history)
-    model.fit(
-        train,
-        validation_data=val,
-        epochs=config["epochs"],
-        initial_epoch=first_epoch,
-        callbacks=[recorder, *callbacks],
-        verbose=verbose,
-        shuffle=False,  # the pipeline shuffles (Keras would only warn that it cannot)
-    )
+    recorder = RunRecorder(run_dir, history, writes=cluster.is_chief)
+    every_callback = [recorder, *callbacks]
+    if STRATEGIES[config.strategy].step_loop:
+        step_epochs(model, config, data, len(history), strategy, every_callback)
+    else:
+        fit_epochs(model, config, data, len(history), every_callback, verbose)
     if recorder.nan_at is not None:
-        raise nan_error(run_dir, recorder.nan_at, config)
-    runs.save_model(model, run_dir / runs.MODEL_FILE)
-    test, predictions = test_figures(model, data, config)
-    train_time = sum(row["time_s"] for row in history)
-    runs.write_json(
-        run_dir / runs.METRICS_FILE,
-        {
-            "spec": config["spec"],
-            "task": config["task"],
-            "params": model.count_params(),
-            "epochs": len(history),
-            "train": _split(history[-1], train=True),
-            "validation": _split(history[-1], train=False),
-            "test": test,
-            "train_samples": len(data.x_train),
-            "train_time_s": round(train_time, 3),
-            "samples_per_s": round(len(data.x_train) * len(history) / train_time, 1),
-            "wall_time_s": round(time.perf_counter() - started, 3),
-        },
-    )
-    plot_curves(run_dir / runs.CURVES_FILE, {config["spec"]: history})
-    write_samples(run_dir / runs.SAMPLES_FILE, data, predictions)
+        raise nan_error(run_dir, recorder.nan_at, config.optimizer)
+    if not cluster.is_chief:
+        return None
+    if STRATEGIES[config.strategy].step_loop:  # evaluate in plain Keras, outside the cluster
+        runs.save_model(model, run_dir / runs.MODEL_FILE)
+        model = load_keras_model(run_dir / runs.MODEL_FILE)
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=False)
+    else:
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started)
     return run_dir
-
-
-def _split(row: dict[str, float], *, train: bool) -> dict[str, float]:
-    skip = {"epoch", "time_s"}
-    if train:
-        return {k: v for k, v in row.items() if k not in skip and not k.startswith("val_")}
-    return {k.removeprefix("val_"): v for k, v in row.items() if k.startswith("val_")}
-
-
-def test_figures(model: Any, data: Prepared, config: dict[str, Any]) -> tuple[dict[str, float], Any]:
-    """Loss and metrics on the (fixed, noisy where denoising) test set; PSNR for image outputs."""
-    test = make_pipeline(data.x_test, data.y_test, config["batch_size"], shuffle=False, seed=None)
-    figures = {k: float(v) for k, v in model.evaluate(test, return_dict=True, verbose=0).items()}
-    predictions = model.predict(test, verbose=0)
-    if data.task != "classify":
-        figures["psnr"] = psnr(predictions, data.y_test)
-    return figures, predictions
-
-
-def psnr(predictions: np.ndarray, targets: np.ndarray) -> float:
-    """Mean over images of 10 log10(1 / MSE), for images in [0, 1]."""
-    axes = tuple(range(1, targets.ndim))
-    mse = np.mean((predictions.astype(np.float64) - targets) ** 2, axis=axes)
-    return float(np.mean(10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))))
-
-
-def write_samples(path: Path, data: Prepared, predictions: np.ndarray) -> None:
-    """Rows of noisy input / reconstruction / clean target, or digits titled predicted/true."""
-    count = 10
-    if data.task == "classify":
-        predicted = predictions[:count].argmax(axis=-1)
-        titles = [f"{p} / {t}" for p, t in zip(predicted, data.y_test[:count])]
-        plot_samples(path, [("pred / true", data.clean_test[:count])], titles)
-        return
-    rows = [("input", data.x_test[:count]), ("output", predictions[:count]), ("target", data.y_test[:count])]
-    plot_samples(path, rows)
 
 
 def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dict[str, float]:
     """The final model of a run on its test set (the same fixed noisy copy as at the end of fit)."""
     run_dir = Path(run_dir)
-    config = runs.read_json(run_dir / runs.CONFIG_FILE)
+    config = read_config(run_dir)
     if data_dir is not None:
-        config["data_dir"] = str(data_dir)
+        config = config.replace(data_dir=str(data_dir))
     model_path = run_dir / runs.MODEL_FILE
     if not model_path.exists():
-        done = runs.completed_checkpoints(run_dir)
-        if not done:
-            raise RunError(f"{run_dir}: no model.keras and no checkpoint to evaluate")
-        model_path = runs.checkpoint_path(run_dir, done[-1])
-    model = load_model(model_path)
-    data = load_task_data(config, model)
+        raise RunError(
+            f"{run_dir}: no {runs.MODEL_FILE}: the run has not finished\n"
+            f"  hint: finish it with `archspec fit --resume {run_dir}` (it trains only the missing epochs)"
+        )
+    model = load_keras_model(model_path)
+    data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:])
     figures, _ = test_figures(model, data, config)
     return figures

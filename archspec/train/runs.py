@@ -18,7 +18,9 @@ whatever it finds. A new run never reuses a folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import math
@@ -38,6 +40,41 @@ MODEL_FILE = "model.keras"
 CURVES_FILE = "curves.png"
 SAMPLES_FILE = "samples.png"
 CHECKPOINT_DIR = "checkpoints"
+FINAL_FILES = (MODEL_FILE, METRICS_FILE, CURVES_FILE, SAMPLES_FILE)
+TEMPORARY_GLOB = ".*.tmp-*"
+
+# what to do about an OS error on output, by errno
+OUTPUT_HINTS = {
+    errno.EROFS: "the file system is read-only: give an --out on a writable disk",
+    errno.EACCES: "no permission to write there: give another --out, or make the folder writable",
+    errno.EPERM: "no permission to write there: give another --out, or make the folder writable",
+    errno.ENOSPC: "the disk is full: free some space",
+    errno.EDQUOT: "the disk quota is used up: free some space",
+    errno.ENAMETOOLONG: "the path is too long: give a shorter --out (or a shorter spec name)",
+}
+
+
+def output_error(path: Path, error: OSError) -> RunError:
+    """An OS error on writing `path` as one message: the path, the reason, what to do, how to go on."""
+    hint = OUTPUT_HINTS.get(error.errno or 0, "check the folder and the disk")
+    run_dir = next((folder for folder in (path.parent, path.parent.parent)
+                    if (folder / CONFIG_FILE).is_file()), None)
+    then = (f"; the run folder keeps every complete epoch, so continue with "
+            f"`archspec fit --resume {run_dir}`" if run_dir is not None else "")
+    return RunError(f"{path}: cannot write ({error.strerror or error})\n  hint: {hint}{then}")
+
+
+def check_out_free(out: Path | None) -> None:
+    """Refuse an existing --out before anything is built (create_run_dir checks again, atomically)."""
+    if out is not None and out.exists():
+        raise _exists(out)
+
+
+def _exists(out: Path) -> RunError:
+    return RunError(
+        f"{out}: already exists; a run never overwrites an earlier one "
+        "(choose another --out, or continue it with --resume)"
+    )
 
 
 def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:
@@ -46,13 +83,12 @@ def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:
         try:
             out.mkdir(parents=True, exist_ok=False)
         except FileExistsError:
-            raise RunError(
-                f"{out}: already exists; a run never overwrites an earlier one "
-                "(choose another --out, or continue it with --resume)"
-            ) from None
-        (out / CHECKPOINT_DIR).mkdir()
+            raise _exists(out) from None
+        except OSError as error:
+            raise output_error(out, error) from None
+        _make(out / CHECKPOINT_DIR)
         return out
-    root.mkdir(parents=True, exist_ok=True)
+    _make(root, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for attempt in range(1, 1000):
         candidate = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
@@ -60,9 +96,18 @@ def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:
             candidate.mkdir()  # atomic: two runs started in the same second get different folders
         except FileExistsError:
             continue
-        (candidate / CHECKPOINT_DIR).mkdir()
+        except OSError as error:
+            raise output_error(candidate, error) from None
+        _make(candidate / CHECKPOINT_DIR)
         return candidate
     raise RunError(f"{root}: could not find a free run folder name for {name}-{stamp}")
+
+
+def _make(folder: Path, exist_ok: bool = False) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=exist_ok)
+    except OSError as error:
+        raise output_error(folder, error) from None
 
 
 def write_atomic(path: Path, write: Callable[[Path], None], suffix: str = "") -> None:
@@ -71,9 +116,31 @@ def write_atomic(path: Path, write: Callable[[Path], None], suffix: str = "") ->
     try:
         write(temporary)
         os.replace(temporary, path)
+    except OSError as error:
+        raise output_error(path, error) from None
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        with contextlib.suppress(OSError):  # a read-only folder: clean_temporary removes it next start
+            temporary.unlink(missing_ok=True)
+
+
+def clean_temporary(run_dir: Path) -> list[Path]:
+    """Remove the temporary files a killed write left (`.epoch_003.tmp-PID.keras`, ...); return them."""
+    left = [*run_dir.glob(TEMPORARY_GLOB), *(run_dir / CHECKPOINT_DIR).glob(TEMPORARY_GLOB)]
+    for path in left:
+        try:
+            path.unlink()
+        except OSError as error:
+            raise output_error(path, error) from None
+    return left
+
+
+def remove_final_files(run_dir: Path) -> None:
+    """Before training further: the final files describe fewer epochs than the run will have."""
+    for name in FINAL_FILES:
+        try:
+            (run_dir / name).unlink(missing_ok=True)
+        except OSError as error:
+            raise output_error(run_dir / name, error) from None
 
 
 def write_text(path: Path, text: str) -> None:

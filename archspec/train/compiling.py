@@ -1,0 +1,102 @@
+"""Making a model trainable: the distribution strategy, the optimizer, compile with the run's settings.
+
+Imported only by the commands that train (it imports TensorFlow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.errors import RunError, SchemaError
+from archspec.keras.backend import import_keras
+from archspec.spec.models import Spec
+from archspec.train.cluster import Cluster, exit_on_signals, read_cluster, rendezvous
+from archspec.train.config import RunConfig
+
+keras = import_keras()
+import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
+
+MAX_STEPS_PER_EXECUTION = 32  # enough to amortise per-call overhead; progress still updates often
+
+LOCAL = Cluster(("localhost",), 0)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How a --strategy starts (-> the tf.distribute strategy and this process's place in the
+    cluster) and whether it trains with Keras's fit or the step loop (loops.py)."""
+
+    start: Callable[[RunConfig], tuple[Any, Cluster]]
+    step_loop: bool = False
+
+
+def _multiworker(config: RunConfig) -> tuple[Any, Cluster]:
+    """MultiWorkerMirroredStrategy from TF_CONFIG, once every peer has answered (or exit 1)."""
+    cluster = read_cluster()
+    if config.seed is None and cluster.size > 1:
+        raise RunError("--strategy multiworker needs a seed (--seed N, the same on every worker), "
+                       "so that every worker shuffles and adds noise the same way")
+    exit_on_signals(cluster, "the run folder keeps every complete epoch; continue with --resume")
+    rendezvous(cluster, config.worker_timeout_s)  # in Python: the strategy's own wait cannot be stopped
+    return tf.distribute.MultiWorkerMirroredStrategy(), cluster
+
+
+STRATEGIES: dict[str, Engine] = {
+    "default": Engine(lambda config: (tf.distribute.get_strategy(), LOCAL)),
+    "mirrored": Engine(lambda config: (tf.distribute.MirroredStrategy(), LOCAL)),
+    # reads the cluster from TF_CONFIG; without TF_CONFIG it is one local worker
+    "multiworker": Engine(_multiworker, step_loop=True),
+}
+
+
+def versions() -> dict[str, str]:
+    import platform
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__}
+
+
+def make_optimizer(value: str | dict[str, dict[str, Any]], spec: Spec) -> Any:
+    """`adam` or `{adam: {learning_rate: 0.001}}` -> a Keras optimizer; a located error otherwise."""
+    name, params = (value, {}) if isinstance(value, str) else next(iter(value.items()))
+    if isinstance(value, dict) and len(value) != 1:
+        name = ", ".join(value)
+    try:
+        if isinstance(value, dict) and len(value) != 1:
+            raise ValueError("give exactly one optimizer")
+        return keras.optimizers.get({"class_name": name, "config": dict(params)})
+    except (ValueError, TypeError) as error:
+        raise SchemaError(
+            f"cannot make optimizer '{name}' with {params or 'default parameters'}: {error}",
+            location=spec.document.locate(("train", "optimizer")),
+            hint="write e.g. optimizer: adam  or  optimizer: {adam: {learning_rate: 0.001}}",
+        ) from None
+
+
+def compile_for_training(model: Any, config: RunConfig, spec: Spec, optimizer: Any) -> None:
+    """Compile with the run's loss and metrics and the speed settings chosen for it."""
+    try:
+        model.compile(
+            optimizer=optimizer,
+            loss=config.loss,
+            metrics=list(config.metrics),
+            steps_per_execution=config.steps_per_execution,
+            jit_compile=config.jit_compile,
+        )
+    except ValueError as error:
+        raise SchemaError(
+            f"cannot compile the model with loss '{config.loss}' and metrics "
+            f"{list(config.metrics)}: {error}",
+            location=spec.document.locate(("train",)),
+            hint="use Keras names such as binary_crossentropy, sparse_categorical_crossentropy, accuracy",
+        ) from None
+
+
+def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
+    """Several steps per graph call, on one device: under tf.distribute, Keras 3.15's multi-step
+    loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
+    XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
+    slower here) and under tf.distribute."""
+    steps = MAX_STEPS_PER_EXECUTION if strategy == "default" else 1
+    return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}

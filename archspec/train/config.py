@@ -1,0 +1,123 @@
+"""A run's settings, resolved once into a frozen, typed `RunConfig` and kept in config.json.
+
+The spec's `train:` section is checked by pydantic (TrainSpec); the command
+line's overrides go through the same model, then the task's defaults fill
+loss and metrics. Everything after that reads attributes of one frozen
+object, so a setting cannot be misspelt or changed behind a run's back;
+`replace` makes the changed copy a resume needs. config.json keeps the keys
+it always had (older run folders resume: missing keys get the defaults they
+ran with, see `from_json`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from archspec.errors import RunError
+from archspec.spec.models import Spec, TrainSpec
+from archspec.train.datasets import resolve_data_dir
+from archspec.train.tasks import get_task
+
+STRATEGY_NAMES = ("default", "mirrored", "multiworker")
+DEFAULT_WORKER_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every setting a run uses. Field names are config.json's keys."""
+
+    spec: str
+    spec_file: str
+    dataset: str = "mnist"
+    task: str = "classify"
+    noise: tuple[str, float] | None = None
+    loss: str = "sparse_categorical_crossentropy"
+    optimizer: str | dict[str, dict[str, Any]] = "adam"
+    metrics: tuple[str, ...] = ()
+    batch_size: int = 128
+    epochs: int = 10
+    validation_split: float = 0.1
+    seed: int | None = None
+    data_seed: int = 0
+    """Seeds the data order and the training noise; the run's seed, or drawn once and recorded."""
+    subset: int | None = None
+    data_dir: str | None = None
+    strategy: str = "default"
+    worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S
+    steps_per_execution: int = 1
+    jit_compile: str | bool = "auto"
+    replicas: int = 1
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["noise"] = list(self.noise) if self.noise else None
+        data["metrics"] = list(self.metrics)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path) -> RunConfig:
+        """Read config.json, also of older runs: keys they lack take the values they ran with."""
+        known = {item.name for item in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        if "spec" not in values or "spec_file" not in values:
+            raise RunError(f"{path}: not a config.json of `archspec fit` (no spec or spec_file)")
+        if values.get("noise"):
+            values["noise"] = (str(values["noise"][0]), float(values["noise"][1]))
+        values["metrics"] = tuple(values.get("metrics") or ())
+        values.setdefault("data_seed", values.get("seed") or 0)
+        try:
+            config = cls(**values)
+        except TypeError as error:
+            raise RunError(f"{path}: unreadable run configuration ({error})") from None
+        return config
+
+
+def resolve_config(
+    spec: Spec, spec_file: Path, overrides: dict[str, Any], versions: dict[str, str] | None = None,
+) -> RunConfig:
+    """The settings a run uses: the spec's `train:` section, then the command line's overrides."""
+    train = (spec.train or TrainSpec()).model_dump()
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        checked = TrainSpec.model_validate({**train, **{k: v for k, v in given.items() if k in train}})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors(include_url=False)
+        )
+        raise RunError(f"invalid training option ({problems})") from None
+    strategy = given.get("strategy", "default")
+    if strategy not in STRATEGY_NAMES:
+        raise RunError(f"unknown strategy '{strategy}'; expected one of {', '.join(STRATEGY_NAMES)}")
+    task = get_task(checked.task)
+    noise = next(iter(checked.noise.items())) if checked.noise else None
+    data_dir = resolve_data_dir(checked.dataset, given.get("data_dir"))
+    return RunConfig(
+        spec=spec.name,
+        spec_file=str(spec_file),
+        dataset=checked.dataset,
+        task=task.name,
+        noise=(noise[0], float(noise[1])) if noise else None,
+        loss=checked.loss or task.default_loss,
+        optimizer=checked.optimizer,
+        metrics=tuple(checked.metrics if checked.metrics is not None else task.default_metrics),
+        batch_size=checked.batch_size,
+        epochs=checked.epochs,
+        validation_split=checked.validation_split,
+        seed=checked.seed,
+        data_seed=checked.seed if checked.seed is not None else random.randrange(2**31),
+        subset=given.get("subset"),
+        data_dir=None if data_dir is None else str(data_dir),
+        strategy=strategy,
+        worker_timeout_s=float(given.get("worker_timeout_s", DEFAULT_WORKER_TIMEOUT_S)),
+        versions=dict(versions or {}),
+    )

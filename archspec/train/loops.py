@@ -1,0 +1,169 @@
+"""The two training loops: Keras's fit (one process), and a step loop for multi-worker training.
+
+`fit_epochs` calls `model.fit` once per epoch, each time on that epoch's own
+pipeline (pipeline.py: order and noise are a function of seed and epoch), so
+a resumed run trains on exactly the batches the uninterrupted one did, and
+several steps still run per graph call (steps_per_execution).
+
+`step_epochs` is for MultiWorkerMirroredStrategy, under which `model.fit`
+fails on Keras 3.15 / TF 2.21 (keras-team/keras#20585: "Attempt to convert a
+value (PerReplica...)"). Every worker builds the same global batches and keeps
+its slice (pipeline.make_pipeline's `part`); each replica's loss is its
+examples' summed loss divided by the *global* batch size, the optimizer
+sums the gradients over the replicas (Keras's TF optimizer all-reduces in a
+replica context), so a step is exactly the single-process step on the whole
+batch, even for a last batch that does not split evenly. Loss and metrics
+are sums over replicas, read once per epoch. Both loops drive the same
+callbacks (`on_epoch_begin`, `on_train_batch_end` with the loss,
+`on_epoch_end` with the epoch's figures).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from archspec.keras.backend import import_keras
+from archspec.train.config import RunConfig
+from archspec.train.data import Prepared
+from archspec.train.pipeline import make_pipeline
+
+keras = import_keras()
+import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
+
+
+def steps_per_epoch(data: Prepared, config: RunConfig) -> int:
+    return math.ceil(len(data.x_train) / config.batch_size)
+
+
+def train_pipeline(data: Prepared, config: RunConfig, epoch: int, part: tuple[int, int] | None = None) -> Any:
+    return make_pipeline(
+        data.x_train, data.y_train, config.batch_size, shuffle=True, seed=config.data_seed,
+        noise=data.noise, epochs=range(epoch, epoch + 1), part=part,
+    )
+
+
+def fit_epochs(
+    model: Any, config: RunConfig, data: Prepared, first_epoch: int, callbacks: Sequence[Any], verbose: Any,
+) -> None:
+    """Keras's fit, one call per epoch from `first_epoch` (0-based) to config.epochs."""
+    val = None
+    if data.x_val is not None:
+        val = _shardable(make_pipeline(data.x_val, data.y_val, config.batch_size))
+    for epoch in range(first_epoch, config.epochs):
+        model.fit(
+            _shardable(train_pipeline(data, config, epoch)),
+            validation_data=val,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            callbacks=list(callbacks),
+            verbose=verbose,
+            shuffle=False,  # the pipeline shuffles (Keras would only warn that it cannot)
+        )
+        if model.stop_training:
+            return
+
+
+def _shardable(dataset: Any) -> Any:
+    """In-memory data cannot be sharded by file: tell tf.distribute to shard by element."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+class StepLoop:
+    """The compiled train and test steps of one model under a (multi-worker) strategy."""
+
+    def __init__(self, model: Any, config: RunConfig, strategy: Any) -> None:
+        self.model = model
+        self.config = config
+        self.strategy = strategy
+        self.loss_fn = keras.losses.get(config.loss)
+        with strategy.scope():
+            self.loss_mean = keras.metrics.Mean(name="loss")
+        self.train_step = tf.function(lambda batch: self._run(batch, training=True))
+        self.test_step = tf.function(lambda batch: self._run(batch, training=False))
+
+    def _run(self, batch: Any, *, training: bool) -> Any:
+        batch_loss = self.strategy.run(self._replica_step, args=(*batch, training))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, batch_loss, axis=None)
+
+    def _replica_step(self, x: Any, y: Any, global_size: Any, training: bool) -> Any:
+        model = self.model
+        with tf.GradientTape() as tape:
+            predictions = model(x, training=training)
+            values = self._per_value_loss(y, predictions)
+            per_example = tf.reshape(values, [tf.shape(x)[0], -1])
+            example_loss = tf.reduce_mean(per_example, axis=1)
+            loss = tf.reduce_sum(example_loss) / tf.cast(global_size, example_loss.dtype)
+            if model.losses:
+                loss += tf.add_n(model.losses) / self.strategy.num_replicas_in_sync
+        if training:
+            gradients = tape.gradient(loss, model.trainable_variables)
+            model.optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        self.loss_mean.update_state(example_loss)
+        model.compute_metrics(x, y, predictions)
+        return loss
+
+    def _per_value_loss(self, y: Any, predictions: Any) -> Any:
+        if isinstance(self.loss_fn, keras.losses.Loss):
+            return self.loss_fn.call(y, predictions)
+        return self.loss_fn(y, predictions)
+
+    def figures(self) -> dict[str, float]:
+        """The epoch's loss and compiled metrics, summed over all replicas."""
+        figures = {"loss": float(self.loss_mean.result())}
+        for metric in self.model.metrics:
+            if metric.name == "loss":
+                continue
+            result = metric.result()
+            items = result.items() if isinstance(result, dict) else [(metric.name, result)]
+            figures.update({name: float(value) for name, value in items})
+        return figures
+
+    def reset(self) -> None:
+        self.loss_mean.reset_state()
+        self.model.reset_metrics()
+
+    def distribute(self, make: Any) -> Any:
+        """A dataset per worker from make(part): each worker's slice of the same global batches."""
+        def per_worker(context: Any) -> Any:
+            return make((context.input_pipeline_id, context.num_input_pipelines))
+
+        return self.strategy.distribute_datasets_from_function(per_worker)
+
+
+def step_epochs(
+    model: Any, config: RunConfig, data: Prepared, first_epoch: int, strategy: Any, callbacks: Sequence[Any],
+) -> None:
+    """Train from `first_epoch` under `strategy` with StepLoop, driving `callbacks` as Keras's fit would."""
+    loop = StepLoop(model, config, strategy)
+    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model)
+    model.stop_training = False
+    val = None
+    if data.x_val is not None:
+        val = loop.distribute(lambda part: make_pipeline(data.x_val, data.y_val, config.batch_size, part=part))
+    callback_list.on_train_begin()
+    for epoch in range(first_epoch, config.epochs):
+        callback_list.on_epoch_begin(epoch)
+        loop.reset()
+        train = loop.distribute(lambda part, epoch=epoch: train_pipeline(data, config, epoch, part))
+        for batch_number, batch in enumerate(train):
+            callback_list.on_train_batch_begin(batch_number)
+            loss = float(loop.train_step(batch))
+            callback_list.on_train_batch_end(batch_number, {"loss": loss})
+            if model.stop_training:
+                break
+        if model.stop_training:
+            break
+        logs = loop.figures()
+        if val is not None:
+            loop.reset()
+            for batch in val:
+                loop.test_step(batch)
+            logs.update({f"val_{name}": value for name, value in loop.figures().items()})
+        callback_list.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callback_list.on_train_end()

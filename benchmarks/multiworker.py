@@ -1,0 +1,96 @@
+"""Samples per second of `archspec fit --strategy multiworker`: 2 workers x 1 thread vs 1 process x 2 threads.
+
+Both sides run the `archspec fit` command on the same spec, data subset, global
+batch and seed (so they train the same model on the same batches: see
+tests/test_multiworker.py). The two workers talk over 127.0.0.1 through
+TF_CONFIG; each is held to one TensorFlow thread (TF_NUM_INTRAOP_THREADS and
+TF_NUM_INTEROP_THREADS), the single process to two. Throughput = training
+examples / epoch time, over epochs 2..E (the first epoch pays for tracing),
+read from history.csv. On one small machine the workers pay an all-reduce per
+step over loopback and two copies of the pipeline, so a ratio below 1 is
+expected here; the point is that the same command scales to more machines.
+
+    python benchmarks/multiworker.py --epochs 3 --subset 8192
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
+
+from archspec.train import runs
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for item in sockets:
+        item.bind(("127.0.0.1", 0))
+    ports = [item.getsockname()[1] for item in sockets]
+    for item in sockets:
+        item.close()
+    return ports
+
+
+def start(args: list[str], cwd: Path, threads: int, tf_config: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_NUM_INTRAOP_THREADS": str(threads),
+           "TF_NUM_INTEROP_THREADS": str(threads)}
+    env.pop("TF_CONFIG", None)
+    if tf_config is not None:
+        env["TF_CONFIG"] = json.dumps(tf_config)
+    return subprocess.Popen([sys.executable, "-m", "archspec.cli", "fit", *args], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def samples_per_s(run_dir: Path) -> float:
+    history = runs.read_history(run_dir / runs.HISTORY_FILE)
+    metrics = runs.read_json(run_dir / runs.METRICS_FILE)
+    timed = history[1:] or history
+    return metrics["train_samples"] * len(timed) / sum(row["time_s"] for row in timed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default=str(ROOT / "specs" / "mlp_sequential.yaml"))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--subset", type=int, default=8192)
+    parser.add_argument("--batch-size", type=int, default=128)
+    options = parser.parse_args()
+    common = [options.spec, "--epochs", str(options.epochs), "--subset", str(options.subset),
+              "--batch-size", str(options.batch_size), "--seed", "0"]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        ports = free_ports(2)
+        workers = [
+            start([*common, "--strategy", "multiworker", "--out", str(root / "two")], root, 1,
+                  {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+                   "task": {"type": "worker", "index": index}})
+            for index in (1, 0)
+        ]
+        for worker in workers:
+            _, err = worker.communicate()
+            if worker.returncode:
+                sys.exit(f"a worker failed: {err[-2000:]}")
+        single = start([*common, "--out", str(root / "one")], root, 2)
+        _, err = single.communicate()
+        if single.returncode:
+            sys.exit(f"the single process failed: {err[-2000:]}")
+        two, one = samples_per_s(root / "two"), samples_per_s(root / "one")
+    print(f"{options.spec}: {options.subset} examples, batch {options.batch_size}, epochs 2..{options.epochs}")
+    print(f"2 workers x 1 thread     {two:10.0f} samples/s")
+    print(f"1 process x 2 threads    {one:10.0f} samples/s")
+    print(f"ratio (2 workers / 1)    {two / one:10.2f}")
+
+
+if __name__ == "__main__":
+    main()

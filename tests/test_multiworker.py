@@ -1,0 +1,109 @@
+"""`--strategy multiworker`: two worker processes on 127.0.0.1 train one model; a lone worker gives up."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from archspec.train import runs
+from tests.conftest import ROOT, needs_mnist
+
+pytestmark = [pytest.mark.slow, needs_mnist]
+
+MLP = str(ROOT / "specs" / "mlp_sequential.yaml")
+ARGS = ["--epochs", "2", "--subset", "512", "--seed", "0", "--batch-size", "64"]
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for item in sockets:
+        item.bind(("127.0.0.1", 0))
+    ports = [item.getsockname()[1] for item in sockets]
+    for item in sockets:
+        item.close()
+    return ports
+
+
+def archspec(args: list[str], cwd, tf_config: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TF_CONFIG", None)
+    if tf_config is not None:
+        env["TF_CONFIG"] = json.dumps(tf_config)
+    return subprocess.Popen([sys.executable, "-m", "archspec.cli", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def cluster(ports: list[int], index: int) -> dict:
+    return {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+            "task": {"type": "worker", "index": index}}
+
+
+def test_two_workers_train_one_run_equal_to_one_process(tmp_path):
+    ports = free_ports(2)
+    workers = [archspec(["fit", MLP, "--strategy", "multiworker", *ARGS], tmp_path, cluster(ports, index))
+               for index in (1, 0)]
+    results = [worker.communicate(timeout=600) for worker in workers]
+    for worker, (_out, err) in zip(workers, results):
+        assert worker.returncode == 0, err[-3000:]
+    (run_dir,) = (tmp_path / "runs").iterdir()  # the chief alone wrote a run folder
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
+    config = runs.read_json(run_dir / runs.CONFIG_FILE)
+    assert config["strategy"] == "multiworker" and config["replicas"] == 2
+    history = runs.read_history(run_dir / runs.HISTORY_FILE)
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert history[1]["loss"] < history[0]["loss"]
+
+    single = archspec(["fit", MLP, *ARGS, "--out", str(tmp_path / "single")], tmp_path)
+    _out, err = single.communicate(timeout=600)
+    assert single.returncode == 0, err[-3000:]
+    alone = runs.read_history(tmp_path / "single" / runs.HISTORY_FILE)
+    for together_row, alone_row in zip(history, alone):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert together_row[key] == pytest.approx(alone_row[key], rel=1e-4, abs=1e-6), key
+    together_test = runs.read_json(run_dir / runs.METRICS_FILE)["test"]
+    alone_test = runs.read_json(tmp_path / "single" / runs.METRICS_FILE)["test"]
+    assert together_test == pytest.approx(alone_test, rel=1e-4)
+
+
+def test_a_worker_whose_peer_never_starts_gives_up_with_one_line(tmp_path):
+    ports = free_ports(2)
+    worker = archspec(["fit", MLP, "--strategy", "multiworker", *ARGS, "--worker-timeout", "5",
+                       "--out", str(tmp_path / "run")], tmp_path, cluster(ports, 0))
+    out, err = worker.communicate(timeout=300)
+    assert worker.returncode == 1
+    assert out == ""
+    assert err.strip().splitlines() == [
+        f"worker 0 of 2 (127.0.0.1:{ports[0]}) waited 5 s for its peers (127.0.0.1:{ports[1]}) and gives up; "
+        "start every worker of $TF_CONFIG within --worker-timeout seconds of each other"
+    ]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_waiting_worker_obeys_sigterm_and_sigint(tmp_path, signal_name):
+    import signal
+    import time
+
+    ports = free_ports(2)
+    worker = archspec(["fit", MLP, "--strategy", "multiworker", *ARGS, "--out", str(tmp_path / "run")],
+                      tmp_path, cluster(ports, 0))
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # until it listens for its peers
+        try:
+            socket.create_connection(("127.0.0.1", ports[0]), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    number = getattr(signal, signal_name)
+    worker.send_signal(number)
+    _out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 128 + number
+    assert err.strip().splitlines() == [
+        f"archspec: worker 0 of 2 (127.0.0.1:{ports[0]}) stopped by {signal_name}; "
+        "the run folder keeps every complete epoch; continue with --resume"
+    ]
