@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -311,3 +312,27 @@ def test_two_sweep_processes_share_one_study_without_duplicates(tmp_path):
     assert len(trials) == 4
     assert sorted(trial.params["width"] for trial in trials) == [8, 16, 32, 64]
     assert len(finished_run_folders(out)) == 4
+
+
+def test_watcher_reports_each_epoch_and_ends_the_child_when_pruned(tmp_path):
+    """history.csv rows go to trial.report; a pruner that says stop ends the fit process."""
+    from archspec.train.sweep_trial import _watch
+
+    path = write_sweep(tmp_path, MLP_SWEEP.replace("WIDTHS", "8") + "pruning: {pruner: median}\n")
+    sweep = load_sweep(path)
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=1.0))
+    trial = study.ask()
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "history.csv").write_text("epoch,loss,val_loss,time_s\n1,2.0,0.5,1.0\n2,1.5,1.5,1.0\n")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    outcome = _watch(study, trial, sweep, child, run_dir, threading.Event())
+    assert child.returncode == -signal.SIGTERM  # ended by the watcher, not by finishing its sleep
+    assert outcome.state == optuna.trial.TrialState.PRUNED
+    assert outcome.error == "pruned after epoch 2 (val_loss 1.5000)"
+    assert study.trials[0].intermediate_values == {1: 0.5, 2: 1.5}
+
+
+def test_shipped_schema_file_is_up_to_date():
+    shipped = json.loads((ROOT / "specs" / "sweeps" / "archspec.sweep.schema.json").read_text())
+    assert shipped == sweep_schema(), "regenerate: archspec sweep --schema > specs/sweeps/archspec.sweep.schema.json"
