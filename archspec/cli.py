@@ -288,6 +288,7 @@ def sweep(
     storage: str | None = typer.Option(
         None, "--storage", help="Optuna storage: a database URL or a journal file (default OUT/study.journal)."),
     out: Path | None = typer.Option(None, "--out", help="Sweep folder (default runs/sweeps/<name>)."),
+    pin: bool = typer.Option(False, "--pin", help="Also bind each worker to its CPUs (for a machine of your own)."),
     schema: bool = typer.Option(False, "--schema", help="Print the JSON Schema of sweep files and exit."),
 ) -> None:
     """Train variants of a spec (topology, ops, settings) as an Optuna study; resumable, shareable."""
@@ -303,7 +304,7 @@ def sweep(
     from archspec.train.sweep import run_sweep
 
     result = run_sweep(sweep_file, trials=trials, workers=workers, threads=threads, storage=storage, out=out,
-                       progress=typer.echo)
+                       pin=pin, progress=typer.echo)
     counts = ", ".join(f"{count} {state}" for state, count in sorted(result.counts.items()))
     typer.echo(f"ran {len(result.ran)} trial(s) here; the study has {counts}")
     typer.echo(f"report: {result.report}")

@@ -6,7 +6,7 @@ The steps, in order: read and check the sweep file (sweep_file); check every
 variant it can make with the static front end, so an invalid one stops the
 sweep before anything trains (sweep_space); open or resume the Optuna study
 (sweep_study); run workers, each a thread here that hands trials to
-`archspec fit` child processes pinned to its cores (sweep_trial); write the
+`archspec fit` child processes with its share of the cores (sweep_trial); write the
 report (sweep_report). Ctrl-C or SIGTERM stops the children, queues their
 trials again and exits; running the same command continues.
 """
@@ -63,7 +63,7 @@ class _Shared:
 
 
 def run_sweep(path: str | Path, *, trials: int | None = None, workers: int = 1, threads: int | None = None,
-              storage: str | None = None, out: Path | None = None,
+              storage: str | None = None, out: Path | None = None, pin: bool = False,
               progress: Callable[[str], None] = print) -> SweepResult:
     """Run (or continue) the sweep until the study has its trials; write the report; return where."""
     sweep = load_sweep(path)
@@ -73,7 +73,7 @@ def run_sweep(path: str | Path, *, trials: int | None = None, workers: int = 1, 
     target = target_trials(sweep, trials)
     study = open_study(sweep, open_storage(storage, out), out)
     done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
-    slots = make_slots(workers, threads)
+    slots = make_slots(workers, threads, pin)
     progress(f"sweep {sweep.name}: {sweep.sampler} sampler, {target} trials ({done} already finished), "
              f"{len(slots)} worker(s) x {slots[0].threads} thread(s); "
              + (f"{checked} variants checked" if checked else "variants checked trial by trial"))
@@ -143,7 +143,7 @@ def _run_one(shared: _Shared, trial: optuna.Trial, slot: Slot) -> None:
     retry = trial.user_attrs.get("retry_of")
     shared.progress(f"trial {trial.number} started: {label(values)}"
                     + (f" (again, for lost trial {retry})" if retry is not None else "")
-                    + f" on cpu {','.join(map(str, slot.cpus))}")
+                    + (f" on cpu {','.join(map(str, slot.cpus))}" if slot.pin else f" with {slot.threads} thread(s)"))
     outcome = run_trial(shared.study, trial, shared.sweep, spec, slot, shared.out, shared.stop)
     if shared.stop.is_set() and outcome.state == TrialState.FAIL:
         shared.progress(f"trial {trial.number} stopped; queued again")

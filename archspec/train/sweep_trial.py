@@ -5,10 +5,12 @@ the CLI in a child process. That keeps the sweep independent of the runner's
 internals, gives each worker its own TensorFlow with its own thread pools, and
 makes stopping a trial (pruning, Ctrl-C) a matter of ending a process.
 
-Cores: each worker's child is pinned to its share of the CPUs
-(sched_setaffinity before TensorFlow starts, which sizes its pools from it)
-and told the same through TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS and
-OMP_NUM_THREADS. The child asks Linux to kill it when the sweep process dies
+Cores: each worker's child gets its share of the CPUs as thread counts
+(TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS and OMP_NUM_THREADS, which
+TensorFlow's pools follow), and with `pin` is also bound to those CPUs
+(sched_setaffinity before TensorFlow starts). Binding helps on a machine of
+one's own; on a shared one it keeps the scheduler from moving a worker off a
+busy core, so it is not the default. The child asks Linux to kill it when the sweep process dies
 (PR_SET_PDEATHSIG), so a killed sweep leaves no orphan training.
 
 Pruning: history.csv gets a row at every epoch's end; the watcher reports the
@@ -63,17 +65,18 @@ class Slot:
 
     index: int
     cpus: tuple[int, ...]
+    pin: bool = False
 
     @property
     def threads(self) -> int:
         return len(self.cpus)
 
 
-def make_slots(workers: int, threads: int | None) -> list[Slot]:
-    """Split this process's CPUs among the workers (threads each, default an equal share)."""
+def make_slots(workers: int, threads: int | None, pin: bool = False) -> list[Slot]:
+    """Split this process's CPUs among the workers (threads each, default an equal share); pin: bind them."""
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
     share = threads or max(1, len(cpus) // workers)
-    return [Slot(index, tuple(cpus[(index * share + k) % len(cpus)] for k in range(share)))
+    return [Slot(index, tuple(cpus[(index * share + k) % len(cpus)] for k in range(share)), pin)
             for index in range(workers)]
 
 
@@ -109,7 +112,8 @@ def launch(command: list[str], slot: Slot, log: Path) -> subprocess.Popen:
     env = dict(os.environ)
     threads = str(slot.threads)
     env.update(TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads, OMP_NUM_THREADS=threads,
-               ARCHSPEC_SWEEP_CPUS=",".join(map(str, slot.cpus)), ARCHSPEC_SWEEP_PARENT=str(os.getpid()))
+               ARCHSPEC_SWEEP_CPUS=",".join(map(str, slot.cpus)) if slot.pin else "",
+               ARCHSPEC_SWEEP_PARENT=str(os.getpid()))
     with log.open("ab") as handle:
         return subprocess.Popen([sys.executable, "-c", LAUNCHER, *command], stdout=handle,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
