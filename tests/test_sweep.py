@@ -336,3 +336,17 @@ def test_watcher_reports_each_epoch_and_ends_the_child_when_pruned(tmp_path):
 def test_shipped_schema_file_is_up_to_date():
     shipped = json.loads((ROOT / "specs" / "sweeps" / "archspec.sweep.schema.json").read_text())
     assert shipped == sweep_schema(), "regenerate: archspec sweep --schema > specs/sweeps/archspec.sweep.schema.json"
+
+
+def test_a_lost_trial_resumes_its_run_folder_only_with_epochs_left(tmp_path):
+    from archspec.train.sweep_trial import resumable
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"epochs": 3}))
+    assert resumable(str(run)) is None  # no complete epoch yet: start afresh
+    (run / "checkpoints" / "epoch_001.keras").write_bytes(b"")
+    (run / "history.csv").write_text("epoch,loss,time_s\n1,0.5,1.0\n")
+    assert resumable(str(run)) == run
+    (run / "config.json").write_text(json.dumps({"epochs": 1}))
+    assert resumable(str(run)) is None  # every epoch done but no metrics: train it again

@@ -100,12 +100,13 @@ def fit_command(sweep: Sweep, spec: TrialSpec, run_dir: Path, resume: Path | Non
 
 
 def resumable(run_dir: str | None) -> Path | None:
-    """A lost trial's run folder, if it has a complete epoch to resume from."""
+    """A lost trial's run folder, if it has a complete epoch to resume from and epochs still to train."""
     if not run_dir or not Path(run_dir, runs.CONFIG_FILE).exists():
         return None
     history = runs.read_history(Path(run_dir) / runs.HISTORY_FILE)
     epochs = {int(row["epoch"]) for row in history} & set(runs.completed_checkpoints(Path(run_dir)))
-    return Path(run_dir) if epochs else None
+    total = runs.read_json(Path(run_dir) / runs.CONFIG_FILE).get("epochs", 0)
+    return Path(run_dir) if epochs and max(epochs) < total else None
 
 
 def launch(command: list[str], slot: Slot, log: Path) -> subprocess.Popen:
