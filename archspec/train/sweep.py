@@ -25,7 +25,7 @@ from optuna.trial import TrialState
 
 from archspec.errors import ArchspecError
 from archspec.train.sweep_file import Sweep, SweepError, load_sweep
-from archspec.train.sweep_report import write_report
+from archspec.train.sweep_report import format_figure, write_report
 from archspec.train.sweep_space import check_space, check_variant, label, trial_spec
 from archspec.train.sweep_study import claim_trial, open_storage, open_study, target_trials
 from archspec.train.sweep_trial import Slot, make_slots, run_trial
@@ -150,7 +150,7 @@ def _run_one(shared: _Shared, trial: optuna.Trial, slot: Slot) -> None:
         return
     with shared.lock:
         shared.ran.append(trial.number)
-    figures = ", ".join(f"{goal.metric} {value:.4f}" for goal, value in
+    figures = ", ".join(f"{goal.metric} {format_figure(value)}" for goal, value in
                         zip([shared.sweep.model.objective, *shared.sweep.model.secondary], outcome.values or []))
     shared.progress(f"trial {trial.number} {outcome.state.name.lower()}: {figures or outcome.error}")
     if outcome.state == TrialState.FAIL:

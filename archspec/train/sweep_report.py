@@ -52,15 +52,19 @@ def write_report(study: optuna.Study, sweep: Sweep, out: Path) -> Path:
     complete = [trial for trial in trials if trial.state == TrialState.COMPLETE]
     goals = [sweep.model.objective, *sweep.model.secondary]
     names = list(sweep.model.dimensions)
-    header = ["rank", "trial", *names, *(goal.metric for goal in goals), "params", "time s", "state", "run folder"]
+    static_params = "params" not in [goal.metric for goal in goals]  # else it is an objective's column
+    header = ["rank", "trial", *names, *(goal.metric for goal in goals), *(["params"] * static_params),
+              "time s", "state", "run folder"]
+    retried = {trial.user_attrs["retry_of"]: trial.number for trial in trials if "retry_of" in trial.user_attrs}
     rows = []
     for rank, trial in enumerate(trials, start=1):
-        values = [f"{value:.4f}" if abs(value) < 1e5 else f"{value:,.0f}" for value in (trial.values or [])]
+        values = [format_figure(value) for value in (trial.values or [])]
         values += [""] * (len(goals) - len(values))
+        if static_params:
+            values.append(f"{trial.user_attrs['params']:,}" if "params" in trial.user_attrs else "")
         run_dir = trial.user_attrs.get("run_dir", "")
         rows.append([str(rank), str(trial.number), *(str(trial.params.get(name, "")) for name in names), *values,
-                     f"{trial.user_attrs['params']:,}" if "params" in trial.user_attrs else "",
-                     str(trial.user_attrs.get("time_s", "")), _state(trial),
+                     str(trial.user_attrs.get("time_s", "")), _state(trial, retried),
                      f"[{Path(run_dir).name}]({_relative(run_dir, out)})" if run_dir else ""])
     lines = [f"# Sweep `{sweep.name}`", "",
              f"Base spec `{sweep.base}`, {sweep.sampler} sampler, objective `{sweep.model.objective.metric}` "
@@ -76,10 +80,17 @@ def write_report(study: optuna.Study, sweep: Sweep, out: Path) -> Path:
     return path
 
 
-def _state(trial: FrozenTrial) -> str:
+def format_figure(value: float) -> str:
+    """Losses with 4 decimals, parameter counts with thousands separators."""
+    return f"{value:.4f}" if abs(value) < 1e5 else f"{value:,.0f}"
+
+
+def _state(trial: FrozenTrial, retried: dict[int, int]) -> str:
     state = trial.state.name.lower()
     if "retry_of" in trial.user_attrs:
         state += f" (retry of {trial.user_attrs['retry_of']})"
+    if trial.number in retried:
+        state += f" (stopped or lost; retried as {retried[trial.number]})"
     return state
 
 
