@@ -26,17 +26,16 @@ from archspec.graph.shapes import analyze
 from archspec.graph.summary import total_params
 from archspec.spec.models import Spec, load_spec
 from archspec.train.runs import write_text
-from archspec.train.sweep_file import (
+from archspec.train.sweep_dimensions import (
     ABSENT,
     EdgeKinds,
     NodeChoices,
     SetRange,
     SetValues,
     SpecChoices,
-    Sweep,
-    SweepError,
     VariantPlan,
 )
+from archspec.train.sweep_file import Sweep, SweepError
 from archspec.train.tasks import check_task_fits
 
 VARIANTS_DIR = "variants"
