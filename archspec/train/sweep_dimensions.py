@@ -22,6 +22,8 @@ ABSENT = "absent"
 
 
 class SweepModel(BaseModel):
+    """Sweep file models: unknown keys are errors (a misspelt key must not be silently ignored)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
