@@ -288,6 +288,39 @@ def compare(
     typer.echo(f"wrote {out / 'compare_curves.png'} and {out / 'compare_samples.png'}")
 
 
+@app.command()
+def sweep(
+    sweep_file: Path | None = typer.Argument(None, help="A sweep file (.yaml); see docs/sweeps.md."),
+    trials: int | None = typer.Option(None, "--trials", min=1,
+                                      help="Trials the study should have (default: the file's, or the grid)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Trials trained at once on this machine."),
+    threads: int | None = typer.Option(None, "--threads", min=1,
+                                       help="CPU threads per worker (default: an equal share of the cores)."),
+    storage: str | None = typer.Option(
+        None, "--storage", help="Optuna storage: a database URL or a journal file (default OUT/study.journal)."),
+    out: Path | None = typer.Option(None, "--out", help="Sweep folder (default runs/sweeps/<name>)."),
+    pin: bool = typer.Option(False, "--pin", help="Also bind each worker to its CPUs (for a machine of your own)."),
+    schema: bool = typer.Option(False, "--schema", help="Print the JSON Schema of sweep files and exit."),
+) -> None:
+    """Train variants of a spec (topology, ops, settings) as an Optuna study; resumable, shareable."""
+    if schema:
+        import json
+
+        from archspec.train.sweep_file import sweep_schema
+
+        typer.echo(json.dumps(sweep_schema(), indent=2))
+        return
+    if sweep_file is None:
+        raise typer.BadParameter("give a SWEEP file (or --schema)", param_hint="SWEEP_FILE")
+    from archspec.train.sweep import run_sweep
+
+    result = run_sweep(sweep_file, trials=trials, workers=workers, threads=threads, storage=storage, out=out,
+                       pin=pin, progress=typer.echo)
+    counts = ", ".join(f"{count} {state}" for state, count in sorted(result.counts.items()))
+    typer.echo(f"ran {len(result.ran)} trial(s) here; the study has {counts}")
+    typer.echo(f"report: {result.report}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app, turning library errors into messages.
 
