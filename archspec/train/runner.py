@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from archspec.errors import RunError, SchemaError
 from archspec.graph.shapes import analyze
-from archspec.keras.backend import import_keras
+from archspec.keras.backend import current_backend, import_keras, import_tensorflow, require
 from archspec.keras.compiler import compile_model
 from archspec.spec.models import Spec, TrainSpec, load_spec
 from archspec.train import runs
@@ -41,7 +41,7 @@ from archspec.train.plots import plot_curves, plot_samples
 from archspec.train.tasks import check_task_fits
 
 keras = import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
+tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
 
 DEFAULT_LOSS = {
     "classify": "sparse_categorical_crossentropy",
@@ -86,10 +86,12 @@ def resolve_config(spec: Spec, spec_file: Path, overrides: dict[str, Any]) -> di
         data_dir=_text(resolve_data_dir(config["dataset"], given.get("data_dir"))),
         strategy=given.get("strategy", "default"),
         versions={"python": platform.python_version(), "tensorflow": tf.__version__,
-                  "keras": keras.__version__},
+                  "keras": keras.__version__, "backend": keras.backend.backend()},
     )
     if config["strategy"] not in STRATEGIES:
         raise RunError(f"unknown strategy '{config['strategy']}'; expected one of {', '.join(STRATEGIES)}")
+    if config["strategy"] != "default":
+        require("tf_distribute", f"--strategy {config['strategy']}")
     return config
 
 
@@ -138,7 +140,8 @@ def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
     loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
     XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
     slower here) and under tf.distribute."""
-    steps = MAX_STEPS_PER_EXECUTION if strategy == "default" else 1
+    several = strategy == "default" and current_backend().steps_per_execution
+    steps = MAX_STEPS_PER_EXECUTION if several else 1
     return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}
 
 
