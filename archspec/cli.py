@@ -43,6 +43,17 @@ def _options(
         load_plugin(reference)
 
 
+BackendOption = typer.Option(
+    None, "--backend", help="Keras backend: tensorflow, jax or torch (default: $KERAS_BACKEND, else tensorflow).")
+
+
+def _use_backend(name: str | None) -> None:
+    """Fix Keras's backend before anything imports Keras."""
+    from archspec.keras.backend import use_backend
+
+    use_backend(name)
+
+
 SpecArgument = typer.Argument(..., help="A spec file (.yaml).", show_default=False)
 SetOption = typer.Option(
     [], "--set", metavar="KEY=VALUE",
@@ -263,6 +274,25 @@ def evaluate(
 
     for name, value in evaluate_run(run_dir, data_dir).items():
         typer.echo(f"{name}: {value:.4f}")
+
+
+@app.command()
+def export(
+    source: Path = typer.Argument(..., help="A run folder, a .keras file or a spec (.yaml).", show_default=False),
+    format: str = typer.Option(..., "--format", "-f", help="savedmodel, onnx or litert."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Where to write (default: RUN_DIR/model.EXT, or beside the file)."),
+    backend: str | None = BackendOption,
+) -> None:
+    """Export through Keras's model.export; the artifact is loaded back and checked against the model first."""
+    _use_backend(backend)
+    from archspec.keras.export import FORMATS, default_path, export_model, load_source
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
+    report = export_model(load_source(source), output or default_path(source, format), format)
+    typer.echo(f"wrote {report.path} ({format}, {report.backend} backend); outputs match the Keras model "
+               f"within {report.max_difference:.1e}")
 
 
 @app.command()
