@@ -110,8 +110,10 @@ def build(
     spec: Path = SpecArgument,
     output: Path = typer.Option(None, "-o", "--output", help="Where to save (default: SPEC.keras)."),
     overrides: list[str] = SetOption,
+    backend: str | None = BackendOption,
 ) -> None:
     """Compile a spec to a Keras model and save it as a .keras file."""
+    _use_backend(backend)
     from archspec.keras.compiler import compile_model
 
     model = compile_model(_load(spec, overrides))
@@ -123,11 +125,13 @@ def build(
 
 
 @app.command()
-def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
-    """Print the equivalent hand-written Keras Functional API code."""
+def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption,
+            backend: str | None = BackendOption) -> None:
+    """Print the equivalent hand-written Keras Functional API code (--backend: code that selects it)."""
+    _use_backend(backend)
     from archspec.keras.codegen import generate_code
 
-    typer.echo(generate_code(_load(spec, overrides)), nl=False)
+    typer.echo(generate_code(_load(spec, overrides), backend=backend), nl=False)
 
 
 @app.command()
@@ -233,8 +237,10 @@ def fit(
     strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
     overrides: list[str] = SetOption,
+    backend: str | None = BackendOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
+    _use_backend(backend)
     from archspec.train import runner as train
 
     if resume is not None:
@@ -268,8 +274,10 @@ def _parse_noise(text: str | None) -> dict[str, float] | None:
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
     data_dir: Path | None = typer.Option(None, "--data-dir"),
+    backend: str | None = BackendOption,
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
+    _use_backend(backend)
     from archspec.train.runner import evaluate_run
 
     for name, value in evaluate_run(run_dir, data_dir).items():
