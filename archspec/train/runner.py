@@ -39,6 +39,7 @@ from archspec.train import runs
 from archspec.train.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
 from archspec.train.plots import plot_curves, plot_samples
 from archspec.train.tasks import check_task_fits
+from archspec.train.tensorboard import TensorBoardLogger
 
 keras = import_keras()
 tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
@@ -352,7 +353,7 @@ def train_run(
         validation_data=val,
         epochs=config["epochs"],
         initial_epoch=first_epoch,
-        callbacks=[recorder, *callbacks],
+        callbacks=[recorder, TensorBoardLogger(run_dir), *callbacks],
         verbose=verbose,
         shuffle=False,  # the pipeline shuffles (Keras would only warn that it cannot)
     )
