@@ -28,3 +28,18 @@ def test_event_file_scalars_equal_history_csv(tmp_path):
             assert np.float32(logged[row["epoch"]]) == np.float32(row[name]), (name, row["epoch"])
     steps = scalars["step/loss"]  # per-step training loss: a curve even within one epoch
     assert len(steps) >= 2 and max(steps) == 2 * 8  # 461 training examples / 64 = 8 steps an epoch
+    events = read_events(run_dir)
+    (samples,) = [value for event in events for value in event.summary.value if value.tag == "samples"]
+    assert samples.metadata.plugin_data.plugin_name == "images"
+    width, height, png = samples.tensor.string_val
+    assert png == (run_dir / runs.SAMPLES_FILE).read_bytes() and int(width) > 0 and int(height) > 0
+    assert any(event.graph_def for event in events)  # the forward pass, for the Graphs tab
+
+
+def read_events(run_dir):
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    return [event_pb2.Event.FromString(record.numpy())
+            for path in sorted((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+            for record in tf.data.TFRecordDataset(str(path))]

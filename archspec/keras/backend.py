@@ -54,12 +54,15 @@ class Backend:
     """Keras can run several training steps per call (the torch trainer requires 1)."""
     tf_distribute: bool
     """tf.distribute strategies (mirrored, multiworker) apply to it."""
+    tf_graph: bool
+    """The model's forward pass traces into a TensorFlow graph (TensorBoard's Graphs tab)."""
 
 
 BACKENDS: dict[str, Backend] = {
-    "tensorflow": Backend("tensorflow", "tensorflow", "", steps_per_execution=True, tf_distribute=True),
-    "jax": Backend("jax", "jax", "jax", steps_per_execution=True, tf_distribute=False),
-    "torch": Backend("torch", "torch", "torch", steps_per_execution=False, tf_distribute=False),
+    "tensorflow": Backend("tensorflow", "tensorflow", "", steps_per_execution=True, tf_distribute=True,
+                          tf_graph=True),
+    "jax": Backend("jax", "jax", "jax", steps_per_execution=True, tf_distribute=False, tf_graph=False),
+    "torch": Backend("torch", "torch", "torch", steps_per_execution=False, tf_distribute=False, tf_graph=False),
 }
 DEFAULT_BACKEND = "tensorflow"
 

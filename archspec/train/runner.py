@@ -39,7 +39,7 @@ from archspec.train import runs
 from archspec.train.data import Prepared, load_arrays, make_pipeline, prepare, resolve_data_dir
 from archspec.train.plots import plot_curves, plot_samples
 from archspec.train.tasks import check_task_fits
-from archspec.train.tensorboard import TensorBoardLogger
+from archspec.train.tensorboard import TensorBoardLogger, log_image
 
 keras = import_keras()
 tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
@@ -380,6 +380,7 @@ def train_run(
     )
     plot_curves(run_dir / runs.CURVES_FILE, {config["spec"]: history})
     write_samples(run_dir / runs.SAMPLES_FILE, data, predictions)
+    log_image(run_dir, "samples", run_dir / runs.SAMPLES_FILE, len(history))
     return run_dir
 
 
