@@ -94,7 +94,7 @@ def test_cli_exports_a_run_folder_and_reports_the_check(models, tmp_path, capsys
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--format", "pdf"], "Invalid value for --format: use one of savedmodel, onnx, litert; got 'pdf'"),
-    (["--format", "onnx", "-o", "x.tflite"], "x.tflite: a onnx file must end in .onnx"),
+    (["--format", "onnx", "-o", "x.tflite"], "x.tflite: onnx files end in .onnx"),
 ])
 def test_cli_refuses_a_wrong_format_or_suffix(args, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

@@ -49,6 +49,10 @@ class ExportFormat:
     runtime: str
     packages: tuple[str, ...]
     load: Callable[[Path, Any], Runner]
+    tensorflow_packages: tuple[str, ...] = ()
+    """Further packages Keras's exporter needs on the TensorFlow backend."""
+    on_tensorflow: Callable[[], None] | None = None
+    """Run before exporting on the TensorFlow backend."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,16 @@ def _load_litert(path: Path, model: Any) -> Runner:
     return run
 
 
+def _register_tf2onnx_ops() -> None:
+    from archspec.keras.onnx_ops import register_onnx_handlers  # imports tf2onnx: only when exporting ONNX
+
+    register_onnx_handlers()
+
+
 FORMATS: dict[str, ExportFormat] = {
     "savedmodel": ExportFormat("tf_saved_model", "_savedmodel", "TensorFlow", ("tensorflow",), _load_saved_model),
-    "onnx": ExportFormat("onnx", ".onnx", "onnxruntime", ("onnx", "onnxruntime"), _load_onnx),
+    "onnx": ExportFormat("onnx", ".onnx", "onnxruntime", ("onnx", "onnxruntime"), _load_onnx,
+                         tensorflow_packages=("tf2onnx",), on_tensorflow=_register_tf2onnx_ops),
     "litert": ExportFormat("litert", ".tflite", "the TFLite interpreter", ("tensorflow",), _load_litert),
 }
 
@@ -130,17 +141,15 @@ def export_model(model: Any, path: str | Path, format: str, *, seed: int = 0) ->
         raise ExportError(f"unknown export format '{format}'; use one of {', '.join(FORMATS)}")
     spec = FORMATS[format]
     path = Path(path)
-    _check_packages(format, spec)
+    backend = current_backend().name
+    _check_packages(format, spec, backend)
     if "tensorflow" in spec.packages:
         import_tensorflow()  # quietly, before Keras's exporter imports it on a jax or torch backend
-    if format == "onnx" and current_backend().name == "tensorflow":
-        from archspec.keras.onnx_ops import register_onnx_handlers
-
-        register_onnx_handlers()
+    if backend == "tensorflow" and spec.on_tensorflow is not None:
+        spec.on_tensorflow()
     if spec.suffix.startswith(".") and path.suffix != spec.suffix:
-        raise ExportError(f"{path}: a {format} file must end in {spec.suffix}")
+        raise ExportError(f"{path}: {format} files end in {spec.suffix}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    backend = current_backend().name
     inputs = sample_inputs(model, seed=seed)
     # the reference outputs; calling the model (not predict) marks it called, which Keras's ONNX export requires
     keras = import_keras()
@@ -194,10 +203,9 @@ def max_difference(expected: list[np.ndarray], got: list[np.ndarray]) -> float:
     return worst
 
 
-def _check_packages(format: str, spec: ExportFormat) -> None:
-    missing = [name for name in spec.packages if importlib.util.find_spec(name) is None]
-    if format == "onnx" and current_backend().name == "tensorflow" and importlib.util.find_spec("tf2onnx") is None:
-        missing.append("tf2onnx")
+def _check_packages(format: str, spec: ExportFormat, backend: str) -> None:
+    needed = spec.packages + (spec.tensorflow_packages if backend == "tensorflow" else ())
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise ExportError(f"exporting to {format} needs {', '.join(missing)}, not installed\n"
                           "  hint: pip install 'archspec[export]'")
