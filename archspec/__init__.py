@@ -3,6 +3,8 @@
     spec = archspec.load("specs/mnist_denoise_unet.yaml")   # validated Spec
     graph = archspec.analyze(spec)                           # networkx DAG with shapes
     model = archspec.compile_model(spec)                     # keras.Model
+    spec = archspec.loads(text)                              # a spec from a notebook cell; shows its diagram
+    run = archspec.fit(spec, epochs=1, subset=2000)          # a run folder; shows curves, samples, metrics
 
 Names are imported on first use (PEP 562), so `import archspec` and
 `archspec --help` stay fast; only compiling, codegen and training import
@@ -29,6 +31,11 @@ _EXPORTS = {
     "compile_model": "archspec.keras.compiler",
     "generate_code": "archspec.keras.codegen",
     "render": "archspec.draw.diagram",
+    "loads": "archspec.notebook",
+    "fit": "archspec.notebook",
+    "open_run": "archspec.notebook",
+    "Run": "archspec.notebook",
+    "use_backend": "archspec.keras.backend",
 }
 _ALIASES = {"load": ("archspec.spec.frontend", "load_spec")}
 

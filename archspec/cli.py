@@ -44,6 +44,17 @@ def _options(
         load_plugin(reference)
 
 
+BackendOption = typer.Option(
+    None, "--backend", help="Keras backend: tensorflow, jax or torch (default: $KERAS_BACKEND, else tensorflow).")
+
+
+def _use_backend(name: str | None) -> None:
+    """Fix Keras's backend before anything imports Keras."""
+    from archspec.keras.backend import use_backend
+
+    use_backend(name)
+
+
 SpecArgument = typer.Argument(..., help="A spec file (.yaml).", show_default=False)
 SetOption = typer.Option(
     [], "--set", metavar="KEY=VALUE",
@@ -104,8 +115,10 @@ def build(
     spec: Path = SpecArgument,
     output: Path = typer.Option(None, "-o", "--output", help="Where to save (default: SPEC.keras)."),
     overrides: list[str] = SetOption,
+    backend: str | None = BackendOption,
 ) -> None:
     """Compile a spec to a Keras model and save it as a .keras file."""
+    _use_backend(backend)
     from archspec.keras.compiler import compile_model
 
     model = compile_model(_load(spec, overrides))
@@ -117,11 +130,13 @@ def build(
 
 
 @app.command()
-def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
-    """Print the equivalent hand-written Keras Functional API code."""
+def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption,
+            backend: str | None = BackendOption) -> None:
+    """Print the equivalent hand-written Keras Functional API code (--backend: code that selects it)."""
+    _use_backend(backend)
     from archspec.keras.codegen import generate_code
 
-    typer.echo(generate_code(_load(spec, overrides)), nl=False)
+    typer.echo(generate_code(_load(spec, overrides), backend=backend), nl=False)
 
 
 @app.command()
@@ -229,8 +244,10 @@ def fit(
     overrides: list[str] = SetOption,
     worker_timeout: float | None = typer.Option(
         None, "--worker-timeout", min=1, help="multiworker: seconds to wait for the peers (default 120)."),
+    backend: str | None = BackendOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
+    _use_backend(backend)
     from archspec.train import runner as train
 
     if resume is not None:
@@ -268,12 +285,33 @@ def _parse_noise(text: str | None) -> dict[str, float] | None:
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
     data_dir: Path | None = typer.Option(None, "--data-dir"),
+    backend: str | None = BackendOption,
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
+    _use_backend(backend)
     from archspec.train.runner import evaluate_run
 
     for name, value in evaluate_run(run_dir, data_dir).items():
         typer.echo(f"{name}: {value:.4f}")
+
+
+@app.command()
+def export(
+    source: Path = typer.Argument(..., help="A run folder, a .keras file or a spec (.yaml).", show_default=False),
+    format: str = typer.Option(..., "--format", "-f", help="savedmodel, onnx or litert."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Where to write (default: RUN_DIR/model.EXT, or beside the file)."),
+    backend: str | None = BackendOption,
+) -> None:
+    """Export through Keras's model.export; the artifact is loaded back and checked against the model first."""
+    _use_backend(backend)
+    from archspec.keras.export import FORMATS, default_path, export_model, load_source
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
+    report = export_model(load_source(source), output or default_path(source, format), format)
+    typer.echo(f"wrote {report.path} ({format}, {report.backend} backend); outputs match the Keras model "
+               f"within {report.max_difference:.1e}")
 
 
 @app.command()

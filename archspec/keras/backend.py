@@ -1,4 +1,12 @@
-"""Import Keras on the TensorFlow backend, once and quietly.
+"""Import Keras on the chosen backend (TensorFlow unless told), once and quietly.
+
+Keras 3 runs one model on TensorFlow, JAX or PyTorch, but reads its backend
+once, when `keras` is first imported, from KERAS_BACKEND. So the choice is
+made here, before that import: `use_backend("jax")` (the CLI's `--backend`)
+sets KERAS_BACKEND, and a second, different choice in the same process is a
+clear error rather than a model silently built on the first one. What each
+backend can do that matters to archspec (several steps per call,
+tf.distribute) is a row of BACKENDS, not a test of names elsewhere.
 
 TensorFlow's C++ start-up writes lines such as "oneDNN custom operations are
 on" and "failed call to cuInit" to stderr, and since TF 2.16 some of them are
@@ -11,28 +19,108 @@ lost. Later C++ log lines are filtered at level 3 (errors too: a line such as
 first training step, on an AVX-512 machine), because every failure that
 matters reaches Python as an exception, which archspec turns into a message.
 A TF_CPP_MIN_LOG_LEVEL set by the user is respected; 0 shows everything.
+TensorFlow itself is imported through `import_tensorflow` on every backend,
+because the runner's input pipeline is tf.data, which Keras 3 accepts on all three.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
+
+from archspec.errors import ArchspecError
+
+
+class BackendError(ArchspecError):
+    """A Keras backend that is unknown, not installed, already fixed otherwise, or cannot do what was asked."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What archspec needs to know about one Keras backend."""
+
+    name: str
+    package: str
+    """The module that must be importable for Keras to run on it."""
+    extra: str
+    """`pip install 'archspec[EXTRA]'` installs it."""
+    steps_per_execution: bool
+    """Keras can run several training steps per call (the torch trainer requires 1)."""
+    tf_distribute: bool
+    """tf.distribute strategies (mirrored, multiworker) apply to it."""
+    tf_graph: bool
+    """The model's forward pass traces into a TensorFlow graph (TensorBoard's Graphs tab)."""
+
+
+BACKENDS: dict[str, Backend] = {
+    "tensorflow": Backend("tensorflow", "tensorflow", "", steps_per_execution=True, tf_distribute=True,
+                          tf_graph=True),
+    "jax": Backend("jax", "jax", "jax", steps_per_execution=True, tf_distribute=False, tf_graph=False),
+    "torch": Backend("torch", "torch", "torch", steps_per_execution=False, tf_distribute=False, tf_graph=False),
+}
+DEFAULT_BACKEND = "tensorflow"
+
+
+def use_backend(name: str | None) -> Backend:
+    """Choose the Keras backend for this process (None: KERAS_BACKEND, else TensorFlow).
+
+    Must run before Keras is first imported; choosing the backend Keras already
+    runs on is allowed, any other choice after that is a BackendError.
+    """
+    name = name or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise BackendError(f"unknown Keras backend '{name}'; use one of {', '.join(BACKENDS)}")
+    backend = BACKENDS[name]
+    running = _running_backend()
+    if running is not None and running != name:
+        raise BackendError(
+            f"Keras already runs on {running} in this process, so it cannot switch to {name}\n"
+            f"  hint: Keras fixes its backend when first imported; start a new process (or restart the "
+            f"notebook kernel) and call archspec.use_backend('{name}') or set KERAS_BACKEND={name} first"
+        )
+    if importlib.util.find_spec(backend.package) is None:
+        raise BackendError(
+            f"the {name} backend needs the '{backend.package}' package, which is not installed\n"
+            f"  hint: pip install 'archspec[{backend.extra}]'"
+        )
+    os.environ["KERAS_BACKEND"] = name
+    return backend
+
+
+def current_backend() -> Backend:
+    """The backend Keras runs on (importing it if needed)."""
+    return BACKENDS[import_keras().backend.backend()]
+
+
+def require(capability: str, what: str) -> None:
+    """A BackendError naming `what` unless the current backend has `capability` (a Backend field)."""
+    backend = current_backend()
+    if not getattr(backend, capability):
+        able = [name for name, other in BACKENDS.items() if getattr(other, capability)]
+        raise BackendError(f"{what} is not available on the {backend.name} backend\n"
+                           f"  hint: use --backend {' or '.join(able)}")
+
+
+def _running_backend() -> str | None:
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None and hasattr(keras, "backend") else None
 
 
 def import_keras() -> Any:
-    """keras on the TensorFlow backend; the first call imports TensorFlow and finds its devices."""
+    """keras on the chosen backend; the first call imports it (and TensorFlow's devices) quietly."""
     if "keras" in sys.modules:
         import keras
 
         return keras
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0"
-    with stderr_captured() if quiet else contextlib.nullcontext():
+    use_backend(None)
+    with _quiet():
         import keras
 
         if keras.backend.backend() == "tensorflow":
@@ -40,6 +128,24 @@ def import_keras() -> Any:
 
             tf.config.list_physical_devices()  # CUDA's start-up messages come here, not at import
     return keras
+
+
+def import_tensorflow() -> Any:
+    """TensorFlow, imported quietly, whatever backend Keras runs on (tf.data, tf.saved_model, tf.lite)."""
+    import_keras()
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    with _quiet():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    return tf
+
+
+def _quiet() -> contextlib.AbstractContextManager:
+    return stderr_captured() if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") != "0" else contextlib.nullcontext()
 
 
 @contextlib.contextmanager

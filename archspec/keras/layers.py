@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-from keras import ops
+from archspec.keras.backend import import_keras
+
+keras = import_keras()  # on the backend archspec chose, quietly
+ops = keras.ops
 
 
 @keras.saving.register_keras_serializable(package="archspec")

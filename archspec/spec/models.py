@@ -145,6 +145,12 @@ class Spec:
     def file(self) -> str:
         return self.document.file
 
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a spec as its diagram."""
+        from archspec.notebook import spec_svg  # notebook -> draw -> spec: imported here, not at the top
+
+        return spec_svg(self)
+
     def resolved_yaml(self) -> str:
         """The spec as validated, self-contained: extends, vars, blocks and --set already applied.
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.errors import RunError, SchemaError
-from archspec.keras.backend import import_keras
+from archspec.keras.backend import current_backend, import_keras, import_tensorflow, require
 from archspec.spec.models import Spec
 from archspec.train.cluster import Cluster, exit_on_signals, read_cluster, rendezvous
 from archspec.train.config import RunConfig
 
 keras = import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
+tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
 
 MAX_STEPS_PER_EXECUTION = 32  # enough to amortise per-call overhead; progress still updates often
 
@@ -51,10 +51,18 @@ STRATEGIES: dict[str, Engine] = {
 }
 
 
+def start_strategy(config: RunConfig) -> tuple[Any, Cluster]:
+    """The run's tf.distribute strategy and this process's place in the cluster; only TensorFlow has them."""
+    if config.strategy != "default":
+        require("tf_distribute", f"--strategy {config.strategy}")
+    return STRATEGIES[config.strategy].start(config)
+
+
 def versions() -> dict[str, str]:
     import platform
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__}
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "backend": keras.backend.backend()}
 
 
 def make_optimizer(value: str | dict[str, dict[str, Any]], spec: Spec) -> Any:
@@ -98,5 +106,6 @@ def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
     loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
     XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
     slower here) and under tf.distribute."""
-    steps = MAX_STEPS_PER_EXECUTION if strategy == "default" else 1
+    several = strategy == "default" and current_backend().steps_per_execution  # torch: one step a call
+    steps = MAX_STEPS_PER_EXECUTION if several else 1
     return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}

@@ -17,6 +17,7 @@ from archspec.train.data import Prepared
 from archspec.train.pipeline import make_pipeline
 from archspec.train.plots import plot_curves, plot_samples
 from archspec.train.tasks import get_task
+from archspec.train.tensorboard import log_image
 
 
 def test_figures(model: Any, data: Prepared, config: RunConfig) -> tuple[dict[str, float], Any]:
@@ -56,6 +57,7 @@ def write_final_files(
     plot_curves(run_dir / runs.CURVES_FILE, {config.spec: history})
     rows, titles = get_task(data.task).sample_rows(data.x_test, data.clean_test, data.y_test, predictions)
     plot_samples(run_dir / runs.SAMPLES_FILE, rows, titles)
+    log_image(run_dir, "samples", run_dir / runs.SAMPLES_FILE, len(history))
 
 
 def _split(row: dict[str, float], *, train: bool) -> dict[str, float]:

@@ -24,13 +24,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from archspec.keras.backend import import_keras
+from archspec.keras.backend import import_keras, import_tensorflow
 from archspec.train.config import RunConfig
 from archspec.train.data import Prepared
 from archspec.train.pipeline import make_pipeline
 
 keras = import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
+tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
 
 
 def steps_per_epoch(data: Prepared, config: RunConfig) -> int:

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from archspec.keras.backend import import_keras
+from archspec.keras.backend import import_keras, import_tensorflow
 
 import_keras()
-import tensorflow as tf  # noqa: E402  (after import_keras, which imports it quietly)
+tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
 
 NOISE_STREAM = 0x6E6F6973  # keeps the noise seeds apart from the shuffle seeds of the same epoch
 BATCHES_PER_EPOCH_LIMIT = 1 << 31

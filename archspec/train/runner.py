@@ -39,6 +39,7 @@ from archspec.train.compiling import (
     compile_for_training,
     make_optimizer,
     speed_settings,
+    start_strategy,
     versions,
 )
 from archspec.train.config import RunConfig, resolve_config
@@ -47,6 +48,7 @@ from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
 from archspec.train.recorder import RunRecorder, nan_error
 from archspec.train.tasks import check_task_fits, model_shapes
+from archspec.train.tensorboard import TensorBoardLogger
 
 keras = import_keras()
 
@@ -97,7 +99,7 @@ def fit_spec(
     check_activations_fit(graph, config.batch_size)
     runs.check_out_free(out)
     data = load_run_data(config, *model_shapes(graph))
-    strategy, cluster = STRATEGIES[config.strategy].start(config)
+    strategy, cluster = start_strategy(config)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     with strategy.scope():
@@ -155,7 +157,7 @@ def resume_run(
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
         write_final_files(run_dir, config, model, data, history, 0.0)
         return run_dir
-    strategy, cluster = STRATEGIES[config.strategy].start(config)
+    strategy, cluster = start_strategy(config)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed + last)
     with strategy.scope():
@@ -203,6 +205,8 @@ def train_run(
     started = time.perf_counter()
     recorder = RunRecorder(run_dir, history, writes=cluster.is_chief)
     every_callback = [recorder, *callbacks]
+    if cluster.is_chief:
+        every_callback.insert(1, TensorBoardLogger(run_dir))
     if STRATEGIES[config.strategy].step_loop:
         step_epochs(model, config, data, len(history), strategy, every_callback)
     else:

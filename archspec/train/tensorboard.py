@@ -1,0 +1,93 @@
+"""TensorBoard event files in every run folder, so `tensorboard --logdir runs` compares runs without archspec.
+
+The epoch scalars are the values of the run's history.csv row, taken from the
+same Keras `logs` the run recorder reads, under `epoch/NAME`, at step = epoch
+number; the training loss (and metrics) after each call into the compiled
+graph go under `step/NAME`, at step = training steps done, so a one-epoch run
+has a curve. The final samples.png goes in as the image `samples`, and on
+TensorFlow the model's forward pass as a graph. tf.summary writes plain floats, so it works on every Keras
+backend. Events go to RUN_DIR/tensorboard; a resumed run adds a file there
+and continues the step numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from archspec.keras.backend import current_backend, import_keras, import_tensorflow
+
+keras = import_keras()
+tf = import_tensorflow()
+
+TENSORBOARD_DIR = "tensorboard"
+SCALAR_METADATA = tf.compat.v1.SummaryMetadata(
+    plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="scalars"))
+"""What tf.summary.scalar attaches; written by hand because tf.summary.scalar needs the tensorboard
+package installed, and writing logs should not (only viewing them does)."""
+IMAGE_METADATA = tf.compat.v1.SummaryMetadata(
+    plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="images"))
+"""The images plugin reads a string tensor [width, height, png bytes] (what tf.summary.image writes)."""
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Writes epoch and step scalars of a fit to RUN_DIR/tensorboard."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(str(Path(run_dir) / TENSORBOARD_DIR))
+        self.epoch = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if current_backend().tf_graph:  # the model's forward pass as a TensorFlow graph, for the Graphs tab
+            specs = [tf.TensorSpec(tensor.shape, tensor.dtype) for tensor in self.model.inputs]
+            forward = tf.function(lambda *xs: self.model(xs[0] if len(xs) == 1 else list(xs), training=False))
+            with self.writer.as_default():
+                tf.summary.graph(forward.get_concrete_function(*specs).graph)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        steps = self.params.get("steps") or 0
+        self._write("step", self.epoch * steps + batch + 1, logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._write("epoch", epoch + 1, logs)
+        self.writer.flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.writer.close()
+
+    def _write(self, prefix: str, step: int, logs: dict | None) -> None:
+        with self.writer.as_default(step=step):
+            for name, value in (logs or {}).items():
+                tf.summary.write(f"{prefix}/{name}", tf.constant(float(np.asarray(value)), tf.float32),
+                                 metadata=SCALAR_METADATA)
+
+
+def log_image(run_dir: Path, tag: str, png: Path, step: int) -> None:
+    """Add a PNG written by the run (samples.png) to its event files, at `step` (the epoch)."""
+    data = png.read_bytes()
+    height, width = (int(size) for size in tf.image.decode_png(data).shape[:2])
+    writer = tf.summary.create_file_writer(str(Path(run_dir) / TENSORBOARD_DIR))
+    with writer.as_default(step=step):
+        tf.summary.write(tag, tf.constant([str(width).encode(), str(height).encode(), data]),
+                         metadata=IMAGE_METADATA)
+    writer.close()
+
+
+def read_scalars(run_dir: Path) -> dict[str, dict[int, float]]:
+    """tag -> {step: value} of the scalars in a run folder's event files (for tests and scripts)."""
+    from tensorflow.core.util import event_pb2
+
+    scalars: dict[str, dict[int, float]] = {}
+    for path in sorted((Path(run_dir) / TENSORBOARD_DIR).glob("events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name != "scalars":
+                    continue
+                scalars.setdefault(value.tag, {})[event.step] = float(tf.make_ndarray(value.tensor))
+    return scalars
