@@ -144,13 +144,21 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
             node=name,
             expected="one of " + ", ".join(sorted(OPS)),
             got=repr(op_name),
-            hint=did_you_mean(str(op_name), OPS) or "see docs/spec.md for the list of ops",
+            hint=_unknown_op_hint(str(op_name), name),
         )
     model = OPS[op_name].Params
     params = {key: value for key, value in raw.items() if key != "op"}
     validated = _validated(model, params, document, path, node=name, what=f"for op {op_name}")
     raise_collected(coercion_errors(params, validated, document, path, node=name))
     return NodeSpec(name=name, op=op_name, params=validated, location=location)
+
+
+def _unknown_op_hint(op_name: str, node: str) -> str:
+    """An edge kind written as an op (`op: gate`) is told how to write the edge; others get a did-you-mean."""
+    if op_name in CONNECTIONS:
+        return (f"'{op_name}' is an edge kind, not an op: write it on the edge into the node it modifies, "
+                f"e.g. {{from: SOURCE, to: TARGET, kind: {op_name}}}, and remove node '{node}'")
+    return did_you_mean(op_name, OPS) or "see docs/spec.md for the list of ops"
 
 
 def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> list[EdgeSpec]:
