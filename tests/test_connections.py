@@ -65,3 +65,14 @@ def test_plain_and_attention_do_not_merge_and_have_no_label():
     for kind in ("plain", "attention"):
         assert not CONNECTIONS[kind].merges
         assert CONNECTIONS[kind].label(edge("s", "t", kind), 1) == ""
+
+
+def test_each_gate_activation_has_its_label_and_layers():
+    labels = {}
+    for activation in ("sigmoid", "hard_sigmoid", "tanh", "none"):
+        gate = edge("g", "t", "gate", activation=activation)
+        labels[activation] = GATE.label(gate, 1)
+        steps = GATE.application(gate, [edge("x", "t", "plain")]).lower(["x", "g"], "t", [])
+        assert steps[-1].call.cls == "Multiply" and steps[-1].args[0] == "x"
+        assert [step.var for step in steps[:-1]] == ([] if activation == "none" else [f"t.gate_{activation}"])
+    assert labels == {"sigmoid": "σ", "hard_sigmoid": "hard σ", "tanh": "tanh", "none": ""}

@@ -5,8 +5,9 @@ tensors mixed by a softmax gate). Every other edge kind changes that main
 input before the node's op sees it, in the order the edges are written:
 
     concat-skip   x = concat([x, source], axis)
-    add-residual  x = x + source
-    gate          x = x * sigmoid(source)            (one main input)
+    add-residual  x = x + source                     (numpy broadcasting)
+    gate          x = x * f(source)                  (one main input; f = sigmoid, hard_sigmoid,
+                                                      tanh or none; numpy broadcasting)
                   x = sum_i softmax(source)_i * x_i  (k main inputs)
     attention     the node (an `attention` op) attends from x to source
 
@@ -26,10 +27,12 @@ from pydantic import BaseModel, ConfigDict
 from archspec.errors import GraphError
 from archspec.graph.primitives import Application, LayerCall, Operand, Shape, Step
 from archspec.graph.shape_rules import (
+    broadcast_shapes,
     concat_intended,
     concat_shapes,
-    equal_shapes,
-    sigmoid_gate_shape,
+    equal_shapes,  # noqa: F401 (re-exported: ops written against the old module import it from here)
+    gate_shape,
+    sigmoid_gate_shape,  # noqa: F401 (re-exported, as above)
     softmax_gate_shape,
 )
 
@@ -63,8 +66,12 @@ class ResidualParams(EdgeParams):
     pass
 
 
+GateActivation = Literal["sigmoid", "hard_sigmoid", "softmax", "tanh", "none"]
+
+
 class GateParams(EdgeParams):
-    activation: Literal["sigmoid", "softmax"] | None = None
+    activation: GateActivation | None = None
+    """None: softmax over k > 1 main inputs, else sigmoid (see Gate.activation)."""
 
 
 class AttentionParams(EdgeParams):
@@ -142,11 +149,11 @@ class ConcatSkip(Connection):
 class AddResidual(Connection):
     kind = "add-residual"
     Params = ResidualParams
-    doc = "Adds the source to the main input, H(x) = F(x) + x: ResNet. Shapes must be equal."
+    doc = "Adds the source to the main input, H(x) = F(x) + x: ResNet. Shapes broadcast as in numpy."
     glyph = "⊕"
 
     def merge_shape(self, params: ResidualParams, main: Operand, source: Operand) -> Shape:
-        return equal_shapes([main, source], what="add-residual")
+        return broadcast_shapes([main, source], what="add-residual")
 
     def lower(self, params: ResidualParams, main: str, source: str, target: str) -> list[Step]:
         return [Step(f"{target}.add_residual", f"{target}.add_residual", LayerCall("Add"),
@@ -157,10 +164,14 @@ class Gate(Connection):
     kind = "gate"
     Params = GateParams
     doc = (
-        "Multiplies the main input by sigmoid(source) (one main input), or mixes k main inputs "
-        "with softmax(source) weights (k plain inputs)."
+        "Multiplies the main input by f(source), f = sigmoid (default), hard_sigmoid, tanh or none, "
+        "the shapes broadcasting as in numpy; with k main inputs, mixes them with softmax(source) weights."
     )
     glyph = "⊗"
+    LABELS: ClassVar[dict[str, str]] = {
+        "sigmoid": "σ", "hard_sigmoid": "hard σ", "tanh": "tanh", "softmax": "softmax", "none": "",
+    }
+    """What the diagram writes on a gate edge, by activation."""
 
     @staticmethod
     def activation(edge: Any, mains: int) -> str:
@@ -168,8 +179,16 @@ class Gate(Connection):
         return edge.params.activation or ("softmax" if mains > 1 else "sigmoid")
 
     def application(self, edge: Any, mains: list[Any]) -> Application:
-        if self.activation(edge, len(mains)) != "softmax":
-            return super().application(edge, mains)
+        activation = self.activation(edge, len(mains))
+        if activation != "softmax":
+            return Application(
+                (None, edge.source),
+                shape=lambda operands: gate_shape(operands[0], operands[1], activation),
+                lower=lambda args, target, shapes: _gate_steps(activation, args[0], args[1], target),
+                edge=edge,
+                names_main=True,
+                intended=lambda operands: operands[0].shape,
+            )
         if len(mains) == 1:
             raise GraphError(
                 f"a softmax gate mixes two or more main inputs, but '{edge.target}' has one "
@@ -187,17 +206,18 @@ class Gate(Connection):
         )
 
     def label(self, edge: Any, mains: int) -> str:
-        return "σ" if self.activation(edge, mains) == "sigmoid" else "softmax"
+        return self.LABELS[self.activation(edge, mains)]
 
-    def merge_shape(self, params: GateParams, main: Operand, source: Operand) -> Shape:
-        return sigmoid_gate_shape(main, source)
 
-    def lower(self, params: GateParams, main: str, source: str, target: str) -> list[Step]:
-        sigmoid = f"{target}.gate_sigmoid"
-        return [
-            Step(sigmoid, sigmoid, LayerCall("Activation", {"activation": "sigmoid"}), (source,)),
-            Step(f"{target}.gate", f"{target}.gate", LayerCall("Multiply"), (main, sigmoid), as_list=True),
-        ]
+def _gate_steps(activation: str, main: str, source: str, target: str) -> list[Step]:
+    """x * f(g): Activation(f) named T.gate_F (none: no layer), then Multiply named T.gate."""
+    steps = []
+    if activation != "none":
+        name = f"{target}.gate_{activation}"
+        steps.append(Step(name, name, LayerCall("Activation", {"activation": activation}), (source,)))
+        source = name
+    return [*steps, Step(f"{target}.gate", f"{target}.gate", LayerCall("Multiply"), (main, source),
+                         as_list=True)]
 
 
 def _gate_mix(mains: list[str], gate: str, target: str) -> Step:

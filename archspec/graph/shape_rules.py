@@ -57,11 +57,61 @@ def concat_intended(main: Shape, source: Shape, axis: int) -> Shape | None:
     return main[:index] + (size,) + main[index + 1:]
 
 
+def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = None) -> Shape:
+    """Shape of an element-wise merge (add, multiply, a gate, ...) under numpy's broadcasting rules.
+
+    Shapes are aligned at their last axis (batch excluded); on each axis the
+    sizes must be equal or one of them 1, which stretches: 28x28x32 * 1x1x32
+    and 28x28x32 * 28x28x1 are 28x28x32, 28x28x32 + 32 too. One input must
+    already have the result's shape: when every input would be stretched
+    (784 + 28x28x1 -> 28x28x784) it is a wiring mistake far more often than
+    an outer product, so it is refused.
+    """
+    first = operands[0]
+    result = first.shape
+    for operand in operands[1:]:
+        result = _broadcast_two(Operand(first.name, result), operand, what=what,
+                                hint=hint or element_wise_hint(result, operand.shape))
+    if not any(compatible(operand.shape, result) for operand in operands):
+        raise ShapeProblem(
+            f"{what} inputs would broadcast to {format_shape(result)}, larger than each of them",
+            expected="one input of the result's shape, the others broadcasting to it",
+            got=", ".join(str(operand) for operand in operands),
+            hint=hint or element_wise_hint(first.shape, operands[1].shape),
+        )
+    return result
+
+
+def _broadcast_two(main: Operand, other: Operand, *, what: str, hint: str) -> Shape:
+    rank = max(len(main.shape), len(other.shape))
+    left, right = _aligned(main.shape, rank), _aligned(other.shape, rank)
+    result: list[int | None] = []
+    for axis, (a, b) in enumerate(zip(left, right)):
+        if a == b or b == 1 or (b is None and a != 1):
+            result.append(a)
+        elif a == 1 or a is None:
+            result.append(b)
+        else:
+            raise ShapeProblem(
+                f"{what} inputs do not broadcast: the {axis_names_of(rank)[axis]} axis is {a} in "
+                f"'{main.name}' but {b} in '{other.name}' (sizes must be equal, or one of them 1)",
+                expected=str(main),
+                got=str(other),
+                hint=hint,
+            )
+    return tuple(result)
+
+
+def _aligned(shape: Shape, rank: int) -> Shape:
+    """`shape` with leading axes of size 1 up to `rank`: numpy aligns shapes at their last axis."""
+    return (1,) * (rank - len(shape)) + tuple(shape)
+
+
 def equal_shapes(operands: list[Operand], *, what: str) -> Shape:
-    """Shape of an element-wise merge (add, multiply, ...): every input must have the same shape."""
+    """Shape of inputs that must match exactly (the tensors a softmax gate mixes)."""
     first = operands[0]
     for operand in operands[1:]:
-        if len(operand.shape) != len(first.shape) or not compatible(first.shape, operand.shape):
+        if not compatible(first.shape, operand.shape):
             raise ShapeProblem(
                 f"{what} inputs differ in shape",
                 expected=str(first),
@@ -104,30 +154,26 @@ def _stride(main: Shape, other: Shape) -> int | None:
     return None
 
 
+def gate_shape(main: Operand, gate: Operand, activation: str) -> Shape:
+    """x * f(g): g broadcasts to x (x's shape; 1x1xC, one gate per channel; HxWx1, one per position)."""
+    wanted = main.shape[-1] if main.shape else 1
+    return broadcast_shapes([main, gate], what=f"{activation} gate", hint=(
+        f"make '{gate.name}' produce {wanted} features (one gate each) or 1 (one for all), "
+        f"e.g. a dense layer with units: {wanted}"))
+
+
 def sigmoid_gate_shape(main: Operand, gate: Operand) -> Shape:
-    """x * sigmoid(g): g has x's shape, or x's shape with a last axis of 1 (one gate per position)."""
-    same = len(gate.shape) == len(main.shape) and compatible(gate.shape, main.shape)
-    per_position = (
-        len(gate.shape) == len(main.shape)
-        and gate.shape[-1] == 1
-        and compatible(gate.shape[:-1], main.shape[:-1])
-    )
-    if not (same or per_position):
-        raise ShapeProblem(
-            "a sigmoid gate must have the shape of the input it scales",
-            expected=f"{format_shape(main.shape)} (or last axis 1), like '{main.name}'",
-            got=str(gate),
-            hint=f"make '{gate.name}' produce {main.shape[-1]} features, e.g. a dense layer with "
-            f"units: {main.shape[-1]}",
-        )
-    return main.shape
+    """x * sigmoid(g) (kept for callers of the one-activation gate)."""
+    return gate_shape(main, gate, "sigmoid")
 
 
 def softmax_gate_shape(mains: list[Operand], gate: Operand) -> Shape:
-    """sum_i softmax(g)_i * x_i: the x_i share a shape S, and g is S[:-1] + (k,)."""
+    """sum_i softmax(g)_i * x_i: the x_i share a shape S, and g is S[:-1] + (k,), or 1 on axes it shares."""
     shape = equal_shapes(mains, what="softmax-gated")
     expected = shape[:-1] + (len(mains),)
-    if len(gate.shape) != len(expected) or not compatible(gate.shape, expected):
+    leading_broadcast = len(gate.shape) == len(expected) and all(
+        size in (1, None) or want is None or size == want for size, want in zip(gate.shape[:-1], expected[:-1]))
+    if not leading_broadcast or not compatible(gate.shape[-1:], expected[-1:]):
         raise ShapeProblem(
             f"a softmax gate over {len(mains)} inputs needs one logit per input",
             expected=f"{format_shape(expected)} (one weight for each of "
@@ -151,6 +197,8 @@ def axis_names_of(rank: int) -> list[str]:
         return ["height", "width", "channels"]
     if rank == 2:
         return ["steps", "features"]
+    if rank == 1:
+        return ["features"]
     return [f"axis {i + 1}" for i in range(rank)]
 
 

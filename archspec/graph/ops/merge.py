@@ -1,13 +1,14 @@
 """Explicit merge nodes: several plain inputs combined into one tensor.
 
-They share their shape rules with the edge kinds (archspec.graph.connections), so
-`{op: concat}` and a `concat-skip` edge accept and reject the same shapes.
+They share their shape rules with the edge kinds (archspec.graph.shape_rules), so
+`{op: concat}` and a `concat-skip` edge accept and reject the same shapes, and
+the element-wise ones broadcast exactly as `add-residual` and `gate` edges do.
 """
 
 from __future__ import annotations
 
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem
-from archspec.graph.shape_rules import Operand, concat_shapes, equal_shapes
+from archspec.graph.shape_rules import Operand, broadcast_shapes, concat_shapes
 
 
 class ConcatParams(OpParams):
@@ -49,7 +50,7 @@ class _ElementWise(Op):
                 expected=str(self.exact_inputs),
                 got=str(len(operands)),
             )
-        return equal_shapes(operands, what=self.name)
+        return broadcast_shapes(operands, what=self.name)
 
     def from_keras(self, config: dict) -> dict:
         return {}
@@ -62,14 +63,14 @@ class Add(_ElementWise):
     name = "add"
     keras_class = "Add"
     keras_classes = ("Add",)
-    doc = "Sums its plain inputs element-wise (all the same shape)."
+    doc = "Sums its plain inputs element-wise (shapes broadcast as in numpy)."
 
 
 class Multiply(_ElementWise):
     name = "multiply"
     keras_class = "Multiply"
     keras_classes = ("Multiply",)
-    doc = "Multiplies its plain inputs element-wise (all the same shape)."
+    doc = "Multiplies its plain inputs element-wise (shapes broadcast as in numpy)."
 
 
 class Subtract(_ElementWise):
