@@ -149,9 +149,24 @@ def _conv_with(b: _Builder, main: str, others: tuple[tuple[str, str, dict[str, A
 
 def _sequence_block(b: _Builder, cur: str) -> str:
     shape = b.shapes[cur]
-    kind = b.draw(st.sampled_from(["dense", "self_attention", "cross_attention", "norm"]))
+    kind = b.draw(st.sampled_from(["dense", "self_attention", "cross_attention", "norm", "conv1d", "rnn",
+                                   "rms_norm"]))
     if kind == "dense":
         return _dense(b, cur)
+    if kind == "conv1d":  # same and causal padding keep the steps
+        filters = b.size(1, 8)
+        params = {"op": "conv1d", "filters": filters, "kernel": b.draw(st.sampled_from([1, 2, 3])),
+                  "padding": b.draw(st.sampled_from(["same", "causal"])),
+                  "dilation": b.draw(st.sampled_from([1, 2])), **b.activation()}
+        return b.add(params, (shape[0], filters), [cur])
+    if kind == "rnn":  # every step's output, one or both directions
+        units = b.size(1, 6)
+        merge = b.draw(st.sampled_from([False, True, "sum"]))
+        params = {"op": b.draw(st.sampled_from(["lstm", "gru", "simple_rnn"])), "units": units,
+                  "return_sequences": True, "bidirectional": merge}
+        return b.add(params, (shape[0], units * (2 if merge is True else 1)), [cur])
+    if kind == "rms_norm":
+        return b.add({"op": "rms_norm"}, shape, [cur])
     heads, key_dim = b.draw(st.integers(1, 3)), b.draw(st.integers(1, 8))
     attention = {"op": "attention", "heads": heads, "key_dim": key_dim}
     if kind == "self_attention":  # attention wrapped in a residual, as in a transformer block

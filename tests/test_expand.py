@@ -94,8 +94,9 @@ def test_error_inside_a_block_points_at_the_block_line_and_the_use_line(write_sp
     assert [error.node for error in errors] == ["stack1_conv", "stack2_conv", "stack3_conv"]
     assert str(errors[1]) == (
         f"{path}:12:49: node 'stack2_conv': unknown parameter 'kernal' for op conv2d\n"
-        "  expected: one of filters, kernel, strides, padding, dilation, activation, use_bias\n"
-        "  hint: did you mean 'kernel'?\n"
+        "  expected: one of filters, kernel, strides, padding, dilation, activation, use_bias, kernel_init, "
+        "bias_init, kernel_reg, bias_reg\n"
+        "  hint: did you mean 'kernel' or 'kernel_reg'?\n"
         f"  in:   block 'unit' used as 'stack2' at {path}:16:3"
     )
 

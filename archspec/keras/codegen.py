@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.graph.primitives import Step
+from archspec.graph.primitives import LayerCall, Step
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import layer_class
@@ -50,23 +50,29 @@ def _line(keras: Any, step: Step, names: dict[str, str]) -> str:
     if step.call is None:
         dtype = "" if step.input_dtype == "float32" else f", dtype={step.input_dtype!r}"
         return f"{target} = keras.Input(shape={step.input_shape!r}{dtype}, name={step.layer_name!r})"
-    cls = layer_class(keras, step.call)
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(cls.__init__).parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
-    kwargs = [
-        f"{key}={value!r}"
-        for key, value in step.call.kwargs.items()
-        if not (key in defaults and _same(defaults[key], value))
-    ]
-    kwargs.append(f"name={step.layer_name!r}")
-    prefix = "layers." if step.call.module == "keras.layers" else ""
     args = [names[arg] for arg in step.args]
     call_args = f"[{', '.join(args)}]" if step.as_list else ", ".join(args)
     extra = "".join(f", {key}={value!r}" for key, value in step.call_kwargs.items())
-    return f"{target} = {prefix}{step.call.cls}({', '.join(kwargs)})({call_args}{extra})"
+    return f"{target} = {_layer_text(keras, step.call, step.layer_name)}({call_args}{extra})"
+
+
+def _layer_text(keras: Any, call: LayerCall, name: str | None = None) -> str:
+    """`layers.Dense(10, ...)`: a layer's constructor without its default arguments (a wrapped layer inline)."""
+    cls = layer_class(keras, call)
+    defaults = {
+        key: parameter.default
+        for key, parameter in inspect.signature(cls.__init__).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    kwargs = [
+        f"{key}={_layer_text(keras, value) if isinstance(value, LayerCall) else repr(value)}"
+        for key, value in call.kwargs.items()
+        if not (key in defaults and _same(defaults[key], value))
+    ]
+    if name is not None:
+        kwargs.append(f"name={name!r}")
+    prefix = "layers." if call.module == "keras.layers" else ""
+    return f"{prefix}{call.cls}({', '.join(kwargs)})"
 
 
 def _same(default: Any, value: Any) -> bool:

@@ -41,11 +41,19 @@ def run_step(keras: Any, step: Step, tensors: dict[str, Any]) -> Any:
     """Create one step's layer and call it on its input tensors."""
     if step.call is None:
         return keras.Input(shape=step.input_shape, dtype=step.input_dtype, name=step.layer_name)
-    layer = layer_class(keras, step.call)(**step.call.kwargs, name=step.layer_name)
+    layer = build_layer(keras, step.call, name=step.layer_name)
     args = [tensors[arg] for arg in step.args]
     if step.as_list:
         return layer(args, **step.call_kwargs)
     return layer(*args, **step.call_kwargs)
+
+
+def build_layer(keras: Any, call: LayerCall, **extra: Any) -> Any:
+    """The layer a LayerCall describes; an argument that is itself a LayerCall (the layer a
+    Bidirectional wraps) is built first."""
+    kwargs = {key: build_layer(keras, value) if isinstance(value, LayerCall) else value
+              for key, value in call.kwargs.items()}
+    return layer_class(keras, call)(**kwargs, **extra)
 
 
 def layer_class(keras: Any, call: LayerCall) -> type:

@@ -105,6 +105,7 @@ def _read_model(model: Any) -> tuple[dict[str, dict], dict[str, _Node], list[str
         if len(layer._inbound_nodes) != 1:
             raise KerasImportError(f"layer '{layer.name}' is called {len(layer._inbound_nodes)} times; "
                                    "a spec node is one layer called once (shared layers are not supported)")
+        cls = _class_key(layer)
         if cls not in by_class:
             problem = "a nested model (import a flat model)" if hasattr(layer, "layers") else \
                 f"a {cls}, which no archspec op imports"
@@ -123,6 +124,16 @@ def _read_model(model: Any) -> tuple[dict[str, dict], dict[str, _Node], list[str
         nodes[name] = _Node(name, op.name, written, sources)
     outputs = [names[_producer(tensor, "the model outputs")] for tensor in model.outputs]
     return inputs, nodes, outputs
+
+
+def _class_key(layer: Any) -> str:
+    """The name an op's `keras_classes` lists: the class, and for a wrapper its wrapped layer's class
+    too ("Bidirectional(LSTM)"), so the op of the wrapped layer imports both."""
+    cls = type(layer).__name__
+    inner = getattr(layer, "forward_layer", None) or getattr(layer, "layer", None)
+    if inner is not None and not hasattr(layer, "layers"):
+        return f"{cls}({type(inner).__name__})"
+    return cls
 
 
 def _producer(tensor: Any, user: str) -> str:

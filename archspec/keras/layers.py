@@ -1,4 +1,4 @@
-"""The two layers Keras lacks, written with keras.ops only so models stay backend-neutral.
+"""The layers Keras lacks, written with keras.ops only so models stay backend-neutral.
 
 Registered as serializable under the package name "archspec": a saved
 model.keras loads with `safe_mode=True` once `archspec.keras.layers` is imported.
@@ -61,3 +61,29 @@ class PositionalEmbedding(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "sequence_length": self.sequence_length}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class DropPath(keras.layers.Layer):
+    """Stochastic depth: while training, each example's whole input is dropped with probability `rate`
+    and the kept ones are scaled by 1 / (1 - rate); at inference the identity (Huang et al., 2016)."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if not training or self.rate == 0:
+            return inputs
+        keep = 1.0 - self.rate
+        shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)  # (B, 1, ..., 1): one draw per example
+        mask = ops.floor(keep + keras.random.uniform(shape, seed=self.seed_generator))
+        return inputs / keep * mask
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

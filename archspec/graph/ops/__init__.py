@@ -6,6 +6,7 @@ its relatives and add it to the tuple below.
 
 from __future__ import annotations
 
+from archspec.graph.ops.activation import Elu, LeakyRelu, Prelu, Softmax
 from archspec.graph.ops.attention import MultiHeadAttention
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
 from archspec.graph.ops.conv import (
@@ -20,19 +21,23 @@ from archspec.graph.ops.conv import (
 )
 from archspec.graph.ops.core import (
     ActivationOp,
-    BatchNorm,
     Dense,
     Dropout,
-    Embedding,
     Flatten,
     GlobalPool1D,
     Identity,
-    LayerNorm,
-    PositionalEmbedding,
     Reshape,
 )
+from archspec.graph.ops.dropout import DropPath, SpatialDropout1D, SpatialDropout2D
+from archspec.graph.ops.embedding import Embedding, PositionalEmbedding
 from archspec.graph.ops.extra import DepthwiseConv2D, Relu
 from archspec.graph.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
+from archspec.graph.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
+from archspec.graph.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D
+from archspec.graph.ops.preprocessing import Normalization, Rescaling
+from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
+from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D
+from archspec.graph.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
 
 OPS: dict[str, Op] = {
     op.name: op
@@ -44,6 +49,12 @@ OPS: dict[str, Op] = {
         Concat(), Add(), Multiply(), Subtract(), Average(), Maximum(),
         MultiHeadAttention(),
         DepthwiseConv2D(), Relu(),
+        Conv1D(), MaxPool1D(), AvgPool1D(), GlobalAvgPool1D(), GlobalMaxPool1D(),
+        Lstm(), Gru(), SimpleRnn(), Masking(),
+        SeparableConv2D(), SeparableConv1D(), GroupNorm(), RmsNorm(), UnitNorm(),
+        SpatialDropout1D(), SpatialDropout2D(), DropPath(),
+        LeakyRelu(), Prelu(), Elu(), Softmax(),
+        ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
     )
 }
 """Every op kind, by the name written in `op:`."""

@@ -17,7 +17,12 @@ from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, form
 Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
     "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential", "log_softmax",
+    "hard_silu", "hard_swish", "mish", "celu", "hard_tanh", "log_sigmoid", "squareplus", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "hard_shrink", "soft_shrink", "tanh_shrink",
 ]
+"""Every element-wise Keras activation (keras.activations), by its Keras name. swish and hard_swish are
+Keras's aliases of silu and hard_silu (a model imported back names them so); glu (halves the last axis)
+and threshold (needs arguments) are not element-wise functions of one tensor."""
 IntPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 Padding = Literal["same", "valid"]
 
@@ -137,8 +142,14 @@ def require_rank(shape: Shape, rank: int, what: str) -> None:
             f"{what} needs an input of rank {rank} {layout}",
             expected=f"rank {rank} {layout}",
             got=f"{format_shape(shape)} (rank {len(shape)})",
-            hint="add a reshape or flatten node before it" if rank != 1 else "add a flatten node before it",
+            hint=_RANK_HINTS.get(rank, "add a reshape or flatten node before it"),
         )
+
+
+_RANK_HINTS = {
+    1: "add a flatten node before it",
+    2: "add a reshape node before it to make (steps, features), e.g. reshape: [-1, features]",
+}
 
 
 def known(size: int | None, what: str) -> int:

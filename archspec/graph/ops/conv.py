@@ -23,6 +23,7 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
+from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class Conv2DParams(OpParams):
@@ -33,6 +34,10 @@ class Conv2DParams(OpParams):
     dilation: IntPair = 1
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> Conv2DParams:
@@ -59,10 +64,11 @@ class Conv2D(Op):
     keras_classes = ("Conv2D",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1)
+        return {**keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1),
+                **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: Conv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2D", keras_kwargs(params, _CONV_KEYS))
+        return LayerCall("Conv2D", {**keras_kwargs(params, _CONV_KEYS), **weight_kwargs(params, KERNEL_KEYS)})
 
     def count_params(self, params: Conv2DParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
@@ -77,6 +83,10 @@ class Conv2DTransposeParams(OpParams):
     padding: Padding = "same"
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
 
 class Conv2DTranspose(Op):
@@ -102,11 +112,12 @@ class Conv2DTranspose(Op):
     keras_classes = ("Conv2DTranspose",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _TRANSPOSE_KEYS, data_format="channels_last", dilation_rate=(1, 1),
-                            output_padding=None)
+        return {**keras_params(config, _TRANSPOSE_KEYS, data_format="channels_last", dilation_rate=(1, 1),
+                               output_padding=None), **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: Conv2DTransposeParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2DTranspose", keras_kwargs(params, _TRANSPOSE_KEYS))
+        kwargs = {**keras_kwargs(params, _TRANSPOSE_KEYS), **weight_kwargs(params, KERNEL_KEYS)}
+        return LayerCall("Conv2DTranspose", kwargs)
 
     def count_params(self, params: Conv2DTransposeParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)

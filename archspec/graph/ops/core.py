@@ -1,11 +1,11 @@
-"""Ops on feature vectors and sequences: dense, reshaping, regularisation, normalisation."""
+"""Ops on feature vectors: dense, reshaping, dropout, activation, identity (norms and embeddings: own modules)."""
 
 from __future__ import annotations
 
 import math
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from archspec.graph.ops.base import (
     Activation,
@@ -19,12 +19,17 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
+from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class DenseParams(OpParams):
     units: PositiveInt
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
 
 class Dense(Op):
@@ -39,10 +44,10 @@ class Dense(Op):
     keras_classes = ("Dense",)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _DENSE_KEYS)
+        return {**keras_params(config, _DENSE_KEYS), **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: DenseParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Dense", keras_kwargs(params, _DENSE_KEYS))
+        return LayerCall("Dense", {**keras_kwargs(params, _DENSE_KEYS), **weight_kwargs(params, KERNEL_KEYS)})
 
     def count_params(self, params: DenseParams, inputs: list[Shape], output: Shape) -> int:
         fan_in = known(inputs[0][-1], "dense input features")
@@ -150,83 +155,7 @@ class Dropout(Op):
         return LayerCall("Dropout", kwargs)
 
 
-class BatchNormParams(OpParams):
-    axis: int = -1
-    momentum: float = Field(default=0.99, gt=0.0, lt=1.0)
-    epsilon: PositiveFloat = 1e-3
-    center: bool = True
-    scale: bool = True
-
-
-class BatchNorm(Op):
-    name = "batch_norm"
-    Params = BatchNormParams
-    foldable = True
-    doc = "Batch normalisation over `axis` (the channels by default)."
-
-    def infer_shape(self, params: BatchNormParams, inputs: list[Shape]) -> Shape:
-        _axis_size(inputs[0], params.axis, "batch_norm")
-        return inputs[0]
-
-    keras_classes = ("BatchNormalization",)
-
-    def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _NORM_KEYS, renorm=False, synchronized=False)
-
-    def layer(self, params: BatchNormParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("BatchNormalization", params.model_dump())
-
-    def count_params(self, params: BatchNormParams, inputs: list[Shape], output: Shape) -> int:
-        channels = _axis_size(inputs[0], params.axis, "batch_norm")
-        return channels * (2 + int(params.center) + int(params.scale))
-
-
-class LayerNormParams(OpParams):
-    axis: int = -1
-    epsilon: PositiveFloat = 1e-3
-    center: bool = True
-    scale: bool = True
-
-
-class LayerNorm(Op):
-    name = "layer_norm"
-    Params = LayerNormParams
-    doc = "Layer normalisation over `axis` (the features by default)."
-
-    def infer_shape(self, params: LayerNormParams, inputs: list[Shape]) -> Shape:
-        _axis_size(inputs[0], params.axis, "layer_norm")
-        return inputs[0]
-
-    keras_classes = ("LayerNormalization",)
-
-    def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _NORM_KEYS, rms_scaling=False)
-
-    def layer(self, params: LayerNormParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("LayerNormalization", params.model_dump())
-
-    def count_params(self, params: LayerNormParams, inputs: list[Shape], output: Shape) -> int:
-        features = _axis_size(inputs[0], params.axis, "layer_norm")
-        return features * (int(params.center) + int(params.scale))
-
-
 _DENSE_KEYS = {"units": "units", "activation": "activation", "use_bias": "use_bias"}
-_EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim"}
-_NORM_KEYS = {"axis": "axis", "momentum": "momentum", "epsilon": "epsilon", "center": "center",
-              "scale": "scale"}
-
-
-def _axis_size(shape: Shape, axis: int, what: str) -> int:
-    rank = len(shape) + 1  # Keras counts the batch axis
-    if not -rank < axis < rank or axis == 0 or axis == -rank:
-        raise ShapeProblem(
-            f"{what} axis {axis} does not exist for an input of shape {format_shape(shape)}",
-            expected="axis 1 or -1" if rank == 2 else
-            f"an axis from 1 to {rank - 1}, or from -1 (the last) to -{rank - 1}",
-            got=str(axis),
-        )
-    index = axis - 1 if axis > 0 else axis
-    return known(shape[index], f"the normalised axis of {what}")
 
 
 class ActivationParams(OpParams):
@@ -267,61 +196,6 @@ class Identity(Op):
 
     def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Identity")
-
-
-class EmbeddingParams(OpParams):
-    input_dim: PositiveInt = Field(description="vocabulary size")
-    output_dim: PositiveInt
-
-
-class Embedding(Op):
-    name = "embedding"
-    Params = EmbeddingParams
-    doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
-    input_dtype = "int32"
-
-    def infer_shape(self, params: EmbeddingParams, inputs: list[Shape]) -> Shape:
-        return inputs[0] + (params.output_dim,)
-
-    keras_classes = ("Embedding",)
-
-    def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _EMBEDDING_KEYS, mask_zero=False)
-
-    def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Embedding", keras_kwargs(params, _EMBEDDING_KEYS))
-
-    def count_params(self, params: EmbeddingParams, inputs: list[Shape], output: Shape) -> int:
-        return params.input_dim * params.output_dim
-
-
-class PositionalEmbeddingParams(OpParams):
-    pass
-
-
-class PositionalEmbedding(Op):
-    name = "positional_embedding"
-    Params = PositionalEmbeddingParams
-    doc = "Adds a learned vector per position to a (steps, features) sequence (transformer inputs)."
-    min_rank = 2
-
-    def infer_shape(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> Shape:
-        if len(inputs[0]) != 2:
-            raise ShapeProblem(
-                "positional_embedding needs a sequence (steps, features)",
-                got=format_shape(inputs[0]),
-                hint="put it after the token projection (a dense node on a rank-2 input)",
-            )
-        known(inputs[0][0], "the sequence length of positional_embedding")
-        return inputs[0]
-
-    def layer(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> LayerCall:
-        steps, _ = inputs[0]
-        return LayerCall("PositionalEmbedding", {"sequence_length": steps}, module="archspec.keras.layers")
-
-    def count_params(self, params: PositionalEmbeddingParams, inputs: list[Shape], output: Shape) -> int:
-        steps, features = inputs[0]
-        return known(steps, "steps") * known(features, "features")
 
 
 Pooling1D = Literal["avg", "max"]

@@ -19,6 +19,7 @@ from archspec.graph.ops.base import (
     require_rank,
 )
 from archspec.graph.ops.conv import Conv2D, Conv2DParams
+from archspec.graph.ops.weights import DEPTHWISE_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class DepthwiseConv2DParams(OpParams):
@@ -29,6 +30,10 @@ class DepthwiseConv2DParams(OpParams):
     dilation: IntPair = 1
     activation: Activation | None = None
     use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
 
 
 class DepthwiseConv2D(Op):
@@ -47,7 +52,7 @@ class DepthwiseConv2D(Op):
         return Conv2D().infer_shape(as_conv, inputs)
 
     def layer(self, params: DepthwiseConv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("DepthwiseConv2D", keras_kwargs(params, _KEYS))
+        return LayerCall("DepthwiseConv2D", {**keras_kwargs(params, _KEYS), **weight_kwargs(params, DEPTHWISE_KEYS)})
 
     def count_params(self, params: DepthwiseConv2DParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
@@ -55,7 +60,7 @@ class DepthwiseConv2D(Op):
         return kh * kw * outputs + (outputs if params.use_bias else 0)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, _KEYS, data_format="channels_last")
+        return {**keras_params(config, _KEYS, data_format="channels_last"), **weight_params(config, DEPTHWISE_KEYS)}
 
 
 _KEYS = {

@@ -1,0 +1,83 @@
+"""Embedding ops: learned vectors for integer tokens, and for positions in a sequence."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveInt
+
+from archspec.graph.ops.base import (
+    LayerCall,
+    Op,
+    OpParams,
+    Shape,
+    ShapeProblem,
+    format_shape,
+    keras_kwargs,
+    keras_params,
+    known,
+)
+from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+
+
+class EmbeddingParams(OpParams):
+    input_dim: PositiveInt = Field(description="vocabulary size")
+    output_dim: PositiveInt
+    mask_zero: bool = Field(default=False, description="token 0 is padding: later sequence layers skip it")
+    embeddings_init: Initializer | None = None
+    embeddings_reg: Regularizer | None = None
+
+
+class Embedding(Op):
+    name = "embedding"
+    Params = EmbeddingParams
+    doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
+    input_dtype = "int32"
+
+    def infer_shape(self, params: EmbeddingParams, inputs: list[Shape]) -> Shape:
+        return inputs[0] + (params.output_dim,)
+
+    keras_classes = ("Embedding",)
+
+    def from_keras(self, config: dict) -> dict:
+        return {**keras_params(config, _EMBEDDING_KEYS), **weight_params(config, _EMBEDDING_WEIGHTS)}
+
+    def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:
+        kwargs = keras_kwargs(params, _EMBEDDING_KEYS)
+        if not params.mask_zero:  # the Keras default, left out as before mask_zero existed
+            kwargs.pop("mask_zero")
+        return LayerCall("Embedding", {**kwargs, **weight_kwargs(params, _EMBEDDING_WEIGHTS)})
+
+    def count_params(self, params: EmbeddingParams, inputs: list[Shape], output: Shape) -> int:
+        return params.input_dim * params.output_dim
+
+
+class PositionalEmbeddingParams(OpParams):
+    pass
+
+
+class PositionalEmbedding(Op):
+    name = "positional_embedding"
+    Params = PositionalEmbeddingParams
+    doc = "Adds a learned vector per position to a (steps, features) sequence (transformer inputs)."
+    min_rank = 2
+
+    def infer_shape(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != 2:
+            raise ShapeProblem(
+                "positional_embedding needs a sequence (steps, features)",
+                got=format_shape(inputs[0]),
+                hint="put it after the token projection (a dense node on a rank-2 input)",
+            )
+        known(inputs[0][0], "the sequence length of positional_embedding")
+        return inputs[0]
+
+    def layer(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> LayerCall:
+        steps, _ = inputs[0]
+        return LayerCall("PositionalEmbedding", {"sequence_length": steps}, module="archspec.keras.layers")
+
+    def count_params(self, params: PositionalEmbeddingParams, inputs: list[Shape], output: Shape) -> int:
+        steps, features = inputs[0]
+        return known(steps, "steps") * known(features, "features")
+
+
+_EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim", "mask_zero": "mask_zero"}
+_EMBEDDING_WEIGHTS = {"embeddings_initializer": "embeddings_init", "embeddings_regularizer": "embeddings_reg"}
