@@ -22,8 +22,8 @@ import pytest
 
 import archspec
 from archspec.graph.summary import total_params
-from archspec.spec.expand import expand_document
-from archspec.spec.models import load_yaml
+from archspec.spec.expand import expand
+from archspec.spec.loader import load_yaml
 from tests.conftest import ROOT
 
 ZOO_SPECS = ROOT / "specs" / "zoo"
@@ -76,7 +76,7 @@ def perturb(model) -> None:
 
 def expanded_node_names(path: Path) -> set[str]:
     """The node names of a spec after vars and blocks are expanded, before its ops are validated."""
-    return set(expand_document(load_yaml(path), []).data["nodes"])
+    return set(expand(load_yaml(path)).data["nodes"])
 
 
 def weighted_layers(model) -> dict:
