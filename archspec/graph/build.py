@@ -44,7 +44,8 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         graph.add_node(name, kind="input", op="input", params=input_spec,
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
-        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
+        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location,
+                       text_location=node.text_location)
 
     errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
@@ -78,7 +79,8 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         if data["kind"] == "op":
             in_edges = [edge["spec"] for _, _, edge in graph.in_edges(name, data=True)]
             try:
-                data["plan"] = plan_node(name, OPS[data["op"]], data["params"], data["location"], in_edges)
+                data["plan"] = plan_node(name, OPS[data["op"]], data["params"], data["location"], in_edges,
+                                         data.get("text_location"))
             except SpecError as error:
                 errors.append(error)
         else:
