@@ -73,7 +73,9 @@ def test_front_end_reads_in_the_documented_order(monkeypatch, write_spec):
     ("nodes.b.units=!!int x", "--set nodes.b.units=!!int x: cannot read 'x' (1 characters) as an integer"),
     ("vars.act=rleu", "--set vars.act=rleu: node 'a': invalid value for 'activation': Input should be 'linear', "
      "'relu', 'sigmoid', 'softmax', 'tanh', 'gelu', 'elu', 'selu', 'swish', 'silu', 'softplus', 'softsign', "
-     "'leaky_relu', 'relu6', 'hard_sigmoid', 'exponential' or 'log_softmax'"),
+     "'leaky_relu', 'relu6', 'hard_sigmoid', 'exponential', 'log_softmax', 'hard_silu', 'hard_swish', 'mish', "
+     "'celu', 'hard_tanh', 'log_sigmoid', 'squareplus', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', "
+     "'hard_shrink', 'soft_shrink' or 'tanh_shrink'"),
     ("nodes..units=3", "--set nodes..units=3: --set 'nodes..units=3' has an empty part in its key"),
 ])
 def test_set_arguments_are_read_by_the_spec_loader_and_blamed(write_spec, capsys, setting, message):
