@@ -71,14 +71,22 @@ def _dense(b: _Builder, cur: str, units: int | None = None) -> str:
 def _vector_block(b: _Builder, cur: str) -> str:
     shape = b.shapes[cur]
     kind = b.draw(st.sampled_from(["dense", "residual", "concat", "sigmoid_gate", "softmax_gate",
-                                   "norm", "dropout", "highway"]))
+                                   "norm", "dropout", "highway", "glu"]))
     if kind == "dense":
         return _dense(b, cur)
+    if kind == "glu":  # a split into two named outputs, read by an expr as a * sigmoid(b)
+        units = b.size()
+        inner = _dense(b, cur, 2 * units)
+        halves = b.add({"op": "split", "into": ["a", "b"]}, shape[:-1] + (2 * units,), [inner])
+        b.shapes[f"{halves}.a"] = b.shapes[f"{halves}.b"] = shape[:-1] + (units,)
+        return b.add({"op": "expr", "expr": "a * sigmoid(b)"}, shape[:-1] + (units,), [],
+                     ((f"{halves}.a", "plain", {"as": "a"}), (f"{halves}.b", "plain", {"as": "b"})))
     if kind == "highway":  # an expr node over three named inputs, one learned per-feature scale
         gate, hidden = _dense(b, cur, shape[-1]), _dense(b, cur, shape[-1])
-        expr = b.draw(st.sampled_from(["x * (1 - sigmoid(t)) + h * sigmoid(t)", "g * (x + 0.1 * h) - t / 2",
-                                       "x - mean(h, -1) + g * tanh(t) ** 2"]))
-        learnable = {"g": {"shape": [shape[-1]], "init": 1.0}} if "g" in expr else {}
+        expr, learns = b.draw(st.sampled_from([("x * (1 - sigmoid(t)) + h * sigmoid(t)", False),
+                                               ("g * (x + 0.1 * h) - t / 2", True),
+                                               ("x - mean(h, -1) + g * tanh(t) ** 2", True)]))
+        learnable = {"g": {"shape": [shape[-1]], "init": 1.0}} if learns else {}
         params = {"op": "expr", "expr": expr, **({"learnable": learnable} if learnable else {})}
         return b.add(params, shape, [cur], ((gate, "plain", {"as": "t"}), (hidden, "plain", {"as": "h"})))
     if kind == "residual":  # H(x) = F(x) + x, then a dense on the sum

@@ -83,6 +83,8 @@ CASES = [
     ("{op: slice, axis: 2, start: 1, stop: -1}", [6, 5]),
     ("{op: permute, axes: [3, 1, 2]}", [4, 5, 3]),
     ("{op: class_token, tokens: 3}", [6, 4]),
+    ("{op: part, index: 1, parts: 2}", [6, 4]),
+    ("{op: part, axis: 1, index: 2, sizes: [1, 2, 3]}", [6, 4]),
 ]
 
 
@@ -121,6 +123,7 @@ def test_embedding_takes_integer_tokens(keras):
 def test_every_op_is_exercised_by_a_case():
     named = {case[0].split("op: ")[1].split(",")[0].rstrip("}") for case in CASES}
     merges = {name for name, op in OPS.items() if op.arity == "many"} | {"embedding"}
+    merges |= {"split"}  # its outputs need edges from them: tests/test_tensor_ops.py
     assert set(OPS) - named - merges == set()
 
 

@@ -170,3 +170,33 @@ def test_class_token_prepends_one_learned_token(keras):
     token = model.get_layer("y").get_weights()[0]
     out = np.asarray(model(np.zeros((2, 5, 3), "float32")))
     np.testing.assert_allclose(out[:, :2], np.broadcast_to(token, (2, 2, 3)))
+
+
+SPLIT = """
+archspec: 1
+name: split
+inputs:
+  x: {shape: [5, 6]}
+nodes:
+  qkv: {op: split, axis: -1, into: [q, k, v], sizes: [2, 3, 1]}
+  out: {op: expr, expr: "q * sum(k, -1) + v"}
+edges:
+  - x -> qkv
+  - {from: qkv.q, to: out, as: q}
+  - {from: qkv.k, to: out, as: k}
+  - {from: qkv.v, to: out, as: v}
+outputs: [out]
+"""
+
+
+def test_split_outputs_are_addressed_by_name(keras):
+    graph = archspec.analyze(archspec.loads_spec(SPLIT))
+    assert [graph.nodes[name]["shape"] for name in ("qkv", "qkv.q", "qkv.k", "qkv.v", "out")] == [
+        (5, 6), (5, 2), (5, 3), (5, 1), (5, 2)]
+    model = archspec.compile_model(graph)
+    x = np.random.default_rng(0).normal(size=(2, 5, 6)).astype("float32")
+    q, k, v = x[..., :2], x[..., 2:5], x[..., 5:]
+    np.testing.assert_allclose(np.asarray(model(x)), q * k.sum(-1, keepdims=True) + v, atol=1e-5)
+    namespace: dict = {}
+    exec(generate_code(graph), namespace)
+    np.testing.assert_allclose(np.asarray(namespace["model"](x)), np.asarray(model(x)), atol=1e-6)

@@ -39,7 +39,7 @@ from archspec.graph.ops.preprocessing import Normalization, Rescaling
 from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
 from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D
 from archspec.graph.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
-from archspec.graph.ops.tokens import ClassToken, Permute, Slice, Take
+from archspec.graph.ops.tokens import ClassToken, Part, Permute, Slice, Split, Take
 
 OPS: dict[str, Op] = {
     op.name: op
@@ -57,7 +57,7 @@ OPS: dict[str, Op] = {
         SpatialDropout1D(), SpatialDropout2D(), DropPath(),
         LeakyRelu(), Prelu(), Elu(), Softmax(),
         ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
-        Expr(), Take(), Slice(), Permute(), ClassToken(),
+        Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
     )
 }
 """Every op kind, by the name written in `op:`."""

@@ -9,10 +9,11 @@ last. Keras has no layer for indexing or for a learned token, so `take`,
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
 from archspec.graph.ops.weights import Initializer, weight_kwargs
+from archspec.spec.syntax import NAME_RULE, is_name
 
 
 def axis_index(axis: int, shape: Shape, what: str) -> int:
@@ -159,3 +160,91 @@ class ClassToken(Op):
 
     def count_params(self, params: ClassTokenParams, inputs: list[Shape], output: Shape) -> int:
         return params.tokens * int(inputs[0][-1] or 0)
+
+
+class PartParams(OpParams):
+    axis: int = -1
+    index: int = Field(ge=0, description="which part, from 0")
+    parts: PositiveInt = Field(default=2, description="equal parts the axis is cut into")
+    sizes: list[PositiveInt] | None = Field(default=None, description="unequal parts: their sizes, in order")
+
+
+class Part(Op):
+    name = "part"
+    Params = PartParams
+    doc = ("Part `index` of an axis cut into `parts` equal parts (or parts of the given `sizes`); what each "
+           "named output of a `split` node is.")
+
+    def bounds(self, params: PartParams, shape: Shape) -> tuple[int, int]:
+        """Where the part starts and stops on its axis."""
+        index = axis_index(params.axis, shape, "split")
+        size = shape[index]
+        sizes = params.sizes
+        if sizes is None:
+            if size is None or size % params.parts:
+                raise ShapeProblem(
+                    f"{params.parts} equal parts do not divide axis {params.axis} of {format_shape(shape)}",
+                    expected=f"a size divisible by {params.parts}", got=str(size),
+                    hint="give the parts' sizes: sizes: [...]")
+            sizes = [size // params.parts] * params.parts
+        elif size != sum(sizes):
+            raise ShapeProblem(f"split sizes {sizes} add up to {sum(sizes)}, not the {size} of axis {params.axis} "
+                               f"of {format_shape(shape)}", expected=str(size), got=str(sum(sizes)))
+        if params.index >= len(sizes):
+            raise ShapeProblem(f"part {params.index} of {len(sizes)} does not exist", got=str(params.index))
+        start = sum(sizes[:params.index])
+        return start, start + sizes[params.index]
+
+    def infer_shape(self, params: PartParams, inputs: list[Shape]) -> Shape:
+        start, stop = self.bounds(params, inputs[0])
+        index = axis_index(params.axis, inputs[0], "split")
+        return inputs[0][:index] + (stop - start,) + inputs[0][index + 1:]
+
+    def layer(self, params: PartParams, inputs: list[Shape]) -> LayerCall:
+        start, stop = self.bounds(params, inputs[0])
+        return LayerCall("SliceAxis", {"axis": params.axis, "start": start, "stop": stop},
+                         module="archspec.keras.layers")
+
+
+class SplitParams(OpParams):
+    axis: int = -1
+    into: list[str] = Field(min_length=2, description="the names of the outputs, addressed as NODE.NAME")
+    sizes: list[PositiveInt] | None = Field(default=None, description="their sizes (default: equal)")
+
+    @field_validator("into")
+    @classmethod
+    def _distinct_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not is_name(name):
+                raise ValueError(f"{name!r} is not a name ({NAME_RULE})")
+        if len(set(value)) != len(value):
+            raise ValueError("each output needs its own name")
+        return value
+
+    @model_validator(mode="after")
+    def _a_size_each(self) -> SplitParams:
+        if self.sizes is not None and len(self.sizes) != len(self.into):
+            raise ValueError(f"{len(self.sizes)} sizes for {len(self.into)} outputs")
+        return self
+
+
+class Split(Op):
+    name = "split"
+    Params = SplitParams
+    doc = ("Cuts an axis into named outputs that edges address as NODE.NAME (`halves.a`): equal parts, or "
+           "`sizes`. Every output must be used.")
+
+    def outputs(self, params: SplitParams) -> list[tuple[str, str, PartParams]]:
+        """Each output's name, and the `part` op and params that make it (archspec.graph.build adds them)."""
+        return [(name, "part", PartParams(axis=params.axis, index=index, parts=len(params.into), sizes=params.sizes))
+                for index, name in enumerate(params.into)]
+
+    def infer_shape(self, params: SplitParams, inputs: list[Shape]) -> Shape:
+        Part().bounds(self.outputs(params)[0][2], inputs[0])  # the cut must fit the axis
+        return inputs[0]
+
+    def layer(self, params: SplitParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall("Identity")
+
+    def summary(self, params: SplitParams) -> str:
+        return f"axis={params.axis} into {', '.join(params.into)}"
