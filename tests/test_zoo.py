@@ -41,7 +41,7 @@ TOO_LONG_TODAY = {  # the renderer draws every chain in one column (width x heig
     "efficientnet_b0": "13498 x 854 (the level-row layout: SE's 1x1 maps read as a decoder's levels)",
     "se_resnet18": "12452 x 835 (the level-row layout: SE's 1x1 maps read as a decoder's levels)",
     "convnext_tiny": "391 x 5068",
-    "glu_cnn": "391 x 1356",
+    "glu_cnn": "391 x 1638",
     "gpt_rows": "418 x 1992",
     "tcn": "474 x 3082",
     "vit_tiny": "505 x 2166",
