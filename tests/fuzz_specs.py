@@ -130,7 +130,7 @@ def _conv(b: _Builder, cur: str, filters: int | None = None, kernel: int | None 
 def _image_block(b: _Builder, cur: str) -> str:
     height, width, channels = b.shapes[cur]
     kind = b.draw(st.sampled_from(["conv", "strided", "residual", "concat", "unet", "sigmoid_gate",
-                                   "norm"]))
+                                   "squeeze_excite", "norm"]))
     if kind == "conv":
         return _conv(b, cur)
     if kind == "strided":
@@ -152,8 +152,20 @@ def _image_block(b: _Builder, cur: str) -> str:
     if kind == "sigmoid_gate":
         inner = _conv(b, cur)
         gate = _conv(b, cur, b.draw(st.sampled_from([1, b.shapes[inner][-1]])))
-        return _conv_with(b, inner, ((gate, "gate", {}),))
+        return _conv_with(b, inner, ((gate, "gate", _gate_activation(b)),))
+    if kind == "squeeze_excite":  # a C-vector or 1x1xC gate broadcast over the map
+        inner = _conv(b, cur)
+        filters = b.shapes[inner][-1]
+        excite = _dense(b, b.add({"op": "global_avg_pool2d"}, (filters,), [inner]), filters)
+        if b.draw(st.booleans()):
+            excite = b.add({"op": "reshape", "shape": [1, 1, filters]}, (1, 1, filters), [excite])
+        return _conv_with(b, inner, ((excite, "gate", _gate_activation(b)),))
     return b.add({"op": "batch_norm"}, b.shapes[cur], [cur])
+
+
+def _gate_activation(b: _Builder) -> dict[str, Any]:
+    choice = b.draw(st.sampled_from([None, "sigmoid", "hard_sigmoid", "tanh", "none"]))
+    return {} if choice is None else {"activation": choice}
 
 
 def _conv_with(b: _Builder, main: str, others: tuple[tuple[str, str, dict[str, Any]], ...]) -> str:

@@ -12,6 +12,7 @@ import pytest
 import archspec
 from archspec.errors import ArchspecError, ShapeError, flatten_errors
 from archspec.graph.shapes import analyze
+from archspec.keras.lowering import lower_graph
 from archspec.spec.models import loads_spec
 
 SE_BLOCK = """\
@@ -109,8 +110,6 @@ def test_a_one_channel_map_gates_every_channel_with_its_activation(keras, activa
 
 def test_gate_without_activation_keeps_todays_layers():
     graph = analyze(loads_spec(SPATIAL.replace(", activation: ACT", "")))
-    from archspec.keras.lowering import lower_graph
-
     steps, _ = lower_graph(graph)
     assert [(s.var, s.call.cls, s.call.kwargs) for s in steps if s.var.startswith("out.")] == [
         ("out.gate_sigmoid", "Activation", {"activation": "sigmoid"}), ("out.gate", "Multiply", {})]
@@ -197,3 +196,44 @@ def test_merge_op_broadcast_error_is_located_at_the_node():
     assert (error.location.line, error.node, error.edge) == (8, "out", None)
     assert error.message == ("multiply inputs do not broadcast: the channels axis is 32 in 'x' but 16 in "
                              "'exc' (sizes must be equal, or one of them 1)")
+
+
+def test_softmax_gate_logits_broadcast_over_positions(keras):
+    """One mixture per example (1x1xk logits) for two whole feature maps: selective-kernel style."""
+    text = """\
+archspec: 1
+name: mix_maps
+inputs:
+  x: {shape: [6, 6, 3]}
+nodes:
+  a:      {op: conv2d, filters: 4, kernel: 3, padding: same}
+  b:      {op: conv2d, filters: 4, kernel: 1}
+  pool:   {op: global_avg_pool2d}
+  logits: {op: dense, units: 2}
+  router: {op: reshape, shape: [1, 1, 2]}
+  out:    {op: identity}
+edges:
+  - x -> a -> out
+  - x -> b -> out
+  - x -> pool -> logits -> router
+  - {from: router, to: out, kind: gate}
+outputs: [out]
+"""
+    model = archspec.compile_model(loads_spec(text))
+    x = np.random.default_rng(4).normal(size=(2, 6, 6, 3)).astype("float32")
+    a, b = (np.asarray(model.get_layer(name)(x)) for name in ("a", "b"))
+    logits = np.asarray(model.get_layer("logits")(model.get_layer("pool")(x)))
+    weights = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    expected = a * weights[:, None, None, 0:1] + b * weights[:, None, None, 1:2]
+    np.testing.assert_allclose(np.asarray(model(x)), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_softmax_gate_logits_must_end_in_one_per_input():
+    text = BAD.replace("exc:  {op: dense, units: 16}", "exc:  {op: dense, units: 3}").replace(
+        "  - x -> out\n", "  - x -> out\n  - x -> out2\n").replace(
+        "  out:  {op: identity}\n", "  out:  {op: identity}\n  out2: {op: identity}\n")
+    text = text.replace("  - x -> out2\n", "  - x -> out2 -> out\n")
+    error = error_of(text)
+    assert error.edge == "gate exc -> out"
+    assert error.message == "a softmax gate over 2 inputs needs one logit per input"
+    assert error.expected == "28x28x2 (one weight for each of 'x', 'out2')"

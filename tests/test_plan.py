@@ -38,7 +38,6 @@ outputs: [both]
 
 
 def test_mixing_gate_first_then_merges_in_edge_order_then_the_op():
-    plan = build_graph(loads_spec(SPEC))["out"]
     plan = build_graph(loads_spec(SPEC)).nodes["out"]["plan"]
     assert [(app.sources, app.mixes, app.is_op) for app in plan.applications] == [
         (("e1", "e2", "r"), True, False),  # softmax(r) mixes the two plain inputs
