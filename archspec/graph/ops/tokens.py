@@ -36,11 +36,18 @@ class TakeParams(OpParams):
 class Take(Op):
     name = "take"
     Params = TakeParams
+    min_rank = 2
     doc = ("Reads one position along an axis and drops that axis: token 0 of a (tokens, features) sequence, "
            "the last timestep (index: -1).")
 
     def infer_shape(self, params: TakeParams, inputs: list[Shape]) -> Shape:
         shape = inputs[0]
+        if len(shape) < 2:
+            raise ShapeProblem(f"take on a rank-{len(shape)} input ({format_shape(shape)}) would leave no axis "
+                               "but the batch",
+                               expected="rank 2 or more (a sequence, an image)",
+                               got=f"{format_shape(shape)} (rank {len(shape)})",
+                               hint="to keep one feature of a vector, use slice (it keeps the axis)")
         index = axis_index(params.axis, shape, "take")
         size = shape[index]
         if size is None:
