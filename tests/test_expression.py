@@ -44,6 +44,7 @@ def test_expression_shapes_follow_numpy_broadcasting(expr, shape):
     ("x + c ** c", 9, SchemaError, "constant exponent"),
     ("x + __import__(c)", 4, SchemaError, "unknown function"),
     ("x + c.real", 4, SchemaError, "not allowed"),
+    ("x * 1e999 + c", 4, SchemaError, "1e999 is not a finite number"),
     ("x * z", 4, GraphError, "'z' in the expression of 'out' is neither an input nor a learnable"),
     ("x * mean(c, 4)", 12, ShapeError, "mean() axis 4 does not exist for 1x1x32"),
     ("c + sum(x, 1) / mean(x, -1)", 14, ShapeError, "'/' inputs would broadcast to 28x28x32"),

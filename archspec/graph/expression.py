@@ -14,6 +14,7 @@ error points at the column of the bad token.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,9 @@ def parse_expression(text: str) -> Expression:
 
 def _check(node: ast.AST, text: str, names: list[str]) -> None:
     if isinstance(node, ast.Constant) and _is_number(node.value):
+        if not math.isfinite(node.value):
+            raise ExpressionProblem(f"{text[node.col_offset:node.end_col_offset]} is not a finite number",
+                                    node.col_offset, hint="write numbers a float can hold (at most about 1e308)")
         return
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
