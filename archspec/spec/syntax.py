@@ -71,3 +71,43 @@ def chain_links(text: str) -> list[tuple[str, str]] | None:
 def join_chain(names: list[str] | tuple[str, ...]) -> str:
     """The chain text for names: join_chain(['a', 'b']) == 'a -> b'."""
     return f" {CHAIN_ARROW} ".join(names)
+
+
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def split_steps(text: str) -> list[tuple[str, int]] | None:
+    """The steps of a chain with the offset each starts at in `text`; None if it is not a chain.
+
+    Unlike split_chain, an arrow inside brackets, `${...}` or quotes does not
+    split (`conv2d(64, kernel=[3, 3]) -> relu`), so a step may carry arguments.
+    """
+    steps: list[tuple[str, int]] = []
+    depth: list[str] = []
+    quote = ""
+    start = index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _OPENERS:
+            depth.append(_OPENERS[char])
+        elif depth and char == depth[-1]:
+            depth.pop()
+        elif not depth and text.startswith(CHAIN_ARROW, index):
+            steps.append(_stripped(text, start, index))
+            start = index + len(CHAIN_ARROW)
+            index = start
+            continue
+        index += 1
+    steps.append(_stripped(text, start, len(text)))
+    if len(steps) < 2 or not all(step for step, _ in steps):
+        return None
+    return steps
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[str, int]:
+    part = text[start:end]
+    return part.strip(), start + len(part) - len(part.lstrip())

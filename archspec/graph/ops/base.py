@@ -42,6 +42,8 @@ class Op:
     arity: ClassVar[Literal["one", "many", "attention"]] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
+    positional: ClassVar[tuple[str, ...]] = ()
+    """Parameters an inline chain step may give without their names, in order: conv2d(64, 3)."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""

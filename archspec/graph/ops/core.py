@@ -29,6 +29,7 @@ class DenseParams(OpParams):
 
 class Dense(Op):
     name = "dense"
+    positional = ("units", "activation")
     Params = DenseParams
     doc = "Fully connected layer on the last axis: `units` outputs per position."
 
@@ -86,6 +87,7 @@ class ReshapeParams(OpParams):
 
 class Reshape(Op):
     name = "reshape"
+    positional = ("shape",)
     Params = ReshapeParams
     doc = "Reshapes to `shape` (batch axis excluded); one size may be -1 and is inferred."
 
@@ -131,6 +133,7 @@ class DropoutParams(OpParams):
 
 class Dropout(Op):
     name = "dropout"
+    positional = ("rate",)
     Params = DropoutParams
     foldable = True
     doc = "Drops a fraction `rate` (0 <= rate < 1) of activations while training."
@@ -235,6 +238,7 @@ class ActivationParams(OpParams):
 
 class ActivationOp(Op):
     name = "activation"
+    positional = ("activation",)
     Params = ActivationParams
     foldable = True
     doc = "Applies an activation function element-wise (softmax over the last axis)."
@@ -276,6 +280,7 @@ class EmbeddingParams(OpParams):
 
 class Embedding(Op):
     name = "embedding"
+    positional = ("input_dim", "output_dim")
     Params = EmbeddingParams
     doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
     input_dtype = "int32"
