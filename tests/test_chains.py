@@ -171,3 +171,10 @@ def test_defaults_errors_point_at_the_default(write_spec, defaults, needle, mess
 def test_positional_declarations_name_real_parameters():
     for op in OPS.values():
         assert set(op.positional) <= set(op.Params.model_fields), op.name
+
+
+def test_errors_in_a_chain_folded_over_lines_point_at_the_right_line(write_spec):
+    body = ("nodes:\n  out: {op: dense, units: 10}\nedges:\n  - x -> conv2d(8)\n"
+            "    -> conv2d(0) -> flatten -> out\noutputs: [out]\n")
+    found = error(write_spec, body)
+    assert (found.location.line, found.location.column) == column_of(body, "0) -> flatten")

@@ -44,7 +44,8 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         graph.add_node(name, kind="input", op="input", params=input_spec,
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
-        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
+        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location,
+                       deferred=node.deferred)
 
     errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()

@@ -102,6 +102,8 @@ class NodeSpec:
     op: str
     params: Any
     location: Location
+    deferred: dict[str, tuple[str, Location]] = field(default_factory=dict)
+    """Parameters written as shape-aware `${in...}`: their text and place, resolved by archspec.graph.deferred."""
 
 
 @dataclass(frozen=True)
