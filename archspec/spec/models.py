@@ -143,8 +143,8 @@ class Spec:
         A run folder keeps this text, so the run can be resumed or rebuilt even
         when the original file named a base spec beside it or was changed since.
         """
-        header = (f"# {self.name}: resolved from {self.file} (extends, vars, blocks and --set "
-                  "applied)\n")
+        header = (f"# {self.name}: resolved from {self.file} (extends, --set, inline steps, defaults, vars "
+                  "and blocks applied)\n")
         return header + yaml.dump(self.document.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                                   default_flow_style=None, width=100)
 

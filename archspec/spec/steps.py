@@ -65,7 +65,9 @@ def read_step(text: str, offset: int) -> Step:
             unclosed = text.count("(") + text.count("[") > text.count(")") + text.count("]")
             raise StepError(f"a bracket without its closing one in step {text!r}" if unclosed else
                             f"cannot read step {text!r}", offset,
-                            hint="write a step as op(arguments), e.g. conv2d(64, 3, strides=2)")
+                            hint="in a flow list [a -> b, ...] YAML splits at every comma: write the chain "
+                            "as its own '- ' item (or quote it)" if unclosed else
+                            "write a step as op(arguments), e.g. conv2d(64, 3, strides=2)")
         return Step(text, offset, None)
     reader = _ArgReader(match.group(2), offset + match.start(2))
     return Step(text, offset, match.group(1), reader.args(), call=True)
