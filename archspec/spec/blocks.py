@@ -153,6 +153,29 @@ def is_merge(extra: dict[str, Any] | None) -> bool:
     return extra is not None and extra.get("kind", "plain") != "plain"
 
 
+def port_sources(port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]], extra: dict[str, Any] | None,
+                 location: Location) -> list[tuple[str, dict[str, Any] | None]]:
+    """The edges a link (with `extra`) from block input `port` stands for, given what feeds the port.
+
+    Plain feeds are passed on in the order written, with the link's own kind;
+    skip and gate feeds follow, each with its kind, to the same target.
+    """
+    plain = [(source, extra) for source, kind, _ in feeds if not is_merge(kind)]
+    merged = [(source, kind) for source, kind, _ in feeds if is_merge(kind)]
+    if (merged or len(plain) > 1) and is_merge(extra):
+        raise SchemaError(f"a {extra['kind']} edge from block input '{port}', which several edges feed",  # type: ignore[index]
+                          location=location, hint="merge them in a node of the block first")
+    return plain + merged
+
+
+def one_source(port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]], location: Location) -> str:
+    """The one node feeding block input `port`, where one tensor is needed (a block output naming it)."""
+    if len(feeds) != 1:
+        raise SchemaError(f"block input '{port}' is fed by {len(feeds)} edges, so it is no one tensor",
+                          location=location, hint="merge them in a node of the block and use that node")
+    return feeds[0][0]
+
+
 def consumers_of(port: str, edges: list[Any]) -> int:
     """How many edge links inside a block start at `port` (as written, before expansion)."""
     return sum(1 for entry in edges for source, _, _ in (links_of(entry) or []) if source == port)

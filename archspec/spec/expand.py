@@ -180,21 +180,10 @@ class _Expander:
         self._emit(entry_out, path, scope.context)
 
     def _feeds(self, name: str, extra: dict | None, scope: _Scope, path: Path_) -> list[tuple[str, dict | None]]:
-        """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it.
-
-        A block input fed by several plain edges passes each on, in the order
-        written; a skip or gate edge into it follows them, to the same node.
-        """
+        """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it."""
         if name not in scope.ports:
             return [(self._source(name, scope, path), extra)]
-        feeds = scope.ports[name]
-        plain = [(source, extra) for source, kind, _ in feeds if not blocks.is_merge(kind)]
-        merged = [(source, kind) for source, kind, _ in feeds if blocks.is_merge(kind)]
-        if (merged or len(plain) > 1) and blocks.is_merge(extra):
-            raise SchemaError(f"a {extra['kind']} edge from block input '{name}', which several edges feed",
-                              location=self._at(path, scope.context),
-                              hint="merge them in a node of the block first")
-        return plain + merged
+        return blocks.port_sources(name, scope.ports[name], extra, self._at(path, scope.context))
 
     def _check_size(self, path: Path_, context: str | None) -> None:
         if len(self.out.data["nodes"]) + self.copies >= MAX_NODES:
@@ -210,12 +199,7 @@ class _Expander:
     def _source(self, name: str, scope: _Scope, path: Path_) -> str:
         """The full node name an edge (or output) from `name` in `scope` starts at."""
         if name in scope.ports:
-            feeds = scope.ports[name]
-            if len(feeds) != 1:
-                raise SchemaError(f"block input '{name}' is fed by {len(feeds)} edges, so it is no one tensor",
-                                  location=self._at(path, scope.context),
-                                  hint="merge them in a node of the block and use that node")
-            return feeds[0][0]
+            return blocks.one_source(name, scope.ports[name], self._at(path, scope.context))
         use, _, port = name.partition(".")
         if use in scope.uses:
             last = self._instances(scope, use)[-1]
