@@ -178,3 +178,35 @@ def test_errors_in_a_chain_folded_over_lines_point_at_the_right_line(write_spec)
             "    -> conv2d(0) -> flatten -> out\noutputs: [out]\n")
     found = error(write_spec, body)
     assert (found.location.line, found.location.column) == column_of(body, "0) -> flatten")
+
+
+def test_a_block_can_be_called_as_a_step_with_its_params_positional(write_spec):
+    result = spec(write_spec, """blocks:
+  unit:
+    params: {f: null, s: 1}
+    inputs: [i]
+    outputs: [c]
+    nodes: {c: {op: conv2d, filters: "${f}", strides: "${s}"}}
+    edges: [i -> c]
+nodes:
+  out: {op: dense, units: 10}
+edges:
+  - x -> unit(8, 2) -> unit(f=4) -> flatten -> out
+outputs: [out]
+""")
+    assert (result.nodes["unit_1_c"].params.filters, result.nodes["unit_1_c"].params.strides) == (8, 2)
+    assert (result.nodes["unit_2_c"].params.filters, result.nodes["unit_2_c"].params.strides) == (4, 1)
+
+
+def test_a_block_call_with_too_many_arguments_is_an_error_at_the_argument(write_spec):
+    body = """blocks:
+  unit: {params: [f], inputs: [i], outputs: [c], nodes: {c: {op: conv2d, filters: "${f}"}}, edges: [i -> c]}
+nodes:
+  out: {op: dense, units: 10}
+edges:
+  - x -> unit(8, 2) -> flatten -> out
+outputs: [out]
+"""
+    found = error(write_spec, body)
+    assert "unit takes 1 positional argument(s) (f), got 2" in str(found)
+    assert (found.location.line, found.location.column) == column_of(body, "2) ->")

@@ -80,3 +80,43 @@ def test_a_value_the_op_refuses_is_an_error_at_the_node_parameter(write_spec):
 def test_in_inside_a_longer_string_is_refused(write_spec):
     with pytest.raises(SpecError, match="must be the whole value"):
         analyze(write_spec, proj="x${in.channels}")
+
+
+DENSENET = """archspec: 1
+name: densenet_part
+vars: {growth: 12, layers: 4}
+inputs: {image: {shape: [28, 28, 1]}}
+defaults: {conv2d: {use_bias: false}}
+blocks:
+  layer:
+    inputs: [x]
+    outputs: [cat]
+    nodes: {cat: {op: concat}}
+    edges:
+      - x -> cat
+      - x -> batch_norm -> relu -> conv2d(${4 * growth}, 1) -> batch_norm -> relu -> conv2d(${growth}) -> cat
+  transition:
+    inputs: [x]
+    outputs: [pool]
+    nodes: {pool: {op: avg_pool2d}}
+    edges:
+      - x -> batch_norm -> relu -> conv2d(${in.channels // 2}, 1) -> pool
+nodes:
+  dense1: {block: layer, repeat: "${layers}"}
+  trans1: {block: transition}
+  dense2: {block: layer, repeat: "${layers}"}
+  trans2: {block: transition}
+edges:
+  - image -> conv2d(${2 * growth}) -> dense1 -> trans1 -> dense2 -> trans2
+outputs: [trans2]
+"""
+
+
+def test_densenet_compression_is_worked_out_from_the_channels_that_arrive(write_spec):
+    graph = archspec.analyze(write_spec(DENSENET))
+    trans1 = (2 * 12 + 4 * 12) // 2        # what the zoo's DenseNet-BC works out by hand in vars: 36
+    trans2 = (trans1 + 4 * 12) // 2        # 42
+    assert graph.nodes["trans1_conv2d_1"]["params"].filters == trans1
+    assert graph.nodes["trans2_conv2d_1"]["params"].filters == trans2
+    assert graph.nodes["trans2_pool"]["shape"] == (7, 7, trans2)
+    assert graph.nodes["trans1_conv2d_1"]["params"].use_bias is False

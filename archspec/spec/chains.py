@@ -41,8 +41,9 @@ def desugar(document: Document) -> Document:
     data = dict(data)
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
     defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
+    blocks = _block_params(data.get("blocks"))
     for scope in _scopes(data):
-        _Scope(result, *scope).rewrite(defaults)
+        _Scope(result, *scope, blocks).rewrite(defaults)
     return result
 
 
@@ -72,8 +73,9 @@ def _scopes(data: dict[str, Any]) -> list[tuple[Path_, dict[str, Any], list[str]
 class _Scope:
     """The nodes and edges of the top level or of one block definition, rewritten in place."""
 
-    def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str]) -> None:
-        self.document, self.path, self.holder = document, path, holder
+    def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
+                 blocks: dict[str, tuple[str, ...]]) -> None:
+        self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
         self.nodes: dict[str, Any] | None = dict(holder["nodes"]) if isinstance(holder.get("nodes"), dict) else None
         self.declared = set(declared) | set(self.nodes or {})
         self.counts: dict[str, int] = {}
@@ -126,12 +128,13 @@ class _Scope:
                                   location=at(step.offset), node=step.name,
                                   hint=f"write '{step.name}' alone to connect the node, or an op such as "
                                   "conv2d(64, 3)")
-            if step.name not in OPS:
+            if step.name not in OPS and step.name not in self.blocks:
                 raise SchemaError(f"unknown op '{step.name}' in a chain step", location=at(step.offset),
-                                  expected="an op: " + ", ".join(sorted(OPS)),
-                                  hint=did_you_mean(step.name, OPS))
+                                  expected="an op: " + ", ".join(sorted(OPS)) + (
+                                      "; or a block: " + ", ".join(self.blocks) if self.blocks else ""),
+                                  hint=did_you_mean(step.name, [*OPS, *self.blocks]))
             return True
-        if step.name not in self.declared and step.name in OPS:
+        if step.name not in self.declared and (step.name in OPS or step.name in self.blocks):
             self.bare.append((step.name, at(step.offset)))
             return True
         return False
@@ -156,12 +159,13 @@ class _Scope:
 
     def _node(self, step: Step, at: Callable[[int], Location]) -> str:
         assert step.name is not None and self.nodes is not None
-        op = OPS[step.name]
+        kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
+        names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]
         name = self._fresh(step.name)
-        raw: dict[str, Any] = {"op": step.name}
+        raw: dict[str, Any] = {kind: step.name}
         where = at(step.offset)
         positions = Positions(where, where)
-        positions.child("op").key = positions.child("op").value = where
+        positions.child(kind).key = positions.child(kind).value = where
         positional = [arg for arg in step.args if arg.keyword is None]
         for index, arg in enumerate(step.args):
             if arg.keyword is None:
@@ -169,17 +173,16 @@ class _Scope:
                     raise SchemaError("a positional argument after a named one", location=at(arg.offset),
                                       hint="put the positional arguments first: conv2d(64, 3, strides=2)")
                 number = positional.index(arg)
-                if number >= len(op.positional):
-                    takes = ", ".join(op.positional) or "none"
-                    raise SchemaError(f"{step.name} takes {len(op.positional)} positional argument(s) "
-                                      f"({takes}), got {len(positional)}", location=at(arg.offset),
-                                      hint="name the others: strides=2")
-                key = op.positional[number]
+                if number >= len(names):
+                    raise SchemaError(f"{step.name} takes {len(names)} positional argument(s) "
+                                      f"({', '.join(names) or 'none'}), got {len(positional)}",
+                                      location=at(arg.offset), hint="name the others: strides=2")
+                key = names[number]
             else:
                 key = arg.keyword
-            if key == "op" or key in raw:
+            if key in ("op", "block") or key in raw:
                 raise SchemaError(f"argument '{key}' is given twice" if key in raw else
-                                  "'op' is the step's name, not an argument", location=at(arg.offset))
+                                  f"'{key}' is the step's name, not an argument", location=at(arg.offset))
             raw[key] = arg.value
             located = at(arg.offset)
             positions.child(key).key = positions.child(key).value = located
@@ -198,6 +201,17 @@ class _Scope:
         self.declared.add(name)
         self.generated.add(name)
         return name
+
+
+def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
+    """Each block's declared params in order: the positional arguments of a block call step `res(64, 2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    found = {}
+    for name, block in blocks.items():
+        params = block.get("params") if isinstance(block, dict) else None
+        found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
+    return found
 
 
 def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:
