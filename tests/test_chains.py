@@ -210,3 +210,28 @@ outputs: [out]
     found = error(write_spec, body)
     assert "unit takes 1 positional argument(s) (f), got 2" in str(found)
     assert (found.location.line, found.location.column) == column_of(body, "2) ->")
+
+
+def test_a_step_can_name_the_node_it_makes(write_spec):
+    result = spec(write_spec, """nodes:
+  out: {op: dense, units: 10}
+edges:
+  - x -> flatten -> a=dense(8) -> sum=add -> out
+  - a -> b=dense(8, relu) -> sum
+outputs: [out]
+""")
+    assert result.nodes["a"].params.units == 8 and result.nodes["sum"].op == "add"
+    assert ("b", "sum") in [(edge.source, edge.target) for edge in result.edges]
+
+
+@pytest.mark.parametrize("step, message", [
+    ("out=relu", "'out' is already a name in this scope"),
+    ("z=relx", "unknown op 'relx'"),
+])
+def test_naming_step_errors(write_spec, step, message):
+    chain = CHAIN.format(step=step)
+    body = BODY.format(chain=chain)
+    found = error(write_spec, body)
+    line, column = column_of(body, chain.strip())
+    assert message in str(found)
+    assert (found.location.line, found.location.column) == (line, column + chain.strip().index(step))

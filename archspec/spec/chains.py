@@ -114,14 +114,24 @@ class _Scope:
                 steps.append(read_step(part, offset))
             except StepError as error:
                 raise SchemaError(str(error), location=at(error.offset), hint=error.hint) from None
-        if not any(self._is_new(step, at) for step in steps):
+        new = [self._is_new(step, at) for step in steps]
+        if not any(new):
             return text
-        return join_chain([self._node(step, at) if self._is_new(step, at) else step.text for step in steps])
+        return join_chain([self._node(step, at) if made else step.text for step, made in zip(steps, new, strict=True)])
 
     def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
         if step.name is None:
             return False
+        if step.label is not None:
+            if step.label in self.declared:
+                raise SchemaError(f"'{step.label}' is already a name in this scope", location=at(step.offset),
+                                  node=step.label, hint="a step 'name=op' declares a new node; pick another name")
+            if step.name not in OPS and step.name not in self.blocks:
+                raise SchemaError(f"unknown op '{step.name}' in a chain step", location=at(step.offset),
+                                  hint=did_you_mean(step.name, [*OPS, *self.blocks]))
+            self.declared.add(step.label)
+            return True
         if step.call:
             if step.name in self.declared:
                 raise SchemaError(f"'{step.name}' is a node, not an op: a step with arguments makes a new node",
@@ -161,7 +171,7 @@ class _Scope:
         assert step.name is not None and self.nodes is not None
         kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
         names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]
-        name = self._fresh(step.name)
+        name = step.label or self._fresh(step.name)
         raw: dict[str, Any] = {kind: step.name}
         where = at(step.offset)
         positions = Positions(where, where)

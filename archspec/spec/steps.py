@@ -3,7 +3,7 @@
 The grammar (docs/spec.md, "Inline chains"):
 
     chain := step ("->" step)+
-    step  := NAME | NAME "(" [arg ("," arg)*] ")" | REFERENCE
+    step  := [NAME "="] (NAME | NAME "(" [arg ("," arg)*] ")") | REFERENCE
     arg   := [NAME "="] value
     value := "[" [value ("," value)*] "]" | "${" ... "}" | 'quoted' | "quoted" | plain
 
@@ -46,17 +46,32 @@ class Arg:
 
 @dataclass
 class Step:
-    """A chain step: `name` alone (a node or an op), a call `name(args)`, or a reference (name None)."""
+    """A chain step: `name` alone (a node or an op), a call `name(args)`, or a reference (name None).
+
+    `label` is the name a new node is given in place (`out=add`), else None.
+    """
 
     text: str
     offset: int
     name: str | None
     args: list[Arg] = field(default_factory=list)
     call: bool = False
+    label: str | None = None
+
+
+_LABEL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*")
 
 
 def read_step(text: str, offset: int) -> Step:
     """The step `text`, written at `offset` of its chain; StepError (offset in the chain) if malformed."""
+    label = _LABEL.match(text)
+    if label:
+        step = read_step(text[label.end():], offset + label.end())
+        if step.name is None:
+            raise StepError(f"'{label.group(1)}=' names a new node, but {step.text!r} is no op or block",
+                            step.offset, hint="write name=op or name=op(arguments), e.g. out=add")
+        step.text, step.offset, step.label = text, offset, label.group(1)
+        return step
     if is_name(text):
         return Step(text, offset, text)
     match = _CALL.fullmatch(text)
