@@ -45,3 +45,15 @@ def test_compact_forms_are_shorter():
 def test_the_stand_alone_unet_trains_as_the_long_one():
     compact = archspec.load_spec(COMPACT / "unet_standalone.yaml")
     assert compact.train == archspec.load_spec(ROOT / "specs" / "mnist_denoise_unet.yaml").train
+
+
+ZOO_DRAFTS = sorted((COMPACT / "zoo").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("compact", ZOO_DRAFTS, ids=lambda p: p.stem)
+def test_compact_zoo_drafts_are_the_zoo_models(compact, keras):
+    """The drafts of the zoo specs in the compact forms; run once the zoo branch's specs/zoo is merged."""
+    long = ROOT / "specs" / "zoo" / compact.name
+    if not long.exists():
+        pytest.skip("specs/zoo is on the zoo branch until it is merged")
+    assert_same_model(compact, long, keras)

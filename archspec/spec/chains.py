@@ -76,7 +76,8 @@ class _Scope:
     def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
                  blocks: dict[str, tuple[str, ...]]) -> None:
         self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
-        self.nodes: dict[str, Any] | None = dict(holder["nodes"]) if isinstance(holder.get("nodes"), dict) else None
+        nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
+        self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
         self.declared = set(declared) | set(self.nodes or {})
         self.counts: dict[str, int] = {}
         self.bare: list[tuple[str, Location]] = []
