@@ -89,3 +89,14 @@ outputs: [out]
                              "dense_1": {"op": "dense", "units": 8, "activation": "relu", "use_bias": False}}
     assert data["edges"] == ["x -> dense_1 -> out"]
     assert "defaults" not in data
+
+
+def test_long_chains_are_broken_before_an_arrow_and_read_back_the_same():
+    chain = " -> ".join(["x"] + [f"dense({n}, activation=relu)" for n in range(10, 20)] + ["out"])
+    text = f"archspec: 1\nname: t\nedges:\n  - {chain}\n"
+    result = format_spec(text)
+    lines = result.splitlines()
+    assert all(len(line) <= 120 for line in lines)
+    assert lines[3].startswith("  - x -> dense(10, activation=relu)") and lines[4].startswith("      -> dense(")
+    assert parse_yaml(result).data["edges"] == [chain]
+    assert format_spec(result) == result

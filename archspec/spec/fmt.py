@@ -3,7 +3,8 @@
 Canonical means: top-level keys in the order docs/spec.md lists them
 (archspec, name, doc, extends, remove, vars, defaults, inputs, blocks, nodes,
 edges, outputs, train; anything else after), `op` first in every node, 2-space
-mappings and `- ` items indented under their key, one edge per line, node
+mappings and `- ` items indented under their key, one edge per item (a chain
+longer than the width broken before an arrow), node
 entries as flow mappings `{op: conv2d, filters: 64}` aligned in one column.
 It is done with ruamel.yaml's round trip (YAML 1.2, like archspec's loader),
 which keeps every comment beside what it was written next to.
@@ -21,6 +22,7 @@ from typing import Any
 
 from archspec.errors import ArchspecError
 from archspec.spec.loader import parse_yaml
+from archspec.spec.syntax import CHAIN_ARROW, split_steps
 
 TOP_ORDER = ("archspec", "name", "doc", "extends", "remove", "vars", "defaults", "inputs", "blocks", "nodes",
              "edges", "outputs", "train")
@@ -73,7 +75,31 @@ def _layout(text: str) -> str:
                 data[key].fa.set_block_style()
     out = io.StringIO()
     yaml.dump(data, out)
-    return _align(out.getvalue())
+    return _fold_chains(_align(out.getvalue()))
+
+
+_ITEM = re.compile(r"^(\s*)- ([^'\"{\[#].*)$")
+
+
+def _fold_chains(text: str) -> str:
+    """Chain items longer than WIDTH broken before an arrow, continued 4 columns in (YAML folds them back)."""
+    lines = []
+    for line in text.split("\n"):
+        match = _ITEM.match(line)
+        steps = split_steps(match.group(2)) if match and len(line) > WIDTH and " #" not in line else None
+        if steps is None:
+            lines.append(line)
+            continue
+        indent = match.group(1)  # type: ignore[union-attr]
+        current = f"{indent}- {steps[0][0]}"
+        for step, _ in steps[1:]:
+            if len(current) + len(step) + 4 > WIDTH:
+                lines.append(current)
+                current = f"{indent}    {CHAIN_ARROW} {step}"
+            else:
+                current += f" {CHAIN_ARROW} {step}"
+        lines.append(current)
+    return "\n".join(lines)
 
 
 _ENTRY = re.compile(r"^(\s+)([A-Za-z_][A-Za-z0-9_]*):\s+(\{.*\})(\s+#.*)?$")
