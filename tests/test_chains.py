@@ -235,3 +235,16 @@ def test_naming_step_errors(write_spec, step, message):
     line, column = column_of(body, chain.strip())
     assert message in str(found)
     assert (found.location.line, found.location.column) == (line, column + chain.strip().index(step))
+
+
+def test_nodes_may_be_left_out_when_every_node_is_made_in_a_chain(write_spec):
+    result = spec(write_spec, """blocks:
+  unit:
+    inputs: [i]
+    outputs: [sum]
+    edges: [i -> sum=add, i -> conv2d(1) -> sum]
+edges:
+  - x -> unit -> flatten -> out=dense(10)
+outputs: [out]
+""")
+    assert set(result.nodes) == {"unit_1_sum", "unit_1_conv2d_1", "flatten_1", "out"}

@@ -102,7 +102,8 @@ class _Scope:
                         raw[key] = copy.deepcopy(value)
                         self.document.positions.put(self.path + ("nodes", name, key),
                                                     self.document.section((DEFAULTS_KEY, op, key)))
-        self.holder["nodes"] = self.nodes
+        if "nodes" in self.holder or self.nodes:  # a missing nodes: stays missing unless chains made some
+            self.holder["nodes"] = self.nodes
 
     def _chain(self, text: str, path: Path_) -> str:
         parts = split_steps(text)
