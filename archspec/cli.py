@@ -310,7 +310,7 @@ def fmt(
 def expand_(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print the spec fully expanded: every node and edge explicit (inline steps, defaults, blocks, vars)."""
     from archspec.spec.fmt import format_spec
-    from archspec.spec.models import load_spec
+    from archspec.spec.frontend import load_spec
 
     typer.echo(format_spec(load_spec(spec, overrides).resolved_yaml(), str(spec)), nl=False)
 
