@@ -359,6 +359,44 @@ def sweep(
     typer.echo(f"report: {result.report}")
 
 
+@app.command("fmt")
+def fmt(
+    specs: list[Path] = typer.Argument(..., help="Spec files to format.", show_default=False),
+    write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place instead of printing."),
+    check: bool = typer.Option(False, "--check", help="Print nothing; exit 1 if a file is not formatted."),
+) -> None:
+    """Print specs in canonical layout (key order, indentation, aligned nodes); comments are kept."""
+    from archspec.spec.fmt import format_spec
+
+    unformatted = 0
+    for path in specs:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ArchspecError(f"{path}: cannot read: {error}") from None
+        result = format_spec(text, str(path))
+        if check:
+            if result != text:
+                unformatted += 1
+                typer.echo(f"would reformat {path}", err=True)
+        elif write:
+            if result != text:
+                path.write_text(result, encoding="utf-8")
+        else:
+            typer.echo(result, nl=False)
+    if unformatted:
+        raise typer.Exit(1)
+
+
+@app.command("expand")
+def expand_(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
+    """Print the spec fully expanded: every node and edge explicit (inline steps, defaults, blocks, vars)."""
+    from archspec.spec.fmt import format_spec
+    from archspec.spec.frontend import load_spec
+
+    typer.echo(format_spec(load_spec(spec, overrides).resolved_yaml(), str(spec)), nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app, turning library errors into messages.
 

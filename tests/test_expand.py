@@ -160,8 +160,9 @@ def test_shape_error_inside_a_nested_block_names_every_use(write_spec):
     ("stack: {block: pair}", "stack: {block: pair, repeat: 0}",
      "21:32: 'repeat' must be a whole number from 1 to 1000\n  got:      0"),
     ("  - image -> stack -> head", "  - {from: image, to: stack, kind: concat-skip}\n  - stack -> head",
-     ("24:5: a concat-skip edge cannot go into block use 'stack'\n"
-     "  hint: feed a block with plain edges; merge inside the block definition")),
+     ("24:5: input 'x' of block use 'stack' has a concat-skip edge but no plain edge\n"
+     "  hint: a concat-skip edge changes a main input; feed the port with a plain edge too, "
+     "e.g. 'SOURCE -> stack.x'")),
     ('filters: "${filters}"', 'filters: "${filters * width}"',
      ("11:35: cannot evaluate '${filters * width}': unknown variable 'width' (known: filters, kernel)\n"
      "  hint: write ${name} or arithmetic such as ${width * 2} on numbers and names from 'vars:' "

@@ -142,3 +142,4 @@ def test_docs_describe_every_op_and_edge_kind():
         assert f"`{name}`" in text, f"docs/spec.md does not describe op {name}"
     for kind in CONNECTIONS:
         assert f"`{kind}`" in text, f"docs/spec.md does not describe edge kind {kind}"
+

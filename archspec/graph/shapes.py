@@ -16,6 +16,7 @@ import networkx as nx
 
 from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
+from archspec.graph.deferred import has_deferred, resolve_deferred
 from archspec.graph.dtypes import dtype_errors
 from archspec.graph.ops import Shape, ShapeProblem, format_shape
 from archspec.graph.plan import op_input_shape
@@ -96,9 +97,11 @@ def _node_shapes(graph: nx.MultiDiGraph, name: str, errors: list[SpecError]) -> 
     data = graph.nodes[name]
     current: Operand | None = None
     input_shape: Shape | list[Shape] = ()
-    for application in data["plan"].applications:
+    for position, application in enumerate(data["plan"].applications):
         operands = [current if source is None else Operand(source, graph.nodes[source]["shape"])
                     for source in application.sources]
+        if application.is_op and has_deferred(data):  # ${in.channels ...} needs this input's shape
+            application = resolve_deferred(graph, name, operands, position)  # type: ignore[arg-type]
         try:
             shape = application.shape(operands)  # type: ignore[arg-type]
         except ShapeProblem as problem:

@@ -114,12 +114,13 @@ def check_count(key: str, value: Any, location: Location) -> int:
     return value
 
 
-def check_feed(use: str, port: str, extra: dict[str, Any] | None, inputs: list[str], bound: dict[str, str],
-               location: Location) -> str:
-    """The input `port` of block use `use` that an edge feeds ('' for its only one), after checking the edge."""
-    if extra is not None and extra.get("kind", "plain") != "plain":
-        raise SchemaError(f"a {extra['kind']} edge cannot go into block use '{use}'", location=location,
-                          hint="feed a block with plain edges; merge inside the block definition")
+def check_feed(use: str, port: str, inputs: list[str], location: Location) -> str:
+    """The input `port` of block use `use` that an edge feeds ('' for its only one), after checking it exists.
+
+    A port may take several edges: plain ones are its tensors in the order
+    written (a merge inside the block sees them in that order), and a
+    skip, gate or attention edge into it goes to the one node the port feeds.
+    """
     if not port:
         if len(inputs) != 1:
             raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)})",
@@ -128,10 +129,56 @@ def check_feed(use: str, port: str, extra: dict[str, Any] | None, inputs: list[s
     if port not in inputs:
         raise SchemaError(f"block use '{use}' has no input '{port}'", location=location,
                           expected="one of " + ", ".join(inputs), hint=did_you_mean(port, inputs))
-    if port in bound:
-        raise SchemaError(f"input '{port}' of block use '{use}' is fed twice", location=location,
-                          hint="a block input takes one edge; merge the tensors before it")
     return port
+
+
+def port_feeds(use: str, port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]],
+               consumers: int) -> None:
+    """Check what feeds one port of a use: a plain edge first, and merge edges only into a port read once."""
+    plain = [feed for feed in feeds if not is_merge(feed[1])]
+    merged = [feed for feed in feeds if is_merge(feed[1])]
+    if merged and not plain:
+        kind = merged[0][1]["kind"]  # type: ignore[index]
+        raise SchemaError(f"input '{port}' of block use '{use}' has a {kind} edge but no plain edge",
+                          location=merged[0][2], hint=f"a {kind} edge changes a main input; "
+                          f"feed the port with a plain edge too, e.g. 'SOURCE -> {use}.{port}'")
+    if merged and consumers != 1:
+        raise SchemaError(f"a {merged[0][1]['kind']} edge into input '{port}' of block use '{use}' needs the "  # type: ignore[index]
+                          f"port to feed one node of the block; it feeds {consumers}", location=merged[0][2],
+                          hint="send the edge to the node inside the block that should merge it")
+
+
+def is_merge(extra: dict[str, Any] | None) -> bool:
+    """True for an edge's extra keys that name a kind other than plain (a skip, gate or attention edge)."""
+    return extra is not None and extra.get("kind", "plain") != "plain"
+
+
+def port_sources(port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]], extra: dict[str, Any] | None,
+                 location: Location) -> list[tuple[str, dict[str, Any] | None]]:
+    """The edges a link (with `extra`) from block input `port` stands for, given what feeds the port.
+
+    Plain feeds are passed on in the order written, with the link's own kind;
+    skip and gate feeds follow, each with its kind, to the same target.
+    """
+    plain = [(source, extra) for source, kind, _ in feeds if not is_merge(kind)]
+    merged = [(source, kind) for source, kind, _ in feeds if is_merge(kind)]
+    if (merged or len(plain) > 1) and is_merge(extra):
+        raise SchemaError(f"a {extra['kind']} edge from block input '{port}', which several edges feed",  # type: ignore[index]
+                          location=location, hint="merge them in a node of the block first")
+    return plain + merged
+
+
+def one_source(port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]], location: Location) -> str:
+    """The one node feeding block input `port`, where one tensor is needed (a block output naming it)."""
+    if len(feeds) != 1:
+        raise SchemaError(f"block input '{port}' is fed by {len(feeds)} edges, so it is no one tensor",
+                          location=location, hint="merge them in a node of the block and use that node")
+    return feeds[0][0]
+
+
+def consumers_of(port: str, edges: list[Any]) -> int:
+    """How many edge links inside a block start at `port` (as written, before expansion)."""
+    return sum(1 for entry in edges for source, _, _ in (links_of(entry) or []) if source == port)
 
 
 def names_of(value: Any) -> list[str]:

@@ -41,6 +41,10 @@ def expand(document: Document) -> Document:
     return _Expander(document).run()
 
 
+_Feed = tuple[str, dict[str, Any] | None, Location]
+"""An edge into a block input: its source node, its extra keys (None: plain), where it was written."""
+
+
 @dataclass
 class _Scope:
     """The nodes and edges of the top level or of one copy of a block, and how to name them."""
@@ -55,7 +59,7 @@ class _Scope:
     stack: tuple[str, ...] = ()
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
-    ports: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, list[_Feed]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
@@ -142,7 +146,7 @@ class _Expander:
                                   hint="rename the node or the block use so the generated names differ")
             self._check_size(path, scope.context)
             out_nodes[full] = self._resolve(raw, scope.env, path, ("nodes", full), scope.context)
-        bindings: dict[str, dict[str, str]] = {use: {} for use in scope.uses}
+        bindings: dict[str, dict[str, list[_Feed]]] = {use: {} for use in scope.uses}
         for index, raw_entry in enumerate(scope.edges):
             path = scope.edges_path + (index,)
             entry = self._resolve(raw_entry, scope.env, path, None, scope.context)
@@ -151,22 +155,35 @@ class _Expander:
                 self._emit(entry, path, scope.context)
                 continue
             for source, target, extra in links:
-                resolved = self._source(source, scope, path)
-                use, _, port = target.partition(".")
-                if use in scope.uses:
-                    self._bind(scope, use, port, resolved, extra, bindings[use], path)
-                    continue
-                if target in scope.ports:
-                    raise SchemaError(f"block input '{target}' cannot be the target of an edge",
-                                      location=self._at(path, scope.context),
-                                      hint="a block's inputs are fed from outside, by edges into its use")
-                entry_out: Any = join_chain([resolved, scope.prefix + target])
-                if extra is not None:
-                    entry_out = {"from": resolved, "to": scope.prefix + target, **extra}
-                self._emit(entry_out, path, scope.context)
+                for resolved, kind in self._feeds(source, extra, scope, path):
+                    self._link(scope, resolved, target, kind, bindings, path)
         for use in scope.nodes:
             if use in scope.uses:
                 self._instantiate(scope, use, bindings[use])
+
+    def _link(self, scope: _Scope, source: str, target: str, extra: dict | None,
+              bindings: dict[str, dict[str, list[_Feed]]], path: Path_) -> None:
+        """One edge from full node name `source` to `target` of `scope` (a node, or an input of a use)."""
+        use, _, port = target.partition(".")
+        if use in scope.uses:
+            inputs = self._instances(scope, use)[0].inputs
+            port = blocks.check_feed(use, port, inputs, self._at(path, scope.context))
+            bindings[use].setdefault(port, []).append((source, extra, self._at(path, scope.context)))
+            return
+        if target in scope.ports:
+            raise SchemaError(f"block input '{target}' cannot be the target of an edge",
+                              location=self._at(path, scope.context),
+                              hint="a block's inputs are fed from outside, by edges into its use")
+        entry_out: Any = join_chain([source, scope.prefix + target])
+        if extra is not None:
+            entry_out = {"from": source, "to": scope.prefix + target, **extra}
+        self._emit(entry_out, path, scope.context)
+
+    def _feeds(self, name: str, extra: dict | None, scope: _Scope, path: Path_) -> list[tuple[str, dict | None]]:
+        """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it."""
+        if name not in scope.ports:
+            return [(self._source(name, scope, path), extra)]
+        return blocks.port_sources(name, scope.ports[name], extra, self._at(path, scope.context))
 
     def _check_size(self, path: Path_, context: str | None) -> None:
         if len(self.out.data["nodes"]) + self.copies >= MAX_NODES:
@@ -179,16 +196,10 @@ class _Expander:
         self.out.positions.put(("edges", len(edges)), self.source.section(path, context, inner=True))
         edges.append(entry)
 
-    def _bind(self, scope: _Scope, use: str, port: str, source: str, extra: dict | None,
-              bound: dict[str, str], path: Path_) -> None:
-        inputs = self._instances(scope, use)[0].inputs
-        port = blocks.check_feed(use, port, extra, inputs, bound, self._at(path, scope.context))
-        bound[port] = source
-
     def _source(self, name: str, scope: _Scope, path: Path_) -> str:
         """The full node name an edge (or output) from `name` in `scope` starts at."""
         if name in scope.ports:
-            return scope.ports[name]
+            return blocks.one_source(name, scope.ports[name], self._at(path, scope.context))
         use, _, port = name.partition(".")
         if use in scope.uses:
             last = self._instances(scope, use)[-1]
@@ -208,18 +219,21 @@ class _Expander:
 
     # -- block copies ------------------------------------------------------------------------
 
-    def _instantiate(self, scope: _Scope, use: str, bound: dict[str, str]) -> None:
+    def _instantiate(self, scope: _Scope, use: str, bound: dict[str, list[_Feed]]) -> None:
         copies = self._instances(scope, use)
         missing = [port for port in copies[0].inputs if port not in bound]
         if missing:
             raise SchemaError(f"input '{missing[0]}' of block use '{use}' is not connected",
                               location=self._at(scope.nodes_path + (use,), scope.context, key=True),
                               hint=f"add an edge into it, e.g. 'SOURCE -> {use}'")
+        for port, feeds in bound.items():
+            blocks.port_feeds(use, port, feeds, blocks.consumers_of(port, copies[0].edges))
         ports = bound
         for copy in copies:
             copy.ports = ports
             self._expand(copy)
-            ports = {copy.inputs[0]: self._source(copy.outputs[0], copy, copy.nodes_path)}
+            ports = {copy.inputs[0]: [(self._source(copy.outputs[0], copy, copy.nodes_path), None,
+                                       self._at(copy.nodes_path))]}
 
     def _instances(self, scope: _Scope, use: str) -> list[_Scope]:
         """The copies a block use makes (one, or `repeat` of them), built once and cached."""

@@ -1,4 +1,5 @@
-"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> expand -> validate.
+"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> desugar
+-> expand -> validate.
 
 Each stage takes a positioned Document and returns one, and no stage calls
 the stages before it, so this file is the whole flow of a spec from text to
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from archspec.spec.chains import desugar
 from archspec.spec.document import Document
 from archspec.spec.expand import expand
 from archspec.spec.extends import merge_base
@@ -36,5 +38,6 @@ def front_end(document: Document, overrides: Sequence[str] = ()) -> Spec:
     """A loaded document through the remaining stages, in order."""
     document = merge_base(document)  # extends: base.yaml, with remove:
     document = apply_overrides(document, overrides)  # --set key=value
+    document = desugar(document)  # inline chain steps, defaults:
     document = expand(document)  # vars, ${...}, blocks and repeat
     return validate_document(document)  # the format, each node's op, each edge's kind

@@ -114,6 +114,8 @@ class NodeSpec:
     location: Location
     text_location: Location | None = None
     """Where an op's text parameter (an expr's expression) starts: its errors point at a token of it."""
+    deferred: dict[str, tuple[str, Location]] = field(default_factory=dict)
+    """Parameters written as shape-aware `${in...}`: their text and place, resolved by archspec.graph.deferred."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,8 @@ class Spec:
         A run folder keeps this text, so the run can be resumed or rebuilt even
         when the original file named a base spec beside it or was changed since.
         """
-        header = (f"# {self.name}: resolved from {self.file} (extends, vars, blocks and --set "
-                  "applied)\n")
+        header = (f"# {self.name}: resolved from {self.file} (extends, --set, inline steps, defaults, vars "
+                  "and blocks applied)\n")
         return header + yaml.dump(self.document.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                                   default_flow_style=None, width=100)
 

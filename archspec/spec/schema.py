@@ -79,6 +79,11 @@ def spec_schema() -> dict[str, Any]:
         **{key: (list[Edge] if key == "edges" else list[str], Field(default_factory=list))
            for key in ("nodes", "edges", "inputs", "outputs")},
     )
+    Defaults = create_model(  # defaults: {op: {param: value}} (archspec.spec.chains)
+        "Defaults",
+        __config__=ConfigDict(extra="forbid"),
+        **{name: (dict[str, Any] | None, None) for name in OPS},  # type: ignore[call-overload]
+    )
     SpecSchema = create_model(
         "Spec",
         __config__=ConfigDict(extra="forbid", title="archspec spec"),
@@ -88,6 +93,7 @@ def spec_schema() -> dict[str, Any]:
         name=(str, None),
         doc=(str, ""),
         vars=(dict[str, float | int | str | bool], Field(default_factory=dict)),
+        defaults=(Defaults | None, None),
         inputs=(dict[str, InputSpec], None),
         blocks=(dict[str, Block], Field(default_factory=dict)),
         nodes=(dict[str, Node], None),

@@ -22,6 +22,7 @@ from archspec.errors import Location, SchemaError
 from archspec.spec.arith import ArithError, evaluate
 from archspec.spec.composer import MAX_YAML_VALUES
 from archspec.spec.document import Positions
+from archspec.spec.shape_expr import bind_known, is_deferred
 
 EXPRESSION = re.compile(r"\$\{([^}]*)\}")
 MAX_STRING_CHARS = 100_000
@@ -109,6 +110,11 @@ class Substituter:
             return binding.value, binding.size
         names = _Values(env)
         try:
+            if whole and is_deferred(whole.group(1)):  # in.channels: known at shape inference (shape_expr)
+                return "${" + bind_known(whole.group(1), names) + "}", 1
+            if any(is_deferred(match.group(1)) for match in EXPRESSION.finditer(value)):
+                raise ArithError("an expression over 'in' (the node's input) must be the whole value",
+                                 hint="write the parameter as filters: ${in.channels // 2}")
             if whole:
                 return evaluate(whole.group(1), names), 1
             text = EXPRESSION.sub(lambda match: str(evaluate(match.group(1), names)), value)

@@ -77,3 +77,42 @@ MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 '/' (Keras refuses it in any name), '\\' and '>' (graphviz and file names)."""
 MAX_MODEL_NAME_LENGTH = 200
 """A run's folder is named `<model name>-<timestamp>`, and a file name has at most 255 bytes."""
+
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def split_steps(text: str) -> list[tuple[str, int]] | None:
+    """The steps of a chain with the offset each starts at in `text`; None if it is not a chain.
+
+    Unlike split_chain, an arrow inside brackets, `${...}` or quotes does not
+    split (`conv2d(64, kernel=[3, 3]) -> relu`), so a step may carry arguments.
+    """
+    steps: list[tuple[str, int]] = []
+    depth: list[str] = []
+    quote = ""
+    start = index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _OPENERS:
+            depth.append(_OPENERS[char])
+        elif depth and char == depth[-1]:
+            depth.pop()
+        elif not depth and text.startswith(CHAIN_ARROW, index):
+            steps.append(_stripped(text, start, index))
+            start = index + len(CHAIN_ARROW)
+            index = start
+            continue
+        index += 1
+    steps.append(_stripped(text, start, len(text)))
+    if len(steps) < 2 or not all(step for step, _ in steps):
+        return None
+    return steps
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[str, int]:
+    part = text[start:end]
+    return part.strip(), start + len(part) - len(part.lstrip())

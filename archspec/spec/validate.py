@@ -21,6 +21,8 @@ from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_
 from archspec.spec.messages import coercion_errors, nonfinite_errors, pydantic_errors
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec, SpecFile
+from archspec.spec.shape_expr import is_deferred
+from archspec.spec.substitute import EXPRESSION
 from archspec.spec.syntax import MAX_NAME_LENGTH, NAME_RULE, article, chain_links, is_name, type_word
 
 T = TypeVar("T")
@@ -151,9 +153,24 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     model = OPS[op_name].Params
     params = {key: value for key, value in raw.items() if key != "op"}
     text_location = _text_location(OPS[op_name], params, document, path, name)
+    deferred = {key: (value, document.locate(path + (key,))) for key, value in params.items()
+                if key in model.model_fields and deferred_expression(value) is not None}
+    for key in deferred:  # checked with the value it gets at shape inference (archspec.graph.deferred)
+        params[key] = 1
+        if not model.model_fields[key].is_required():
+            del params[key]
     validated = _validated(model, params, document, path, node=name, what=f"for op {op_name}")
     raise_collected(coercion_errors(params, validated, document, path, node=name))
-    return NodeSpec(name=name, op=op_name, params=validated, location=location, text_location=text_location)
+    return NodeSpec(name=name, op=op_name, params=validated, location=location, deferred=deferred,
+                    text_location=text_location)
+
+
+def deferred_expression(value: Any) -> str | None:
+    """The expression of a value that is exactly `${...over in...}`, kept for shape inference; else None."""
+    if not isinstance(value, str):
+        return None
+    whole = EXPRESSION.fullmatch(value.strip())
+    return whole.group(1) if whole and is_deferred(whole.group(1)) else None
 
 
 def _text_location(op: Any, params: dict[str, Any], document: Document, path: Path_, name: str) -> Location | None:

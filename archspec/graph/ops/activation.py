@@ -29,6 +29,7 @@ class LeakyReluParams(OpParams):
 
 class LeakyRelu(_SameShape):
     name = "leaky_relu"
+    positional = ("negative_slope",)
     Params = LeakyReluParams
     doc = "x above zero, negative_slope * x below (Keras's LeakyReLU; the default slope is 0.3)."
     keras_classes = ("LeakyReLU",)

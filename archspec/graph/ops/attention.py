@@ -20,6 +20,7 @@ class AttentionParams(OpParams):
 
 class MultiHeadAttention(Op):
     name = "attention"
+    positional = ("heads", "key_dim")
     Params = AttentionParams
     arity = "attention"
     min_rank = 2

@@ -97,6 +97,8 @@ class Op:
     quietly truncates floats to token ids, so those ops name one dtype."""
     output_dtype: ClassVar[str | None] = "float32"
     """The dtype of the op's output; None when it is its input's (flatten, reshape, identity)."""
+    positional: ClassVar[tuple[str, ...]] = ()
+    """Parameters an inline chain step may give without their names, in order: conv2d(64, 3)."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""

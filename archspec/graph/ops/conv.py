@@ -49,6 +49,7 @@ class Conv2DParams(OpParams):
 
 class Conv2D(Op):
     name = "conv2d"
+    positional = ("filters", "kernel")
     Params = Conv2DParams
     doc = "2-D convolution; padding 'same' keeps the size (divided by the strides)."
     min_rank = 3
@@ -93,6 +94,7 @@ class Conv2DTransposeParams(OpParams):
 
 class Conv2DTranspose(Op):
     name = "conv2d_transpose"
+    positional = ("filters", "kernel")
     Params = Conv2DTransposeParams
     doc = "Transposed 2-D convolution (learned upsampling): 'same' multiplies the size by the strides."
     min_rank = 3
@@ -162,6 +164,7 @@ class _Pool2D(Op):
 
 class MaxPool2D(_Pool2D):
     name = "max_pool2d"
+    positional = ("pool",)
     keras_class = "MaxPooling2D"
     keras_classes = ("MaxPooling2D",)
     doc = "Maximum over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
@@ -169,6 +172,7 @@ class MaxPool2D(_Pool2D):
 
 class AvgPool2D(_Pool2D):
     name = "avg_pool2d"
+    positional = ("pool",)
     keras_class = "AveragePooling2D"
     keras_classes = ("AveragePooling2D",)
     doc = "Average over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
@@ -215,6 +219,7 @@ class Upsample2DParams(OpParams):
 
 class Upsample2D(Op):
     name = "upsample2d"
+    positional = ("size",)
     Params = Upsample2DParams
     doc = "Repeats (or interpolates) pixels to make the image `size` times larger."
     min_rank = 3
@@ -246,6 +251,7 @@ class ZeroPadding2DParams(OpParams):
 
 class ZeroPadding2D(Op):
     name = "zero_padding2d"
+    positional = ("padding",)
     Params = ZeroPadding2DParams
     doc = "Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."
     min_rank = 3

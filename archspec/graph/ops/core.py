@@ -34,6 +34,7 @@ class DenseParams(OpParams):
 
 class Dense(Op):
     name = "dense"
+    positional = ("units", "activation")
     Params = DenseParams
     doc = "Fully connected layer on the last axis: `units` outputs per position."
 
@@ -92,6 +93,7 @@ class ReshapeParams(OpParams):
 
 class Reshape(Op):
     name = "reshape"
+    positional = ("shape",)
     Params = ReshapeParams
     doc = "Reshapes to `shape` (batch axis excluded); one size may be -1 and is inferred."
     output_dtype = None
@@ -147,6 +149,7 @@ class DropoutParams(OpParams):
 
 class Dropout(Op):
     name = "dropout"
+    positional = ("rate",)
     Params = DropoutParams
     foldable = True
     doc = "Drops a fraction `rate` (0 <= rate < 1) of activations while training."
@@ -175,6 +178,7 @@ class ActivationParams(OpParams):
 
 class ActivationOp(Op):
     name = "activation"
+    positional = ("activation",)
     Params = ActivationParams
     foldable = True
     doc = "Applies an activation function element-wise (softmax over the last axis)."

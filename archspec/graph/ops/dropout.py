@@ -31,6 +31,7 @@ class _SpatialDropout(Op):
 
 class SpatialDropout1D(_SpatialDropout):
     name = "spatial_dropout1d"
+    positional = ("rate",)
     keras_class = "SpatialDropout1D"
     keras_classes = ("SpatialDropout1D",)
     rank = 2
@@ -40,6 +41,7 @@ class SpatialDropout1D(_SpatialDropout):
 
 class SpatialDropout2D(_SpatialDropout):
     name = "spatial_dropout2d"
+    positional = ("rate",)
     keras_class = "SpatialDropout2D"
     keras_classes = ("SpatialDropout2D",)
     rank = 3
@@ -54,6 +56,7 @@ class DropPathParams(OpParams):
 
 class DropPath(Op):
     name = "drop_path"
+    positional = ("rate",)
     Params = DropPathParams
     foldable = True
     doc = ("Stochastic depth: while training, zeroes the whole input of an example with probability `rate` "

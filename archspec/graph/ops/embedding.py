@@ -28,6 +28,7 @@ class EmbeddingParams(OpParams):
 
 class Embedding(Op):
     name = "embedding"
+    positional = ("input_dim", "output_dim")
     Params = EmbeddingParams
     doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
     input_dtype = "int32"

@@ -44,6 +44,7 @@ class DepthwiseConv2DParams(OpParams):
 
 class DepthwiseConv2D(Op):
     name = "depthwise_conv2d"
+    positional = ("kernel",)
     Params = DepthwiseConv2DParams
     doc = "One `kernel` filter per input channel (times depth_multiplier): MobileNet's cheap convolution."
     min_rank = 3
@@ -86,6 +87,7 @@ class ReluParams(OpParams):
 
 class Relu(Op):
     name = "relu"
+    positional = ("max_value",)
     Params = ReluParams
     doc = "max(x, 0), optionally clipped at `max_value` (MobileNet's ReLU6) or leaky below `threshold`."
     keras_classes = ("ReLU",)

@@ -17,6 +17,7 @@ class ConcatParams(OpParams):
 
 class Concat(Op):
     name = "concat"
+    positional = ("axis",)
     Params = ConcatParams
     arity = "many"
     doc = "Concatenates its plain inputs, in edge order, on `axis` (the channels by default)."

@@ -122,6 +122,7 @@ class GroupNormParams(OpParams):
 
 class GroupNorm(Op):
     name = "group_norm"
+    positional = ("groups",)
     Params = GroupNormParams
     foldable = True
     doc = "Group normalisation: the channels of `axis` split into `groups`, each normalised per example."

@@ -27,6 +27,7 @@ class ZeroPadding1DParams(OpParams):
 
 class ZeroPadding1D(Op):
     name = "zero_padding1d"
+    positional = ("padding",)
     Params = ZeroPadding1DParams
     doc = "Adds zero steps to a (steps, features) sequence: `padding` n at both ends, or [start, end]."
     min_rank = 2
@@ -52,6 +53,7 @@ class Cropping1DParams(OpParams):
 
 class Cropping1D(Op):
     name = "cropping1d"
+    positional = ("cropping",)
     Params = Cropping1DParams
     doc = "Removes steps from a (steps, features) sequence: `cropping` n at both ends, or [start, end]."
     min_rank = 2
@@ -75,6 +77,7 @@ class Cropping2DParams(OpParams):
 
 class Cropping2D(Op):
     name = "cropping2d"
+    positional = ("cropping",)
     Params = Cropping2DParams
     doc = "Removes rows and columns at the borders: `cropping` n, [h, w], or [[top, bottom], [left, right]]."
     min_rank = 3

@@ -16,6 +16,7 @@ class RescalingParams(OpParams):
 
 class Rescaling(Op):
     name = "rescaling"
+    positional = ("scale", "offset")
     Params = RescalingParams
     foldable = True
     doc = "x * scale + offset, e.g. scale: 0.00392156862745098 (1/255) for pixels in [0, 1]."

@@ -108,6 +108,7 @@ class _Recurrent(Op):
 
 class Lstm(_Recurrent):
     name = "lstm"
+    positional = ("units",)
     Params = LstmParams
     keras_class = "LSTM"
     keras_classes = ("LSTM", "Bidirectional(LSTM)")
@@ -118,6 +119,7 @@ class Lstm(_Recurrent):
 
 class Gru(_Recurrent):
     name = "gru"
+    positional = ("units",)
     Params = GruParams
     keras_class = "GRU"
     keras_classes = ("GRU", "Bidirectional(GRU)")
@@ -128,6 +130,7 @@ class Gru(_Recurrent):
 
 class SimpleRnn(_Recurrent):
     name = "simple_rnn"
+    positional = ("units",)
     Params = RecurrentParams
     keras_class = "SimpleRNN"
     keras_classes = ("SimpleRNN", "Bidirectional(SimpleRNN)")

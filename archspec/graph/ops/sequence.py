@@ -50,6 +50,7 @@ class Conv1DParams(OpParams):
 
 class Conv1D(Op):
     name = "conv1d"
+    positional = ("filters", "kernel")
     Params = Conv1DParams
     doc = ("1-D convolution over the steps of a (steps, features) sequence; padding 'causal' pads on the left "
            "only, so step t sees steps <= t (TCN, WaveNet); `groups` splits the features into groups.")
@@ -109,6 +110,7 @@ class _Pool1D(Op):
 
 class MaxPool1D(_Pool1D):
     name = "max_pool1d"
+    positional = ("pool",)
     keras_class = "MaxPooling1D"
     keras_classes = ("MaxPooling1D",)
     doc = "Maximum over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."
@@ -116,6 +118,7 @@ class MaxPool1D(_Pool1D):
 
 class AvgPool1D(_Pool1D):
     name = "avg_pool1d"
+    positional = ("pool",)
     keras_class = "AveragePooling1D"
     keras_classes = ("AveragePooling1D",)
     doc = "Average over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."

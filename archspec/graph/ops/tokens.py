@@ -35,6 +35,7 @@ class TakeParams(OpParams):
 
 class Take(Op):
     name = "take"
+    positional = ("axis", "index")
     Params = TakeParams
     min_rank = 2
     doc = ("Reads one position along an axis and drops that axis: token 0 of a (tokens, features) sequence, "
@@ -116,6 +117,7 @@ class PermuteParams(OpParams):
 
 class Permute(Op):
     name = "permute"
+    positional = ("axes",)
     Params = PermuteParams
     doc = "Reorders the axes (batch excluded, numbered from 1): [2, 1] transposes a (steps, features) sequence."
     keras_classes = ("Permute",)

@@ -1,0 +1,291 @@
+"""The compact forms, rewritten into plain nodes and edges: inline chain steps and per-op `defaults:`.
+
+Runs after `--set` and before vars and blocks expand (archspec.spec.frontend),
+on the top level and on every block definition, so that everything after it
+(expansion, validation, the graph) sees only named nodes and plain chains:
+
+- a chain step that is a call, `conv2d(64, 3, strides=2)`, or a bare op name
+  that is not a declared node, `relu`, becomes a node of its own, named
+  `OP_N` (the Nth such step of that op in its scope, counted in file order,
+  skipping names already taken); positional arguments map to the op's
+  `positional` parameters;
+- `defaults: {conv2d: {padding: same}}` gives every node of that op (declared,
+  inline or in a block) each parameter it does not set itself.
+
+Generated nodes and defaulted parameters keep the positions they were
+written at: the step's column in its chain line, the default's line, so a
+bad value is reported where it was typed. `${...}` in a step's arguments is
+left for the expander, which resolves it in the scope the chain is in.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from archspec.errors import Location, SchemaError, did_you_mean
+from archspec.graph.ops import OPS
+from archspec.spec.document import Document, Path_, Positions
+from archspec.spec.steps import Step, StepError, read_step
+from archspec.spec.syntax import LINE_BREAK, join_chain, split_steps
+
+DEFAULTS_KEY = "defaults"
+
+
+def desugar(document: Document) -> Document:
+    """The document with inline steps made nodes and `defaults:` applied; unchanged if it uses neither."""
+    data = document.data
+    if not isinstance(data, dict):
+        return document
+    data = dict(data)
+    result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
+    defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
+    blocks = _block_params(data.get("blocks"))
+    for scope in _scopes(data):
+        _Scope(result, *scope, blocks).rewrite(defaults)
+    return result
+
+
+def _scopes(data: dict[str, Any]) -> list[tuple[Path_, dict[str, Any], list[str]]]:
+    """(path, mapping holding nodes and edges, names declared besides the nodes) of the top level and each block.
+
+    The mappings are copies, put into `data`, so the rewrite leaves the loaded document as it was.
+    """
+    found: list[tuple[Path_, dict[str, Any], list[str]]] = []
+    if isinstance(data.get("inputs"), dict):
+        found.append(((), data, list(data["inputs"])))
+    else:
+        found.append(((), data, []))
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        data["blocks"] = blocks = dict(blocks)
+        for name, block in blocks.items():
+            if isinstance(block, dict):
+                blocks[name] = block = dict(block)
+                inputs = block.get("inputs", [])
+                found.append((("blocks", name), block, [inputs] if isinstance(inputs, str) else
+                              [item for item in inputs if isinstance(item, str)] if isinstance(inputs, list)
+                              else []))
+    return found
+
+
+class _Scope:
+    """The nodes and edges of the top level or of one block definition, rewritten in place."""
+
+    def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
+                 blocks: dict[str, tuple[str, ...]]) -> None:
+        self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
+        nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
+        self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
+        self.declared = set(declared) | set(self.nodes or {})
+        self.counts: dict[str, int] = {}
+        self.bare: list[tuple[str, Location]] = []
+        self.generated: set[str] = set()
+
+    def rewrite(self, defaults: dict[str, dict[str, Any]]) -> None:
+        if self.nodes is None:
+            return
+        edges = self.holder.get("edges")
+        if isinstance(edges, list):
+            self.holder["edges"] = edges = list(edges)
+            for index, entry in enumerate(edges):
+                if isinstance(entry, str):
+                    edges[index] = self._chain(entry, self.path + ("edges", index))
+            self._check_bare(edges)
+        for name, raw in self.nodes.items():
+            op = raw.get("op") if isinstance(raw, dict) else None
+            if isinstance(op, str) and op in defaults:
+                self.nodes[name] = raw = dict(raw)
+                for key, value in defaults[op].items():
+                    if key not in raw:
+                        raw[key] = copy.deepcopy(value)
+                        self.document.positions.put(self.path + ("nodes", name, key),
+                                                    self.document.section((DEFAULTS_KEY, op, key)))
+        if "nodes" in self.holder or self.nodes:  # a missing nodes: stays missing unless chains made some
+            self.holder["nodes"] = self.nodes
+
+    def _chain(self, text: str, path: Path_) -> str:
+        parts = split_steps(text)
+        if parts is None:
+            return text
+        at = _columns(self.document, path, text)
+        steps = []
+        for part, offset in parts:
+            try:
+                steps.append(read_step(part, offset))
+            except StepError as error:
+                raise SchemaError(str(error), location=at(error.offset), hint=error.hint) from None
+        new = [self._is_new(step, at) for step in steps]
+        if not any(new):
+            return text
+        return join_chain([self._node(step, at) if made else step.text for step, made in zip(steps, new, strict=True)])
+
+    def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
+        """True if the step makes a node: a call, or a bare op name that is not a declared name."""
+        if step.name is None:
+            return False
+        if step.label is not None:
+            if step.label in self.declared:
+                raise SchemaError(f"'{step.label}' is already a name in this scope", location=at(step.offset),
+                                  node=step.label, hint="a step 'name=op' declares a new node; pick another name")
+            if step.name not in OPS and step.name not in self.blocks:
+                raise SchemaError(f"unknown op '{step.name}' in a chain step", location=at(step.offset),
+                                  hint=did_you_mean(step.name, [*OPS, *self.blocks]))
+            self.declared.add(step.label)
+            return True
+        if step.call:
+            if step.name in self.declared:
+                raise SchemaError(f"'{step.name}' is a node, not an op: a step with arguments makes a new node",
+                                  location=at(step.offset), node=step.name,
+                                  hint=f"write '{step.name}' alone to connect the node, or an op such as "
+                                  "conv2d(64, 3)")
+            if step.name not in OPS and step.name not in self.blocks:
+                raise SchemaError(f"unknown op '{step.name}' in a chain step", location=at(step.offset),
+                                  expected="an op: " + ", ".join(sorted(OPS)) + (
+                                      "; or a block: " + ", ".join(self.blocks) if self.blocks else ""),
+                                  hint=did_you_mean(step.name, [*OPS, *self.blocks]))
+            return True
+        if step.name not in self.declared and (step.name in OPS or step.name in self.blocks):
+            self.bare.append((step.name, at(step.offset)))
+            return True
+        return False
+
+    def _check_bare(self, edges: list[Any]) -> None:
+        """A bare op step that looks like a typo for a node no edge connects is that typo, not a new node."""
+        if not self.bare:
+            return
+        used: set[str] = set()
+        for entry in edges:
+            if isinstance(entry, str):
+                used.update(step.partition(".")[0] for step, _ in split_steps(entry) or [])
+            elif isinstance(entry, dict):
+                used.update(str(entry.get(key, "")).partition(".")[0] for key in ("from", "to"))
+        unused = [name for name in self.nodes or {} if name not in used and name not in self.generated]
+        for op, where in self.bare:
+            hint = did_you_mean(op, unused)
+            if hint:
+                raise SchemaError(f"'{op}' names no node, so it would make a new {op} node, but a node "
+                                  "with a similar name is connected by no edge", location=where,
+                                  hint=f"{hint} (write {op}() to make a new node on purpose)")
+
+    def _node(self, step: Step, at: Callable[[int], Location]) -> str:
+        assert step.name is not None and self.nodes is not None
+        kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
+        names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]
+        name = step.label or self._fresh(step.name)
+        raw: dict[str, Any] = {kind: step.name}
+        where = at(step.offset)
+        positions = Positions(where, where)
+        positions.child(kind).key = positions.child(kind).value = where
+        positional = [arg for arg in step.args if arg.keyword is None]
+        for index, arg in enumerate(step.args):
+            if arg.keyword is None:
+                if any(earlier.keyword for earlier in step.args[:index]):
+                    raise SchemaError("a positional argument after a named one", location=at(arg.offset),
+                                      hint="put the positional arguments first: conv2d(64, 3, strides=2)")
+                number = positional.index(arg)
+                if number >= len(names):
+                    raise SchemaError(f"{step.name} takes {len(names)} positional argument(s) "
+                                      f"({', '.join(names) or 'none'}), got {len(positional)}",
+                                      location=at(arg.offset), hint="name the others: strides=2")
+                key = names[number]
+            else:
+                key = arg.keyword
+            if key in ("op", "block") or key in raw:
+                raise SchemaError(f"argument '{key}' is given twice" if key in raw else
+                                  f"'{key}' is the step's name, not an argument", location=at(arg.offset))
+            raw[key] = arg.value
+            located = at(arg.offset)
+            positions.child(key).key = positions.child(key).value = located
+        self.nodes[name] = raw
+        self.document.positions.put(self.path + ("nodes", name), positions)
+        return name
+
+    def _fresh(self, op: str) -> str:
+        count = self.counts.get(op, 0)
+        while True:
+            count += 1
+            name = f"{op}_{count}"
+            if name not in self.declared:
+                break
+        self.counts[op] = count
+        self.declared.add(name)
+        self.generated.add(name)
+        return name
+
+
+def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
+    """Each block's declared params in order: the positional arguments of a block call step `res(64, 2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    found = {}
+    for name, block in blocks.items():
+        params = block.get("params") if isinstance(block, dict) else None
+        found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
+    return found
+
+
+def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:
+    """Where offset N of chain `text` (written at `path`) is in the file; the chain's start if unknown.
+
+    The chain may be quoted, or a plain scalar folded over several lines (a
+    line break and the indentation after it read as one space).
+    """
+    start = document.locate(path)
+    if start.file != document.file or start.line is None or start.column is None or not document.text:
+        return lambda offset: start
+    lines = LINE_BREAK.split(document.text)
+    if start.line > len(lines):
+        return lambda offset: start
+    line = lines[start.line - 1]
+    column = start.column - 1
+    if column < len(line) and line[column] in "'\"" and not line.startswith(text, column):
+        column += 1  # a quoted chain: the text starts after the quote
+    places = _places(lines, start.line - 1, column, text)
+    if places is None:
+        return lambda offset: start
+    return lambda offset: Location(start.file, *places[min(offset, len(places) - 1)], start.context)
+
+
+def _places(lines: list[str], row: int, column: int, text: str) -> list[tuple[int, int]] | None:
+    """The 1-based (line, column) of each character of `text` as written from (row, column); None if it differs."""
+    places: list[tuple[int, int]] = []
+    index = 0
+    while index < len(text):
+        line = lines[row] if row < len(lines) else ""
+        if column >= len(line) and text[index] == " " and row + 1 < len(lines):
+            places.append((row + 1, column + 1))  # a line break folded into one space
+            row, column, index = row + 1, 0, index + 1
+            line = lines[row]
+            while column < len(line) and line[column] in " \t":
+                column += 1
+            continue
+        if column >= len(line) or line[column] != text[index]:
+            return None
+        places.append((row + 1, column + 1))
+        column, index = column + 1, index + 1
+    places.append((row + 1, column + 1))
+    return places
+
+
+def _defaults(document: Document, raw: Any) -> dict[str, dict[str, Any]]:
+    """The `defaults:` mapping, each op and parameter checked where it was written."""
+    if not isinstance(raw, dict):
+        raise SchemaError("'defaults' must be a mapping of op names to parameters",
+                          location=document.locate((DEFAULTS_KEY,)), hint="defaults: {conv2d: {padding: valid}}")
+    for op, params in raw.items():
+        if op not in OPS:
+            raise SchemaError(f"unknown op '{op}' in defaults", location=document.locate((DEFAULTS_KEY, op), key=True),
+                              expected="an op: " + ", ".join(sorted(OPS)), hint=did_you_mean(str(op), OPS))
+        if not isinstance(params, dict):
+            raise SchemaError(f"defaults for '{op}' must be a mapping of its parameters",
+                              location=document.locate((DEFAULTS_KEY, op)), hint=f"{op}: {{use_bias: false}}")
+        fields = OPS[op].Params.model_fields
+        for key in params:
+            if key not in fields:
+                raise SchemaError(f"op '{op}' has no parameter '{key}'",
+                                  location=document.locate((DEFAULTS_KEY, op, key), key=True),
+                                  expected="one of " + (", ".join(fields) or "(no parameters)"),
+                                  hint=did_you_mean(str(key), fields))
+    return raw

@@ -1,0 +1,161 @@
+"""`archspec fmt`: a spec in canonical layout, its comments kept, its meaning unchanged.
+
+Canonical means: top-level keys in the order docs/spec.md lists them
+(archspec, name, doc, extends, remove, vars, defaults, inputs, blocks, nodes,
+edges, outputs, train; anything else after), `op` first in every node, 2-space
+mappings and `- ` items indented under their key, one edge per item (a chain
+longer than the width broken before an arrow), node
+entries as flow mappings `{op: conv2d, filters: 64}` aligned in one column.
+It is done with ruamel.yaml's round trip (YAML 1.2, like archspec's loader),
+which keeps every comment beside what it was written next to.
+
+The result is checked before it is returned: it must read back, by archspec's
+own loader, to exactly the data of the input, and formatting it again must
+change nothing; otherwise FormatError, and the file is left alone.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from archspec.errors import ArchspecError
+from archspec.spec.loader import parse_yaml
+from archspec.spec.syntax import CHAIN_ARROW, split_steps
+
+TOP_ORDER = ("archspec", "name", "doc", "extends", "remove", "vars", "defaults", "inputs", "blocks", "nodes",
+             "edges", "outputs", "train")
+BLOCK_ORDER = ("doc", "params", "inputs", "outputs", "nodes", "edges")
+WIDTH = 120
+"""Trailing comments are aligned only while the line stays within this width."""
+NEVER_FOLD = 100_000
+"""ruamel folds long plain scalars at its width; a chain stays one line however long."""
+
+
+class FormatError(ArchspecError):
+    """The formatter would change what the spec means; nothing is written."""
+
+
+def format_spec(text: str, name: str = "<string>") -> str:
+    """`text` in canonical layout; YamlError if it is not a readable spec, FormatError if layout would change it."""
+    before = parse_yaml(text, name).data
+    result = _layout(text)
+    if parse_yaml(result, name).data != before or _layout(result) != result:
+        raise FormatError(f"{name}: formatting would change the spec's data; left as it is "
+                          "(please report this file)")
+    return result
+
+
+def _layout(text: str) -> str:
+    try:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    except ImportError:  # pragma: no cover - the fmt extra is part of the test extra
+        raise ArchspecError("archspec fmt needs ruamel.yaml: pip install 'archspec[fmt]'") from None
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = NEVER_FOLD
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(text)
+    if isinstance(data, CommentedMap):
+        _reorder(data, TOP_ORDER)
+        for key in ("nodes",):
+            if isinstance(data.get(key), CommentedMap):
+                _nodes(data[key], CommentedMap)
+        blocks = data.get("blocks")
+        if isinstance(blocks, CommentedMap):
+            for block in blocks.values():
+                if isinstance(block, CommentedMap):
+                    _reorder(block, BLOCK_ORDER)
+                    if isinstance(block.get("nodes"), CommentedMap):
+                        _nodes(block["nodes"], CommentedMap)
+        for key in ("edges",):
+            if isinstance(data.get(key), CommentedSeq):
+                data[key].fa.set_block_style()
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return _fold_chains(_align(out.getvalue()))
+
+
+_ITEM = re.compile(r"^(\s*)- ([^'\"{\[#].*)$")
+
+
+def _fold_chains(text: str) -> str:
+    """Chain items longer than WIDTH broken before an arrow, continued 4 columns in (YAML folds them back)."""
+    lines = []
+    for line in text.split("\n"):
+        match = _ITEM.match(line)
+        steps = split_steps(match.group(2)) if match and len(line) > WIDTH and " #" not in line else None
+        if steps is None:
+            lines.append(line)
+            continue
+        indent = match.group(1)  # type: ignore[union-attr]
+        current = f"{indent}- {steps[0][0]}"
+        for step, _ in steps[1:]:
+            if len(current) + len(step) + 4 > WIDTH:
+                lines.append(current)
+                current = f"{indent}    {CHAIN_ARROW} {step}"
+            else:
+                current += f" {CHAIN_ARROW} {step}"
+        lines.append(current)
+    return "\n".join(lines)
+
+
+_ENTRY = re.compile(r"^(\s+)([A-Za-z_][A-Za-z0-9_]*):\s+(\{.*\})(\s+#.*)?$")
+
+
+def _align(text: str) -> str:
+    """Runs of `name: {...}` lines at one indentation (comment lines between them allowed) aligned:
+    the mappings start in one column, and their trailing comments in another."""
+    lines = text.split("\n")
+    run: list[int] = []
+    for index in range(len(lines) + 1):
+        match = _ENTRY.match(lines[index]) if index < len(lines) else None
+        same = match and (not run or _ENTRY.match(lines[run[0]]).group(1) == match.group(1))  # type: ignore[union-attr]
+        if match and same:
+            run.append(index)
+            continue
+        if index < len(lines) and lines[index].strip().startswith("#") and run:
+            continue
+        _align_run(lines, run)
+        run = [index] if match else []
+    return "\n".join(lines)
+
+
+def _align_run(lines: list[str], run: list[int]) -> None:
+    if len(run) < 2:
+        return
+    parts = [_ENTRY.match(lines[index]).groups() for index in run]  # type: ignore[union-attr]
+    width = max(len(name) for _, name, _, _ in parts) + 1
+    codes = [f"{indent}{(name + ':').ljust(width)} {value}" for indent, name, value, _ in parts]
+    column = max(len(code) for code in codes) + 2
+    for index, code, (_, _, _, comment) in zip(run, codes, parts, strict=True):
+        if comment is None:
+            lines[index] = code
+        elif column + len(comment.strip()) <= WIDTH:
+            lines[index] = code.ljust(column) + comment.strip()
+        else:
+            lines[index] = code + "  " + comment.strip()
+
+
+def _reorder(mapping: Any, order: tuple[str, ...]) -> None:
+    """Move `mapping`'s keys into `order` (unknown keys after, as written), keeping their comments."""
+    keys = [key for key in order if key in mapping] + [key for key in mapping if key not in order]
+    if keys == list(mapping):
+        return
+    for position, key in enumerate(keys):
+        if list(mapping).index(key) != position:
+            comment = mapping.ca.items.pop(key, None)
+            value = mapping.pop(key)
+            mapping.insert(position, key, value)
+            if comment is not None:
+                mapping.ca.items[key] = comment
+
+
+def _nodes(nodes: Any, mapping_type: type) -> None:
+    """Every node a flow mapping with `op` (or `block`) first."""
+    for node in nodes.values():
+        if isinstance(node, mapping_type):
+            _reorder(node, ("op", "block", "repeat", "start"))
+            node.fa.set_flow_style()
