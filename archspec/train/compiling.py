@@ -19,6 +19,9 @@ keras = import_keras()
 tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
 
 MAX_STEPS_PER_EXECUTION = 32  # enough to amortise per-call overhead; progress still updates often
+MIN_LOGGED_STEPS = 16
+"""Calls into the graph per epoch at least (where the epoch has that many steps): each call logs
+the training loss (steps.csv, curves.png, TensorBoard), so a one-epoch run still has a curve."""
 
 LOCAL = Cluster(("localhost",), 0)
 
@@ -105,7 +108,8 @@ def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
     """Several steps per graph call, on one device: under tf.distribute, Keras 3.15's multi-step
     loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
     XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
-    slower here) and under tf.distribute."""
+    slower here) and under tf.distribute. An epoch makes at least MIN_LOGGED_STEPS calls
+    (each logs a point of the step curve) where it has that many steps."""
     several = strategy == "default" and current_backend().steps_per_execution  # torch: one step a call
-    steps = MAX_STEPS_PER_EXECUTION if several else 1
-    return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}
+    steps = min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // MIN_LOGGED_STEPS) if several else 1
+    return {"steps_per_execution": max(1, steps), "jit_compile": "auto"}

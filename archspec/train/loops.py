@@ -14,8 +14,9 @@ sums the gradients over the replicas (Keras's TF optimizer all-reduces in a
 replica context), so a step is exactly the single-process step on the whole
 batch, even for a last batch that does not split evenly. Loss and metrics
 are sums over replicas, read once per epoch. Both loops drive the same
-callbacks (`on_epoch_begin`, `on_train_batch_end` with the loss,
-`on_epoch_end` with the epoch's figures).
+callbacks (`on_epoch_begin`, `on_train_batch_end` with the loss as Keras
+reports it, the epoch's running mean so far, `on_epoch_end` with the epoch's
+figures) with the same params (`steps` per epoch).
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def step_epochs(
 ) -> None:
     """Train from `first_epoch` under `strategy` with StepLoop, driving `callbacks` as Keras's fit would."""
     loop = StepLoop(model, config, strategy)
-    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model)
+    callback_list = keras.callbacks.CallbackList(
+        list(callbacks), model=model, steps=steps_per_epoch(data, config), epochs=config.epochs, verbose=0)
     model.stop_training = False
     val = None
     if data.x_val is not None:
@@ -151,8 +153,8 @@ def step_epochs(
         train = loop.distribute(lambda part, epoch=epoch: train_pipeline(data, config, epoch, part))
         for batch_number, batch in enumerate(train):
             callback_list.on_train_batch_begin(batch_number)
-            loss = float(loop.train_step(batch))
-            callback_list.on_train_batch_end(batch_number, {"loss": loss})
+            loop.train_step(batch)
+            callback_list.on_train_batch_end(batch_number, {"loss": float(loop.loss_mean.result())})
             if model.stop_training:
                 break
         if model.stop_training:

@@ -116,7 +116,7 @@ def fit_spec(
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
     else:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
-    return train_run(run_dir, config, model, data, [], callbacks, verbose, strategy, cluster)
+    return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster)
 
 
 def resume_run(
@@ -152,10 +152,11 @@ def resume_run(
     data = load_run_data(config, *model_shapes(analyze(spec)))
     last, model_path = newest_loadable(run_dir, done)
     history = [row for row in history if int(row["epoch"]) <= last]
+    steps = [row for row in runs.read_history(run_dir / runs.STEPS_FILE) if int(row["epoch"]) <= last]
     if last == config.epochs:  # every epoch trained, stopped before the final files: finish only
         model = load_keras_model(model_path)
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-        write_final_files(run_dir, config, model, data, history, 0.0)
+        write_final_files(run_dir, config, model, data, history, 0.0, steps=steps)
         return run_dir
     strategy, cluster = start_strategy(config)
     if config.seed is not None:
@@ -166,7 +167,7 @@ def resume_run(
     if cluster.is_chief:
         runs.remove_final_files(run_dir)  # they describe fewer epochs than the run will have
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-    return train_run(run_dir, config, model, data, history, callbacks, verbose, strategy, cluster)
+    return train_run(run_dir, config, model, data, history, steps, callbacks, verbose, strategy, cluster)
 
 
 def newest_loadable(run_dir: Path, done: list[int]) -> tuple[int, Path]:
@@ -196,6 +197,7 @@ def train_run(
     model: Any,
     data: Prepared,
     history: list[dict[str, float]],
+    steps: list[dict[str, float]],
     callbacks: Sequence[Any],
     verbose: Any,
     strategy: Any,
@@ -203,7 +205,7 @@ def train_run(
 ) -> Path | None:
     """Fit from len(history) to config.epochs, then (the chief) write the final model, metrics, plots."""
     started = time.perf_counter()
-    recorder = RunRecorder(run_dir, history, writes=cluster.is_chief)
+    recorder = RunRecorder(run_dir, history, steps, writes=cluster.is_chief)
     every_callback = [recorder, *callbacks]
     if cluster.is_chief:
         every_callback.insert(1, TensorBoardLogger(run_dir))
@@ -218,9 +220,10 @@ def train_run(
     if STRATEGIES[config.strategy].step_loop:  # evaluate in plain Keras, outside the cluster
         runs.save_model(model, run_dir / runs.MODEL_FILE)
         model = load_keras_model(run_dir / runs.MODEL_FILE)
-        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=False)
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=False,
+                          steps=steps)
     else:
-        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started)
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, steps=steps)
     return run_dir
 
 

@@ -10,6 +10,7 @@ whatever it finds. A new run never reuses a folder.
         config.json      the resolved training settings (spec + command line)
         checkpoints/epoch_001.keras ...   model and optimizer state after each epoch
         history.csv      one row per completed epoch (metrics, val_ metrics, time_s)
+        steps.csv        the training loss (and metrics) after each call into the graph, by step
         model.keras      the final model
         metrics.json     final train / validation / test figures, time, samples per second
         curves.png       loss and metrics per epoch
@@ -35,6 +36,7 @@ from archspec.errors import RunError
 SPEC_FILE = "spec.yaml"
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
+STEPS_FILE = "steps.csv"
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.keras"
 CURVES_FILE = "curves.png"
@@ -182,7 +184,8 @@ def completed_checkpoints(run_dir: Path) -> list[int]:
 
 
 def write_history(path: Path, rows: list[dict[str, float]]) -> None:
-    """history.csv: a header of every column seen, one row per epoch (empty where absent)."""
+    """history.csv (one row per epoch) or steps.csv (one per logged step): a header of every
+    column seen, then the rows (empty where a row lacks a column)."""
     columns: list[str] = []
     for row in rows:
         columns.extend(key for key in row if key not in columns)
