@@ -28,12 +28,12 @@ from typing import Any
 from archspec.errors import ModelError, RunError
 from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
-from archspec.keras.backend import import_keras
+from archspec.keras.backend import import_keras, import_tensorflow
 from archspec.keras.compiler import compile_model
 from archspec.keras.saved import load_keras_model
 from archspec.spec.models import load_spec
 from archspec.train import runs
-from archspec.train.cluster import Cluster
+from archspec.train.cluster import Cluster, lost_peer_error
 from archspec.train.compiling import (
     STRATEGIES,
     compile_for_training,
@@ -51,6 +51,11 @@ from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 
 keras = import_keras()
+tf = import_tensorflow()
+
+PEER_FAILURES = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
+                 tf.errors.DeadlineExceededError)
+"""How a collective fails on the other workers when a peer of a multi-worker run dies."""
 
 __all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config", "resume_run"]
 
@@ -97,7 +102,7 @@ def fit_spec(
     check_task_fits(graph, config.task, config.dataset)  # before building anything
     check_weights_fit(graph)
     check_activations_fit(graph, config.batch_size)
-    runs.check_out_free(out)
+    runs.check_out_free(out)  # every worker of a multi-worker run checks; the chief makes it after they meet
     data = load_run_data(config, *model_shapes(graph))
     strategy, cluster = start_strategy(config)
     if config.seed is not None:
@@ -210,7 +215,16 @@ def train_run(
     if cluster.is_chief:
         every_callback.insert(1, TensorBoardLogger(run_dir))
     if STRATEGIES[config.strategy].step_loop:
-        step_epochs(model, config, data, len(history), strategy, every_callback)
+        try:
+            step_epochs(model, config, data, len(history), strategy, every_callback)
+        except PEER_FAILURES as error:  # a peer died: TensorFlow fails the next collective on every other worker
+            if cluster.size == 1:
+                raise
+            folder = run_dir if cluster.is_chief else "the chief's run folder"
+            raise lost_peer_error(cluster, str(error), (
+                f"{folder} keeps every complete epoch: start every worker again with "
+                f"`archspec fit --resume {run_dir if cluster.is_chief else 'RUN_DIR'}` and the same TF_CONFIG"
+            )) from None
     else:
         fit_epochs(model, config, data, len(history), every_callback, verbose)
     if recorder.nan_at is not None:
