@@ -212,21 +212,14 @@ def train_run(
     started = time.perf_counter()
     recorder = RunRecorder(run_dir, history, steps, writes=cluster.is_chief)
     every_callback = [recorder, *callbacks]
-    if cluster.is_chief:
-        every_callback.insert(1, TensorBoardLogger(run_dir))
-    if STRATEGIES[config.strategy].step_loop:
-        try:
-            step_epochs(model, config, data, len(history), strategy, every_callback)
-        except PEER_FAILURES as error:  # a peer died: TensorFlow fails the next collective on every other worker
-            if cluster.size == 1:
-                raise
-            folder = run_dir if cluster.is_chief else "the chief's run folder"
-            raise lost_peer_error(cluster, str(error), (
-                f"{folder} keeps every complete epoch: start every worker again with "
-                f"`archspec fit --resume {run_dir if cluster.is_chief else 'RUN_DIR'}` and the same TF_CONFIG"
-            )) from None
-    else:
-        fit_epochs(model, config, data, len(history), every_callback, verbose)
+    logger = TensorBoardLogger(run_dir) if cluster.is_chief else None
+    if logger is not None:
+        every_callback.insert(1, logger)
+    try:
+        train_epochs(run_dir, config, model, data, len(history), every_callback, verbose, strategy, cluster)
+    finally:
+        if logger is not None:
+            logger.close()
     if recorder.nan_at is not None:
         raise nan_error(run_dir, recorder.nan_at, config.optimizer)
     if not cluster.is_chief:
@@ -239,6 +232,26 @@ def train_run(
     else:
         write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, steps=steps)
     return run_dir
+
+
+def train_epochs(
+    run_dir: Path, config: RunConfig, model: Any, data: Prepared, first_epoch: int, callbacks: list[Any],
+    verbose: Any, strategy: Any, cluster: Cluster,
+) -> None:
+    """Epochs first_epoch+1 .. config.epochs with the strategy's loop; a lost peer is one line."""
+    if not STRATEGIES[config.strategy].step_loop:
+        fit_epochs(model, config, data, first_epoch, callbacks, verbose)
+        return
+    try:
+        step_epochs(model, config, data, first_epoch, strategy, callbacks)
+    except PEER_FAILURES as error:  # a peer died: TensorFlow fails the next collective on every other worker
+        if cluster.size == 1:
+            raise
+        folder = run_dir if cluster.is_chief else "the chief's run folder"
+        raise lost_peer_error(cluster, str(error), (
+            f"{folder} keeps every complete epoch: start every worker again with "
+            f"`archspec fit --resume {run_dir if cluster.is_chief else 'RUN_DIR'}` and the same TF_CONFIG"
+        )) from None
 
 
 def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dict[str, float]:

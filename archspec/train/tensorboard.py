@@ -38,9 +38,12 @@ class TensorBoardLogger(keras.callbacks.Callback):
         super().__init__()
         self.writer = tf.summary.create_file_writer(str(Path(run_dir) / TENSORBOARD_DIR))
         self.epoch = 0
+        self.graph_written = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        if current_backend().tf_graph:  # the model's forward pass as a TensorFlow graph, for the Graphs tab
+        """Called once per epoch by the runner's fit loop (one fit call per epoch): the graph goes in once."""
+        if current_backend().tf_graph and not self.graph_written:  # the forward pass, for the Graphs tab
+            self.graph_written = True
             specs = [tf.TensorSpec(tensor.shape, tensor.dtype) for tensor in self.model.inputs]
             forward = tf.function(lambda *xs: self.model(xs[0] if len(xs) == 1 else list(xs), training=False))
             with self.writer.as_default():
@@ -58,6 +61,10 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.writer.flush()
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        """After the last epoch (the runner calls it: on_train_end comes once per fit call)."""
         self.writer.close()
 
     def _write(self, prefix: str, step: int, logs: dict | None) -> None:
