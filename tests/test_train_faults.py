@@ -158,3 +158,44 @@ def test_an_older_config_json_still_reads(tmp_path):
     assert RunConfig.from_json(json.loads(json.dumps(config.to_json())), tmp_path) == config
     with pytest.raises(RunError, match=r"not a config\.json of `archspec fit`"):
         RunConfig.from_json({"epochs": 3}, tmp_path / "config.json")
+
+
+DROPOUT_SPEC = """\
+archspec: 1
+name: mlp_dropout
+inputs:
+  image: {shape: [28, 28]}
+nodes:
+  flat: {op: flatten}
+  hidden: {op: dense, units: 32, activation: relu}
+  drop: {op: dropout, rate: 0.5}
+  probs: {op: dense, units: 10, activation: softmax}
+edges:
+  - image -> flat -> hidden -> drop -> probs
+outputs: [probs]
+train: {dataset: mnist, task: classify, metrics: [accuracy]}
+"""
+
+
+def test_a_seeded_resume_of_a_model_with_dropout_reproduces_the_uninterrupted_run(write_spec, tmp_path, keras):
+    """Dropout draws from its layer's seed generator, whose state is not in a .keras file: the
+    checkpoint's epoch_NNN.rng.json carries it, so epoch 2 after a resume drops the same units."""
+    from archspec.train.runner import fit_spec, resume_run
+
+    class KillAfterTheFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise Killed
+
+    spec = write_spec(DROPOUT_SPEC)
+    whole = fit_spec(spec, out=tmp_path / "whole", **SETTINGS)
+    with pytest.raises(Killed):
+        fit_spec(spec, out=tmp_path / "resumed", callbacks=[KillAfterTheFirstEpoch()], **SETTINGS)
+    assert runs.completed_checkpoints(tmp_path / "resumed") == [1]
+    resumed = resume_run(tmp_path / "resumed", verbose=0)
+    uninterrupted = runs.read_history(whole / runs.HISTORY_FILE)
+    again = runs.read_history(resumed / runs.HISTORY_FILE)
+    assert uninterrupted[0]["loss"] == again[0]["loss"]  # the same first epoch, before the kill
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert again[1][key] == pytest.approx(uninterrupted[1][key], rel=1e-6), key
+    assert runs.read_json(resumed / runs.METRICS_FILE)["test"] == pytest.approx(
+        runs.read_json(whole / runs.METRICS_FILE)["test"], rel=1e-6)

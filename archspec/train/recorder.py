@@ -25,6 +25,7 @@ import numpy as np
 from archspec.errors import RunError
 from archspec.keras.backend import import_keras
 from archspec.train import runs
+from archspec.train.rng import save_seed_states
 
 keras = import_keras()
 
@@ -75,6 +76,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.history.append(row)
         self.steps.extend(self.epoch_steps)
         if self.writes:
+            save_seed_states(self.model, self.run_dir, self.epoch)  # before the checkpoint that needs it
             runs.save_model(self.model, runs.checkpoint_path(self.run_dir, self.epoch))
             runs.write_history(self.run_dir / runs.STEPS_FILE, self.steps)
             runs.write_history(self.run_dir / runs.HISTORY_FILE, self.history)

@@ -47,6 +47,7 @@ from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
 from archspec.train.recorder import RunRecorder, nan_error
+from archspec.train.rng import restore_seed_states
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 
@@ -168,6 +169,7 @@ def resume_run(
         keras.utils.set_random_seed(config.seed + last)
     with strategy.scope():
         model = load_keras_model(model_path)
+        restore_seed_states(model, run_dir, last)  # dropout draws as the uninterrupted run did
         compile_for_training(model, config, spec, model.optimizer)
     if cluster.is_chief:
         runs.remove_final_files(run_dir)  # they describe fewer epochs than the run will have

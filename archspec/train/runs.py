@@ -9,6 +9,7 @@ whatever it finds. A new run never reuses a folder.
         spec.yaml        the spec as run, resolved (extends, vars, blocks, --set applied)
         config.json      the resolved training settings (spec + command line)
         checkpoints/epoch_001.keras ...   model and optimizer state after each epoch
+        checkpoints/epoch_001.rng.json ... the layers' seed generator states there (rng.py)
         history.csv      one row per completed epoch (metrics, val_ metrics, time_s)
         steps.csv        the training loss (and metrics) after each call into the graph, by step
         model.keras      the final model
