@@ -69,7 +69,11 @@ def output_error(path: Path, error: OSError) -> RunError:
 
 def check_out_free(out: Path | None) -> None:
     """Refuse an existing --out before anything is built (create_run_dir checks again, atomically)."""
-    if out is not None and out.exists():
+    try:
+        exists = out is not None and out.exists()
+    except OSError as error:  # a name too long, a folder above it unreadable
+        raise output_error(out, error) from None
+    if exists:
         raise _exists(out)
 
 
@@ -104,6 +108,20 @@ def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:
         _make(candidate / CHECKPOINT_DIR)
         return candidate
     raise RunError(f"{root}: could not find a free run folder name for {name}-{stamp}")
+
+
+def make_folder(folder: Path) -> None:
+    """A folder inside a run folder (tensorboard/); an OS error is output_error's message."""
+    _make(folder, exist_ok=True)
+
+
+def os_reason(message: str) -> OSError | None:
+    """The OS error inside a message of a library that reports it as text (TensorFlow's file
+    writers: "...; Permission denied"), for output_error; None when it names none we know."""
+    for number in OUTPUT_HINTS:
+        if os.strerror(number) in message:
+            return OSError(number, os.strerror(number))
+    return None
 
 
 def _make(folder: Path, exist_ok: bool = False) -> None:
