@@ -44,8 +44,11 @@ def cluster(ports: list[int], index: int) -> dict:
 
 
 def test_two_workers_train_one_run_equal_to_one_process(tmp_path):
+    """1,843 training examples in batches of 32: 58 steps an epoch, run 3 per graph call (the last
+    call of an epoch runs 1), in the workers' step loop as in the single process's fit."""
     ports = free_ports(2)
-    workers = [archspec(["fit", MLP, "--strategy", "multiworker", *ARGS], tmp_path, cluster(ports, index))
+    args = [*ARGS, "--subset", "2048", "--batch-size", "32"]
+    workers = [archspec(["fit", MLP, "--strategy", "multiworker", *args], tmp_path, cluster(ports, index))
                for index in (1, 0)]
     results = [worker.communicate(timeout=600) for worker in workers]
     for worker, (_out, err) in zip(workers, results):
@@ -54,11 +57,13 @@ def test_two_workers_train_one_run_equal_to_one_process(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
     config = runs.read_json(run_dir / runs.CONFIG_FILE)
     assert config["strategy"] == "multiworker" and config["replicas"] == 2
+    assert config["steps_per_execution"] == 3
+    assert [row["step"] for row in runs.read_history(run_dir / runs.STEPS_FILE)][:2] == [3, 6]
     history = runs.read_history(run_dir / runs.HISTORY_FILE)
     assert [row["epoch"] for row in history] == [1, 2]
     assert history[1]["loss"] < history[0]["loss"]
 
-    single = archspec(["fit", MLP, *ARGS, "--out", str(tmp_path / "single")], tmp_path)
+    single = archspec(["fit", MLP, *args, "--out", str(tmp_path / "single")], tmp_path)
     _out, err = single.communicate(timeout=600)
     assert single.returncode == 0, err[-3000:]
     alone = runs.read_history(tmp_path / "single" / runs.HISTORY_FILE)
