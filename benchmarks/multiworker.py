@@ -6,11 +6,13 @@ tests/test_multiworker.py). The two workers talk over 127.0.0.1 through
 TF_CONFIG; each is held to one TensorFlow thread (TF_NUM_INTRAOP_THREADS and
 TF_NUM_INTEROP_THREADS), the single process to two. Throughput = training
 examples / epoch time, over epochs 2..E (the first epoch pays for tracing),
-read from history.csv. On one small machine the workers pay an all-reduce per
-step over loopback and two copies of the pipeline, so a ratio below 1 is
-expected here; the point is that the same command scales to more machines.
+read from history.csv. Both sides run the same steps per graph call (config.json's
+steps_per_execution, chosen from the steps per epoch). On one small machine the
+workers pay an all-reduce per step over loopback and two copies of the pipeline,
+so a ratio below 1 is expected here; the point is that the same command scales
+to more machines.
 
-    python benchmarks/multiworker.py --epochs 3 --subset 8192
+    python benchmarks/multiworker.py --epochs 3 --subset 16384
 """
 
 from __future__ import annotations

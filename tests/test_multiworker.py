@@ -44,8 +44,11 @@ def cluster(ports: list[int], index: int) -> dict:
 
 
 def test_two_workers_train_one_run_equal_to_one_process(tmp_path):
+    """1,843 training examples in batches of 32: 58 steps an epoch, run 3 per graph call (the last
+    call of an epoch runs 1), in the workers' step loop as in the single process's fit."""
     ports = free_ports(2)
-    workers = [archspec(["fit", MLP, "--strategy", "multiworker", *ARGS], tmp_path, cluster(ports, index))
+    args = [*ARGS, "--subset", "2048", "--batch-size", "32"]
+    workers = [archspec(["fit", MLP, "--strategy", "multiworker", *args], tmp_path, cluster(ports, index))
                for index in (1, 0)]
     results = [worker.communicate(timeout=600) for worker in workers]
     for worker, (_out, err) in zip(workers, results):
@@ -54,11 +57,13 @@ def test_two_workers_train_one_run_equal_to_one_process(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
     config = runs.read_json(run_dir / runs.CONFIG_FILE)
     assert config["strategy"] == "multiworker" and config["replicas"] == 2
+    assert config["steps_per_execution"] == 3
+    assert [row["step"] for row in runs.read_history(run_dir / runs.STEPS_FILE)][:2] == [3, 6]
     history = runs.read_history(run_dir / runs.HISTORY_FILE)
     assert [row["epoch"] for row in history] == [1, 2]
     assert history[1]["loss"] < history[0]["loss"]
 
-    single = archspec(["fit", MLP, *ARGS, "--out", str(tmp_path / "single")], tmp_path)
+    single = archspec(["fit", MLP, *args, "--out", str(tmp_path / "single")], tmp_path)
     _out, err = single.communicate(timeout=600)
     assert single.returncode == 0, err[-3000:]
     alone = runs.read_history(tmp_path / "single" / runs.HISTORY_FILE)
@@ -107,3 +112,32 @@ def test_a_waiting_worker_obeys_sigterm_and_sigint(tmp_path, signal_name):
         f"archspec: worker 0 of 2 (127.0.0.1:{ports[0]}) stopped by {signal_name}; "
         "the run folder keeps every complete epoch; continue with --resume"
     ]
+
+
+def test_a_peer_killed_mid_training_ends_the_chief_with_one_line(tmp_path):
+    """Both workers name the same --out (each checks it is free before they meet; the chief alone
+    creates and writes it); worker 1 is SIGKILLed once the first epoch is saved."""
+    import signal
+    import time
+
+    ports = free_ports(2)
+    out = tmp_path / "run"
+    args = ["fit", MLP, "--strategy", "multiworker", *ARGS, "--epochs", "20", "--out", str(out)]
+    peer, chief = (archspec(args, tmp_path, cluster(ports, index)) for index in (1, 0))
+    first = runs.checkpoint_path(out, 1)
+    deadline = time.monotonic() + 300
+    while not first.exists() and chief.poll() is None and peer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert first.exists(), (chief.poll(), peer.poll())
+    peer.send_signal(signal.SIGKILL)
+    peer.communicate(timeout=60)
+    _out, err = chief.communicate(timeout=300)
+    assert chief.returncode == 1, err[-3000:]
+    assert err.strip().splitlines() == [
+        f"worker 0 of 2 (127.0.0.1:{ports[0]}) lost worker 1 (127.0.0.1:{ports[1]}): it stopped answering "
+        f"during training (killed, crashed or unreachable); {out} keeps every complete epoch: start every "
+        f"worker again with `archspec fit --resume {out}` and the same TF_CONFIG"
+    ]
+    done = runs.completed_checkpoints(out)  # resumable: each checkpoint has its history row
+    assert done and [row["epoch"] for row in runs.read_history(out / runs.HISTORY_FILE)] == done
+    assert not list(out.rglob(".*tmp*"))

@@ -97,14 +97,19 @@ def test_a_truncated_newest_checkpoint_falls_back_and_the_seeded_resume_reproduc
         assert resumed[1][key] == pytest.approx(uninterrupted[1][key], rel=1e-6), key
 
 
-def test_a_full_disk_during_a_checkpoint_is_one_message_and_the_run_resumes(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("number", "hint"), [
+    (errno.ENOSPC, "the disk is full: free some space"),
+    (errno.EACCES, "no permission to write there: give another --out, or make the folder writable"),
+])
+def test_a_full_disk_or_no_permission_during_a_checkpoint_is_one_message_and_the_run_resumes(
+        tmp_path, monkeypatch, capsys, number, hint):
     from archspec.train.runner import fit_spec
 
     real_replace = os.replace
 
     def replace(source, target):
         if str(target).endswith("epoch_002.keras"):
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise OSError(number, os.strerror(number))
         return real_replace(source, target)
 
     monkeypatch.setattr(runs.os, "replace", replace)
@@ -113,8 +118,8 @@ def test_a_full_disk_during_a_checkpoint_is_one_message_and_the_run_resumes(tmp_
         fit_spec(MLP, out=run_dir, **SETTINGS)
     checkpoint = runs.checkpoint_path(run_dir, 2)
     assert str(caught.value) == (
-        f"{checkpoint}: cannot write (No space left on device)\n"
-        f"  hint: the disk is full: free some space; the run folder keeps every complete epoch, "
+        f"{checkpoint}: cannot write ({os.strerror(number)})\n"
+        f"  hint: {hint}; the run folder keeps every complete epoch, "
         f"so continue with `archspec fit --resume {run_dir}`"
     )
     assert not list(run_dir.rglob(".*tmp*"))
@@ -124,24 +129,72 @@ def test_a_full_disk_during_a_checkpoint_is_one_message_and_the_run_resumes(tmp_
     assert json.loads((run_dir / runs.METRICS_FILE).read_text())["epochs"] == 2
 
 
-def test_a_read_only_output_location_is_one_message(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("number", "hint"), [
+    (errno.EROFS, "the file system is read-only: give an --out on a writable disk"),
+    (errno.EACCES, "no permission to write there: give another --out, or make the folder writable"),
+])
+def test_a_read_only_or_forbidden_output_location_is_one_message(tmp_path, monkeypatch, capsys, number, hint):
     from pathlib import Path
 
     real_mkdir = Path.mkdir
 
     def mkdir(self, *args, **kwargs):
         if self.name == "run":
-            raise OSError(errno.EROFS, "Read-only file system")
+            raise OSError(number, os.strerror(number))
         return real_mkdir(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "mkdir", mkdir)
     out = tmp_path / "run"
     code, _out, err = run_cli(["fit", str(MLP), "--subset", "256", "--epochs", "1", "--out", str(out)], capsys)
     assert code == 1
+    assert err.strip().splitlines() == [f"{out}: cannot write ({os.strerror(number)})", f"  hint: {hint}"]
+
+
+def test_an_output_path_too_long_is_one_message(tmp_path, capsys):
+    out = tmp_path / ("x" * 300)  # a real ENAMETOOLONG: no file system takes a 300-byte name
+    code, _out, err = run_cli(["fit", str(MLP), "--subset", "256", "--epochs", "1", "--out", str(out)], capsys)
+    assert code == 1
     assert err.strip().splitlines() == [
-        f"{out}: cannot write (Read-only file system)",
-        "  hint: the file system is read-only: give an --out on a writable disk",
+        f"{out}: cannot write (File name too long)",
+        "  hint: the path is too long: give a shorter --out (or a shorter spec name)",
     ]
+
+
+def test_no_permission_for_the_tensorboard_folder_is_one_message(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from archspec.train.runner import fit_spec
+
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if self.name == "tensorboard":
+            raise OSError(errno.EACCES, "Permission denied")
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    run_dir = tmp_path / "run"
+    with pytest.raises(RunError) as caught:
+        fit_spec(MLP, out=run_dir, **SETTINGS)
+    assert str(caught.value) == (
+        f"{run_dir / 'tensorboard'}: cannot write (Permission denied)\n"
+        "  hint: no permission to write there: give another --out, or make the folder writable; the run folder "
+        f"keeps every complete epoch, so continue with `archspec fit --resume {run_dir}`"
+    )
+
+
+def test_an_os_error_that_tensorflow_reports_as_text_is_one_message(tmp_path):
+    import tensorflow as tf
+
+    from archspec.train.tensorboard import writing
+
+    folder = tmp_path / ("y" * 300)
+    with pytest.raises(RunError) as caught, writing(folder):
+        tf.summary.create_file_writer(str(folder))  # TensorFlow's own error: InvalidArgumentError, "File name too long"
+    assert str(caught.value) == (f"{folder}: cannot write (File name too long)\n"
+                                 "  hint: the path is too long: give a shorter --out (or a shorter spec name)")
+    with pytest.raises(tf.errors.InvalidArgumentError), writing(folder):  # not an OS error: unchanged
+        raise tf.errors.InvalidArgumentError(None, None, "a wrong shape")
 
 
 def test_an_older_config_json_still_reads(tmp_path):
@@ -158,3 +211,44 @@ def test_an_older_config_json_still_reads(tmp_path):
     assert RunConfig.from_json(json.loads(json.dumps(config.to_json())), tmp_path) == config
     with pytest.raises(RunError, match=r"not a config\.json of `archspec fit`"):
         RunConfig.from_json({"epochs": 3}, tmp_path / "config.json")
+
+
+DROPOUT_SPEC = """\
+archspec: 1
+name: mlp_dropout
+inputs:
+  image: {shape: [28, 28]}
+nodes:
+  flat: {op: flatten}
+  hidden: {op: dense, units: 32, activation: relu}
+  drop: {op: dropout, rate: 0.5}
+  probs: {op: dense, units: 10, activation: softmax}
+edges:
+  - image -> flat -> hidden -> drop -> probs
+outputs: [probs]
+train: {dataset: mnist, task: classify, metrics: [accuracy]}
+"""
+
+
+def test_a_seeded_resume_of_a_model_with_dropout_reproduces_the_uninterrupted_run(write_spec, tmp_path, keras):
+    """Dropout draws from its layer's seed generator, whose state is not in a .keras file: the
+    checkpoint's epoch_NNN.rng.json carries it, so epoch 2 after a resume drops the same units."""
+    from archspec.train.runner import fit_spec, resume_run
+
+    class KillAfterTheFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise Killed
+
+    spec = write_spec(DROPOUT_SPEC)
+    whole = fit_spec(spec, out=tmp_path / "whole", **SETTINGS)
+    with pytest.raises(Killed):
+        fit_spec(spec, out=tmp_path / "resumed", callbacks=[KillAfterTheFirstEpoch()], **SETTINGS)
+    assert runs.completed_checkpoints(tmp_path / "resumed") == [1]
+    resumed = resume_run(tmp_path / "resumed", verbose=0)
+    uninterrupted = runs.read_history(whole / runs.HISTORY_FILE)
+    again = runs.read_history(resumed / runs.HISTORY_FILE)
+    assert uninterrupted[0]["loss"] == again[0]["loss"]  # the same first epoch, before the kill
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert again[1][key] == pytest.approx(uninterrupted[1][key], rel=1e-6), key
+    assert runs.read_json(resumed / runs.METRICS_FILE)["test"] == pytest.approx(
+        runs.read_json(whole / runs.METRICS_FILE)["test"], rel=1e-6)

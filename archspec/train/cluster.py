@@ -15,13 +15,17 @@ missing peers, exit 1). Only then is the strategy made, and the peers are
 there. During training, `exit_on_signals` ends the process on SIGINT or
 SIGTERM (the C-level handler writes the signal to a wakeup pipe, which a
 thread reads). Writes are atomic, so an exit at any moment leaves a
-resumable folder.
+resumable folder. A peer that dies during training is noticed by
+TensorFlow's coordination service (it stops sending heartbeats) and fails the
+next collective on every other worker; `lost_peer_error` turns that into one
+line naming the lost peer.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -40,6 +44,8 @@ class Cluster:
 
     workers: tuple[str, ...]
     index: int
+    tasks: tuple[str, ...] = ()
+    """TensorFlow's name of each worker's task ("/job:worker/replica:0/task:1"), as its errors say it."""
 
     @property
     def is_chief(self) -> bool:
@@ -64,13 +70,33 @@ def read_cluster(environ: dict[str, str] | None = None) -> Cluster:
         config = json.loads(text)
         cluster, task = config["cluster"], config["task"]
         workers = tuple(cluster.get("chief", [])) + tuple(cluster.get("worker", []))
+        tasks = tuple(f"/job:{job}/replica:0/task:{number}"
+                      for job in ("chief", "worker") for number in range(len(cluster.get(job, []))))
         offset = 0 if task["type"] == "chief" else len(cluster.get("chief", []))
         index = offset + int(task.get("index", 0))
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise RunError(f"${TF_CONFIG_ENV}: not a cluster description ({type(error).__name__}: {error}){hint}") from None
     if not workers or not 0 <= index < len(workers):
         raise RunError(f"${TF_CONFIG_ENV}: task index {index} is not one of the {len(workers)} workers{hint}")
-    return Cluster(workers, index)
+    return Cluster(workers, index, tasks)
+
+
+def lost_peer_error(cluster: Cluster, message: str, run_hint: str) -> RunError:
+    """One line for a peer that died during training, from the TensorFlow error that reported it.
+
+    TensorFlow names tasks as /job:worker/replica:0/task:1 (the tasks that stopped sending
+    heartbeats, the task that reported the error); every one named that is not this worker is
+    the lost peer, by its TF_CONFIG address. Named none, in a cluster of two it is the other
+    worker; in a larger one the line says that a peer stopped answering.
+    """
+    named = {f"/job:{job}/replica:0/task:{number}"
+             for job, number in re.findall(r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)", message)}
+    lost = [index for index, task in enumerate(cluster.tasks) if task in named and index != cluster.index]
+    if not lost and cluster.size == 2:
+        lost = [1 - cluster.index]
+    who = ", ".join(f"worker {index} ({cluster.workers[index]})" for index in lost) or "a peer"
+    return RunError(f"{cluster.describe()} lost {who}: it stopped answering during training (killed, crashed "
+                    f"or unreachable); {run_hint}")
 
 
 def rendezvous(cluster: Cluster, timeout_s: float) -> None:

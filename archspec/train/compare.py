@@ -36,7 +36,8 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
             raise RunError(f"{run_dir}: empty history.csv; is the run finished?")
         records.append((run_label(run_dir, seen), run_dir, metrics, history))
     out.mkdir(parents=True, exist_ok=True)
-    plot_curves(out / COMPARE_CURVES, {label: history for label, _, _, history in records})
+    plot_curves(out / COMPARE_CURVES, {label: history for label, _, _, history in records},
+                {label: runs.read_history(run_dir / runs.STEPS_FILE) for label, run_dir, _, _ in records})
     join_images(
         out / COMPARE_SAMPLES,
         [run_dir / runs.SAMPLES_FILE for _, run_dir, _, _ in records],

@@ -19,6 +19,9 @@ keras = import_keras()
 tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
 
 MAX_STEPS_PER_EXECUTION = 32  # enough to amortise per-call overhead; progress still updates often
+MIN_LOGGED_STEPS = 16
+"""Calls into the graph per epoch at least (where the epoch has that many steps): each call logs
+the training loss (steps.csv, curves.png, TensorBoard), so a one-epoch run still has a curve."""
 
 LOCAL = Cluster(("localhost",), 0)
 
@@ -30,6 +33,10 @@ class Engine:
 
     start: Callable[[RunConfig], tuple[Any, Cluster]]
     step_loop: bool = False
+    several_steps: bool = True
+    """Several steps per graph call: Keras's fit on one device, and the step loop; not Keras's fit
+    under tf.distribute, where Keras 3.15's multi-step loop fails ("You must feed a value for
+    placeholder tensor ...")."""
 
 
 def _multiworker(config: RunConfig) -> tuple[Any, Cluster]:
@@ -45,7 +52,7 @@ def _multiworker(config: RunConfig) -> tuple[Any, Cluster]:
 
 STRATEGIES: dict[str, Engine] = {
     "default": Engine(lambda config: (tf.distribute.get_strategy(), LOCAL)),
-    "mirrored": Engine(lambda config: (tf.distribute.MirroredStrategy(), LOCAL)),
+    "mirrored": Engine(lambda config: (tf.distribute.MirroredStrategy(), LOCAL), several_steps=False),
     # reads the cluster from TF_CONFIG; without TF_CONFIG it is one local worker
     "multiworker": Engine(_multiworker, step_loop=True),
 }
@@ -102,10 +109,10 @@ def compile_for_training(model: Any, config: RunConfig, spec: Spec, optimizer: A
 
 
 def speed_settings(steps_per_epoch: int, strategy: str) -> dict[str, Any]:
-    """Several steps per graph call, on one device: under tf.distribute, Keras 3.15's multi-step
-    loop fails ("You must feed a value for placeholder tensor ..."), so there it is one step.
-    XLA is left to Keras's "auto": on for GPUs, off on CPUs (where it made the CNN 4-6x
-    slower here) and under tf.distribute."""
-    several = strategy == "default" and current_backend().steps_per_execution  # torch: one step a call
-    steps = MAX_STEPS_PER_EXECUTION if several else 1
-    return {"steps_per_execution": max(1, min(steps, steps_per_epoch)), "jit_compile": "auto"}
+    """Several steps per graph call where the strategy's loop can (Engine.several_steps; not on
+    backends that run one step a call, torch), at least MIN_LOGGED_STEPS calls an epoch (each logs
+    a point of the step curve) where it has that many steps. XLA is left to Keras's "auto": on for
+    GPUs, off on CPUs (where it made the CNN 4-6x slower here) and under tf.distribute."""
+    several = STRATEGIES[strategy].several_steps and current_backend().steps_per_execution
+    steps = min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // MIN_LOGGED_STEPS) if several else 1
+    return {"steps_per_execution": max(1, steps), "jit_compile": "auto"}

@@ -31,9 +31,10 @@ def test_figures(model: Any, data: Prepared, config: RunConfig) -> tuple[dict[st
 
 def write_final_files(
     run_dir: Path, config: RunConfig, model: Any, data: Prepared, history: list[dict[str, float]],
-    wall_time_s: float, *, save: bool = True,
+    wall_time_s: float, *, save: bool = True, steps: list[dict[str, float]] | None = None,
 ) -> None:
-    """model.keras (unless `save` is False: already written), metrics.json, curves.png, samples.png."""
+    """model.keras (unless `save` is False: already written), metrics.json, curves.png (with the
+    per-step training curve of `steps`, steps.csv's rows), samples.png."""
     if save:
         runs.save_model(model, run_dir / runs.MODEL_FILE)
     test, predictions = test_figures(model, data, config)
@@ -54,7 +55,7 @@ def write_final_files(
             "wall_time_s": round(wall_time_s, 3),
         },
     )
-    plot_curves(run_dir / runs.CURVES_FILE, {config.spec: history})
+    plot_curves(run_dir / runs.CURVES_FILE, {config.spec: history}, {config.spec: steps or []})
     rows, titles = get_task(data.task).sample_rows(data.x_test, data.clean_test, data.y_test, predictions)
     plot_samples(run_dir / runs.SAMPLES_FILE, rows, titles)
     log_image(run_dir, "samples", run_dir / runs.SAMPLES_FILE, len(history))

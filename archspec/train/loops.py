@@ -14,8 +14,9 @@ sums the gradients over the replicas (Keras's TF optimizer all-reduces in a
 replica context), so a step is exactly the single-process step on the whole
 batch, even for a last batch that does not split evenly. Loss and metrics
 are sums over replicas, read once per epoch. Both loops drive the same
-callbacks (`on_epoch_begin`, `on_train_batch_end` with the loss,
-`on_epoch_end` with the epoch's figures).
+callbacks (`on_epoch_begin`, `on_train_batch_end` with the loss as Keras
+reports it, the epoch's running mean so far, `on_epoch_end` with the epoch's
+figures) with the same params (`steps` per epoch).
 """
 
 from __future__ import annotations
@@ -82,12 +83,14 @@ class StepLoop:
         self.loss_fn = keras.losses.get(config.loss)
         with strategy.scope():
             self.loss_mean = keras.metrics.Mean(name="loss")
-        self.train_step = tf.function(lambda batch: self._run(batch, training=True))
-        self.test_step = tf.function(lambda batch: self._run(batch, training=False))
+        self.train_steps = tf.function(self._train_steps)
+        self.test_step = tf.function(lambda batch: self.strategy.run(self._replica_step, args=(*batch, False)))
 
-    def _run(self, batch: Any, *, training: bool) -> Any:
-        batch_loss = self.strategy.run(self._replica_step, args=(*batch, training))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, batch_loss, axis=None)
+    def _train_steps(self, iterator: Any, count: Any) -> None:
+        """`count` training steps in one graph call (Keras's steps_per_execution, for this loop):
+        the per-call overhead and the read-out of the loss are paid once per `count` steps."""
+        for _ in tf.range(count):
+            self.strategy.run(self._replica_step, args=(*next(iterator), True))
 
     def _replica_step(self, x: Any, y: Any, global_size: Any, training: bool) -> Any:
         model = self.model
@@ -139,7 +142,9 @@ def step_epochs(
 ) -> None:
     """Train from `first_epoch` under `strategy` with StepLoop, driving `callbacks` as Keras's fit would."""
     loop = StepLoop(model, config, strategy)
-    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model)
+    steps = steps_per_epoch(data, config)
+    callback_list = keras.callbacks.CallbackList(
+        list(callbacks), model=model, steps=steps, epochs=config.epochs, verbose=0)
     model.stop_training = False
     val = None
     if data.x_val is not None:
@@ -148,13 +153,14 @@ def step_epochs(
     for epoch in range(first_epoch, config.epochs):
         callback_list.on_epoch_begin(epoch)
         loop.reset()
-        train = loop.distribute(lambda part, epoch=epoch: train_pipeline(data, config, epoch, part))
-        for batch_number, batch in enumerate(train):
-            callback_list.on_train_batch_begin(batch_number)
-            loss = float(loop.train_step(batch))
-            callback_list.on_train_batch_end(batch_number, {"loss": loss})
-            if model.stop_training:
-                break
+        train = iter(loop.distribute(lambda part, epoch=epoch: train_pipeline(data, config, epoch, part)))
+        done = 0
+        while done < steps and not model.stop_training:  # every worker's slice has `steps` batches
+            count = min(config.steps_per_execution, steps - done)
+            callback_list.on_train_batch_begin(done)
+            loop.train_steps(train, tf.constant(count))
+            done += count
+            callback_list.on_train_batch_end(done - 1, {"loss": float(loop.loss_mean.result())})
         if model.stop_training:
             break
         logs = loop.figures()

@@ -40,9 +40,35 @@ def metric_names(rows: Sequence[dict[str, float]]) -> list[str]:
     return names
 
 
-def plot_curves(path: Path, runs: dict[str, Sequence[dict[str, float]]]) -> None:
-    """One panel per metric; each run's training (solid) and validation (dashed) curve by epoch."""
+def step_epochs(rows: Sequence[dict[str, float]]) -> list[float]:
+    """Where steps.csv's rows lie on the epoch axis: step / steps per epoch, read off each epoch's
+    last row (a call into the graph ends with the epoch's last step), so epoch 1 ends at 1.0."""
+    last_step: dict[int, float] = {}
+    for row in rows:
+        last_step[int(row["epoch"])] = row["step"]
+    per_epoch = max((step / epoch for epoch, step in last_step.items() if epoch > 0), default=1.0) or 1.0
+    return [row["step"] / per_epoch for row in rows]
+
+
+def plot_curves(
+    path: Path,
+    runs: dict[str, Sequence[dict[str, float]]],
+    steps: dict[str, Sequence[dict[str, float]]] | None = None,
+) -> None:
+    """One panel per metric; each run's training (solid, dots per epoch) and validation (dashed)
+    curve by epoch, and where `steps` has the run's steps.csv rows, its training value after each
+    logged step (a thin line: a one-epoch run has a curve, not one dot)."""
     plt = _pyplot()
+    _save(plt, curves_figure(plt, runs, steps), path)
+
+
+def curves_figure(
+    plt: Any,
+    runs: dict[str, Sequence[dict[str, float]]],
+    steps: dict[str, Sequence[dict[str, float]]] | None = None,
+) -> Any:
+    """The figure plot_curves saves (a test reads its lines)."""
+    steps = steps or {}
     from matplotlib.ticker import MaxNLocator
 
     names: list[str] = []
@@ -55,6 +81,10 @@ def plot_curves(path: Path, runs: dict[str, Sequence[dict[str, float]]]) -> None
     for axis, name in zip(axes[0], names):
         for index, (label, rows) in enumerate(runs.items()):
             color = f"C{index}"
+            step_rows = [row for row in steps.get(label, ()) if np.isfinite(row.get(name, np.nan))]
+            if step_rows:
+                axis.plot(step_epochs(step_rows), [row[name] for row in step_rows], "-", linewidth=0.8,
+                          alpha=0.6, color=color, label=f"{label} train per step")
             epochs = [row["epoch"] for row in rows]
             for key, style, suffix in ((name, "-", "train"), (f"val_{name}", "--", "val")):
                 values = [row.get(key, np.nan) for row in rows]
@@ -65,7 +95,7 @@ def plot_curves(path: Path, runs: dict[str, Sequence[dict[str, float]]]) -> None
         axis.set_title(name)
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
-    _save(plt, figure, path)
+    return figure
 
 
 def plot_samples(

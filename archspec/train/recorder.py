@@ -1,9 +1,16 @@
-"""The epoch recorder: after each epoch a checkpoint, then the history row (both atomic); NaN stops.
+"""The epoch recorder: after each epoch a checkpoint, the step rows, then the history row (all atomic); NaN stops.
 
 It is a Keras callback, so both training loops (Keras's fit and the
-multi-worker step loop of distributed.py) drive it the same way, next to
+multi-worker step loop of loops.py) drive it the same way, next to
 any other callbacks a caller passes (progress, TensorBoard, a test's kill
 switch): the runner builds one list, `[recorder, *callbacks]`.
+
+Each call into the graph ends with `on_train_batch_end(last step of the call,
+logs)`; the recorder keeps those logs as rows of steps.csv (global step, epoch,
+loss and metrics as Keras reports them: the epoch's running mean so far), so
+curves.png has a curve within an epoch. An epoch's step rows are written with
+its checkpoint, before its history row: history.csv stays the mark of a
+complete epoch, and a resume drops step rows of an epoch it has no row for.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import numpy as np
 from archspec.errors import RunError
 from archspec.keras.backend import import_keras
 from archspec.train import runs
+from archspec.train.rng import save_seed_states
 
 keras = import_keras()
 
@@ -25,10 +33,15 @@ keras = import_keras()
 class RunRecorder(keras.callbacks.Callback):
     """Checkpoint and history row per epoch (only when `writes`: a multi-worker run's chief)."""
 
-    def __init__(self, run_dir: Path, history: list[dict[str, float]], *, writes: bool = True) -> None:
+    def __init__(
+        self, run_dir: Path, history: list[dict[str, float]], steps: list[dict[str, float]] | None = None,
+        *, writes: bool = True,
+    ) -> None:
         super().__init__()
         self.run_dir = run_dir
         self.history = history
+        self.steps = steps if steps is not None else []
+        self.epoch_steps: list[dict[str, float]] = []
         self.writes = writes
         self.nan_at: tuple[int, int | None] | None = None
         self.epoch = 0
@@ -37,12 +50,18 @@ class RunRecorder(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch + 1
         self.started = time.perf_counter()
+        self.epoch_steps = []
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(np.asarray(loss))):
             self.nan_at = (self.epoch, batch + 1)
             self.model.stop_training = True
+            return
+        per_epoch = int(self.params.get("steps") or 0)
+        row = {"step": (self.epoch - 1) * per_epoch + batch + 1, "epoch": self.epoch}
+        row.update({key: float(np.asarray(value)) for key, value in (logs or {}).items()})
+        self.epoch_steps.append(row)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.nan_at is not None:
@@ -55,8 +74,11 @@ class RunRecorder(keras.callbacks.Callback):
         row.update({key: float(np.asarray(value)) for key, value in (logs or {}).items()})
         row["time_s"] = round(time.perf_counter() - self.started, 4)
         self.history.append(row)
+        self.steps.extend(self.epoch_steps)
         if self.writes:
+            save_seed_states(self.model, self.run_dir, self.epoch)  # before the checkpoint that needs it
             runs.save_model(self.model, runs.checkpoint_path(self.run_dir, self.epoch))
+            runs.write_history(self.run_dir / runs.STEPS_FILE, self.steps)
             runs.write_history(self.run_dir / runs.HISTORY_FILE, self.history)
 
 

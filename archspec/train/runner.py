@@ -28,12 +28,12 @@ from typing import Any
 from archspec.errors import ModelError, RunError
 from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
-from archspec.keras.backend import import_keras
+from archspec.keras.backend import import_keras, import_tensorflow
 from archspec.keras.compiler import compile_model
 from archspec.keras.saved import load_keras_model
 from archspec.spec.frontend import load_spec
 from archspec.train import runs
-from archspec.train.cluster import Cluster
+from archspec.train.cluster import Cluster, lost_peer_error
 from archspec.train.compiling import (
     STRATEGIES,
     compile_for_training,
@@ -47,10 +47,16 @@ from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
 from archspec.train.recorder import RunRecorder, nan_error
+from archspec.train.rng import restore_seed_states
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 
 keras = import_keras()
+tf = import_tensorflow()
+
+PEER_FAILURES = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
+                 tf.errors.DeadlineExceededError)
+"""How a collective fails on the other workers when a peer of a multi-worker run dies."""
 
 __all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config", "resume_run"]
 
@@ -97,7 +103,7 @@ def fit_spec(
     check_task_fits(graph, config.task, config.dataset)  # before building anything
     check_weights_fit(graph)
     check_activations_fit(graph, config.batch_size)
-    runs.check_out_free(out)
+    runs.check_out_free(out)  # every worker of a multi-worker run checks; the chief makes it after they meet
     data = load_run_data(config, *model_shapes(graph))
     strategy, cluster = start_strategy(config)
     if config.seed is not None:
@@ -116,7 +122,7 @@ def fit_spec(
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
     else:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
-    return train_run(run_dir, config, model, data, [], callbacks, verbose, strategy, cluster)
+    return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster)
 
 
 def resume_run(
@@ -152,21 +158,23 @@ def resume_run(
     data = load_run_data(config, *model_shapes(analyze(spec)))
     last, model_path = newest_loadable(run_dir, done)
     history = [row for row in history if int(row["epoch"]) <= last]
+    steps = [row for row in runs.read_history(run_dir / runs.STEPS_FILE) if int(row["epoch"]) <= last]
     if last == config.epochs:  # every epoch trained, stopped before the final files: finish only
         model = load_keras_model(model_path)
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-        write_final_files(run_dir, config, model, data, history, 0.0)
+        write_final_files(run_dir, config, model, data, history, 0.0, steps=steps)
         return run_dir
     strategy, cluster = start_strategy(config)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed + last)
     with strategy.scope():
         model = load_keras_model(model_path)
+        restore_seed_states(model, run_dir, last)  # dropout draws as the uninterrupted run did
         compile_for_training(model, config, spec, model.optimizer)
     if cluster.is_chief:
         runs.remove_final_files(run_dir)  # they describe fewer epochs than the run will have
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-    return train_run(run_dir, config, model, data, history, callbacks, verbose, strategy, cluster)
+    return train_run(run_dir, config, model, data, history, steps, callbacks, verbose, strategy, cluster)
 
 
 def newest_loadable(run_dir: Path, done: list[int]) -> tuple[int, Path]:
@@ -196,6 +204,7 @@ def train_run(
     model: Any,
     data: Prepared,
     history: list[dict[str, float]],
+    steps: list[dict[str, float]],
     callbacks: Sequence[Any],
     verbose: Any,
     strategy: Any,
@@ -203,14 +212,16 @@ def train_run(
 ) -> Path | None:
     """Fit from len(history) to config.epochs, then (the chief) write the final model, metrics, plots."""
     started = time.perf_counter()
-    recorder = RunRecorder(run_dir, history, writes=cluster.is_chief)
+    recorder = RunRecorder(run_dir, history, steps, writes=cluster.is_chief)
     every_callback = [recorder, *callbacks]
-    if cluster.is_chief:
-        every_callback.insert(1, TensorBoardLogger(run_dir))
-    if STRATEGIES[config.strategy].step_loop:
-        step_epochs(model, config, data, len(history), strategy, every_callback)
-    else:
-        fit_epochs(model, config, data, len(history), every_callback, verbose)
+    logger = TensorBoardLogger(run_dir) if cluster.is_chief else None
+    if logger is not None:
+        every_callback.insert(1, logger)
+    try:
+        train_epochs(run_dir, config, model, data, len(history), every_callback, verbose, strategy, cluster)
+    finally:
+        if logger is not None:
+            logger.close()
     if recorder.nan_at is not None:
         raise nan_error(run_dir, recorder.nan_at, config.optimizer)
     if not cluster.is_chief:
@@ -218,10 +229,31 @@ def train_run(
     if STRATEGIES[config.strategy].step_loop:  # evaluate in plain Keras, outside the cluster
         runs.save_model(model, run_dir / runs.MODEL_FILE)
         model = load_keras_model(run_dir / runs.MODEL_FILE)
-        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=False)
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=False,
+                          steps=steps)
     else:
-        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started)
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, steps=steps)
     return run_dir
+
+
+def train_epochs(
+    run_dir: Path, config: RunConfig, model: Any, data: Prepared, first_epoch: int, callbacks: list[Any],
+    verbose: Any, strategy: Any, cluster: Cluster,
+) -> None:
+    """Epochs first_epoch+1 .. config.epochs with the strategy's loop; a lost peer is one line."""
+    if not STRATEGIES[config.strategy].step_loop:
+        fit_epochs(model, config, data, first_epoch, callbacks, verbose)
+        return
+    try:
+        step_epochs(model, config, data, first_epoch, strategy, callbacks)
+    except PEER_FAILURES as error:  # a peer died: TensorFlow fails the next collective on every other worker
+        if cluster.size == 1:
+            raise
+        folder = run_dir if cluster.is_chief else "the chief's run folder"
+        raise lost_peer_error(cluster, str(error), (
+            f"{folder} keeps every complete epoch: start every worker again with "
+            f"`archspec fit --resume {run_dir if cluster.is_chief else 'RUN_DIR'}` and the same TF_CONFIG"
+        )) from None
 
 
 def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dict[str, float]:

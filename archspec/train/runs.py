@@ -9,7 +9,9 @@ whatever it finds. A new run never reuses a folder.
         spec.yaml        the spec as run, resolved (extends, vars, blocks, --set applied)
         config.json      the resolved training settings (spec + command line)
         checkpoints/epoch_001.keras ...   model and optimizer state after each epoch
+        checkpoints/epoch_001.rng.json ... the layers' seed generator states there (rng.py)
         history.csv      one row per completed epoch (metrics, val_ metrics, time_s)
+        steps.csv        the training loss (and metrics) after each call into the graph, by step
         model.keras      the final model
         metrics.json     final train / validation / test figures, time, samples per second
         curves.png       loss and metrics per epoch
@@ -35,6 +37,7 @@ from archspec.errors import RunError
 SPEC_FILE = "spec.yaml"
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
+STEPS_FILE = "steps.csv"
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.keras"
 CURVES_FILE = "curves.png"
@@ -66,7 +69,11 @@ def output_error(path: Path, error: OSError) -> RunError:
 
 def check_out_free(out: Path | None) -> None:
     """Refuse an existing --out before anything is built (create_run_dir checks again, atomically)."""
-    if out is not None and out.exists():
+    try:
+        exists = out is not None and out.exists()
+    except OSError as error:  # a name too long, a folder above it unreadable
+        raise output_error(out, error) from None
+    if exists:
         raise _exists(out)
 
 
@@ -101,6 +108,20 @@ def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:
         _make(candidate / CHECKPOINT_DIR)
         return candidate
     raise RunError(f"{root}: could not find a free run folder name for {name}-{stamp}")
+
+
+def make_folder(folder: Path) -> None:
+    """A folder inside a run folder (tensorboard/); an OS error is output_error's message."""
+    _make(folder, exist_ok=True)
+
+
+def os_reason(message: str) -> OSError | None:
+    """The OS error inside a message of a library that reports it as text (TensorFlow's file
+    writers: "...; Permission denied"), for output_error; None when it names none we know."""
+    for number in OUTPUT_HINTS:
+        if os.strerror(number) in message:
+            return OSError(number, os.strerror(number))
+    return None
 
 
 def _make(folder: Path, exist_ok: bool = False) -> None:
@@ -182,7 +203,8 @@ def completed_checkpoints(run_dir: Path) -> list[int]:
 
 
 def write_history(path: Path, rows: list[dict[str, float]]) -> None:
-    """history.csv: a header of every column seen, one row per epoch (empty where absent)."""
+    """history.csv (one row per epoch) or steps.csv (one per logged step): a header of every
+    column seen, then the rows (empty where a row lacks a column)."""
     columns: list[str] = []
     for row in rows:
         columns.extend(key for key in row if key not in columns)
