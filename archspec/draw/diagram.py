@@ -85,9 +85,8 @@ def build_diagram(source: str | Path | Spec | nx.MultiDiGraph,
     if unknown:
         raise RenderError(f"--highlight: no node named '{unknown[0]}' in {spec.file}"
                           + _hint(did_you_mean(unknown[0], graph.nodes)))
-    if options.expand and not options.fold:
-        raise RenderError("--expand opens a folded block use: use it with --fold")
-    folding = fold_blocks(graph, spec.document.block_uses, options.expand) if options.fold else Folding({})
+    fold = options.fold or bool(options.expand)  # opening a use implies folding the others
+    folding = fold_blocks(graph, options.expand) if fold else Folding({})
     return Diagram(Drawing(graph, spec, errors, options, folding).digraph(), errors)
 
 

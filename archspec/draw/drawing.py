@@ -53,6 +53,7 @@ class Drawing:
             self.members.setdefault(self.head[name], []).append(name)
         self.labels = {box: self._label_rows(box) for box in self.members}
         self.layout = self._layout()
+        self.climbing = {self.head[t] for s, t in graph.edges() if self.layout.goes_up(self.head[s], self.head[t])}
         spine = set() if self.layout.kind == "levels" else {self.head[n] for n in main_path(graph)}
         self.spine = spine
 
@@ -148,7 +149,7 @@ class Drawing:
         use = self.folding.uses.get(box)
         ports = (use.inputs, use.outputs) if use is not None else None
         attrs = {"id": f"node-{box}", "fillcolor": self._fill(box), "tooltip": self._tooltip(box),
-                 "label": labels.table(self.labels[box], ports=ports)}
+                 "label": labels.table(self.labels[box], ports=ports, climbing=box in self.climbing)}
         if box in self.spine:
             attrs["group"] = f"spine{self.layout.columns.get(box, 0)}"  # dot keeps a group's edges straight
         outputs = self.graph.graph["outputs"]
@@ -196,19 +197,23 @@ class Drawing:
 
     def _add_edges(self, dot: graphviz.Digraph) -> list[str]:
         kinds = []
+        drawn: set[tuple[str, str | None, str, str | None, str]] = set()
         for source, target, data in self.graph.edges(data=True):
             tail, head = self.head[source], self.head[target]
             if tail == head:
                 continue  # folded into one box
             edge: EdgeSpec = data["spec"]
+            tail_port = self._port(tail, source, "out")
+            head_port = self._port(head, source, "in")
+            if (tail, tail_port, head, head_port, edge.kind) in drawn:
+                continue  # one tensor into one port of a folded block, used by several nodes inside
+            drawn.add((tail, tail_port, head, head_port, edge.kind))
             kinds.append(edge.kind)
             up = self.layout.goes_up(tail, head)
             # in a level layout, skips across a band and decoder edges up a level would run
             # through labels of their own, and a label makes its band taller: labels step aside (xlabel)
             aside = self.layout.kind == "levels"
             attrs = self._edge_attrs(edge, data.get("shape"), aside=aside)
-            tail_port = self.folding.port(tail, source, "out")
-            head_port = self.folding.port(head, source, "in", target=target)
             if self.layout.crosses_columns(tail, head):
                 attrs.update(constraint="false", weight="0")
             if up:  # laid out reversed (drawn forward): the decoder stays on its level, above its source
@@ -218,6 +223,14 @@ class Drawing:
                 tail, head, tail_port, head_port = head, tail, head_port, tail_port
             dot.edge(_end(tail, tail_port), _end(head, head_port), **attrs)
         return kinds
+
+    def _port(self, box: str, source: str, side: str) -> str | None:
+        """Where an edge meets a folded box: its port cell, on the side the flow comes from or goes to."""
+        port = self.folding.port(box, source, side)
+        if port is None:
+            return None
+        downstream = (side == "out") != (box in self.climbing)
+        return f"{port}:{'s' if downstream else 'n'}"
 
     def _order_columns(self, dot: graphviz.Digraph, first_row: list[str]) -> None:
         """Invisible edges along the first row put the columns left to right in reading order."""

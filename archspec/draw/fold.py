@@ -8,7 +8,7 @@ Two kinds of folding, which combine:
 - `--fold`: each block use is one box (its name, block, ports, output shape
   and parameter count), a `repeat` is one box marked xN; `--expand NAME`
   opens a use, a repeat (into its copies) or a copy, and the uses around it.
-  This reads the provenance expansion keeps (`Document.block_uses`,
+  This reads the provenance expansion keeps (node attribute `block_uses`,
   archspec.spec.provenance), not the names.
 """
 
@@ -37,7 +37,7 @@ class FoldedUse:
 
     @property
     def title(self) -> str:
-        return f"{self.name}  ×{self.repeat}" if self.repeat else self.name
+        return f"{self.name} ×{self.repeat}" if self.repeat else self.name
 
     @property
     def subtitle(self) -> str:
@@ -61,16 +61,16 @@ class Folding:
     box_of: dict[str, str]
     uses: dict[str, FoldedUse] = field(default_factory=dict)
 
-    def port(self, box: str, source: str, side: str, target: str | None = None) -> str | None:
+    def port(self, box: str, source: str, side: str) -> str | None:
         """The port of folded box `box` that an edge from node `source` leaves (side 'out') or enters ('in')."""
         use = self.uses.get(box)
         if use is None:
             return None
         if side == "out":
             names = [port for port, node in use.ports_out.items() if node == source]
-            return f"out_{use.outputs.index(names[0])}:s" if names else None
+            return f"out_{use.outputs.index(names[0])}" if names else None
         names = [port for port, node in use.ports_in.items() if node == source]
-        return f"in_{use.inputs.index(names[0])}:n" if names else None
+        return f"in_{use.inputs.index(names[0])}" if names else None
 
     def output_node(self, box: str) -> str | None:
         """The node whose shape a folded box shows: the one its first output port comes from."""
@@ -78,10 +78,9 @@ class Folding:
         return next(iter(use.ports_out.values()), None) if use else None
 
 
-def fold_blocks(graph: nx.MultiDiGraph, block_uses: dict[str, tuple[BlockUse, ...]],
-                expand: Iterable[str] = ()) -> Folding:
+def fold_blocks(graph: nx.MultiDiGraph, expand: Iterable[str] = ()) -> Folding:
     """Fold every block use of `graph` into one box, except the ones `expand` opens (and what holds them)."""
-    frames = {name: block_uses.get(name, ()) for name in graph.nodes}
+    frames: dict[str, tuple[BlockUse, ...]] = {name: graph.nodes[name].get("block_uses", ()) for name in graph}
     groups = _groups(frames)
     opened: set[str] = set()
     for name in expand:

@@ -57,19 +57,21 @@ POINTS_PER_CHAR = 6.6
 POINTS_PER_LINE = 15.0
 
 
-def table(rows: list[str], *, ports: tuple[list[str], list[str]] | None = None) -> str:
+def table(rows: list[str], *, ports: tuple[list[str], list[str]] | None = None, climbing: bool = False) -> str:
     """An HTML-like label, one row a line (rows of a table keep their spacing; <br/> lines overlap).
 
     `ports` (inputs, outputs) adds a row of named cells above and below, which
-    edges attach to (`node:in_x`, `node:out_y`).
+    edges attach to (`node:in_0`, `node:out_0`); `climbing` (a box the flow
+    goes up through, in a decoder) puts the outputs above and the inputs below.
     """
     cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
     if ports is None:
         return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
     inputs, outputs = ports
     body = f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>'
-    top = _port_row("in", inputs)
-    bottom = _port_row("out", outputs)
+    top, bottom = _port_row("in", inputs), _port_row("out", outputs)
+    if climbing:
+        top, bottom = bottom, top
     return (f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
             f'<tr><td>{top}</td></tr><tr><td>{body}</td></tr><tr><td>{bottom}</td></tr></table>>')
 
