@@ -22,6 +22,7 @@ from archspec.draw import labels
 from archspec.draw.fold import Folding, fold_compact
 from archspec.draw.labels import EDGE_STYLES, ERROR_COLOR, FAMILY_FILLS, FONT
 from archspec.draw.layout import Box, Layout, choose_layout, main_path
+from archspec.draw.problems import edge_errors, node_errors
 from archspec.errors import SpecError
 from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS, Shape
@@ -283,17 +284,7 @@ class Drawing:
         present = [kind for kind in EDGE_STYLES if kind in set(kinds)]
         if present in ([], ["plain"]):
             return  # a plain chain needs no key
-        rows = []
-        for kind in present:
-            style = EDGE_STYLES[kind]
-            glyph = CONNECTIONS[kind].glyph or " "
-            rows.append(
-                f'<tr><td align="left"><font color="{style.color}" point-size="14"><b>{style.sample}</b></font></td>'
-                f'<td><font color="{style.color}" point-size="14">{glyph}</font></td>'
-                f'<td align="left">{kind}</td></tr>'
-            )
-        label = ('<<table border="0" cellborder="0" cellspacing="0" cellpadding="3">'
-                 '<tr><td colspan="3" align="left"><b>edges</b></td></tr>' + "".join(rows) + "</table>>")
+        label = labels.legend(present)
         with dot.subgraph(name="legend_rank") as sink:
             sink.attr(rank="sink")
             sink.node("legend", id="legend", label=label, shape="box", style="rounded",
@@ -303,28 +294,3 @@ class Drawing:
 def _end(box: str, port: str | None) -> str:
     """An edge end in DOT: the box, or `box:port` (graphviz quotes each part)."""
     return f"{box}:{port}" if port else box
-
-
-def node_errors(graph: nx.MultiDiGraph, errors: list[SpecError]) -> dict[str, list[SpecError]]:
-    """Errors by the node they are about: the one they name, or the one written where they point."""
-    by_location = {data["location"]: name for name, data in graph.nodes(data=True)}
-    found: dict[str, list[SpecError]] = {}
-    for error in errors:
-        name = error.node if error.node in graph else by_location.get(error.location)
-        if name is not None:
-            found.setdefault(name, []).append(error)
-    return found
-
-
-def edge_errors(edges: list[EdgeSpec], errors: list[SpecError]) -> dict[int, list[SpecError]]:
-    """Errors by the index of the edge written where they point (an edge error's `edge` names it)."""
-    found: dict[int, list[SpecError]] = {}
-    for error in errors:
-        candidates = [edge for edge in edges if edge.location == error.location]
-        if error.edge:
-            candidates = [e for e in candidates if error.edge == f"{e.kind} {e.source} -> {e.target}"]
-        for edge in candidates:
-            found.setdefault(edge.index, []).append(error)
-    return found
-
-

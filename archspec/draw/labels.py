@@ -76,6 +76,21 @@ def table(rows: list[str], *, ports: tuple[list[str], list[str]] | None = None, 
             f'<tr><td>{top}</td></tr><tr><td>{body}</td></tr><tr><td>{bottom}</td></tr></table>>')
 
 
+def legend(kinds: list[str]) -> str:
+    """The legend's label: a sample line, the merge glyph and the name of each edge kind drawn."""
+    rows = []
+    for kind in kinds:
+        style = EDGE_STYLES[kind]
+        glyph = CONNECTIONS[kind].glyph or " "
+        rows.append(
+            f'<tr><td align="left"><font color="{style.color}" point-size="14"><b>{style.sample}</b></font></td>'
+            f'<td><font color="{style.color}" point-size="14">{glyph}</font></td>'
+            f'<td align="left">{kind}</td></tr>'
+        )
+    return ('<<table border="0" cellborder="0" cellspacing="0" cellpadding="3">'
+            '<tr><td colspan="3" align="left"><b>edges</b></td></tr>' + "".join(rows) + "</table>>")
+
+
 def _port_row(side: str, names: list[str]) -> str:
     cells = "".join(
         f'<td port="{side}_{index}" border="1" color="#b0bec5" bgcolor="white">'

@@ -20,6 +20,7 @@ chosen before `dot` runs (and `render` works without `dot`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -178,10 +179,11 @@ def wrap_columns(graph: nx.DiGraph, sizes: dict[str, Box]) -> Layout:
 
 def _cuts(graph: nx.DiGraph, rows: dict[str, int], heights: list[float], columns: int) -> list[int]:
     """The rows that start columns 2..N: near equal heights, each where the fewest edges cross the cut."""
-    crossing = [0] * (len(heights) + 1)
+    starts = [0] * (len(heights) + 2)  # edges crossing the cut above each row, by a running sum
     for source, target in graph.edges():
-        for row in range(rows[source] + 1, rows[target] + 1):
-            crossing[row] += 1
+        starts[rows[source] + 1] += 1
+        starts[rows[target] + 1] -= 1
+    crossing = list(itertools.accumulate(starts))
     total = sum(height + RANK_GAP for height in heights)
     running, ideal = [], 0.0
     for height in heights:
