@@ -231,7 +231,8 @@ class Drawing:
         if port is None:
             return None
         downstream = (side == "out") != (box in self.climbing)
-        return f"{port}:{'s' if downstream else 'n'}"
+        after, before = ("e", "w") if self.options.rankdir == "LR" else ("s", "n")
+        return f"{port}:{after if downstream else before}"
 
     def _order_columns(self, dot: graphviz.Digraph, first_row: list[str]) -> None:
         """Invisible edges along the first row put the columns left to right in reading order."""
