@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import archspec
+from archspec.draw.fold import block_uses_of
 from archspec.errors import RenderError
 from archspec.graph.summary import node_params, total_params
 from tests.conftest import ROOT
@@ -100,14 +101,14 @@ def test_expand_of_an_unknown_use_says_which_exist(tmp_path, capsys):
 
 
 def test_expansion_records_which_use_each_node_came_from():
-    graph = archspec.analyze(RESNET50)
-    outer, inner = graph.nodes["conv3_block2_1_conv"]["block_uses"]
+    uses = block_uses_of(archspec.analyze(RESNET50))
+    outer, inner = uses["conv3_block2_1_conv"]
     assert (outer.name, outer.use, outer.block, outer.index, outer.repeat) == ("conv3", "conv3", "stage", None, None)
     assert (inner.name, inner.use, inner.block, inner.index, inner.repeat) == (
         "conv3_block2", "conv3_block", "identity", 2, 3)
     assert outer.inputs == {"x": "conv2_block3_out"} and outer.outputs == {"block": "conv3_block4_out"}
     assert inner.inputs == {"x": "conv3_block1_out"} and inner.outputs == {"out": "conv3_block2_out"}
-    assert graph.nodes["conv1_conv"]["block_uses"] == ()
+    assert uses["conv1_conv"] == ()
 
 
 def test_a_spec_without_blocks_folds_to_itself():

@@ -8,7 +8,7 @@ Two kinds of folding, which combine:
 - `--fold`: each block use is one box (its name, block, ports, output shape
   and parameter count), a `repeat` is one box marked xN; `--expand NAME`
   opens a use, a repeat (into its copies) or a copy, and the uses around it.
-  This reads the provenance expansion keeps (node attribute `block_uses`,
+  This reads the provenance expansion keeps (`spec.document.block_uses`,
   archspec.spec.provenance), not the names.
 """
 
@@ -80,7 +80,7 @@ class Folding:
 
 def fold_blocks(graph: nx.MultiDiGraph, expand: Iterable[str] = ()) -> Folding:
     """Fold every block use of `graph` into one box, except the ones `expand` opens (and what holds them)."""
-    frames: dict[str, tuple[BlockUse, ...]] = {name: graph.nodes[name].get("block_uses", ()) for name in graph}
+    frames = block_uses_of(graph)
     groups = _groups(frames)
     opened: set[str] = set()
     for name in expand:
@@ -101,6 +101,16 @@ def fold_blocks(graph: nx.MultiDiGraph, expand: Iterable[str] = ()) -> Folding:
                     uses[key].append(frame)
                 break
     return Folding(box_of, {key: _folded(key, copies) for key, copies in uses.items()})
+
+
+def block_uses_of(graph: nx.MultiDiGraph) -> dict[str, tuple[BlockUse, ...]]:
+    """Each node's block uses, outermost first, as expansion recorded them (`Document.block_uses`).
+
+    A node the graph adds for a named output of another (`output_of`) belongs where its owner does.
+    """
+    recorded = graph.graph["spec"].document.block_uses
+    return {name: recorded.get(name) or recorded.get(data.get("output_of") or "", ())
+            for name, data in graph.nodes(data=True)}
 
 
 def _groups(frames: dict[str, tuple[BlockUse, ...]]) -> dict[str, set[str]]:

@@ -2,9 +2,8 @@
 
 Node attributes: `kind` ("input" or "op"), `op`, `params`, `location`, and
 `plan` (the applications that make the node's output: archspec.graph.plan); `shape` and
-`input_shape` are added by `infer_shapes`; `block_uses` (the block uses an expanded node came
-from, outermost first: archspec.spec.provenance) is empty for a node written at the top level.
-Edge attributes (a MultiDiGraph keyed by the edge's position in the file): `kind`, `params`, `location`,
+`input_shape` are added by `infer_shapes`. Edge attributes (a MultiDiGraph
+keyed by the edge's position in the file): `kind`, `params`, `location`,
 `index`. Graph attributes: `name`, `doc`, `file`, `outputs`, `train`.
 
 Every structural problem of a file is collected in one pass.
@@ -46,7 +45,6 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
         graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
-        graph.nodes[name]["block_uses"] = spec.document.block_uses.get(name, ())  # provenance: --fold
 
         errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
