@@ -198,6 +198,10 @@ def render(
         [], "--highlight", help="Nodes to mark (repeat the option, or separate names by commas)."),
     compact: bool = typer.Option(
         False, "--compact", help="Fold chains of activation/batch_norm/dropout/identity into the node before."),
+    fold: bool = typer.Option(
+        False, "--fold", help="Draw each block use as one box (a repeat as one box marked xN)."),
+    expand: list[str] = typer.Option(
+        [], "--expand", help="Fold, but open this block use, repeat or copy (repeat, or separate by commas)."),
 ) -> None:
     """Draw a spec as a diagram with graphviz (no TensorFlow); an invalid spec is drawn with its errors in red."""
     from archspec.draw.diagram import FORMATS, RenderOptions, build_diagram, write_diagram
@@ -211,8 +215,9 @@ def render(
     if rankdir not in ("TB", "LR"):
         raise typer.BadParameter(f"use TB or LR; got {rankdir!r}", param_hint="--rankdir")
     names = tuple(name for value in highlight for name in value.split(",") if name)
+    opened = tuple(name for value in expand for name in value.split(",") if name)
     options = RenderOptions(rankdir=rankdir, shapes=not no_shapes, params=params, highlight=names,
-                            compact=compact)
+                            compact=compact, fold=fold, expand=opened)
     diagram = build_diagram(spec, options)
     target = write_diagram(diagram.digraph, output or spec.with_suffix(f".{format}"), format)
     if diagram.errors:

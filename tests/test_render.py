@@ -161,18 +161,6 @@ def test_a_format_that_contradicts_the_output_suffix_is_a_usage_error(tmp_path, 
     assert not (tmp_path / "u.png").exists()
 
 
-def test_unet_levels_share_a_rank_so_skips_run_across(tmp_path):
-    dot = archspec.render(UNET)
-    source = dot.source
-    rows = [line for line in source.splitlines() if "rank=same" in line]
-    assert len(rows) == 3  # 28x28, 14x14 and 7x7
-    # decoder edges up a level are laid out reversed and drawn forward: up1 sits above dec1
-    assert "up1 -> dec1 [" in source and "dir=back" in source.split("up1 -> dec1 [")[1].split("]")[0]
-    assert "\tdec1 -> up1 [" not in source
-    plain = archspec.render(ROOT / "specs" / "mnist_cnn.yaml").source
-    assert "rank=same" not in plain  # no upsampling, no levels: one straight chain
-
-
 def test_the_longest_plain_chain_is_the_straight_spine():
     source = archspec.render(RESNET).source
     grouped = {line.split()[0] for line in source.splitlines() if "group=spine" in line}

@@ -33,21 +33,6 @@ SPECS = sorted(ZOO_SPECS.glob("*.yaml"))
 DRAFTS = sorted(PENDING.glob("*.yaml"))
 MAX_ASPECT = 3.0
 BATCH = 4
-TOO_LONG_TODAY = {  # the renderer draws every chain in one column (width x height in pt, measured)
-    "densenet_bc": "514 x 9630",
-    "mobilenet_v2": "572 x 7346",
-    "resnet18": "433 x 6274",
-    "unet_residual": "5011 x 408 (the level-row layout puts each level in one row)",
-    "efficientnet_b0": "13498 x 854 (the level-row layout: SE's 1x1 maps read as a decoder's levels)",
-    "se_resnet18": "12452 x 835 (the level-row layout: SE's 1x1 maps read as a decoder's levels)",
-    "convnext_tiny": "391 x 5068",
-    "glu_cnn": "391 x 1638",
-    "gpt_rows": "418 x 1992",
-    "tcn": "474 x 3082",
-    "vit_tiny": "505 x 2166",
-}
-
-
 def load_reference(name: str):
     """tests/zoo/NAME.py's reference() model (loaded by path: the zoo folder is not a package)."""
     path = REFERENCES / f"{name}.py"
@@ -170,15 +155,7 @@ def test_zoo_specs_validate_without_tensorflow():
     assert result.stdout.count("ok  ") == len(SPECS)
 
 
-def diagram_case(path: Path):
-    """Diagrams known to be too long fail on purpose (strict xfail): the day one fits, the test says so."""
-    if path.stem in TOO_LONG_TODAY:
-        reason = f"issue 11 (diagrams at most 3:1): {TOO_LONG_TODAY[path.stem]} pt"
-        return pytest.param(path, marks=pytest.mark.xfail(strict=True, reason=reason), id=path.stem)
-    return pytest.param(path, id=path.stem)
-
-
-@pytest.mark.parametrize("path", [diagram_case(path) for path in SPECS])
+@pytest.mark.parametrize("path", SPECS, ids=lambda path: path.stem)
 def test_a_zoo_diagram_is_at_most_3_to_1(path):
     svg = archspec.render(path).pipe(format="svg").decode()
     width, height = (float(re.search(rf'<svg[^>]*\b{key}="([\d.]+)pt"', svg).group(1))

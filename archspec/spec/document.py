@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.errors import Location
+from archspec.spec.provenance import BlockUse
 
 Path_ = tuple[str | int, ...]
 
@@ -138,6 +139,8 @@ class Document:
     file: str
     text: str = ""
     positions: Positions = field(default_factory=Positions)
+    block_uses: dict[str, tuple[BlockUse, ...]] = field(default_factory=dict)
+    """For each node made by expanding a block use, its uses, outermost first (archspec.spec.provenance)."""
 
     def locate(self, path: Path_, *, key: bool = False) -> Location:
         """The location of the value (or key) at `path`, or of its nearest positioned parent."""

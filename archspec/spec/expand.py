@@ -26,6 +26,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec import blocks
 from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.document import Document, Path_, with_context
+from archspec.spec.provenance import BlockUse
 from archspec.spec.substitute import Binding, Substituter, has_expression
 from archspec.spec.syntax import NAME_RULE, is_name, join_chain
 
@@ -60,6 +61,7 @@ class _Scope:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     ports: dict[str, list[_Feed]] = field(default_factory=dict)
+    frames: tuple[BlockUse, ...] = ()  # the block uses this scope is a copy of, outermost first
 
     def __post_init__(self) -> None:
         self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
@@ -146,6 +148,8 @@ class _Expander:
                                   hint="rename the node or the block use so the generated names differ")
             self._check_size(path, scope.context)
             out_nodes[full] = self._resolve(raw, scope.env, path, ("nodes", full), scope.context)
+            if scope.frames:
+                self.out.block_uses[full] = scope.frames
         bindings: dict[str, dict[str, list[_Feed]]] = {use: {} for use in scope.uses}
         for index, raw_entry in enumerate(scope.edges):
             path = scope.edges_path + (index,)
@@ -231,9 +235,19 @@ class _Expander:
         ports = bound
         for copy in copies:
             copy.ports = ports
+            copy.frames[-1].inputs.update({port: _first_source(feeds) for port, feeds in ports.items() if feeds})
             self._expand(copy)
+            self._note_outputs(copy)
             ports = {copy.inputs[0]: [(self._source(copy.outputs[0], copy, copy.nodes_path), None,
                                        self._at(copy.nodes_path))]}
+
+    def _note_outputs(self, copy: _Scope) -> None:
+        """Record which node each output port of a copy comes from (provenance only: errors stay where they were)."""
+        for port in copy.outputs:
+            try:
+                copy.frames[-1].outputs[port] = self._source(port, copy, copy.nodes_path)
+            except SchemaError:
+                continue  # an output nobody uses that cannot be resolved: reported only if used
 
     def _instances(self, scope: _Scope, use: str) -> list[_Scope]:
         """The copies a block use makes (one, or `repeat` of them), built once and cached."""
@@ -272,10 +286,11 @@ class _Expander:
                 context = f"{context}; {scope.context}"
             env = {**self.env, **params, **({} if index is None else {"index": Binding(index, 1)})}
             block_path: Path_ = ("blocks", name)
+            frame = BlockUse(instance, scope.prefix + use, name, index, repeat)
             copies.append(_Scope(
                 block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
                 block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
-                inputs, outputs,
+                inputs, outputs, frames=scope.frames + (frame,),
             ))
         self.instances[cache_key] = copies
         return copies
@@ -305,3 +320,8 @@ class _Expander:
             return default
         value = self._resolve(raw[key], scope.env, path + (key,), None, scope.context)
         return blocks.check_count(key, value, self._at(path + (key,), scope.context))
+
+
+def _first_source(feeds: list[_Feed]) -> str:
+    """The node a port draws from (its first plain feed): what a folded diagram attaches the port to."""
+    return next((source for source, extra, _ in feeds if extra is None), feeds[0][0])
