@@ -154,7 +154,10 @@ def test_layers_without_an_op_are_refused(keras):
     model = keras.Model(inputs, keras.layers.GaussianNoise(0.1, name="noise")(inputs))
     with pytest.raises(KerasImportError) as caught:
         import_model(model)
-    assert str(caught.value) == "layer 'noise' is a GaussianNoise, which no archspec op imports"
+    assert str(caught.value) == (
+        "layer 'noise' is a GaussianNoise, which no archspec op imports\n"
+        "  hint: write a plugin op that lists 'GaussianNoise' in keras_classes (docs/plugins.md) "
+        "and pass it with `archspec --plugin module:Op import ...`")
 
 
 def test_unsupported_settings_are_named(keras):
