@@ -68,8 +68,9 @@ def _outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _differs(expected: np.ndarray, got: np.ndarray) -> bool:
-    if expected.shape != got.shape:
+    if expected.shape != got.shape or not np.array_equal(np.isnan(expected), np.isnan(got)):
         return True
+    expected, got = np.nan_to_num(expected), np.nan_to_num(got)
     scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
     return float(np.abs(expected - got).max(initial=0.0)) > TOLERANCE * scale
 
