@@ -71,9 +71,24 @@ def _dense(b: _Builder, cur: str, units: int | None = None) -> str:
 def _vector_block(b: _Builder, cur: str) -> str:
     shape = b.shapes[cur]
     kind = b.draw(st.sampled_from(["dense", "residual", "concat", "sigmoid_gate", "softmax_gate",
-                                   "norm", "dropout"]))
+                                   "norm", "dropout", "highway", "glu"]))
     if kind == "dense":
         return _dense(b, cur)
+    if kind == "glu":  # a split into two named outputs, read by an expr as a * sigmoid(b)
+        units = b.size()
+        inner = _dense(b, cur, 2 * units)
+        halves = b.add({"op": "split", "into": ["a", "b"]}, shape[:-1] + (2 * units,), [inner])
+        b.shapes[f"{halves}.a"] = b.shapes[f"{halves}.b"] = shape[:-1] + (units,)
+        return b.add({"op": "expr", "expr": "a * sigmoid(b)"}, shape[:-1] + (units,), [],
+                     ((f"{halves}.a", "plain", {"as": "a"}), (f"{halves}.b", "plain", {"as": "b"})))
+    if kind == "highway":  # an expr node over three named inputs, one learned per-feature scale
+        gate, hidden = _dense(b, cur, shape[-1]), _dense(b, cur, shape[-1])
+        expr, learns = b.draw(st.sampled_from([("x * (1 - sigmoid(t)) + h * sigmoid(t)", False),
+                                               ("g * (x + 0.1 * h) - t / 2", True),
+                                               ("x - mean(h, -1) + g * tanh(t) ** 2", True)]))
+        learnable = {"g": {"shape": [shape[-1]], "init": 1.0}} if learns else {}
+        params = {"op": "expr", "expr": expr, **({"learnable": learnable} if learnable else {})}
+        return b.add(params, shape, [cur], ((gate, "plain", {"as": "t"}), (hidden, "plain", {"as": "h"})))
     if kind == "residual":  # H(x) = F(x) + x, then a dense on the sum
         inner = _dense(b, cur, shape[-1])
         units = b.size()
@@ -162,9 +177,14 @@ def _conv_with(b: _Builder, main: str, others: tuple[tuple[str, str, dict[str, A
 def _sequence_block(b: _Builder, cur: str) -> str:
     shape = b.shapes[cur]
     kind = b.draw(st.sampled_from(["dense", "self_attention", "cross_attention", "norm", "conv1d", "rnn",
-                                   "rms_norm"]))
+                                   "rms_norm", "class_token", "slice"]))
     if kind == "dense":
         return _dense(b, cur)
+    if kind == "class_token":  # learned tokens in front: more steps
+        tokens = b.size(1, 2)
+        return b.add({"op": "class_token", "tokens": tokens}, (shape[0] + tokens, shape[1]), [cur])
+    if kind == "slice" and shape[0] > 1:  # drop the first step
+        return b.add({"op": "slice", "axis": 1, "start": 1}, (shape[0] - 1, shape[1]), [cur])
     if kind == "conv1d":  # same and causal padding keep the steps
         filters = b.size(1, 8)
         params = {"op": "conv1d", "filters": filters, "kernel": b.draw(st.sampled_from([1, 2, 3])),
@@ -211,8 +231,10 @@ def valid_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Generated:
         cur = block(b, cur)
     if family == "image":
         cur = b.add({"op": "flatten"}, (b.shapes[cur][0] * b.shapes[cur][1] * b.shapes[cur][2],), [cur])
-    elif family == "sequence":
-        cur = b.add({"op": "global_pool1d"}, (b.shapes[cur][-1],), [cur])
+    elif family == "sequence":  # pool the steps, or read out the first or last one
+        readout = draw(st.sampled_from([{"op": "global_pool1d"}, {"op": "take", "axis": 1, "index": 0},
+                                        {"op": "take", "axis": 1, "index": -1}]))
+        cur = b.add(readout, (b.shapes[cur][-1],), [cur])
     cur = _dense(b, cur)
     data = {
         "archspec": 1, "name": "fuzz", "inputs": {"x": {"shape": list(shape)}},

@@ -78,6 +78,13 @@ CASES = [
     ("{op: cropping2d, cropping: [[1, 0], [2, 1]]}", [6, 6, 3]),
     ("{op: rescaling, scale: 0.5, offset: 1.0}", [4, 4, 3]),
     ("{op: normalization, mean: [0.0, 1.0, 2.0], variance: [1.0, 2.0, 3.0]}", [4, 4, 3]),
+    ("{op: expr, expr: 'x * g + softmax(x, 1)', learnable: {g: {shape: [1, 3]}}}", [4, 3]),
+    ("{op: take, axis: 1, index: -1}", [6, 3]),
+    ("{op: slice, axis: 2, start: 1, stop: -1}", [6, 5]),
+    ("{op: permute, axes: [3, 1, 2]}", [4, 5, 3]),
+    ("{op: class_token, tokens: 3}", [6, 4]),
+    ("{op: part, index: 1, parts: 2}", [6, 4]),
+    ("{op: part, axis: 1, index: 2, sizes: [1, 2, 3]}", [6, 4]),
 ]
 
 
@@ -116,6 +123,7 @@ def test_embedding_takes_integer_tokens(keras):
 def test_every_op_is_exercised_by_a_case():
     named = {case[0].split("op: ")[1].split(",")[0].rstrip("}") for case in CASES}
     merges = {name for name, op in OPS.items() if op.arity == "many"} | {"embedding"}
+    merges |= {"split"}  # its outputs need edges from them: tests/test_tensor_ops.py
     assert set(OPS) - named - merges == set()
 
 

@@ -1,6 +1,7 @@
 """Spec -> networkx DAG, the one intermediate form that shapes, compile, render and fit read.
 
-Node attributes: `kind` ("input" or "op"), `op`, `params`, `location`, and
+Node attributes: `kind` ("input" or "op"), `op`, `params`, `location`,
+`output_of` (on the node of a named output, `halves.a`: its owner), and
 `plan` (the applications that make the node's output: archspec.graph.plan); `shape` and
 `input_shape` are added by `infer_shapes`. Edge attributes (a MultiDiGraph
 keyed by the edge's position in the file): `kind`, `params`, `location`,
@@ -16,9 +17,13 @@ from typing import Any
 import networkx as nx
 
 from archspec.errors import GraphError, SpecError, raise_collected, suggest
+from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS
 from archspec.graph.plan import NodePlan, plan_node
-from archspec.spec.models import EdgeSpec, Spec
+from archspec.spec.models import EdgeSpec, NodeSpec, Spec
+
+OUTPUT_SEPARATOR = "."
+"""Between a node and one of its named outputs: `halves.a`."""
 
 
 def build_graph(spec: Spec) -> nx.MultiDiGraph:
@@ -44,18 +49,23 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         graph.add_node(name, kind="input", op="input", params=input_spec,
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
-        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location)
+        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location,
+                       text_location=node.text_location)
+    output_edges = [edge for name, node in spec.nodes.items() for edge in _add_outputs(graph, name, node)]
 
         errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
     for edge in spec.edges:
-        problem = _endpoint_problem(edge, graph)
+        problem = _endpoint_problem(edge, graph) or _whole_split_problem(edge, graph)
         if problem:
             # a chain 'a -> typo -> b' names the unknown node in two edges: say it once
             if (problem.got, problem.location) not in reported:
                 errors.append(problem)
             reported.add((problem.got, problem.location))
             continue
+        graph.add_edge(edge.source, edge.target, key=edge.index, kind=edge.kind,
+                       params=edge.params, location=edge.location, index=edge.index, spec=edge)
+    for edge in output_edges:
         graph.add_edge(edge.source, edge.target, key=edge.index, kind=edge.kind,
                        params=edge.params, location=edge.location, index=edge.index, spec=edge)
     for name in spec.outputs:
@@ -78,13 +88,42 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         if data["kind"] == "op":
             in_edges = [edge["spec"] for _, _, edge in graph.in_edges(name, data=True)]
             try:
-                data["plan"] = plan_node(name, OPS[data["op"]], data["params"], data["location"], in_edges)
+                data["plan"] = plan_node(name, OPS[data["op"]], data["params"], data["location"], in_edges,
+                                         data.get("text_location"))
             except SpecError as error:
                 errors.append(error)
         else:
             data["plan"] = NodePlan()
     errors.extend(_reachability_errors(graph, spec))
     return graph, errors
+
+
+def _add_outputs(graph: nx.MultiDiGraph, name: str, node: NodeSpec) -> list[EdgeSpec]:
+    """A node with named outputs (a `split`) gets one node per output, `NAME.OUTPUT`, fed by it.
+
+    The outputs are ordinary nodes (op and params from the op's `outputs`), so
+    plan, shapes, lowering, codegen, diagrams and summaries need nothing new;
+    edges address them by name.
+    """
+    outputs = getattr(OPS[node.op], "outputs", None)
+    edges = []
+    for output, op, params in outputs(node.params) if outputs else []:
+        full = f"{name}{OUTPUT_SEPARATOR}{output}"
+        graph.add_node(full, kind="op", op=op, params=params, location=node.location, output_of=name)
+        edges.append(EdgeSpec(name, full, "plain", CONNECTIONS["plain"].Params(), node.location, -1))
+    return edges
+
+
+def _whole_split_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
+    """An edge from a node with named outputs must name one of them."""
+    outputs = [node for node, data in graph.nodes(data=True) if data.get("output_of") == edge.source]
+    if not outputs:
+        return None
+    return GraphError(
+        f"edge {edge.source} -> {edge.target}: '{edge.source}' has named outputs; the edge must name one",
+        location=edge.location, node=edge.target, expected="one of " + ", ".join(outputs),
+        got=edge.source, hint=f"write '{outputs[0]} -> {edge.target}'",
+    )
 
 
 def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
@@ -144,6 +183,13 @@ def _reachability_errors(graph: nx.MultiDiGraph, spec: Spec) -> list[SpecError]:
                 "is not reachable from any input",
                 location=data["location"], node=name,
                 hint="connect it to the graph with an edge from an input or another node",
+            ))
+        elif name not in useful and data.get("output_of"):
+            owner = data["output_of"]
+            errors.append(GraphError(
+                f"output '{name.removeprefix(owner + OUTPUT_SEPARATOR)}' of '{owner}' is used by no edge",
+                location=data["location"], node=owner,
+                hint=f"use it (an edge from '{name}'), or split into fewer outputs (or use slice)",
             ))
         elif name not in useful:
             errors.append(GraphError(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from archspec.errors import GraphError
 from archspec.graph.primitives import Application, LayerCall, Operand, Shape, Step
@@ -48,6 +48,8 @@ class NodeInputs:
     mains: list[Any] = field(default_factory=list)
     merges: list[Any] = field(default_factory=list)
     attention: Any = None
+    text_location: Any = None
+    """Where an `expr` node's expression text starts (its errors point at a token of it)."""
 
 
 class EdgeParams(BaseModel):
@@ -55,7 +57,10 @@ class EdgeParams(BaseModel):
 
 
 class PlainParams(EdgeParams):
-    pass
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str | None = Field(default=None, alias="as", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """`as:` names the input inside an `expr` node's expression (only there)."""
 
 
 class ConcatParams(EdgeParams):
@@ -127,6 +132,10 @@ class Plain(Connection):
 
     def collect(self, edge: Any, inputs: NodeInputs) -> None:
         inputs.mains.append(edge)
+
+    def label(self, edge: Any, mains: int) -> str:
+        """An input of an expr node is drawn with the name its expression reads."""
+        return f"as {edge.params.name}" if edge.params.name else ""
 
 
 class ConcatSkip(Connection):

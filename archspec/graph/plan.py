@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from archspec.errors import GraphError
+from archspec.errors import GraphError, Location
 from archspec.graph.connections import CONNECTIONS, NodeInputs
+from archspec.graph.named_inputs import input_names, no_merges
 from archspec.graph.ops import Op
 from archspec.graph.primitives import Application, Operand, Shape, Step
 from archspec.spec.models import EdgeSpec
@@ -35,11 +36,24 @@ class NodePlan:
     attention: EdgeSpec | None = None
 
 
-def plan_node(name: str, op: Op, params: object, location: object, in_edges: list[EdgeSpec]) -> NodePlan:
-    """The plan of node `name` (op `op`, at `location`) from its in-edges; GraphError if they make none."""
-    inputs = NodeInputs(target=name, op=op, location=location)
+def plan_node(name: str, op: Op, params: object, location: object, in_edges: list[EdgeSpec],
+              text_location: Location | None = None) -> NodePlan:
+    """The plan of node `name` (op `op`, at `location`) from its in-edges; GraphError if they make none.
+
+    `text_location` is where an `expr` node's expression starts, so its errors point at a token.
+    """
+    inputs = NodeInputs(target=name, op=op, location=location, text_location=text_location)
     for edge in sorted(in_edges, key=lambda edge: edge.index):
         CONNECTIONS[edge.kind].collect(edge, inputs)
+    if op.arity != "named":
+        for edge in inputs.mains:
+            if getattr(edge.params, "name", None) is not None:
+                raise GraphError(
+                    f"edge {edge.source} -> {name} names its input 'as: {edge.params.name}', but '{name}' is "
+                    f"{'an' if op.name[:1] in 'aeiou' else 'a'} {op.name} node",
+                    location=edge.location, node=name,
+                    hint="'as:' names an input of an expr node's expression; remove it here",
+                )
     if not inputs.mains:
         side = inputs.merges + ([inputs.attention] if inputs.attention else [])
         side.sort(key=lambda edge: edge.index)
@@ -140,6 +154,21 @@ class Arity:
         )
 
 
+class NamedArity(Arity):
+    """An `expr` node: its plain inputs by the names its expression reads (archspec.graph.named_inputs)."""
+
+    def op(self, inputs: NodeInputs, params: object) -> Application:
+        op, names = inputs.op, input_names(inputs, params)
+        return Application(
+            tuple(edge.source for edge in inputs.mains),
+            shape=lambda operands: op.expression_shape(params, names, operands),
+            lower=lambda args, target, shapes: [Step(
+                target, target, op.layer(params, shapes, names), tuple(args), True,
+            )],
+            is_op=True,
+        )
+
+
 ARITIES: dict[str, Arity] = {
     "one": Arity(_main_then_merges, lambda inputs: (None,)),
     "attention": Arity(
@@ -147,6 +176,7 @@ ARITIES: dict[str, Arity] = {
         lambda inputs: (None, inputs.attention.source if inputs.attention else None),
     ),
     "many": Arity(_all_mains, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
+    "named": NamedArity(no_merges, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
 }
 """Every op arity (Op.arity), by name: the one place that says how an op's inputs reach it."""
 

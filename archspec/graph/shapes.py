@@ -9,6 +9,7 @@ once; nodes downstream of a mismatch are skipped rather than reported twice.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -123,7 +124,11 @@ def _error(problem: ShapeProblem, application: Application, name: str, data: dic
 
 
 def _node_error(problem: ShapeProblem, name: str, data: dict) -> ShapeError:
-    return ShapeError(problem.message, location=data["location"], node=name,
+    location = data["location"]
+    offset, start = getattr(problem, "offset", None), data.get("text_location")
+    if offset is not None and start is not None and start.column is not None:
+        location = replace(start, column=start.column + offset)  # the token of an expr node's expression
+    return ShapeError(problem.message, location=location, node=name,
                       expected=problem.expected, got=problem.got, hint=problem.hint)
 
 

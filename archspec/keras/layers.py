@@ -13,6 +13,8 @@ from archspec.keras.backend import import_keras
 keras = import_keras()  # on the backend archspec chose, quietly
 ops = keras.ops
 
+from archspec.graph.expression import Folder, fold, parse_expression
+
 
 @keras.saving.register_keras_serializable(package="archspec")
 class GateMix(keras.layers.Layer):
@@ -89,3 +91,129 @@ class DropPath(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class Take(keras.layers.Layer):
+    """x[..., index, ...] on one axis (Keras numbering, batch = 0): token 0, the last timestep (-1)."""
+
+    def __init__(self, axis: int, index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis, self.index = axis, index
+
+    def call(self, inputs: Any) -> Any:
+        index = self.index if self.index >= 0 else ops.shape(inputs)[self.axis] + self.index
+        return ops.take(inputs, index, axis=self.axis)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        axis = self.axis % len(input_shape)
+        return tuple(input_shape[:axis]) + tuple(input_shape[axis + 1:])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis, "index": self.index}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class SliceAxis(keras.layers.Layer):
+    """x[..., start:stop, ...] on one axis (Keras numbering; start and stop already non-negative)."""
+
+    def __init__(self, axis: int, start: int, stop: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis, self.start, self.stop = axis, start, stop
+
+    def call(self, inputs: Any) -> Any:
+        return ops.take(inputs, ops.arange(self.start, self.stop), axis=self.axis)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        shape = list(input_shape)
+        shape[self.axis] = self.stop - self.start
+        return tuple(shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis, "start": self.start, "stop": self.stop}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class ClassToken(keras.layers.Layer):
+    """Prepends `tokens` learned vectors to a (batch, steps, features) sequence (a ViT's class token)."""
+
+    def __init__(self, tokens: int = 1, initializer: Any = "zeros", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tokens, self.initializer = tokens, initializer
+
+    def build(self, input_shape: tuple) -> None:
+        self.token = self.add_weight(name="token", shape=(1, self.tokens, int(input_shape[-1])),
+                                     initializer=keras.initializers.get(self.initializer))
+
+    def call(self, inputs: Any) -> Any:
+        tokens = ops.broadcast_to(self.token, (ops.shape(inputs)[0], self.tokens, inputs.shape[-1]))  # (B, k, C)
+        return ops.concatenate([ops.cast(tokens, inputs.dtype), inputs], axis=1)  # (B, k + T, C)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        steps = None if input_shape[1] is None else input_shape[1] + self.tokens
+        return (input_shape[0], steps, input_shape[2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "tokens": self.tokens, "initializer": self.initializer}
+
+
+_FUNCTIONS = {
+    "sigmoid": ops.sigmoid, "tanh": ops.tanh, "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt,
+    "abs": ops.abs, "relu": ops.relu, "gelu": ops.gelu,
+    "softmax": lambda x, axis: ops.softmax(x, axis=axis),
+    "mean": lambda x, axis: ops.mean(x, axis=axis, keepdims=True),
+    "sum": lambda x, axis: ops.sum(x, axis=axis, keepdims=True),
+    "max": lambda x, axis: ops.max(x, axis=axis, keepdims=True),
+}
+def _with_axes_after_batch(tensor: Any, count: int) -> Any:
+    """`tensor` with `count` axes of size 1 after its batch axis (variable sizes stay variable)."""
+    for _ in range(count):
+        tensor = ops.expand_dims(tensor, 1)
+    return tensor
+
+
+_BINARY = {"+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "**": ops.power}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class Expression(keras.layers.Layer):
+    """A tensor expression (`op: expr`) over named inputs and learned tensors, with keras.ops.
+
+    Called on the list of inputs in the order of `names`. The expression is
+    parsed and checked by archspec.graph.expression (a walk over Python's
+    expression tree that accepts only arithmetic and a few functions), never
+    evaluated as code, so a saved model reloads with safe_mode=True.
+    """
+
+    def __init__(self, expr: str, names: list[str], learnable: dict[str, dict[str, Any]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.expr, self.names, self.learnable = expr, list(names), dict(learnable or {})
+        self.expression = parse_expression(expr)
+        self.tensors: dict[str, Any] = {}
+        for name, spec in self.learnable.items():
+            self.tensors[name] = self.add_weight(
+                name=name, shape=tuple(spec["shape"]),
+                initializer=keras.initializers.get(spec.get("initializer", "zeros")))
+
+    def call(self, inputs: list) -> Any:
+        # every tensor is aligned to the same rank before the batch axis would be matched against a feature
+        # axis: (B, 8) becomes (B, 1, 1, 8) next to (B, 6, 6, 8), a learned (8,) becomes (1, 1, 1, 8)
+        rank = max([len(tensor.shape) - 1 for tensor in inputs] + [len(t.shape) for t in self.tensors.values()])
+        values = {name: _with_axes_after_batch(tensor, rank + 1 - len(tensor.shape))
+                  for name, tensor in zip(self.names, inputs, strict=True)}
+        values.update({name: ops.reshape(tensor, (*(1,) * (rank + 1 - len(tensor.shape)), *tensor.shape))
+                       for name, tensor in self.tensors.items()})
+        folder = Folder(
+            name=lambda name, node: values[name],
+            constant=lambda value: value,
+            negate=lambda value, node: ops.negative(value),
+            binary=lambda symbol, left, right, node: _BINARY[symbol](left, right),
+            call=lambda function, value, axis, node: (
+                _FUNCTIONS[function](value) if axis is None else _FUNCTIONS[function](value, axis)),
+        )
+        return fold(self.expression, folder)
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), "expr": self.expr, "names": self.names}
+        return {**config, "learnable": self.learnable} if self.learnable else config

@@ -112,6 +112,8 @@ class NodeSpec:
     op: str
     params: Any
     location: Location
+    text_location: Location | None = None
+    """Where an op's text parameter (an expr's expression) starts: its errors point at a token of it."""
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ person fixes a file once, not once per error.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.errors import SchemaError, SpecError, SpecErrors, did_you_mean, raise_collected
+from archspec.errors import Location, SchemaError, SpecError, SpecErrors, did_you_mean, raise_collected
 from archspec.graph.connections import CONNECTIONS
+from archspec.graph.expression import ExpressionProblem, parse_expression
 from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_
 from archspec.spec.messages import coercion_errors, nonfinite_errors, pydantic_errors
@@ -148,9 +150,36 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
         )
     model = OPS[op_name].Params
     params = {key: value for key, value in raw.items() if key != "op"}
+    text_location = _text_location(OPS[op_name], params, document, path, name)
     validated = _validated(model, params, document, path, node=name, what=f"for op {op_name}")
     raise_collected(coercion_errors(params, validated, document, path, node=name))
-    return NodeSpec(name=name, op=op_name, params=validated, location=location)
+    return NodeSpec(name=name, op=op_name, params=validated, location=location, text_location=text_location)
+
+
+def _text_location(op: Any, params: dict[str, Any], document: Document, path: Path_, name: str) -> Location | None:
+    """Where the first character of an op's text parameter (an expr's expression) is, after checking it.
+
+    A problem of the text is raised here, at the column of its bad token.
+    """
+    key = getattr(op, "text_param", None)
+    if key is None or not isinstance(params.get(key), str):
+        return None
+    value = document.locate(path + (key,))
+    start: Location | None = None  # where the text's first character is, when it is written on one line
+    lines = document.text.splitlines()
+    if value.line is not None and value.column is not None and value.line <= len(lines):
+        line = lines[value.line - 1]
+        quoted = line[value.column - 1:value.column] in ('"', "'")
+        first = value.column + (1 if quoted else 0)
+        if line[first - 1:].startswith(params[key]):
+            start = replace(value, column=first)
+    try:
+        parse_expression(params[key])
+    except ExpressionProblem as problem:
+        where = value if start is None else replace(start, column=start.column + problem.offset)
+        raise SchemaError(problem.message, location=where, node=name, expected=problem.expected,
+                          got=problem.got, hint=problem.hint) from None
+    return start
 
 
 def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> list[EdgeSpec]:

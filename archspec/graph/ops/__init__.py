@@ -30,6 +30,7 @@ from archspec.graph.ops.core import (
 )
 from archspec.graph.ops.dropout import DropPath, SpatialDropout1D, SpatialDropout2D
 from archspec.graph.ops.embedding import Embedding, PositionalEmbedding
+from archspec.graph.ops.expr import Expr
 from archspec.graph.ops.extra import DepthwiseConv2D, Relu
 from archspec.graph.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
 from archspec.graph.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
@@ -38,6 +39,7 @@ from archspec.graph.ops.preprocessing import Normalization, Rescaling
 from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
 from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D
 from archspec.graph.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
+from archspec.graph.ops.tokens import ClassToken, Part, Permute, Slice, Split, Take
 
 OPS: dict[str, Op] = {
     op.name: op
@@ -55,6 +57,7 @@ OPS: dict[str, Op] = {
         SpatialDropout1D(), SpatialDropout2D(), DropPath(),
         LeakyRelu(), Prelu(), Elu(), Softmax(),
         ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
+        Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
     )
 }
 """Every op kind, by the name written in `op:`."""

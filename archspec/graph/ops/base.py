@@ -81,13 +81,14 @@ class Op:
 
     `arity` says how the node's plain inputs reach the layer: "one" (a single
     tensor), "many" (a list, for merge ops) or "attention" (query plus an
-    optional key/value source from an `attention` edge).
+    optional key/value source from an `attention` edge) or "named" (an `expr` node: its inputs by the
+    names the edges give them, archspec.graph.named_inputs).
     """
 
     name: ClassVar[str]
     Params: ClassVar[type[OpParams]]
     doc: ClassVar[str] = ""
-    arity: ClassVar[Literal["one", "many", "attention"]] = "one"
+    arity: ClassVar[Literal["one", "many", "attention", "named"]] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
     input_dtypes: ClassVar[tuple[str, ...]] = ("float32", "int32")
