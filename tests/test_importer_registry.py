@@ -73,6 +73,12 @@ CASES: list[tuple[str, list[int], str | None]] = [
     ("{op: cropping1d, cropping: 1}", SEQ, None),
     ("{op: cropping2d, cropping: [[1, 0], [0, 1]]}", IMG, None),
     ("{op: rescaling, scale: 0.5, offset: -1.0}", IMG, None),
+    ("{op: expr, expr: \"x * gamma + 1.0\", learnable: {gamma: {shape: [4], init: ones}}}", SEQ, None),
+    ("{op: take, axis: 1, index: -1}", SEQ, None),
+    ("{op: slice, axis: 2, start: 1, stop: 3}", SEQ, None),
+    ("{op: permute, axes: [2, 1]}", SEQ, None),
+    ("{op: class_token, tokens: 2}", SEQ, None),
+    ("{op: part, axis: -1, index: 1, parts: 2}", SEQ, "slice"),
     ("{op: normalization, mean: [0.5, 1.0, 0.0, 2.0], variance: [1.0, 4.0, 2.0, 0.25]}", IMG, None),
 ]
 
@@ -90,8 +96,35 @@ def spec_text(node: str, shape: list[int]) -> str:
             f"nodes:\n  y: {node}\nedges:\n{edges}outputs: [y]\n")
 
 
+SPLIT = """archspec: 1
+name: halves
+inputs:
+  x: {shape: [5, 4]}
+nodes:
+  y: {op: split, axis: -1, into: [a, b]}
+  z: {op: multiply}
+edges:
+  - x -> y
+  - y.a -> z
+  - y.b -> z
+outputs: [z]
+"""
+
+
+def test_a_split_imports_as_one_slice_per_output(keras, tmp_path):
+    model = archspec.compile_model(archspec.loads_spec(SPLIT))
+    model.save(tmp_path / "split.keras")
+    text = import_model(keras.saving.load_model(tmp_path / "split.keras"))
+    nodes = yaml.safe_load(text)["nodes"]
+    assert [node for node in nodes.values() if node["op"] == "slice"] == [
+        {"op": "slice", "axis": -1, "stop": 2}, {"op": "slice", "axis": -1, "start": 2, "stop": 4}]
+    batch = np.random.default_rng(0).normal(size=(2, 5, 4)).astype("float32")
+    rebuilt = archspec.compile_model(archspec.loads_spec(text))
+    assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max() < 1e-6
+
+
 def test_every_op_has_a_case():
-    covered = {yaml.safe_load(node)["op"] for node, _, _ in CASES}
+    covered = {yaml.safe_load(node)["op"] for node, _, _ in CASES} | {"split"}
     assert covered == set(OPS) - {name for name in OPS if type(OPS[name]).__module__.startswith("tests")}
 
 

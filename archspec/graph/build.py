@@ -53,7 +53,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
                        text_location=node.text_location)
     output_edges = [edge for name, node in spec.nodes.items() for edge in _add_outputs(graph, name, node)]
 
-        errors: list[SpecError] = []
+    errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
     for edge in spec.edges:
         problem = _endpoint_problem(edge, graph) or _whole_split_problem(edge, graph)

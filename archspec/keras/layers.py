@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from archspec.graph.expression import Folder, fold, parse_expression
 from archspec.keras.backend import import_keras
 
 keras = import_keras()  # on the backend archspec chose, quietly
 ops = keras.ops
-
-from archspec.graph.expression import Folder, fold, parse_expression
 
 
 @keras.saving.register_keras_serializable(package="archspec")

@@ -24,7 +24,7 @@ from archspec.graph.expression import (
     parse_expression,
 )
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
-from archspec.graph.ops.weights import Initializer, weight_kwargs
+from archspec.graph.ops.weights import Initializer, weight_kwargs, weight_params
 from archspec.graph.primitives import Operand
 from archspec.graph.shape_rules import broadcast_shapes
 
@@ -80,6 +80,15 @@ class Expr(Op):
         if learnable:
             kwargs["learnable"] = learnable
         return LayerCall("Expression", kwargs, module="archspec.keras.layers")
+
+    keras_classes = ("Expression",)
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The expression and its learnables; the input names (config["names"]) name the in-edges."""
+        learnable = {name: {"shape": list(spec["shape"]),
+                            **weight_params(spec, {"initializer": "init"}, {"initializer": "zeros"})}
+                     for name, spec in config.get("learnable", {}).items()}
+        return {"expr": config["expr"], **({"learnable": learnable} if learnable else {})}
 
     def count_params(self, params: ExprParams, inputs: list[Shape], output: Shape) -> int:
         return sum(math.prod(tensor.shape) for tensor in params.learnable.values())

@@ -81,6 +81,13 @@ class GraphReader:
         operation = call.operation
         name = self.name(prefix + operation.name)
         shape = tuple(call.output_tensors[0].shape[1:])
+        if not _is_layer(operation) and len(call.output_tensors) > 1:
+            for index, part in enumerate(self.op_parts(operation, call, name)):
+                part.shape = tuple(call.output_tensors[index].shape[1:])
+                self.nodes[part.name] = part
+                self.shapes[part.name] = part.shape
+                self.tensors[id(call.output_tensors[index])] = part.name
+            return
         read = self.layer_node if _is_layer(operation) else self.op_node
         node = read(operation, call, name)
         node.shape = shape
@@ -110,8 +117,9 @@ class GraphReader:
                                    f"{first_line(error)}") from None
         written = params.model_dump(exclude_defaults=True, mode="json")
         rank = len(call.output_tensors[0].shape)
-        if written.get("axis") == rank - 1:  # Keras's channels axis written as -1, the default
-            written.pop("axis")
+        axis_field = op.Params.model_fields.get("axis")
+        if written.get("axis") == rank - 1 and axis_field is not None and axis_field.default == -1:
+            written.pop("axis")  # Keras's channels axis, written as the default -1
         sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         merges: list[tuple[str, str, dict]] = []
         if op.arity == "attention":
@@ -123,7 +131,8 @@ class GraphReader:
             if value != query:
                 merges.append((value, "attention", {}))
         self.layers[name] = layer
-        return ImportedNode(name, op.name, written, sources, merges)
+        names = list(layer.get_config().get("names", [])) if op.arity == "named" else None
+        return ImportedNode(name, op.name, written, sources, merges, names=names)
 
     def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
         mapping = KERAS_OPS.get(type(operation).__name__)
@@ -132,12 +141,29 @@ class GraphReader:
         mapped = mapping(operation_call) if mapping else None
         if mapped is None:
             raise KerasImportError(unmappable(operation_call))
-        op_name, params, sources = mapped
+        if isinstance(mapped, list):
+            raise KerasImportError(unmappable(operation_call))
+        op_name, params, sources = mapped[:3]
+        names = mapped[3] if len(mapped) > 3 else None
+        return ImportedNode(name, op_name, self.checked(op_name, params, operation_call), sources, names=names)
+
+    def op_parts(self, operation: Any, call: Any, name: str) -> list[ImportedNode]:
+        """A keras.ops call with several outputs (split): one node per output, `NAME_0`, `NAME_1`, ..."""
+        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
+                                dict(call.arguments.kwargs))
+        mapping = KERAS_OPS.get(type(operation).__name__)
+        mapped = mapping(operation_call) if mapping else None
+        if not isinstance(mapped, list):
+            raise KerasImportError(unmappable(operation_call))
+        self.taken.discard(name)
+        return [ImportedNode(self.name(f"{name}_{index}"), op_name, self.checked(op_name, params, operation_call),
+                             sources) for index, (op_name, params, sources) in enumerate(mapped)]
+
+    def checked(self, op_name: str, params: dict[str, Any], operation_call: OpCall) -> dict[str, Any]:
         try:
-            written = OPS[op_name].Params.model_validate(params).model_dump(exclude_defaults=True, mode="json")
+            return OPS[op_name].Params.model_validate(params).model_dump(exclude_defaults=True, mode="json")
         except (ValueError, ValidationError) as error:
             raise KerasImportError(f"{unmappable(operation_call).splitlines()[0]}: {first_line(error)}") from None
-        return ImportedNode(name, op_name, written, sources)
 
     def source_or_none(self, value: Any) -> Any:
         """An argument: the spec name of a tensor argument, else the value itself."""

@@ -23,16 +23,80 @@ class OpCall:
         return [item for item in self.args if hasattr(item, "shape") and isinstance(item, str)]
 
 
-Mapped = tuple[str, dict[str, Any], list[str]] | None
+Mapped = Any
+"""(op, params, sources) or (op, params, sources, input names) for an expr; a list of those for an
+operation with several outputs (split); None when the call has no spec form."""
 
 
-def _binary(op: str) -> Callable[[OpCall], Mapped]:
-    """x OP y of two tensors: the merge op (numpy broadcasting, as the compiled layer does)."""
+def _binary(op: str | None, symbol: str | None) -> Callable[[OpCall], Mapped]:
+    """x OP y of two tensors: the merge op (numpy broadcasting, as the compiled layer does); of a tensor
+    and a number: an expr (`x * 2.0`)."""
     def convert(call: OpCall) -> Mapped:
-        if len(call.args) == 2 and len(call.tensors()) == 2 and not call.kwargs:
+        if len(call.args) != 2 or call.kwargs:
+            return None
+        tensors = call.tensors()
+        if len(tensors) == 2 and op is not None:
             return op, {}, [str(item) for item in call.args]
+        if symbol is None:
+            return None
+        if len(tensors) == 1 and all(_is_number(item) for item in call.args if item is not tensors[0]):
+            left, right = ("x" if item is tensors[0] else repr(float(item)) for item in call.args)
+            return "expr", {"expr": f"{left} {symbol} {right}"}, [str(tensors[0])], ["x"]
+        if len(tensors) == 2:
+            return "expr", {"expr": f"x {symbol} y"}, [str(item) for item in call.args], ["x", "y"]
         return None
     return convert
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _transpose(call: OpCall) -> Mapped:
+    """keras.ops.transpose that keeps the batch axis first: permute."""
+    axes = call.operation.get_config().get("axes")
+    if len(call.tensors()) != 1 or axes is None or next(iter(axes)) != 0:
+        return None
+    return "permute", {"axes": [int(axis) for axis in list(axes)[1:]]}, [str(call.args[0])]
+
+
+def _get_item(call: OpCall) -> Mapped:
+    """x[:, i] or x[:, :, a:b] (one axis indexed, the batch kept): take or slice along that axis."""
+    if len(call.args) != 2 or len(call.tensors()) != 1:
+        return None
+    key = call.args[1]
+    key = list(key) if isinstance(key, (list, tuple)) else [key]
+    full = slice(None, None, None)
+    if len(key) < 2 or key[0] != full:
+        return None
+    picked = [(axis, item) for axis, item in enumerate(key) if axis and item != full]
+    if len(picked) != 1:
+        return None
+    axis, item = picked[0]
+    source = [str(call.args[0])]
+    if isinstance(item, int) and not isinstance(item, bool):
+        return "take", {"axis": axis, "index": item}, source
+    if isinstance(item, slice) and item.step in (None, 1):
+        return "slice", {"axis": axis, "start": item.start or 0, "stop": item.stop}, source
+    return None
+
+
+def _split(call: OpCall) -> Mapped:
+    """keras.ops.split into equal sections or at indices: one slice per output."""
+    config = call.operation.get_config()
+    sections, axis = config.get("indices_or_sections"), int(config.get("axis", 0))
+    if len(call.tensors()) != 1 or axis == 0:
+        return None
+    shape = call.args[0].shape
+    size = shape[axis - 1] if axis > 0 else shape[axis]
+    if size is None:
+        return None
+    if isinstance(sections, int):
+        cuts = [size * index // sections for index in range(1, sections)]
+    else:
+        cuts = [int(index) for index in sections]
+    bounds = list(zip([0, *cuts], [*cuts, size]))
+    return [("slice", {"axis": axis, "start": start, "stop": stop}, [str(call.args[0])]) for start, stop in bounds]
 
 
 def _pad(call: OpCall) -> Mapped:
@@ -79,10 +143,15 @@ def _concatenate(call: OpCall) -> Mapped:
 
 
 KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
-    "Add": _binary("add"),
-    "Multiply": _binary("multiply"),
-    "Subtract": _binary("subtract"),
-    "Maximum": _binary("maximum"),
+    "Add": _binary("add", "+"),
+    "Multiply": _binary("multiply", "*"),
+    "Subtract": _binary("subtract", "-"),
+    "TrueDivide": _binary(None, "/"),
+    "Divide": _binary(None, "/"),
+    "Maximum": _binary("maximum", None),
+    "Transpose": _transpose,
+    "GetItem": _get_item,
+    "Split": _split,
     "Pad": _pad,
     "Reshape": _reshape,
     "Concatenate": _concatenate,

@@ -33,6 +33,8 @@ class ImportedNode:
     """(source, kind, params) of the merge edges into this node (folded merges, attention)."""
     shape: tuple = ()
     """The node's output shape without the batch axis (the gate's main input is the larger one)."""
+    names: list[str] | None = None
+    """The name of each source, for an expr node (its in-edges' `as:`; `x` is written plain)."""
 
 
 def fold_merges(nodes: dict[str, ImportedNode], outputs: list[str], shapes: dict[str, tuple]) -> None:
@@ -95,16 +97,26 @@ def _consumers(nodes: dict[str, ImportedNode]) -> dict[str, list[ImportedNode]]:
 def edge_entries(inputs: dict[str, dict], nodes: dict[str, ImportedNode]) -> list[Any]:
     """Plain edges as `a -> b -> c` chains (keeping each node's input order), then merge edges."""
     order = list(inputs) + list(nodes)
-    pending: dict[str, list[str]] = {node.name: list(node.sources) for node in nodes.values()}
+    pending: dict[str, list[str]] = {node.name: [] if node.names else list(node.sources)
+                                     for node in nodes.values()}
     outgoing: dict[str, list[str]] = {name: [] for name in order}
+    named: list[Any] = []
     for node in nodes.values():
-        for source in node.sources:
-            outgoing[source].append(node.name)
+        for index, source in enumerate(node.sources):
+            if node.names:  # an expr node's inputs: edges named with as:
+                name = node.names[index]
+                named.append(f"{source} -> {node.name}" if name == "x" else
+                             {"from": source, "to": node.name, "as": name})
+            else:
+                outgoing[source].append(node.name)
     height = _heights(order, outgoing, nodes)
     fan_out = {name: len(targets) for name, targets in outgoing.items()}
     for node in nodes.values():
         for source, _, _ in node.merges:
             fan_out[source] += 1
+        if node.names:
+            for source in node.sources:
+                fan_out[source] += 1
     for name in outgoing:
         outgoing[name].sort(key=lambda target: -height[target])
     entries: list[Any] = []
@@ -125,7 +137,7 @@ def edge_entries(inputs: dict[str, dict], nodes: dict[str, ImportedNode]) -> lis
                 for target in chain[1:]:
                     for source, kind, params in nodes[target].merges:
                         entries.append({"from": source, "to": target, "kind": kind, **params})
-    return entries
+    return entries + named
 
 
 def _next(source: str, outgoing: dict[str, list[str]], pending: dict[str, list[str]]) -> str | None:
