@@ -69,7 +69,7 @@ class GraphReader:
                 self.inputs[name] = spec
                 self.shapes[name] = tuple(operation.batch_shape[1:])
                 self.tensors[id(tensor)] = name
-            elif hasattr(operation, "_nodes_by_depth"):  # a nested Functional model: flatten it
+            elif _is_model(operation):  # a nested Functional or Sequential model: flatten it
                 inner = self.read(operation, f"{prefix}{operation.name}_", list(call.input_tensors))
                 for tensor, name in zip(call.output_tensors, inner):
                     self.tensors[id(tensor)] = name
@@ -131,7 +131,9 @@ class GraphReader:
             if value != query:
                 merges.append((value, "attention", {}))
         self.layers[name] = layer
-        names = list(layer.get_config().get("names", [])) if op.arity == "named" else None
+        names = None
+        if op.arity == "named":  # an expr: its layer's input names, else x, y, z in call order
+            names = list(layer.get_config().get("names", [])) or ["x", "y", "z", "w"][:len(sources)]
         return ImportedNode(name, op.name, written, sources, merges, names=names)
 
     def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
@@ -225,3 +227,7 @@ def class_key(layer: Any) -> str:
 def _is_layer(operation: Any) -> bool:
     return any(cls.__name__ == "Layer" and cls.__module__.startswith("keras")
                for cls in type(operation).__mro__)
+
+
+def _is_model(operation: Any) -> bool:
+    return hasattr(operation, "_nodes_by_depth") or getattr(operation, "_functional", None) is not None
