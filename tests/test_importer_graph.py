@@ -157,3 +157,20 @@ def test_a_wrong_mapping_makes_import_fail_naming_the_node(keras, monkeypatch):
         import_model(lecture_mlp(keras))
     assert str(caught.value).startswith(
         "the imported spec computes other outputs than the model: node 'hidden' (Dense) differs by ")
+
+
+def test_per_example_dropout_imports_as_drop_path_and_adapted_normalization_keeps_its_weights(keras):
+    """EfficientNet's stochastic depth (Dropout with noise_shape (None, 1, 1, 1)) and its input
+    Normalization whose statistics are weights."""
+    layers = keras.layers
+    image = keras.Input((6, 6, 3), name="image")
+    x = layers.Normalization(axis=3, name="norm")(image)
+    y = layers.Conv2D(3, 3, padding="same", name="conv")(x)
+    y = layers.Dropout(0.2, noise_shape=(None, 1, 1, 1), name="drop")(y)
+    model = keras.Model(image, layers.Add(name="sum")([y, x]), name="stochastic")
+    model.get_layer("norm").set_weights([np.full(3, 0.5), np.full(3, 4.0), np.array(10)])
+    model.get_layer("norm").finalize_state()
+    text = import_model(model)
+    assert "  norm: {op: normalization}\n" in text and "  drop: {op: drop_path, rate: 0.2}\n" in text
+    rebuilt = archspec.compile_model(archspec.loads_spec(text))
+    assert rebuilt.count_params() == model.count_params() == 3 + 3 + 1 + 84

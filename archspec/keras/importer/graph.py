@@ -36,7 +36,12 @@ class GraphReader:
         """Spec node name -> the Keras tensor its layer produced in this graph."""
         self.tensors: dict[int, str] = {}
         self.taken: set[str] = set()
-        self.by_class = {cls: op for op in OPS.values() for cls in op.keras_classes}
+        self.by_class: dict[str, list[Any]] = {}
+        """Keras class -> the ops that import it, tried in registry order (the first whose from_keras
+        accepts the config wins: a Dropout with a per-example noise_shape is a drop_path)."""
+        for op in OPS.values():
+            for cls in op.keras_classes:
+                self.by_class.setdefault(cls, []).append(op)
 
     def read(self, model: Any, prefix: str = "", bound: list[Any] | None = None) -> list[str]:
         """Read `model`'s graph; `bound` are the outer tensors its inputs stand for (nested models).
@@ -107,14 +112,7 @@ class GraphReader:
                 f"layer '{layer.name}' is a {cls}, which no archspec op imports\n"
                 f"  hint: write a plugin op that lists '{cls}' in keras_classes (docs/plugins.md) "
                 "and pass it with `archspec --plugin module:Op import ...`")
-        op = self.by_class[cls]
-        try:
-            config = op.from_keras(layer.get_config())
-            config.update(op.from_keras_call(dict(call.arguments.kwargs)))
-            params = op.Params.model_validate(config)
-        except (ValueError, ValidationError) as error:
-            raise KerasImportError(f"layer '{layer.name}' ({cls}) cannot be written as op {op.name}: "
-                                   f"{first_line(error)}") from None
+        op, params = self.read_params(layer, call, cls)
         written = params.model_dump(exclude_defaults=True, mode="json")
         rank = len(call.output_tensors[0].shape)
         axis_field = op.Params.model_fields.get("axis")
@@ -148,6 +146,20 @@ class GraphReader:
         op_name, params, sources = mapped[:3]
         names = mapped[3] if len(mapped) > 3 else None
         return ImportedNode(name, op_name, self.checked(op_name, params, operation_call), sources, names=names)
+
+    def read_params(self, layer: Any, call: Any, cls: str) -> tuple[Any, Any]:
+        """The first op (of those importing `cls`) that can express the layer, and its params."""
+        first: Exception | None = None
+        for op in self.by_class[cls]:
+            try:
+                config = op.from_keras(layer.get_config())
+                config.update(op.from_keras_call(dict(call.arguments.kwargs)))
+                return op, op.Params.model_validate(config)
+            except (ValueError, ValidationError) as error:
+                first = first or error
+        assert first is not None
+        raise KerasImportError(f"layer '{layer.name}' ({cls}) cannot be written as op {self.by_class[cls][0].name}: "
+                               f"{first_line(first)}")
 
     def op_parts(self, operation: Any, call: Any, name: str) -> list[ImportedNode]:
         """A keras.ops call with several outputs (split): one node per output, `NAME_0`, `NAME_1`, ..."""

@@ -46,7 +46,10 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
     """Each imported node's weights from the Keras layer it came from."""
     for name, layer in layers.items():
         if layer.weights:
-            rebuilt.get_layer(name).set_weights(layer.get_weights())
+            target = rebuilt.get_layer(name)
+            target.set_weights(layer.get_weights())
+            if hasattr(target, "finalize_state"):  # Normalization derives its statistics from its weights
+                target.finalize_state()
 
 
 def random_inputs(model: Any, seed: int) -> list[np.ndarray]:
