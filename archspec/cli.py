@@ -65,7 +65,7 @@ SetOption = typer.Option(
 def _load(path: Path | str, overrides: list[str]) -> object:
     """The analysed graph of a spec file with its --set overrides applied."""
     from archspec.graph.shapes import analyze
-    from archspec.spec.models import load_spec
+    from archspec.spec.frontend import load_spec
 
     return analyze(load_spec(path, overrides))
 

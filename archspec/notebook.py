@@ -24,7 +24,8 @@ from typing import Any
 from archspec.draw.diagram import render
 from archspec.errors import RunError
 from archspec.keras.backend import use_backend
-from archspec.spec.models import Spec, load_spec, loads_spec
+from archspec.spec.frontend import load_spec, loads_spec
+from archspec.spec.models import Spec
 from archspec.train import runs
 
 NOTEBOOK_VERBOSE = 2

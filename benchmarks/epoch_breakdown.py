@@ -33,7 +33,7 @@ os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" /
 
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
-from archspec.spec.models import load_spec
+from archspec.spec.frontend import load_spec
 from archspec.train.data import load_arrays, prepare
 
 CASES = {"mlp_sequential": 60000, "mnist_cnn": 20000}  # spec -> examples (as in fit_throughput.py)

@@ -18,7 +18,7 @@ import pytest
 import archspec
 from archspec.cli import main
 from archspec.errors import ArchspecError, flatten_errors
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
 from tests.test_bad_specs import check, read_expected, run_validate
 
 CORPUS = Path(__file__).resolve().parent / "bad_models"

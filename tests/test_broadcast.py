@@ -13,7 +13,7 @@ import archspec
 from archspec.errors import ArchspecError, ShapeError, flatten_errors
 from archspec.graph.shapes import analyze
 from archspec.keras.lowering import lower_graph
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
 
 SE_BLOCK = """\
 archspec: 1

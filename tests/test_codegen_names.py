@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import archspec
 from archspec.keras.codegen import GENERATED_NAMES, variable_names
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
 from tests.fuzz_specs import Generated, to_yaml, valid_specs
 from tests.test_fuzz import QUICK
 

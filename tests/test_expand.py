@@ -7,7 +7,7 @@ import pytest
 import archspec
 from archspec.errors import ArchspecError, SpecError, flatten_errors
 from archspec.graph.summary import total_params
-from archspec.spec.models import load_spec
+from archspec.spec.frontend import load_spec
 from tests.conftest import ROOT
 
 STACK = """\

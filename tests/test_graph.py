@@ -6,7 +6,7 @@ import pytest
 
 from archspec.errors import ArchspecError, GraphError, SpecError, flatten_errors
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
 
 HEAD = "archspec: 1\nname: case\ninputs:\n  x: {shape: [16]}\n"
 

@@ -7,7 +7,7 @@ import numpy as np
 import archspec
 from archspec.graph.build import build_graph
 from archspec.keras.lowering import lower_graph
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
 
 SPEC = """\
 archspec: 1

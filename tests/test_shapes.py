@@ -6,7 +6,7 @@ import pytest
 
 from archspec.errors import ArchspecError, ShapeError, SpecError, flatten_errors
 from archspec.graph.shapes import analyze, analyze_partial
-from archspec.spec.models import loads_spec
+from archspec.spec.frontend import loads_spec
 
 IMAGE = "archspec: 1\nname: case\ninputs:\n  x: {shape: [28, 28, 8]}\n"
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from archspec.cli import main
-from archspec.spec.models import load_spec
+from archspec.spec.frontend import load_spec
 from archspec.train import runs
 from archspec.train.plots import DPI, PANEL_SIZE, SAMPLE_CELL, SAMPLE_COLUMNS
 from tests.conftest import ROOT, SHARED_MNIST, SPECS, needs_mnist

@@ -20,7 +20,8 @@ from archspec.graph.dtypes import dtype_errors
 from archspec.graph.ops import Shape, ShapeProblem, format_shape
 from archspec.graph.plan import op_input_shape
 from archspec.graph.primitives import Application, Operand
-from archspec.spec.models import EdgeSpec, Spec, load_spec
+from archspec.spec.frontend import load_spec
+from archspec.spec.models import EdgeSpec, Spec
 
 
 def infer_shapes(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:

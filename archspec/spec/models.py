@@ -179,15 +179,3 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 _Dumper.add_representer(str, _represent_str)
 
-
-def __getattr__(name: str) -> Any:
-    """`load_spec` and `loads_spec` live in archspec.spec.frontend, which imports this module.
-
-    They are still importable from here (older imports, the public API); a
-    module-level import would be a cycle (frontend -> validate -> models).
-    """
-    if name in ("load_spec", "loads_spec"):
-        from archspec.spec import frontend
-
-        return getattr(frontend, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

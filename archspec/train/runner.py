@@ -31,7 +31,7 @@ from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
 from archspec.keras.saved import load_keras_model
-from archspec.spec.models import load_spec
+from archspec.spec.frontend import load_spec
 from archspec.train import runs
 from archspec.train.cluster import Cluster
 from archspec.train.compiling import (

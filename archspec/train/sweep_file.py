@@ -23,7 +23,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from archspec.errors import SpecError, raise_collected
-from archspec.spec.document import Document, load_yaml
+from archspec.spec.document import Document
+from archspec.spec.loader import load_yaml
 from archspec.train.sweep_dimensions import DIMENSION_SHAPES, Dimension, SetRange, SetValues, SpecChoices, SweepModel
 
 SAMPLERS = ("grid", "random", "tpe")

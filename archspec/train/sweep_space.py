@@ -24,7 +24,8 @@ import yaml
 from archspec.errors import ArchspecError, SpecError
 from archspec.graph.shapes import analyze
 from archspec.graph.summary import total_params
-from archspec.spec.models import Spec, load_spec
+from archspec.spec.frontend import load_spec
+from archspec.spec.models import Spec
 from archspec.train.runs import write_text
 from archspec.train.sweep_dimensions import (
     ABSENT,
