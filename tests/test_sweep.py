@@ -205,7 +205,7 @@ dimensions:
     line = next(number for number, text in enumerate(variant.read_text().splitlines(), 1)
                 if "kind: add-residual" in text)
     assert f"{variant}:{line}:" in message
-    assert "add-residual inputs differ in shape" in message
+    assert "add-residual inputs do not broadcast: the features axis is 32 in 'hidden' but 784 in 'flat'" in message
     assert not (out / "trials").exists() and not (out / JOURNAL_FILE).exists()
 
 
