@@ -3,6 +3,8 @@ squeeze-excite gates, attention, nested models, and the compile-and-compare chec
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -67,7 +69,7 @@ def test_keras_ops_between_layers_map_to_ops(keras, tmp_path):
     keras.Model(image, layers.Dense(2, name="head")(z), name="opsy").save(tmp_path / "opsy.keras")
     model = load_keras_model(str(tmp_path / "opsy.keras"))
     text = import_model(model)
-    assert "  pad:      {op: zero_padding2d}\n" in text
+    assert re.search(r"\n  pad(_\d+)?: +\{op: zero_padding2d\}\n", text), text  # keras.ops names count up
     assert "kind: concat-skip}" in text and "{op: reshape, shape: [36, 8]}" in text and "{op: multiply}" in text
     assert_round_trip(keras, model, text)
 
@@ -98,8 +100,8 @@ def test_an_operation_without_an_op_is_one_message(keras, tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["import", str(tmp_path / "t.keras")])
     assert exited.value.code == 1
-    assert capsys.readouterr().err.splitlines()[0] == (
-        "operation 'cumsum' (keras.ops Cumsum(x)) has no archspec op to import it as")
+    assert re.fullmatch(r"operation 'cumsum(_\d+)?' \(keras.ops Cumsum\(x\)\) has no archspec op to import it as",
+                        capsys.readouterr().err.splitlines()[0])
 
 
 def test_squeeze_excite_imports_as_a_gate_edge(keras):
