@@ -9,6 +9,9 @@ from code the user chose to run:
   the `archspec` command at start-up, or by `load_entry_points()` in Python;
 - `archspec --plugin mypkg.ops:Scale ...`, or `load_plugin("mypkg.ops:Scale")`.
 
+A plugin op that lists Keras class names in `keras_classes` (and reads their config in
+`from_keras`) is also what `archspec import` turns those layers into (docs/plugins.md).
+
 Each plugin is checked before it joins `archspec.graph.ops.OPS`: it must be an `Op`
 subclass (or instance) with a snake_case name no other op has, a pydantic
 params model derived from `OpParams` (unknown keys stay errors), and a known
@@ -48,6 +51,7 @@ def register_op(candidate: Any, *, source: str) -> Op:
     if op.arity not in ARITIES:
         raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
                           f"expected one of {', '.join(ARITIES)}")
+    _check_keras_classes(op, source)
     existing = OPS.get(name)
     if existing is not None:
         if type(existing) is type(op):
@@ -88,3 +92,19 @@ def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[Op]:
             raise PluginError(f"plugin {source} failed to load: {type(error).__name__}: {error}") from None
         registered.append(register_op(candidate, source=source))
     return registered
+
+
+def _check_keras_classes(op: Op, source: str) -> None:
+    """A plugin's `keras_classes` (the Keras layers `archspec import` turns into it) are class names
+    no other op claims: the importer must know which op a layer becomes."""
+    classes = op.keras_classes
+    if not isinstance(classes, tuple) or not all(isinstance(item, str) and item for item in classes):
+        raise PluginError(f"plugin {source}: op '{op.name}' keras_classes must be a tuple of Keras class "
+                          f"names, got {classes!r}")
+    for other in OPS.values():
+        if type(other) is type(op):
+            continue
+        taken = set(classes) & set(other.keras_classes)
+        if taken:
+            raise PluginError(f"plugin {source}: op '{op.name}' imports {sorted(taken)[0]}, which op "
+                              f"'{other.name}' already imports\n  hint: a Keras class imports as one op")

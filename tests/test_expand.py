@@ -95,7 +95,7 @@ def test_error_inside_a_block_points_at_the_block_line_and_the_use_line(write_sp
     assert str(errors[1]) == (
         f"{path}:12:49: node 'stack2_conv': unknown parameter 'kernal' for op conv2d\n"
         "  expected: one of filters, kernel, strides, padding, dilation, activation, use_bias, kernel_init, "
-        "bias_init, kernel_reg, bias_reg\n"
+        "bias_init, kernel_reg, bias_reg, groups\n"
         "  hint: did you mean 'kernel' or 'kernel_reg'?\n"
         f"  in:   block 'unit' used as 'stack2' at {path}:16:3"
     )

@@ -6,7 +6,17 @@ from typing import Any
 
 from pydantic import Field, PositiveInt
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, known
+from archspec.graph.ops.base import (
+    LayerCall,
+    Op,
+    OpParams,
+    Shape,
+    ShapeProblem,
+    format_shape,
+    keras_kwargs,
+    keras_params,
+    known,
+)
 
 
 class AttentionParams(OpParams):
@@ -16,6 +26,11 @@ class AttentionParams(OpParams):
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
     use_bias: bool = True
     causal: bool = False
+
+
+_KEYS = {"num_heads": "heads", "key_dim": "key_dim", "value_dim": "value_dim", "dropout": "dropout",
+         "use_bias": "use_bias"}
+"""Keras MultiHeadAttention argument -> attention parameter (compile and import)."""
 
 
 class MultiHeadAttention(Op):
@@ -49,10 +64,22 @@ class MultiHeadAttention(Op):
         return query
 
     def layer(self, params: AttentionParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("MultiHeadAttention", {
-            "num_heads": params.heads, "key_dim": params.key_dim, "value_dim": params.value_dim,
-            "dropout": params.dropout, "use_bias": params.use_bias,
-        })
+        return LayerCall("MultiHeadAttention", keras_kwargs(params, _KEYS))
+
+    keras_classes = ("MultiHeadAttention",)
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        if config.get("output_shape") is not None:
+            raise ValueError(f"output_shape={config['output_shape']!r} is not supported (only None)")
+        if config.get("attention_axes") not in (None, [1], (1,)):  # (1,): built on (batch, steps, features)
+            raise ValueError(f"attention_axes={config['attention_axes']!r} is not supported (only the steps axis)")
+        params = keras_params(config, _KEYS)
+        if params.get("value_dim") == params.get("key_dim"):  # Keras stores value_dim=None as key_dim
+            params.pop("value_dim")
+        return params
+
+    def from_keras_call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {"causal": True} if kwargs.get("use_causal_mask") else {}
 
     def call_kwargs(self, params: AttentionParams) -> dict[str, Any]:
         return {"use_causal_mask": True} if params.causal else {}

@@ -121,6 +121,11 @@ class Op:
         """This op's parameters for a Keras layer's config; ValueError if the op cannot express it."""
         raise ValueError(f"op {self.name} cannot be imported from Keras")
 
+    def from_keras_call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Parameters read from the keyword arguments the layer was called with (the inverse of
+        `call_kwargs`, e.g. use_causal_mask -> causal)."""
+        return {}
+
     def call_kwargs(self, params: Any) -> dict[str, Any]:
         """Keyword arguments for calling the layer (e.g. use_causal_mask)."""
         return {}

@@ -25,6 +25,7 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
+from archspec.graph.ops.sequence import check_groups
 from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
@@ -40,6 +41,8 @@ class Conv2DParams(OpParams):
     bias_init: Initializer | None = None
     kernel_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
+    groups: PositiveInt = 1
+    """Grouped convolution (ConvNeXt's depthwise 7x7 is a Conv2D with groups = channels)."""
 
     @model_validator(mode="after")
     def _strides_or_dilation(self) -> Conv2DParams:
@@ -58,7 +61,9 @@ class Conv2D(Op):
     def infer_shape(self, params: Conv2DParams, inputs: list[Shape]) -> Shape:
         require_rank(inputs[0], 3, "conv2d")
         known(inputs[0][2], "the channels of a conv2d input")
-        height, width, _ = inputs[0]
+        height, width, channels = inputs[0]
+        if params.groups != 1:
+            check_groups(int(channels or 0), params.filters, params.groups)
         (kh, kw), (sh, sw), (dh, dw) = pair(params.kernel), pair(params.strides), pair(params.dilation)
         out = (conv_length(height, kh, sh, params.padding, dh), conv_length(width, kw, sw, params.padding, dw))
         _check_positive(out, inputs[0], "conv2d", params.padding)
@@ -67,15 +72,17 @@ class Conv2D(Op):
     keras_classes = ("Conv2D",)
 
     def from_keras(self, config: dict) -> dict:
-        return {**keras_params(config, _CONV_KEYS, data_format="channels_last", groups=1),
+        return {**keras_params(config, {**_CONV_KEYS, "groups": "groups"}, data_format="channels_last"),
                 **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: Conv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Conv2D", {**keras_kwargs(params, _CONV_KEYS), **weight_kwargs(params, KERNEL_KEYS)})
+        groups = {"groups": params.groups} if params.groups != 1 else {}  # specs without groups build as before
+        return LayerCall("Conv2D", {**keras_kwargs(params, _CONV_KEYS), **groups,
+                                    **weight_kwargs(params, KERNEL_KEYS)})
 
     def count_params(self, params: Conv2DParams, inputs: list[Shape], output: Shape) -> int:
         kh, kw = pair(params.kernel)
-        channels = known(inputs[0][2], "conv2d input channels")
+        channels = known(inputs[0][2], "conv2d input channels") // params.groups
         return kh * kw * channels * params.filters + (params.filters if params.use_bias else 0)
 
 
@@ -182,20 +189,25 @@ class NoParams(OpParams):
     pass
 
 
+class GlobalPool2DParams(OpParams):
+    keepdims: bool = False
+    """Keep the pooled axes as size 1, (h, w, c) -> (1, 1, c): the squeeze of a squeeze-excite block."""
+
+
 class _GlobalPool2D(Op):
     keras_class: str
-    Params = NoParams
+    Params = GlobalPool2DParams
     min_rank = 3
 
-    def infer_shape(self, params: NoParams, inputs: list[Shape]) -> Shape:
+    def infer_shape(self, params: GlobalPool2DParams, inputs: list[Shape]) -> Shape:
         require_rank(inputs[0], 3, self.name)
-        return (inputs[0][2],)
+        return (1, 1, inputs[0][2]) if params.keepdims else (inputs[0][2],)
 
     def from_keras(self, config: dict) -> dict:
-        return keras_params(config, {}, data_format="channels_last", keepdims=False)
+        return keras_params(config, {"keepdims": "keepdims"}, data_format="channels_last")
 
-    def layer(self, params: NoParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall(self.keras_class)
+    def layer(self, params: GlobalPool2DParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall(self.keras_class, {"keepdims": True} if params.keepdims else {})
 
 
 class GlobalAvgPool2D(_GlobalPool2D):

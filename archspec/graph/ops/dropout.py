@@ -62,7 +62,9 @@ class DropPath(Op):
     doc = ("Stochastic depth: while training, zeroes the whole input of an example with probability `rate` "
            "and scales the rest by 1 / (1 - rate); the identity at inference. Put it at the end of a residual "
            "branch, before the add.")
-    keras_classes = ("DropPath",)
+    keras_classes = ("DropPath", "Dropout")
+    """Also a Dropout whose noise_shape keeps only the batch axis (None, 1, ..., 1): one draw per
+    example, the stochastic depth of keras.applications' EfficientNets (dropout imports the others)."""
 
     def infer_shape(self, params: DropPathParams, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -71,6 +73,9 @@ class DropPath(Op):
         return LayerCall("DropPath", _rate_kwargs(params), module="archspec.keras.layers")
 
     def from_keras(self, config: dict) -> dict:
+        shape = config.get("noise_shape", "absent")
+        if shape != "absent" and (not shape or tuple(shape)[:1] != (None,) or set(list(shape)[1:]) != {1}):
+            raise ValueError(f"noise_shape={shape!r} is not one draw per example")
         return keras_params(config, {"rate": "rate", "seed": "seed"})
 
 

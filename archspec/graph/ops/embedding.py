@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveInt
 
 from archspec.graph.ops.base import (
@@ -71,6 +73,11 @@ class PositionalEmbedding(Op):
             )
         known(inputs[0][0], "the sequence length of positional_embedding")
         return inputs[0]
+
+    keras_classes = ("PositionalEmbedding",)
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {}  # sequence_length is the input's, which the spec's shapes give back
 
     def layer(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> LayerCall:
         steps, _ = inputs[0]

@@ -24,7 +24,7 @@ from archspec.graph.expression import (
     parse_expression,
 )
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
-from archspec.graph.ops.weights import Initializer, weight_kwargs
+from archspec.graph.ops.weights import Initializer, weight_kwargs, weight_params
 from archspec.graph.primitives import Operand
 from archspec.graph.shape_rules import broadcast_shapes
 
@@ -80,6 +80,17 @@ class Expr(Op):
         if learnable:
             kwargs["learnable"] = learnable
         return LayerCall("Expression", kwargs, module="archspec.keras.layers")
+
+    keras_classes = ("Expression", "LayerScale", "CustomScaleLayer")
+    """archspec's own layer, and two of keras.applications' arithmetic layers: ConvNeXt's LayerScale
+    (x * gamma, a learned per-channel scale) and InceptionResNetV2's scaled residual (x + y * scale)."""
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The expression and its learnables; the input names (config["names"]) name the in-edges."""
+        for key, read in _KERAS_FORMS.items():
+            if key in config:
+                return read(config)
+        raise ValueError("the layer's config has none of " + ", ".join(_KERAS_FORMS))
 
     def count_params(self, params: ExprParams, inputs: list[Shape], output: Shape) -> int:
         return sum(math.prod(tensor.shape) for tensor in params.learnable.values())
@@ -148,3 +159,23 @@ def unused(expression_names: tuple[str, ...], available: list[str]) -> list[str]
 
 
 __all__ = ["Expr", "ExprParams", "ExprShapeProblem", "ExpressionProblem", "unused"]
+
+
+def _expression(config: dict[str, Any]) -> dict[str, Any]:
+    learnable = {name: {"shape": list(spec["shape"]),
+                        **weight_params(spec, {"initializer": "init"}, {"initializer": "zeros"})}
+                 for name, spec in config.get("learnable", {}).items()}
+    return {"expr": config["expr"], **({"learnable": learnable} if learnable else {})}
+
+
+def _layer_scale(config: dict[str, Any]) -> dict[str, Any]:
+    gamma = {"shape": [int(config["projection_dim"])], "init": float(config["init_values"])}
+    return {"expr": "x * gamma", "learnable": {"gamma": gamma}}
+
+
+def _scaled_residual(config: dict[str, Any]) -> dict[str, Any]:
+    return {"expr": f"x + y * {float(config['scale'])!r}"}
+
+
+_KERAS_FORMS = {"expr": _expression, "projection_dim": _layer_scale, "scale": _scaled_residual}
+"""A key only that layer's config has -> how its config reads as expr parameters."""

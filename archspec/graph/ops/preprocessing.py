@@ -36,11 +36,15 @@ class Rescaling(Op):
 
 
 class NormalizationParams(OpParams):
-    mean: float | list[float] = Field(description="one number, or one per feature of the last axis")
-    variance: NonNegativeFloat | list[NonNegativeFloat]
+    mean: float | list[float] | None = Field(
+        default=None, description="one number, or one per feature of the last axis; both null: statistics "
+        "are weights (set by adapt(), or copied from an imported model: EfficientNet's input layer)")
+    variance: NonNegativeFloat | list[NonNegativeFloat] | None = None
 
     @model_validator(mode="after")
     def _same_length(self) -> NormalizationParams:
+        if (self.mean is None) != (self.variance is None):
+            raise ValueError("give both mean and variance, or neither (statistics as weights)")
         if isinstance(self.mean, list) and isinstance(self.variance, list) and len(self.mean) != len(self.variance):
             raise ValueError(f"mean has {len(self.mean)} values but variance has {len(self.variance)}")
         return self
@@ -66,14 +70,23 @@ class Normalization(Op):
         return inputs[0]
 
     def layer(self, params: NormalizationParams, inputs: list[Shape]) -> LayerCall:
+        if params.mean is None:
+            return LayerCall("Normalization", {})
         return LayerCall("Normalization", {"mean": params.mean, "variance": params.variance})
 
+    def count_params(self, params: NormalizationParams, inputs: list[Shape], output: Shape) -> int:
+        """Statistics held as weights: mean and variance per feature, and Keras's sample count."""
+        return 0 if params.mean is not None else 2 * int(inputs[0][-1] or 0) + 1
+
     def from_keras(self, config: dict) -> dict:
-        if config.get("mean") is None or config.get("invert"):
-            raise ValueError("only a Normalization with mean and variance given (not adapt()ed, not inverted) "
-                             "imports; pass mean= and variance= when you build it")
-        if list(config.get("axis") or [-1]) != [-1]:
-            raise ValueError(f"axis={config['axis']!r} is not supported (only the last axis, -1)")
+        if config.get("invert"):
+            raise ValueError("invert=True is not supported")
+        axis = config.get("axis")
+        axes = [-1] if axis is None else list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if len(axes) != 1:  # a single axis: the last one, or the import's compile-and-compare check says so
+            raise ValueError(f"axis={axis!r} is not supported (only the last axis, -1)")
+        if config.get("mean") is None:
+            return {}
         return {"mean": _plain(config["mean"]), "variance": _plain(config["variance"])}
 
 

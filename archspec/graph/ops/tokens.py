@@ -9,10 +9,12 @@ last. Keras has no layer for indexing or for a learned token, so `take`,
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
-from archspec.graph.ops.weights import Initializer, weight_kwargs
+from archspec.graph.ops.weights import Initializer, weight_kwargs, weight_params
 from archspec.spec.syntax import NAME_RULE, is_name
 
 
@@ -66,6 +68,11 @@ class Take(Op):
             )
         return shape[:index] + shape[index + 1:]
 
+    keras_classes = ("Take",)
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {"axis": config["axis"], "index": config["index"]}
+
     def layer(self, params: TakeParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Take", {"axis": params.axis, "index": params.index}, module="archspec.keras.layers")
 
@@ -102,6 +109,12 @@ class Slice(Op):
             raise ShapeProblem(f"slice {start}:{stop} of axis {params.axis} (size {size}) is empty",
                                got=f"start {start}, stop {stop}", hint="start must come before stop")
         return shape[:index] + (length,) + shape[index + 1:]
+
+    keras_classes = ("SliceAxis",)
+    """A split's parts compile to SliceAxis too: they import as slices (the same layers)."""
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {"axis": config["axis"], "start": config["start"], "stop": config["stop"]}
 
     def layer(self, params: SliceParams, inputs: list[Shape]) -> LayerCall:
         size = inputs[0][axis_index(params.axis, inputs[0], "slice")]
@@ -162,6 +175,12 @@ class ClassToken(Op):
             raise ShapeProblem("class_token needs a known number of features", got=format_shape(shape))
         steps = None if shape[0] is None else shape[0] + params.tokens
         return (steps, shape[1])
+
+    keras_classes = ("ClassToken",)
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {"tokens": config["tokens"],
+                **weight_params(config, {"initializer": "init"}, {"initializer": "zeros"})}
 
     def layer(self, params: ClassTokenParams, inputs: list[Shape]) -> LayerCall:
         kwargs = {"tokens": params.tokens, **weight_kwargs(params, {"initializer": "init"})}

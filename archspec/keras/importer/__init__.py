@@ -1,0 +1,75 @@
+"""Keras Functional model -> spec YAML (`archspec import`), the inverse of the compiler.
+
+Each operation of the model's graph becomes a node: a layer through the op that declares its
+Keras class (`Op.keras_classes` and `Op.from_keras`, next to `Op.layer`; plugin ops declare
+theirs the same way), a `keras.ops` call through importer.keras_ops. Single-use merges become
+edges (importer.layout). The spec is compiled and compared with the model before it is
+returned (importer.verify): an import never yields a spec that builds another model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archspec.errors import did_you_mean
+from archspec.keras.importer.errors import KerasImportError
+from archspec.keras.importer.graph import GraphReader
+from archspec.keras.importer.layout import edge_entries, flow, fold_merges
+from archspec.keras.importer.naming import model_name
+from archspec.keras.importer.verify import verify_import
+
+__all__ = ["KerasImportError", "import_model", "load_keras_model", "read_spec"]
+
+APPLICATIONS_PREFIX = "keras.applications."
+
+
+def load_keras_model(reference: str) -> Any:
+    """A model from a .keras file, or `keras.applications.NAME` built with weights=None."""
+    from archspec.keras.backend import import_keras
+
+    keras = import_keras()
+    if reference.startswith(APPLICATIONS_PREFIX):
+        name = reference[len(APPLICATIONS_PREFIX):]
+        known = [item for item in dir(keras.applications) if item[:1].isupper()]
+        if name not in known:
+            hint = did_you_mean(name, known) or "see dir(keras.applications)"
+            raise KerasImportError(f"keras.applications has no model '{name}'; {hint}")
+        return getattr(keras.applications, name)(weights=None)
+    path = Path(reference)
+    if path.suffix != ".keras" or not path.is_file():
+        raise KerasImportError(
+            f"cannot import {reference!r}: give a saved .keras file or keras.applications.NAME "
+            "(e.g. keras.applications.ResNet50)")
+    from archspec.keras.saved import load_keras_model as load_saved_model
+
+    return load_saved_model(path, compile=False)  # safe_mode=True, clear errors for bad files
+
+
+def import_model(model: Any, source: str | None = None, *, verify: bool = True) -> str:
+    """The spec YAML text of a Keras Functional model, checked to compile back to the same model."""
+    text, reader = read_spec(model, source)
+    if verify:
+        verify_import(model, text, reader.layers, reader.outputs)
+    return text
+
+
+def read_spec(model: Any, source: str | None = None) -> tuple[str, GraphReader]:
+    """The spec text of `model` (unchecked) and the reader that holds each node's Keras layer."""
+    reader = GraphReader()
+    outputs = reader.read(model)
+    nodes = reader.nodes
+    fold_merges(nodes, outputs, reader.shapes)
+    entries = edge_entries(reader.inputs, nodes)
+    header = (f"Imported from {source or model.name} by `archspec import`: "
+              f"{len(nodes)} layers, {model.count_params():,} parameters.")
+    lines = [f"# {header}", "archspec: 1", f"name: {flow(model_name(model.name))}",
+             f"doc: {flow('Imported from Keras (' + (source or model.name) + ').')}", "", "inputs:"]
+    lines += [f"  {name}: {flow(spec)}" for name, spec in reader.inputs.items()]
+    width = max((len(name) for name in nodes), default=0) + 1
+    lines += ["", "nodes:"]
+    for node in nodes.values():
+        lines.append(f"  {(node.name + ':').ljust(width)} {flow({'op': node.op, **node.params})}")
+    lines += ["", "edges:"] + [f"  - {flow(entry)}" for entry in entries]
+    lines += ["", f"outputs: {flow(outputs)}", ""]
+    return "\n".join(lines), reader

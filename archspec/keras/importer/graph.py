@@ -1,0 +1,245 @@
+"""Read a Keras Functional (or Sequential) model's graph: every operation called in it, layers and
+`keras.ops` calls alike, as importer nodes.
+
+The walk follows the model's own node graph (`_nodes_by_depth`), not `model.layers` and not
+each layer's `_inbound_nodes`: Keras records a call there for every model a layer was ever
+called in (a Sequential reloaded from .keras records 7, 6, 5, ... 1 calls per layer), so only
+calls that belong to this graph count as reuse. A nested Functional model is flattened into
+its caller, its nodes named `outer_inner`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from archspec.graph.ops import OPS
+from archspec.keras.importer.errors import KerasImportError, first_line
+from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
+from archspec.keras.importer.layout import ImportedNode
+from archspec.spec.syntax import NAME_PATTERN
+
+
+class GraphReader:
+    """Collects inputs, nodes and outputs; `tensors` maps a Keras tensor (by id) to the spec name
+    that produces it (a nested model's output tensors map to its inner producers)."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, dict] = {}
+        self.nodes: dict[str, ImportedNode] = {}
+        self.shapes: dict[str, tuple] = {}
+        self.layers: dict[str, Any] = {}
+        """Spec node name -> the Keras layer it came from (weights copy from it)."""
+        self.outputs: dict[str, Any] = {}
+        """Spec node name -> the Keras tensor its layer produced in this graph."""
+        self.tensors: dict[int, str] = {}
+        self.taken: set[str] = set()
+        self.by_class: dict[str, list[Any]] = {}
+        """Keras class -> the ops that import it, tried in registry order (the first whose from_keras
+        accepts the config wins: a Dropout with a per-example noise_shape is a drop_path)."""
+        for op in OPS.values():
+            for cls in op.keras_classes:
+                self.by_class.setdefault(cls, []).append(op)
+
+    def read(self, model: Any, prefix: str = "", bound: list[Any] | None = None) -> list[str]:
+        """Read `model`'s graph; `bound` are the outer tensors its inputs stand for (nested models).
+        Returns the spec names of its outputs."""
+        graph = functional_graph(model)
+        calls = [node for depth in sorted(graph._nodes_by_depth, reverse=True)
+                 for node in graph._nodes_by_depth[depth]]
+        counts: dict[int, int] = {}
+        for call in calls:
+            counts[id(call.operation)] = counts.get(id(call.operation), 0) + 1
+        order = {id(operation): index for index, operation in enumerate(graph.operations)}
+        calls.sort(key=lambda call: order.get(id(call.operation), len(order)))
+        model_inputs = list(graph.inputs)
+        for call in calls:
+            operation = call.operation
+            if counts[id(operation)] > 1:
+                raise KerasImportError(
+                    f"layer '{operation.name}' is called {counts[id(operation)]} times; a spec node is one "
+                    "layer called once (shared layers are not supported)")
+            if type(operation).__name__ == "InputLayer":
+                tensor = call.output_tensors[0]
+                if bound is not None:
+                    index = next(i for i, item in enumerate(model_inputs) if item is tensor)
+                    self.tensors[id(tensor)] = self.tensors[id(bound[index])]
+                    continue
+                name = self.name(prefix + operation.name)
+                spec: dict[str, Any] = {"shape": list(operation.batch_shape[1:])}
+                if str(operation.dtype) != "float32":
+                    spec["dtype"] = str(operation.dtype)
+                self.inputs[name] = spec
+                self.shapes[name] = tuple(operation.batch_shape[1:])
+                self.tensors[id(tensor)] = name
+            elif _is_model(operation):  # a nested Functional or Sequential model: flatten it
+                inner = self.read(operation, f"{prefix}{operation.name}_", list(call.input_tensors))
+                for tensor, name in zip(call.output_tensors, inner):
+                    self.tensors[id(tensor)] = name
+            else:
+                self.add_call(call, prefix)
+        return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
+
+    def add_call(self, call: Any, prefix: str) -> None:
+        operation = call.operation
+        name = self.name(prefix + operation.name)
+        shape = tuple(call.output_tensors[0].shape[1:])
+        if not _is_layer(operation) and len(call.output_tensors) > 1:
+            for index, part in enumerate(self.op_parts(operation, call, name)):
+                part.shape = tuple(call.output_tensors[index].shape[1:])
+                self.nodes[part.name] = part
+                self.shapes[part.name] = part.shape
+                self.tensors[id(call.output_tensors[index])] = part.name
+            return
+        read = self.layer_node if _is_layer(operation) else self.op_node
+        node = read(operation, call, name)
+        node.shape = shape
+        self.nodes[name] = node
+        self.shapes[name] = shape
+        if len(call.output_tensors) != 1:
+            raise KerasImportError(f"'{operation.name}' has {len(call.output_tensors)} outputs; "
+                                   "operations with several outputs are not supported")
+        self.tensors[id(call.output_tensors[0])] = name
+        if name in self.layers:
+            self.outputs[name] = call.output_tensors[0]
+
+    def layer_node(self, layer: Any, call: Any, name: str) -> ImportedNode:
+        cls = class_key(layer)
+        if cls not in self.by_class:
+            raise KerasImportError(
+                f"layer '{layer.name}' is a {cls}, which no archspec op imports\n"
+                f"  hint: write a plugin op that lists '{cls}' in keras_classes (docs/plugins.md) "
+                "and pass it with `archspec --plugin module:Op import ...`")
+        op, params = self.read_params(layer, call, cls)
+        written = params.model_dump(exclude_defaults=True, mode="json")
+        rank = len(call.output_tensors[0].shape)
+        axis_field = op.Params.model_fields.get("axis")
+        if written.get("axis") == rank - 1 and axis_field is not None and axis_field.default == -1:
+            written.pop("axis")  # Keras's channels axis, written as the default -1
+        sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
+        merges: list[tuple[str, str, dict]] = []
+        if op.arity == "attention":
+            query, value = sources[0], sources[1] if len(sources) > 1 else sources[0]
+            if len(sources) > 2 and sources[2] != value:
+                raise KerasImportError(f"layer '{layer.name}' (MultiHeadAttention) has keys that differ "
+                                       "from its values; an attention node takes one key/value source")
+            sources = [query]
+            if value != query:
+                merges.append((value, "attention", {}))
+        self.layers[name] = layer
+        names = None
+        if op.arity == "named":  # an expr: its layer's input names, else x, y, z in call order
+            names = list(layer.get_config().get("names", [])) or ["x", "y", "z", "w"][:len(sources)]
+        return ImportedNode(name, op.name, written, sources, merges, names=names)
+
+    def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
+        mapping = KERAS_OPS.get(type(operation).__name__)
+        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
+                                dict(call.arguments.kwargs))
+        mapped = mapping(operation_call) if mapping else None
+        if mapped is None:
+            raise KerasImportError(unmappable(operation_call))
+        if isinstance(mapped, list):
+            raise KerasImportError(unmappable(operation_call))
+        op_name, params, sources = mapped[:3]
+        names = mapped[3] if len(mapped) > 3 else None
+        return ImportedNode(name, op_name, self.checked(op_name, params, operation_call), sources, names=names)
+
+    def read_params(self, layer: Any, call: Any, cls: str) -> tuple[Any, Any]:
+        """The first op (of those importing `cls`) that can express the layer, and its params."""
+        first: Exception | None = None
+        for op in self.by_class[cls]:
+            try:
+                config = op.from_keras(layer.get_config())
+                config.update(op.from_keras_call(dict(call.arguments.kwargs)))
+                return op, op.Params.model_validate(config)
+            except (ValueError, ValidationError) as error:
+                first = first or error
+        assert first is not None
+        raise KerasImportError(f"layer '{layer.name}' ({cls}) cannot be written as op {self.by_class[cls][0].name}: "
+                               f"{first_line(first)}")
+
+    def op_parts(self, operation: Any, call: Any, name: str) -> list[ImportedNode]:
+        """A keras.ops call with several outputs (split): one node per output, `NAME_0`, `NAME_1`, ..."""
+        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
+                                dict(call.arguments.kwargs))
+        mapping = KERAS_OPS.get(type(operation).__name__)
+        mapped = mapping(operation_call) if mapping else None
+        if not isinstance(mapped, list):
+            raise KerasImportError(unmappable(operation_call))
+        self.taken.discard(name)
+        return [ImportedNode(self.name(f"{name}_{index}"), op_name, self.checked(op_name, params, operation_call),
+                             sources) for index, (op_name, params, sources) in enumerate(mapped)]
+
+    def checked(self, op_name: str, params: dict[str, Any], operation_call: OpCall) -> dict[str, Any]:
+        try:
+            return OPS[op_name].Params.model_validate(params).model_dump(exclude_defaults=True, mode="json")
+        except (ValueError, ValidationError) as error:
+            raise KerasImportError(f"{unmappable(operation_call).splitlines()[0]}: {first_line(error)}") from None
+
+    def source_or_none(self, value: Any) -> Any:
+        """An argument: the spec name of a tensor argument, else the value itself."""
+        if hasattr(value, "_keras_history"):
+            return TensorRef(self.source(value, "?"), tuple(value.shape[1:]))
+        if isinstance(value, (list, tuple)) and any(hasattr(item, "_keras_history") for item in value):
+            return [self.source_or_none(item) for item in value]
+        return value
+
+    def source(self, tensor: Any, user: str) -> str:
+        name = self.tensors.get(id(tensor))
+        if name is None:
+            operation, _, index = tensor._keras_history
+            raise KerasImportError(f"'{user}' uses output {index} of '{operation.name}', "
+                                   "which the import cannot follow")
+        return name
+
+    def name(self, keras_name: str) -> str:
+        """A Keras name as a spec name: unchanged when valid and free (so weights copy by name)."""
+        safe = keras_name if NAME_PATTERN.match(keras_name) else re.sub(r"\W", "_", keras_name)
+        if not NAME_PATTERN.match(safe):
+            safe = f"n_{safe}"
+        while safe in self.taken:
+            safe += "_"
+        self.taken.add(safe)
+        return safe
+
+
+class TensorRef(str):
+    """A tensor argument of a keras.ops call: its producer's spec name, with its shape."""
+
+    shape: tuple
+
+    def __new__(cls, name: str, shape: tuple) -> TensorRef:
+        ref = super().__new__(cls, name)
+        ref.shape = shape
+        return ref
+
+
+def functional_graph(model: Any) -> Any:
+    """The Functional graph of a model: a Sequential's inner one (built when it has an Input)."""
+    graph = getattr(model, "_functional", None) or model
+    if not hasattr(graph, "_nodes_by_depth"):
+        raise KerasImportError(f"model '{model.name}' has no graph yet (a Sequential without an Input); "
+                               "build it with keras.Input first")
+    return graph
+
+
+def class_key(layer: Any) -> str:
+    """The name an op's `keras_classes` lists: the class, and for a wrapper its wrapped layer's class
+    too ("Bidirectional(LSTM)"), so the op of the wrapped layer imports both."""
+    cls = type(layer).__name__
+    inner = getattr(layer, "forward_layer", None) or getattr(layer, "layer", None)
+    if inner is not None and not hasattr(layer, "layers"):
+        return f"{cls}({type(inner).__name__})"
+    return cls
+
+
+def _is_layer(operation: Any) -> bool:
+    return any(cls.__name__ == "Layer" and cls.__module__.startswith("keras")
+               for cls in type(operation).__mro__)
+
+
+def _is_model(operation: Any) -> bool:
+    return hasattr(operation, "_nodes_by_depth") or getattr(operation, "_functional", None) is not None

@@ -1,0 +1,175 @@
+"""`keras.ops` calls between layers (operations of the graph that are not layers) -> spec ops.
+
+A registry from the operation's class name to a function that returns (op, params, sources)
+or None when the call has no spec form; `unmappable` words the one message for those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class OpCall:
+    operation: Any
+    call: Any
+    args: list[Any]
+    """Positional arguments: tensors as TensorRef (their spec name and shape), other values as given."""
+    kwargs: dict[str, Any]
+
+    def tensors(self) -> list[Any]:
+        return [item for item in self.args if hasattr(item, "shape") and isinstance(item, str)]
+
+
+Mapped = Any
+"""(op, params, sources) or (op, params, sources, input names) for an expr; a list of those for an
+operation with several outputs (split); None when the call has no spec form."""
+
+
+def _binary(op: str | None, symbol: str | None) -> Callable[[OpCall], Mapped]:
+    """x OP y of two tensors: the merge op (numpy broadcasting, as the compiled layer does); of a tensor
+    and a number: an expr (`x * 2.0`)."""
+    def convert(call: OpCall) -> Mapped:
+        if len(call.args) != 2 or call.kwargs:
+            return None
+        tensors = call.tensors()
+        if len(tensors) == 2 and op is not None:
+            return op, {}, [str(item) for item in call.args]
+        if symbol is None:
+            return None
+        if len(tensors) == 1 and all(_is_number(item) for item in call.args if item is not tensors[0]):
+            left, right = ("x" if item is tensors[0] else repr(float(item)) for item in call.args)
+            return "expr", {"expr": f"{left} {symbol} {right}"}, [str(tensors[0])], ["x"]
+        if len(tensors) == 2:
+            return "expr", {"expr": f"x {symbol} y"}, [str(item) for item in call.args], ["x", "y"]
+        return None
+    return convert
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _transpose(call: OpCall) -> Mapped:
+    """keras.ops.transpose that keeps the batch axis first: permute."""
+    axes = call.operation.get_config().get("axes")
+    if len(call.tensors()) != 1 or axes is None or next(iter(axes)) != 0:
+        return None
+    return "permute", {"axes": [int(axis) for axis in list(axes)[1:]]}, [str(call.args[0])]
+
+
+def _get_item(call: OpCall) -> Mapped:
+    """x[:, i] or x[:, :, a:b] (one axis indexed, the batch kept): take or slice along that axis."""
+    if len(call.args) != 2 or len(call.tensors()) != 1:
+        return None
+    key = call.args[1]
+    key = list(key) if isinstance(key, (list, tuple)) else [key]
+    full = slice(None, None, None)
+    if len(key) < 2 or key[0] != full:
+        return None
+    picked = [(axis, item) for axis, item in enumerate(key) if axis and item != full]
+    if len(picked) != 1:
+        return None
+    axis, item = picked[0]
+    source = [str(call.args[0])]
+    if isinstance(item, int) and not isinstance(item, bool):
+        return "take", {"axis": axis, "index": item}, source
+    if isinstance(item, slice) and item.step in (None, 1):
+        return "slice", {"axis": axis, "start": item.start or 0, "stop": item.stop}, source
+    return None
+
+
+def _split(call: OpCall) -> Mapped:
+    """keras.ops.split into equal sections or at indices: one slice per output."""
+    config = call.operation.get_config()
+    sections, axis = config.get("indices_or_sections"), int(config.get("axis", 0))
+    if len(call.tensors()) != 1 or axis == 0:
+        return None
+    shape = call.args[0].shape
+    size = shape[axis - 1] if axis > 0 else shape[axis]
+    if size is None:
+        return None
+    if isinstance(sections, int):
+        cuts = [size * index // sections for index in range(1, sections)]
+    else:
+        cuts = [int(index) for index in sections]
+    bounds = list(zip([0, *cuts], [*cuts, size]))
+    return [("slice", {"axis": axis, "start": start, "stop": stop}, [str(call.args[0])]) for start, stop in bounds]
+
+
+def _pad(call: OpCall) -> Mapped:
+    """keras.ops.pad with zeros on the spatial axes only: zero_padding1d/2d."""
+    config = call.operation.get_config()
+    width = [list(map(int, pair)) for pair in config.get("pad_width", [])]
+    value = call.kwargs.get("constant_values")
+    if config.get("mode") != "constant" or value not in (None, 0, 0.0) or len(call.tensors()) != 1:
+        return None
+    if not width or width[0] != [0, 0] or width[-1] != [0, 0]:
+        return None
+    inner = width[1:-1]
+    if len(inner) == 1:
+        return "zero_padding1d", {"padding": inner[0] if inner[0][0] != inner[0][1] else inner[0][0]}, \
+            [str(call.args[0])]
+    if len(inner) == 2:
+        same = inner[0][0] == inner[0][1] and inner[1][0] == inner[1][1]
+        padding: Any = [inner[0][0], inner[1][0]] if same else inner
+        if same and inner[0][0] == inner[1][0]:
+            padding = inner[0][0]
+        return "zero_padding2d", {"padding": padding}, [str(call.args[0])]
+    return None
+
+
+def _reshape(call: OpCall) -> Mapped:
+    """keras.ops.reshape that keeps the batch axis (-1 or None first, no other -1)."""
+    shape = list(call.operation.get_config().get("newshape", []))
+    if len(call.tensors()) != 1 or not shape or shape[0] not in (-1, None) or -1 in shape[1:]:
+        return None
+    return "reshape", {"shape": [int(size) for size in shape[1:]]}, [str(call.args[0])]
+
+
+def _concatenate(call: OpCall) -> Mapped:
+    """keras.ops.concatenate([a, b, ...], axis) of tensors: a concat node."""
+    items = call.args[0] if call.args else []
+    axis = call.operation.get_config().get("axis", 0)
+    if not isinstance(items, list) or len(items) < 2 or not all(isinstance(item, str) for item in items):
+        return None
+    if axis == 0:
+        return None  # the batch axis
+    rank = len(items[0].shape) + 1
+    params = {} if axis in (-1, rank - 1) else {"axis": axis}
+    return "concat", params, [str(item) for item in items]
+
+
+KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
+    "Add": _binary("add", "+"),
+    "Multiply": _binary("multiply", "*"),
+    "Subtract": _binary("subtract", "-"),
+    "TrueDivide": _binary(None, "/"),
+    "Divide": _binary(None, "/"),
+    "Maximum": _binary("maximum", None),
+    "Transpose": _transpose,
+    "GetItem": _get_item,
+    "Split": _split,
+    "Pad": _pad,
+    "Reshape": _reshape,
+    "Concatenate": _concatenate,
+}
+"""keras.ops operation class -> its spec form (see docs/spec-scaling.md, import)."""
+
+
+def unmappable(call: OpCall) -> str:
+    """The message for a keras.ops call the importer has no spec form for."""
+    operation = call.operation
+    shown = ", ".join(_show(item) for item in call.args)
+    return (f"operation '{operation.name}' (keras.ops {type(operation).__name__}({shown})) has no archspec op "
+            "to import it as\n  hint: replace it by a layer, or write a plugin op with a Keras layer "
+            "for it (docs/plugins.md)")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str) and hasattr(value, "shape"):
+        return str(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

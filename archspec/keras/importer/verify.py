@@ -1,0 +1,108 @@
+"""The check every import passes before it reports success: the spec compiles to the same model.
+
+Same parameter count, then the same outputs on a random input with the original's weights
+copied node by node. A mismatch names the first node (in graph order) whose output differs,
+so a wrong mapping is an error at the layer it concerns, never a spec written quietly wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from archspec.errors import ArchspecError
+from archspec.keras.importer.errors import KerasImportError, first_line
+
+TOLERANCE = 1e-4
+"""Largest output difference accepted, relative to the output's scale (max(1, max |y|))."""
+
+
+def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[str, Any], *,
+                  seed: int = 0) -> Any:
+    """Compile `text` and compare it with `model`; return the compiled model."""
+    from archspec.keras.compiler import compile_model
+    from archspec.spec.frontend import loads_spec
+
+    try:
+        rebuilt = compile_model(loads_spec(text, "imported.yaml"))
+    except ArchspecError as error:
+        raise KerasImportError(f"the imported spec does not compile (a mapping is wrong): "
+                               f"{first_line(error)}") from None
+    if rebuilt.count_params() != model.count_params():
+        raise KerasImportError(
+            f"the imported spec has {rebuilt.count_params():,} parameters, the model {model.count_params():,}"
+            f"{_weights_differ(rebuilt, layers)}")
+    copy_weights(rebuilt, layers)
+    batch = random_inputs(model, seed)
+    expected, got = _outputs(model, batch), _outputs(rebuilt, batch)
+    if any(_differs(a, b) for a, b in zip(expected, got)):
+        raise KerasImportError(f"the imported spec computes other outputs than the model: "
+                               f"{_first_difference(model, rebuilt, layers, tensors, batch)}")
+    return rebuilt
+
+
+def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
+    """Each imported node's weights from the Keras layer it came from."""
+    for name, layer in layers.items():
+        if layer.weights:
+            target = rebuilt.get_layer(name)
+            target.set_weights(layer.get_weights())
+            if hasattr(target, "finalize_state"):  # Normalization derives its statistics from its weights
+                target.finalize_state()
+
+
+def random_inputs(model: Any, seed: int) -> list[np.ndarray]:
+    """Two examples per model input: normal floats, or small non-negative integers for integer inputs."""
+    rng = np.random.default_rng(seed)
+    batch = []
+    for tensor in model.inputs:
+        shape = (2, *(size or 8 for size in tensor.shape[1:]))
+        if "int" in str(tensor.dtype):
+            batch.append(rng.integers(0, 2, size=shape).astype(str(tensor.dtype)))
+        else:
+            batch.append(rng.normal(size=shape).astype("float32"))
+    return batch
+
+
+def _outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
+    result = model(batch if len(batch) > 1 else batch[0], training=False)
+    return [np.asarray(item) for item in (result if isinstance(result, (list, tuple)) else [result])]
+
+
+def _differs(expected: np.ndarray, got: np.ndarray) -> bool:
+    if expected.shape != got.shape or not np.array_equal(np.isnan(expected), np.isnan(got)):
+        return True
+    expected, got = np.nan_to_num(expected), np.nan_to_num(got)
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    return float(np.abs(expected - got).max(initial=0.0)) > TOLERANCE * scale
+
+
+def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
+    for name, layer in layers.items():
+        mine = sum(int(np.prod(w.shape)) for w in rebuilt.get_layer(name).weights)
+        theirs = sum(int(np.prod(w.shape)) for w in layer.weights)
+        if mine != theirs:
+            return f"; node '{name}' ({type(layer).__name__}) has {mine:,}, the layer {theirs:,}"
+    return ""
+
+
+def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors: dict[str, Any],
+                      batch: list[np.ndarray]) -> str:
+    """The first imported node whose output differs from its layer's on the same input."""
+    from archspec.keras.backend import import_keras
+
+    keras = import_keras()
+    names = list(layers)
+    try:
+        original = keras.Model(model.inputs, [tensors[name] for name in names])
+        compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])
+    except (ValueError, AttributeError):  # a layer whose output is not in the model's graph
+        return "outputs differ (the node could not be isolated)"
+    for name, expected, got in zip(names, _outputs(original, batch), _outputs(compiled, batch)):
+        if _differs(expected, got):
+            return (f"node '{name}' ({type(layers[name]).__name__}) differs by "
+                    f"{float(np.abs(expected - got).max()) if expected.shape == got.shape else 'shape'}"
+                    f" (shape {expected.shape[1:]} vs {got.shape[1:]})")
+    return "the model outputs differ, though every node agrees (an edge is wired differently)"
+
