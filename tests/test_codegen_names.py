@@ -36,12 +36,16 @@ def renamed_specs(draw) -> str:
     old = list(data["inputs"]) + list(data["nodes"])
     new = draw(st.lists(st.sampled_from(NASTY + old), min_size=len(old), max_size=len(old), unique=True))
     rename = dict(zip(old, new, strict=True))
+
+    def ref(name: str) -> str:  # a node, or one named output of it (`halves.a`, from split)
+        node, dot, port = name.partition(".")
+        return rename[name] if name in rename else rename[node] + dot + port
     data["inputs"] = {rename[name]: value for name, value in data["inputs"].items()}
     data["nodes"] = {rename[name]: value for name, value in data["nodes"].items()}
-    data["edges"] = [" -> ".join(rename[part] for part in edge.split(" -> ")) if isinstance(edge, str)
-                     else {**edge, "from": rename[edge["from"]], "to": rename[edge["to"]]}
+    data["edges"] = [" -> ".join(ref(part) for part in edge.split(" -> ")) if isinstance(edge, str)
+                     else {**edge, "from": ref(edge["from"]), "to": ref(edge["to"])}
                      for edge in data["edges"]]
-    data["outputs"] = [rename[name] for name in data["outputs"]]
+    data["outputs"] = [ref(name) for name in data["outputs"]]
     return to_yaml(data)
 
 
