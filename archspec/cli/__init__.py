@@ -1,0 +1,14 @@
+"""The `archspec` command. It only parses arguments and prints; the library does the work.
+
+Library errors (ArchspecError) are printed as their message and exit 1;
+a wrong command line exits 2 (typer/click's convention); `--debug` shows
+the traceback of an error instead. Heavy imports (TensorFlow) happen inside
+the commands that need them, so `--help`, `validate` and `summary` start fast.
+`app.py` holds the application and the entry point; each `*_commands.py`
+registers one family of commands on it.
+"""
+
+from archspec.cli import model_commands, spec_commands, train_commands  # noqa: F401  (register the commands)
+from archspec.cli.app import app, main, os_error_message
+
+__all__ = ["app", "main", "os_error_message"]

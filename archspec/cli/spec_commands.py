@@ -1,0 +1,163 @@
+"""Commands that read specs without TensorFlow: validate, summary, diff, schema, fmt, expand, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from archspec.cli.app import SetOption, SpecArgument, _load, app, os_error_message
+from archspec.errors import ArchspecError
+
+
+@app.command()
+def validate(
+    specs: list[str] = typer.Argument(..., help="Spec files to check."),  # str: a NUL in a name is our error (exit 1)
+    overrides: list[str] = SetOption,
+) -> None:
+    """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
+    from archspec.graph.summary import total_params
+
+    failed = 0
+    for path in specs:
+        try:
+            graph = _load(path, overrides)
+            train = graph.graph["train"]
+            if train is not None:  # a spec that says how to train it must fit that task's data
+                from archspec.train.tasks import check_task_fits
+
+                check_task_fits(graph, train.task, train.dataset)
+        except ArchspecError as error:
+            failed += 1
+            typer.echo(str(error), err=True)
+            continue
+        except OSError as error:  # a path the OS refuses: say so for this file, check the others
+            failed += 1
+            typer.echo(os_error_message(error), err=True)
+            continue
+        nodes = graph.number_of_nodes() - sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "input")
+        typer.echo(f"ok  {path}  ({nodes} nodes, {total_params(graph):,} parameters)")
+    if failed:
+        typer.echo(f"{failed} of {len(specs)} spec(s) invalid", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
+    """Print a table of nodes, ops, shapes and parameter counts (static: no TensorFlow)."""
+    from archspec.graph.summary import summary_table
+
+    typer.echo(summary_table(_load(spec, overrides)))
+
+
+@app.command()
+def diff(
+    before: Path = typer.Argument(..., help="The first spec.", show_default=False),
+    after: Path = typer.Argument(..., help="The second spec.", show_default=False),
+) -> None:
+    """Print the architectural difference of two specs: nodes, edges and parameter count."""
+    from archspec.graph.diff import diff_specs, format_diff
+
+    typer.echo(format_diff(diff_specs(before, after)))
+
+
+@app.command()
+def schema(
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of the spec format (for editors: see the README)."""
+    import json
+
+    from archspec.spec.schema import spec_schema
+
+    text = json.dumps(spec_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+@app.command("fmt")
+def fmt(
+    specs: list[Path] = typer.Argument(..., help="Spec files to format.", show_default=False),
+    write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place instead of printing."),
+    check: bool = typer.Option(False, "--check", help="Print nothing; exit 1 if a file is not formatted."),
+) -> None:
+    """Print specs in canonical layout (key order, indentation, aligned nodes); comments are kept."""
+    from archspec.spec.fmt import format_spec
+
+    unformatted = 0
+    for path in specs:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ArchspecError(f"{path}: cannot read: {error}") from None
+        result = format_spec(text, str(path))
+        if check:
+            if result != text:
+                unformatted += 1
+                typer.echo(f"would reformat {path}", err=True)
+        elif write:
+            if result != text:
+                path.write_text(result, encoding="utf-8")
+        else:
+            typer.echo(result, nl=False)
+    if unformatted:
+        raise typer.Exit(1)
+
+
+@app.command("expand")
+def expand_(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
+    """Print the spec fully expanded: every node and edge explicit (inline steps, defaults, blocks, vars)."""
+    from archspec.spec.fmt import format_spec
+    from archspec.spec.frontend import load_spec
+
+    typer.echo(format_spec(load_spec(spec, overrides).resolved_yaml(), str(spec)), nl=False)
+
+
+@app.command()
+def render(
+    spec: Path = SpecArgument,
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Where to write (default: SPEC with the format's suffix)."),
+    format: str | None = typer.Option(
+        None, "--format", "-f", help="svg, png, pdf or dot (default: from --output, else svg)."),
+    rankdir: str = typer.Option("TB", "--rankdir", help="TB (top to bottom) or LR (left to right)."),
+    no_shapes: bool = typer.Option(False, "--no-shapes", help="Leave tensor shapes out."),
+    params: bool = typer.Option(False, "--params", help="Show parameter counts per node and in total."),
+    highlight: list[str] = typer.Option(
+        [], "--highlight", help="Nodes to mark (repeat the option, or separate names by commas)."),
+    compact: bool = typer.Option(
+        False, "--compact", help="Fold chains of activation/batch_norm/dropout/identity into the node before."),
+    fold: bool = typer.Option(
+        False, "--fold", help="Draw each block use as one box (a repeat as one box marked xN)."),
+    expand: list[str] = typer.Option(
+        [], "--expand", help="Fold, but open this block use, repeat or copy (repeat, or separate by commas)."),
+) -> None:
+    """Draw a spec as a diagram with graphviz (no TensorFlow); an invalid spec is drawn with its errors in red."""
+    from archspec.draw.diagram import FORMATS, RenderOptions, build_diagram, write_diagram
+
+    suffix = output.suffix.lstrip(".") if output else ""
+    format = format or (suffix if suffix in FORMATS else "svg")
+    if format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
+    if suffix in FORMATS and suffix != format:
+        raise typer.BadParameter(f"{output} would hold {format}, not {suffix}", param_hint="--format")
+    if rankdir not in ("TB", "LR"):
+        raise typer.BadParameter(f"use TB or LR; got {rankdir!r}", param_hint="--rankdir")
+    names = tuple(name for value in highlight for name in value.split(",") if name)
+    opened = tuple(name for value in expand for name in value.split(",") if name)
+    options = RenderOptions(rankdir=rankdir, shapes=not no_shapes, params=params, highlight=names,
+                            compact=compact, fold=fold, expand=opened)
+    diagram = build_diagram(spec, options)
+    target = write_diagram(diagram.digraph, output or spec.with_suffix(f".{format}"), format)
+    if diagram.errors:
+        for error in diagram.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"wrote {target}, with the {len(diagram.errors)} problem(s) above marked in red",
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote {target}")
+
+
