@@ -40,6 +40,7 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A float that is a number: NaN and infinity are refused (OpParams refuses them in every field)."""
 
 
+
 class OpParams(BaseModel):
     """Base of every op's parameters: unknown keys are errors, values are immutable.
 
@@ -74,6 +75,11 @@ def check_strides_or_dilation(strides: Any, dilation: Any) -> None:
     """Keras's rule for convolutions: a window may step (strides) or spread (dilation), not both."""
     if pair(strides) != (1, 1) and pair(dilation) != (1, 1):
         raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
+
+
+
+class NoParams(OpParams):
+    """The Params of an op that takes none (flatten, global pooling, merges): any key is an error."""
 
 
 class Op:

@@ -145,6 +145,7 @@ class Pool2DParams(OpParams):
 
 class _Pool2D(Op):
     keras_class: str
+    positional = ("pool",)
     Params = Pool2DParams
     min_rank = 3
 
@@ -171,7 +172,6 @@ class _Pool2D(Op):
 
 class MaxPool2D(_Pool2D):
     name = "max_pool2d"
-    positional = ("pool",)
     keras_class = "MaxPooling2D"
     keras_classes = ("MaxPooling2D",)
     doc = "Maximum over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
@@ -179,14 +179,10 @@ class MaxPool2D(_Pool2D):
 
 class AvgPool2D(_Pool2D):
     name = "avg_pool2d"
-    positional = ("pool",)
     keras_class = "AveragePooling2D"
     keras_classes = ("AveragePooling2D",)
     doc = "Average over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
 
-
-class NoParams(OpParams):
-    pass
 
 
 class GlobalPool2DParams(OpParams):

@@ -10,6 +10,7 @@ from pydantic import Field, PositiveInt, model_validator
 from archspec.graph.ops.base import (
     Activation,
     LayerCall,
+    NoParams,
     Op,
     OpParams,
     Shape,
@@ -54,9 +55,6 @@ class Dense(Op):
         fan_in = known(inputs[0][-1], "dense input features")
         return fan_in * params.units + (params.units if params.use_bias else 0)
 
-
-class NoParams(OpParams):
-    pass
 
 
 class Flatten(Op):

@@ -7,7 +7,7 @@ the element-wise ones broadcast exactly as `add-residual` and `gate` edges do.
 
 from __future__ import annotations
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem
+from archspec.graph.ops.base import LayerCall, NoParams, Op, OpParams, Shape, ShapeProblem
 from archspec.graph.shape_rules import Operand, broadcast_shapes, concat_shapes
 
 
@@ -33,9 +33,6 @@ class Concat(Op):
     def layer(self, params: ConcatParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Concatenate", {"axis": params.axis})
 
-
-class NoParams(OpParams):
-    pass
 
 
 class _ElementWise(Op):

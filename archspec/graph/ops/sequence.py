@@ -9,6 +9,7 @@ from pydantic import PositiveInt, model_validator
 from archspec.graph.ops.base import (
     Activation,
     LayerCall,
+    NoParams,
     Op,
     OpParams,
     Padding,
@@ -87,6 +88,7 @@ class Pool1DParams(OpParams):
 
 class _Pool1D(Op):
     keras_class: str
+    positional = ("pool",)
     Params = Pool1DParams
     min_rank = 2
 
@@ -110,7 +112,6 @@ class _Pool1D(Op):
 
 class MaxPool1D(_Pool1D):
     name = "max_pool1d"
-    positional = ("pool",)
     keras_class = "MaxPooling1D"
     keras_classes = ("MaxPooling1D",)
     doc = "Maximum over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."
@@ -118,14 +119,10 @@ class MaxPool1D(_Pool1D):
 
 class AvgPool1D(_Pool1D):
     name = "avg_pool1d"
-    positional = ("pool",)
     keras_class = "AveragePooling1D"
     keras_classes = ("AveragePooling1D",)
     doc = "Average over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."
 
-
-class NoParams(OpParams):
-    pass
 
 
 class _GlobalPool1D(Op):
