@@ -17,7 +17,6 @@ from archspec.graph.ops.conv import (
     GlobalMaxPool2D,
     MaxPool2D,
     Upsample2D,
-    ZeroPadding2D,
 )
 from archspec.graph.ops.core import (
     ActivationOp,
@@ -34,7 +33,7 @@ from archspec.graph.ops.expr import Expr
 from archspec.graph.ops.extra import DepthwiseConv2D, Relu
 from archspec.graph.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
 from archspec.graph.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
-from archspec.graph.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D
+from archspec.graph.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
 from archspec.graph.ops.preprocessing import Normalization, Rescaling
 from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
 from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D

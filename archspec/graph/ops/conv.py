@@ -1,4 +1,4 @@
-"""Ops on images (height, width, channels): convolutions, pooling, resizing, padding."""
+"""Ops on images (height, width, channels): convolutions, pooling, resizing (padding: padding.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from archspec.graph.ops.base import (
     Op,
     OpParams,
     Padding,
-    PaddingInt,
     Shape,
     ShapeProblem,
     check_strides_or_dilation,
@@ -251,42 +250,6 @@ class Upsample2D(Op):
         return LayerCall("UpSampling2D", keras_kwargs(params, _UPSAMPLE_KEYS))
 
 
-class ZeroPadding2DParams(OpParams):
-    padding: PaddingInt | tuple[PaddingInt, PaddingInt] | tuple[
-        tuple[PaddingInt, PaddingInt], tuple[PaddingInt, PaddingInt]
-    ] = 1
-
-
-class ZeroPadding2D(Op):
-    name = "zero_padding2d"
-    positional = ("padding",)
-    Params = ZeroPadding2DParams
-    doc = "Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."
-    min_rank = 3
-
-    def infer_shape(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], 3, "zero_padding2d")
-        (top, bottom), (left, right) = _padding_pairs(params.padding)
-        height, width, channels = inputs[0]
-        return (
-            None if height is None else height + top + bottom,
-            None if width is None else width + left + right,
-            channels,
-        )
-
-    keras_classes = ("ZeroPadding2D",)
-
-    def from_keras(self, config: dict) -> dict:
-        keras_params(config, {}, data_format="channels_last")
-        (top, bottom), (left, right) = config["padding"]
-        if top == bottom and left == right:
-            return {"padding": top if top == left else [top, left]}
-        return {"padding": [[top, bottom], [left, right]]}
-
-    def layer(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("ZeroPadding2D", {"padding": _padding_pairs(params.padding)})
-
-
 _CONV_KEYS = {
     "filters": "filters", "kernel_size": "kernel", "strides": "strides", "padding": "padding",
     "dilation_rate": "dilation", "activation": "activation", "use_bias": "use_bias",
@@ -295,15 +258,6 @@ _CONV_KEYS = {
 _UPSAMPLE_KEYS = {"size": "size", "interpolation": "interpolation"}
 _TRANSPOSE_KEYS = {key: name for key, name in _CONV_KEYS.items() if key != "dilation_rate"}
 """Conv2DTranspose's: no dilation (from_keras requires Keras's to be 1)."""
-
-
-def _padding_pairs(padding: object) -> tuple[tuple[int, int], tuple[int, int]]:
-    if isinstance(padding, int):
-        return ((padding, padding), (padding, padding))
-    first, second = padding  # type: ignore[misc]
-    if isinstance(first, int):
-        return ((first, first), (second, second))  # type: ignore[return-value]
-    return (tuple(first), tuple(second))  # type: ignore[return-value]
 
 
 def _check_positive(out: tuple[int | None, int | None], source: Shape, what: str, padding: str) -> None:

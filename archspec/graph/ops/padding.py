@@ -1,4 +1,4 @@
-"""Zero-padding and cropping of sequences (1-D) and images (2-D); zero_padding2d is in conv.py."""
+"""Zero-padding and cropping of sequences (1-D) and images (2-D)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,36 @@ class ZeroPadding1D(Op):
     def from_keras(self, config: dict) -> dict:
         keras_params(config, {}, data_format="channels_last")
         return {"padding": written_1d(config["padding"])}
+
+
+class ZeroPadding2DParams(OpParams):
+    padding: Amount2D = 1
+
+
+class ZeroPadding2D(Op):
+    name = "zero_padding2d"
+    positional = ("padding",)
+    Params = ZeroPadding2DParams
+    doc = "Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."
+    min_rank = 3
+    keras_classes = ("ZeroPadding2D",)
+
+    def infer_shape(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> Shape:
+        require_rank(inputs[0], 3, "zero_padding2d")
+        (top, bottom), (left, right) = pairs_2d(params.padding)
+        height, width, channels = inputs[0]
+        return (
+            None if height is None else height + top + bottom,
+            None if width is None else width + left + right,
+            channels,
+        )
+
+    def from_keras(self, config: dict) -> dict:
+        keras_params(config, {}, data_format="channels_last")
+        return {"padding": written_2d(config["padding"])}
+
+    def layer(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall("ZeroPadding2D", {"padding": pairs_2d(params.padding)})
 
 
 class Cropping1DParams(OpParams):
@@ -94,10 +124,7 @@ class Cropping2D(Op):
 
     def from_keras(self, config: dict) -> dict:
         keras_params(config, {}, data_format="channels_last")
-        (top, bottom), (left, right) = config["cropping"]
-        if top == bottom and left == right:
-            return {"cropping": top if top == left else [top, left]}
-        return {"cropping": [[top, bottom], [left, right]]}
+        return {"cropping": written_2d(config["cropping"])}
 
 
 def pair_1d(amount: int | tuple[int, int]) -> tuple[int, int]:
@@ -109,6 +136,14 @@ def written_1d(amount: tuple[int, int] | list[int]) -> int | list[int]:
     """Keras's (start, end) as a spec writes it: one number when both ends are equal."""
     start, end = amount
     return start if start == end else [start, end]
+
+
+def written_2d(amount: object) -> int | list:
+    """Keras's ((top, bottom), (left, right)) as a spec writes it: n, [h, w], or the pairs."""
+    (top, bottom), (left, right) = amount  # type: ignore[misc]
+    if top == bottom and left == right:
+        return top if top == left else [top, left]
+    return [[top, bottom], [left, right]]
 
 
 def pairs_2d(amount: object) -> tuple[tuple[int, int], tuple[int, int]]:
