@@ -49,6 +49,15 @@ def test_summary_table(capsys):
     assert lines[-1] == "mnist_denoise_unet: 813,377 parameters"
 
 
+def test_help_lists_spec_commands_then_model_commands_then_training(capsys):
+    code, out, _ = run_cli(["--help"], capsys)
+    listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.startswith("  ")]
+    assert code == 0
+    assert listed.index("validate") == 0
+    assert listed.index("render") < listed.index("build") < listed.index("import") < listed.index("fit")
+    assert listed[-1] == "sweep"
+
+
 def test_unknown_command_exits_2(capsys):
     code, _, err = run_cli(["bogus"], capsys)
     assert code == 2
