@@ -153,8 +153,10 @@ def block_outputs(document: Document) -> Document:
     for name, block in blocks.items():
         if isinstance(block, dict) and "outputs" not in block and isinstance(block.get("nodes"), dict) \
                 and isinstance(block.get("edges"), list):
-            where = document.locate(("blocks", name), key=True)
-            blocks[name] = {**block, "outputs": [_one_sink(block["nodes"], block["edges"], where, f"block '{name}'")]}
+            sink = _one_sink(block["nodes"], block["edges"], document.locate(("blocks", name), key=True),
+                             f"block '{name}'")
+            if sink is not None:
+                blocks[name] = {**block, "outputs": [sink]}
     return Document(data={**data, "blocks": blocks}, file=document.file, text=document.text,
                     positions=document.positions, block_uses=document.block_uses)
 
@@ -165,18 +167,24 @@ def model_outputs(document: Document) -> Document:
     if not isinstance(data, dict) or "outputs" in data or not isinstance(data.get("nodes"), dict) \
             or not isinstance(data.get("edges"), list):
         return document
-    where = document.locate(("edges",), key=True)
-    data = {**data, "outputs": [_one_sink(data["nodes"], data["edges"], where, "the spec")]}
+    sink = _one_sink(data["nodes"], data["edges"], document.locate(("edges",), key=True), "the spec")
+    if sink is None:
+        return document
+    data = {**data, "outputs": [sink]}
     return Document(data=data, file=document.file, text=document.text, positions=document.positions,
                     block_uses=document.block_uses)
 
 
-def _one_sink(nodes: dict[str, Any], edges: list[Any], where: Location, owner: str) -> str:
+def _one_sink(nodes: dict[str, Any], edges: list[Any], where: Location, owner: str) -> str | None:
+    """The one node no edge leaves; None when there is none only because a node is malformed (reported later)."""
     sources = {source.partition(".")[0] for entry in edges for source, _, _ in links_of(entry) or []}
-    sinks = [name for name in nodes if name not in sources]
-    if len(sinks) != 1:
-        listed = ", ".join(sinks) or "none: every node feeds another"
-        raise SchemaError(f"{owner} has no 'outputs:' and {len(sinks)} sinks (nodes no edge leaves): {listed}",
-                          location=where, expected="one sink, or 'outputs:' naming the outputs",
-                          hint=f"add 'outputs: [{', '.join(sinks) or 'NODE'}]' to {owner}")
-    return sinks[0]
+    formed = [name for name, raw in nodes.items() if isinstance(raw, dict) and ("op" in raw or "block" in raw)]
+    sinks = [name for name in formed if name not in sources]
+    if len(sinks) == 1:
+        return sinks[0]
+    if not sinks and len(formed) < len(nodes):
+        return None  # a node without op (a misspelt --set nodes.NAME...): validation says so, at its place
+    listed = ", ".join(sinks) or "none: every node feeds another"
+    raise SchemaError(f"{owner} has no 'outputs:' and {len(sinks)} sinks (nodes no edge leaves): {listed}",
+                      location=where, expected="one sink, or 'outputs:' naming the outputs",
+                      hint=f"add 'outputs: [{', '.join(sinks) or 'NODE'}]' to {owner}")
