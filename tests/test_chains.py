@@ -248,3 +248,25 @@ edges:
 outputs: [out]
 """)
     assert set(result.nodes) == {"unit_1_sum", "unit_1_conv2d_1", "flatten_1", "out"}
+
+
+def test_set_reaches_a_labelled_or_generated_step(write_spec):
+    path = write_spec(HEAD + "edges:\n  - x -> flatten -> hidden=dense(32, relu) -> dense(10, softmax)\n")
+    result = load_spec(path, ["nodes.hidden.units=8", "nodes.dense_1.activation=sigmoid"])
+    assert result.nodes["hidden"].params.units == 8 and result.nodes["hidden"].params.activation == "relu"
+    assert result.nodes["dense_1"].params.activation == "sigmoid"
+    assert list(result.nodes) == ["flatten_1", "hidden", "dense_1"]
+
+
+def test_a_bad_set_on_a_step_is_reported_at_the_set(write_spec):
+    path = write_spec(HEAD + "edges:\n  - x -> flatten -> hidden=dense(32, relu)\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, ["nodes.hidden.units=-3"])
+    assert str(caught.value).startswith("--set nodes.hidden.units=-3: node 'hidden': invalid value for 'units'")
+
+
+def test_a_set_naming_no_step_stays_a_node_without_op(write_spec):
+    path = write_spec(HEAD + "edges:\n  - x -> flatten -> hidden=dense(32, relu)\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, ["nodes.hiden.units=8"])
+    assert "node 'hiden': has no 'op'" in str(caught.value)  # not 'two sinks': the node is malformed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import statistics
 
 from tests.conftest import ROOT
 
@@ -66,3 +67,12 @@ def test_every_zoo_spec_is_measured_against_its_reference(capsys):
     for path in sorted((ROOT / "specs" / "zoo").glob("*.yaml")):
         assert any(line.split()[:1] == [path.stem] for line in out.splitlines()), path.stem
     assert "median spec/Keras ratio, zoo specs" in out
+
+
+def test_the_zoo_specs_meet_issue_18s_targets():
+    """Median spec/Keras ratio <= 0.6 in lines and <= 0.7 in characters, and no spec longer than its reference."""
+    sizes = [concision.compare(path) for path in sorted((ROOT / "specs" / "zoo").glob("*.yaml"))]
+    ratios = [concision.ratios(pair) for pair in sizes]
+    assert statistics.median(lines for lines, _ in ratios) <= concision.TARGET_LINES
+    assert statistics.median(chars for _, chars in ratios) <= concision.TARGET_CHARS
+    assert max(max(pair) for pair in ratios) <= 1

@@ -29,7 +29,12 @@ def test_schema_op_tags_are_the_registry():
     assert set(union["discriminator"]["mapping"]) == set(OPS)
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+ZOO = [pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="the schema allows ${...} only as a whole "
+                                                "parameter, not inside expr's learnable shapes (long form too)"))
+       if path.stem == "convnext_tiny" else path for path in sorted((SPECS[0].parent / "zoo").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", SPECS + ZOO, ids=lambda p: getattr(p, "stem", ""))
 def test_every_example_spec_fits_the_schema(validator, path):
     assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == []
 
@@ -52,6 +57,14 @@ MINIMAL = {
 def test_schema_checks_each_node_against_its_op(validator, node, accepted):
     spec = {**MINIMAL, "nodes": {"out": node}}
     assert validator.is_valid(spec) is accepted
+
+
+def test_the_short_forms_fit_the_schema(validator):
+    spec = {"archspec": 1, "inputs": {"x": [4]}, "blocks": {"unit(width, act=relu)": ["x -> dense(${width})"]},
+            "edges": ["x -> unit(8) -> dense(2)"]}
+    assert validator.is_valid(spec)
+    assert not validator.is_valid({**spec, "inputs": {"x": [0]}})
+    assert not validator.is_valid({**spec, "blocks": {"unit": "x -> dense(2)"}})
 
 
 def test_a_variant_needs_only_extends(validator):

@@ -1,12 +1,16 @@
 """The zoo: every specs/zoo/NAME.yaml compiles to exactly the model its hand-written Keras reference builds.
 
-Each reference (tests/zoo/NAME.py, `reference() -> keras.Model`) names its
-layers after the spec's nodes, so the comparison is strict: the same parameter
+specs/zoo holds the compact forms (issue 18), whose inline steps are named
+`conv2d_1`; the long forms they were rewritten from, one node per layer, are
+kept in tests/compact/long/zoo, and tests/test_compact_specs.py proves each
+compact spec the same model as its long form. Each reference (tests/zoo/NAME.py,
+`reference() -> keras.Model`) names its layers after the long form's nodes,
+so the comparison with the long form is strict: the same parameter
 count (static and compiled), the same set of layers that hold weights, the
 same outputs to 1e-5 once the reference's (perturbed) weights are copied over
 by layer name, and a training step that gives a finite loss. Specs without a
 reference, or references with neither a spec nor a pending draft, fail.
-Without TensorFlow: each spec validates and renders no wider or taller than 3:1.
+Without TensorFlow: each spec (compact and long) validates and renders no wider or taller than 3:1.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ ZOO_SPECS = ROOT / "specs" / "zoo"
 REFERENCES = ROOT / "tests" / "zoo"
 PENDING = REFERENCES / "pending"
 SPECS = sorted(ZOO_SPECS.glob("*.yaml"))
+LONG = sorted((ROOT / "tests" / "compact" / "long" / "zoo").glob("*.yaml"))
 DRAFTS = sorted(PENDING.glob("*.yaml"))
 MAX_ASPECT = 3.0
 BATCH = 4
@@ -75,9 +80,9 @@ def weighted_layers(model) -> dict:
     return {layer.name: layer for layer in model.layers if layer.weights}
 
 
-@pytest.fixture(scope="module", params=SPECS, ids=lambda path: path.stem)
+@pytest.fixture(scope="module", params=LONG, ids=lambda path: path.stem)
 def pair(request, keras):
-    """(spec path, compiled model, reference model) for one zoo spec."""
+    """(long spec path, compiled model, reference model) for one zoo model."""
     path = request.param
     keras.utils.set_random_seed(0)
     compiled = archspec.compile_model(archspec.load(path))
@@ -93,9 +98,10 @@ def test_every_zoo_model_has_a_reference_and_a_spec_or_a_pending_draft():
     assert specs <= references, f"zoo specs without a reference: {sorted(specs - references)}"
     assert not specs & drafts, f"both a spec and a pending draft: {sorted(specs & drafts)}"
     assert references == specs | drafts, f"references without a spec or draft: {sorted(references - specs - drafts)}"
+    assert {path.stem for path in LONG} == specs, "each zoo spec keeps its long form in tests/compact/long/zoo"
 
 
-@pytest.mark.parametrize("path", SPECS + DRAFTS, ids=lambda path: path.parent.name + "/" + path.stem)
+@pytest.mark.parametrize("path", SPECS + LONG + DRAFTS, ids=lambda path: path.parent.name + "/" + path.stem)
 def test_a_zoo_spec_names_its_paper_in_a_header_comment(path):
     header = path.read_text().split("archspec:")[0]
     assert header.startswith("# ") and re.search(r"\(.*\d{4}\)", header), header
@@ -144,7 +150,7 @@ def test_zoo_specs_validate_without_tensorflow():
         "import sys\n"
         "from archspec.cli import main\n"
         "try:\n"
-        f"    main(['validate', *{[str(path) for path in SPECS]!r}])\n"
+        f"    main(['validate', *{[str(path) for path in SPECS + LONG]!r}])\n"
         "except SystemExit as e:\n"
         "    assert not e.code, e.code\n"
         "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
@@ -152,10 +158,10 @@ def test_zoo_specs_validate_without_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("ok  ") == len(SPECS)
+    assert result.stdout.count("ok  ") == len(SPECS + LONG)
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", SPECS + LONG, ids=lambda path: path.parent.name + "/" + path.stem)
 def test_a_zoo_diagram_is_at_most_3_to_1(path):
     svg = archspec.render(path).pipe(format="svg").decode()
     width, height = (float(re.search(rf'<svg[^>]*\b{key}="([\d.]+)pt"', svg).group(1))

@@ -78,7 +78,8 @@ class _Scope:
         self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
         nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
         self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
-        self.declared = set(declared) | set(self.nodes or {})
+        self.pending = {name: raw for name, raw in (self.nodes or {}).items() if _is_pending(raw)}
+        self.declared = set(declared) | (set(self.nodes or {}) - set(self.pending))
         self.counts: dict[str, int] = {}
         self.bare: list[tuple[str, Location]] = []
         self.generated: set[str] = set()
@@ -198,9 +199,19 @@ class _Scope:
             raw[key] = arg.value
             located = at(arg.offset)
             positions.child(key).key = positions.child(key).value = located
+        if name in self.pending:  # `--set nodes.NAME.PARAM=V` on a step: its value wins, where it was given
+            for key, value in self.pop_pending(name).items():
+                raw[key] = value
+                positions.children[key] = self.document.section(self.path + ("nodes", name, key))
         self.nodes[name] = raw
         self.document.positions.put(self.path + ("nodes", name), positions)
         return name
+
+    def pop_pending(self, name: str) -> dict[str, Any]:
+        """The parameters a `nodes:` entry without op (a `--set` on a step) gave the step `name`, taken out."""
+        assert self.nodes is not None
+        del self.nodes[name]
+        return self.pending.pop(name)
 
     def _fresh(self, op: str) -> str:
         count = self.counts.get(op, 0)
@@ -213,6 +224,16 @@ class _Scope:
         self.declared.add(name)
         self.generated.add(name)
         return name
+
+
+def _is_pending(raw: Any) -> bool:
+    """A `nodes:` entry with neither `op:` nor `block:`: parameters for the chain step of that name.
+
+    That is what `--set nodes.hidden.units=8` makes when `hidden` is a step
+    (`hidden=dense(32)`) and not a `nodes:` entry; with no such step it stays
+    an entry without an op, which validation reports.
+    """
+    return isinstance(raw, dict) and "op" not in raw and "block" not in raw
 
 
 def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:

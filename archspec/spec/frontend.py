@@ -1,5 +1,6 @@
 """The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> desugar
--> expand -> validate.
+-> expand -> validate (desugar is the short forms, inline steps and defaults, and block outputs; the
+spec's own outputs default after expanding, from the flat graph).
 
 Each stage takes a positioned Document and returns one, and no stage calls
 the stages before it, so this file is the whole flow of a spec from text to
@@ -18,6 +19,7 @@ from archspec.spec.extends import merge_base
 from archspec.spec.loader import load_yaml, parse_yaml
 from archspec.spec.models import Spec
 from archspec.spec.overrides import apply_overrides
+from archspec.spec.shorthand import apply_shorthands, block_outputs, model_outputs
 from archspec.spec.validate import validate_document
 
 
@@ -38,6 +40,9 @@ def front_end(document: Document, overrides: Sequence[str] = ()) -> Spec:
     """A loaded document through the remaining stages, in order."""
     document = merge_base(document)  # extends: base.yaml, with remove:
     document = apply_overrides(document, overrides)  # --set key=value
+    document = apply_shorthands(document)  # name from the file, inputs: {x: [shape]}, block signatures
     document = desugar(document)  # inline chain steps, defaults:
+    document = block_outputs(document)  # a block's outputs: its one sink
     document = expand(document)  # vars, ${...}, blocks and repeat
+    document = model_outputs(document)  # the spec's outputs: the graph's one sink
     return validate_document(document)  # the format, each node's op, each edge's kind

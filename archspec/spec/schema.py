@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model
 
 from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS
@@ -68,11 +68,12 @@ def spec_schema() -> dict[str, Any]:
         __config__=ConfigDict(extra="forbid"),
         doc=(str, ""),
         params=(list[str] | dict[str, Any], Field(default_factory=dict)),
-        inputs=(list[str] | str, ...),
-        outputs=(list[str] | str, ...),
-        nodes=(dict[str, Node], ...),
+        inputs=(list[str] | str, None),  # default [x] (archspec.spec.shorthand)
+        outputs=(list[str] | str, None),  # default: the block's one sink
+        nodes=(dict[str, Node], None),  # optional when inline chain steps make every node
         edges=(list[Edge], ...),
     )
+    Shape = Annotated[list[PositiveInt | None], Field(min_length=1)]  # inputs: {image: [28, 28, 1]}
     Remove = create_model(
         "Remove",
         __config__=ConfigDict(extra="forbid"),
@@ -94,8 +95,8 @@ def spec_schema() -> dict[str, Any]:
         doc=(str, ""),
         vars=(dict[str, float | int | str | bool], Field(default_factory=dict)),
         defaults=(Defaults | None, None),
-        inputs=(dict[str, InputSpec], None),
-        blocks=(dict[str, Block], Field(default_factory=dict)),
+        inputs=(dict[str, InputSpec | Shape], None),
+        blocks=(dict[str, Block | list[Edge]], Field(default_factory=dict)),  # a key may be a signature f(a, b=1)
         nodes=(dict[str, Node], None),
         edges=(list[Edge], None),
         outputs=(list[str] | str, None),
@@ -106,7 +107,7 @@ def spec_schema() -> dict[str, Any]:
     schema["$id"] = SCHEMA_ID
     schema["description"] = "A neural-network architecture as a YAML graph (docs/spec.md)."
     schema["if"] = {"not": {"required": ["extends"]}}
-    schema["then"] = {"required": ["archspec", "name", "inputs", "nodes", "edges", "outputs"]}
+    schema["then"] = {"required": ["archspec", "inputs", "edges"]}  # name, nodes and outputs have defaults
     definitions = schema["$defs"]
     definitions["Expression"] = EXPRESSION
     for model in models:

@@ -1,0 +1,175 @@
+"""The short forms of issue 18: default name and outputs, input shapes alone, block signatures; errors located."""
+
+from __future__ import annotations
+
+import pytest
+
+import archspec
+from archspec.errors import ArchspecError, SpecError, flatten_errors
+from archspec.spec.frontend import load_spec, loads_spec
+from tests.compact.equivalence import node_mapping
+
+LONG = """archspec: 1
+name: res
+inputs: {image: {shape: [8, 8, 3]}}
+blocks:
+  unit:
+    params: {filters: null, strides: 1}
+    inputs: [x]
+    outputs: [out]
+    nodes:
+      conv: {op: conv2d, filters: "${filters}", strides: "${strides}"}
+      proj: {op: conv2d, filters: "${filters}", kernel: 1, strides: "${strides}"}
+      out:  {op: add}
+    edges: [x -> conv -> out, x -> proj -> out]
+nodes:
+  first:  {block: unit, filters: 4}
+  second: {block: unit, filters: 8, strides: 2}
+  gap:    {op: global_avg_pool2d}
+  probs:  {op: dense, units: 10, activation: softmax}
+edges:
+  - image -> first -> second -> gap -> probs
+outputs: [probs]
+"""
+
+SHORT = """archspec: 1
+inputs: {image: [8, 8, 3]}
+blocks:
+  unit(filters, strides=1):
+    - x -> conv2d(${filters}, strides=${strides}) -> out=add
+    - x -> conv2d(${filters}, 1, strides=${strides}) -> out
+edges:
+  - image -> unit(4) -> unit(8, 2) -> global_avg_pool2d -> dense(10, softmax)
+"""
+
+
+def error(write_spec, text: str, name: str = "spec.yaml") -> SpecError:
+    with pytest.raises(SpecError) as caught:
+        load_spec(write_spec(text, name))
+    return caught.value
+
+
+def place(text: str, needle: str, line_after: str | None = None) -> tuple[int, int]:
+    """1-based (line, column) of `needle` (on the first line holding `line_after` or later, if given)."""
+    started = line_after is None
+    for number, line in enumerate(text.splitlines(), 1):
+        started = started or line_after in line
+        if started and needle in line:
+            return number, line.index(needle) + 1
+    raise AssertionError(needle)
+
+
+def test_the_short_forms_mean_the_long_spec(write_spec):
+    short, long = write_spec(SHORT, "res.yaml"), write_spec(LONG, "long.yaml")
+    assert load_spec(short).name == "res"
+    assert load_spec(short).inputs == load_spec(long).inputs
+    compact, full = archspec.analyze(short), archspec.analyze(long)
+    assert len(node_mapping(compact, full)) == full.number_of_nodes()
+    assert compact.graph["outputs"] == ["dense_1"]
+
+
+def test_the_long_forms_stay_valid_beside_the_short_ones(write_spec):
+    mixed = SHORT.replace("inputs: {image: [8, 8, 3]}", "name: mixed\ninputs: {image: {shape: [8, 8, 3]}}")
+    mixed = mixed.replace("  - image", "  - image -> probe=identity\n  - image")
+    assert load_spec(write_spec(mixed + "outputs: [dense_1, probe]\n")).outputs == ["dense_1", "probe"]
+
+
+def test_a_variant_keeps_its_bases_name_and_text_without_a_file_is_model(write_spec):
+    write_spec(LONG, "base.yaml")
+    variant = write_spec("archspec: 1\nextends: base.yaml\n", "variant.yaml")
+    assert load_spec(variant).name == "res"
+    assert loads_spec(SHORT).name == "model"
+    assert load_spec(write_spec(SHORT, "my-net.v2.yaml")).name == "my-net.v2"
+
+
+def test_a_file_name_that_is_no_model_name_needs_name(write_spec):
+    caught = error(write_spec, SHORT, "two words.yaml")
+    assert "'two words' is not a model name" in str(caught)
+    assert (caught.line, caught.column) == (1, 1)
+    assert "add 'name: my_model'" in str(caught)
+
+
+def test_a_block_can_be_a_mapping_with_a_signature(write_spec):
+    text = SHORT.replace("""  unit(filters, strides=1):
+    - x -> conv2d(${filters}, strides=${strides}) -> out=add
+    - x -> conv2d(${filters}, 1, strides=${strides}) -> out
+""", """  unit(filters, strides=1):
+    nodes: {out: {op: add}}
+    edges:
+      - x -> conv2d(${filters}, strides=${strides}) -> out
+      - x -> conv2d(${filters}, 1, strides=${strides}) -> out
+""")
+    full = archspec.analyze(write_spec(LONG, "long.yaml"))
+    assert len(node_mapping(archspec.analyze(write_spec(text)), full)) == full.number_of_nodes()
+
+
+def test_several_sinks_and_no_outputs_is_an_error_naming_them(write_spec):
+    text = SHORT + "  - image -> flatten\n"
+    caught = error(write_spec, text)
+    assert "the spec has no 'outputs:' and 2 sinks (nodes no edge leaves): dense_1, flatten_1" in str(caught)
+    assert (caught.line, caught.column) == place(text, "edges:")
+    assert "outputs: [dense_1, flatten_1]" in str(caught)
+
+
+def test_a_block_with_several_sinks_and_no_outputs_is_an_error_at_the_block(write_spec):
+    text = SHORT.replace("    - x -> conv2d(${filters}, 1", "    - x -> relu\n    - x -> conv2d(${filters}, 1")
+    caught = error(write_spec, text)
+    assert "block 'unit' has no 'outputs:' and 2 sinks (nodes no edge leaves): out, relu_1" in str(caught)
+    assert (caught.line, caught.column) == place(text, "unit(filters")
+
+
+def test_a_block_without_inputs_has_x_and_another_name_is_an_unknown_source(write_spec):
+    text = SHORT.replace("- x -> conv2d(${filters}, 1", "- y -> conv2d(${filters}, 1")
+    with pytest.raises(ArchspecError) as caught:
+        archspec.analyze(write_spec(text))
+    first = flatten_errors(caught.value)[0]
+    assert "unknown source 'unit_1_y'" in str(first)
+    assert (first.line, first.column) == place(text, "y ->")
+
+
+@pytest.mark.parametrize("signature, message, needle", [
+    ("unit(64, strides=1)", "a block param is a name, got 64", "64"),
+    ("unit(filters, filters)", "param 'filters' is declared twice", "filters)"),
+    ("unit(filters, strides=)", "cannot read block signature 'unit(filters, strides=)': missing a value", ")"),
+    ("unit(filters", "cannot read block signature 'unit(filters'", "unit("),
+])
+def test_a_bad_signature_is_an_error_at_its_column(write_spec, signature, message, needle):
+    text = SHORT.replace("unit(filters, strides=1):", f"{signature}:")
+    caught = error(write_spec, text)
+    assert message in str(caught)
+    line, column = place(text, signature)
+    assert (caught.line, caught.column) == (line, column + signature.rindex(needle))
+
+
+def test_params_in_the_signature_and_in_params_is_an_error(write_spec):
+    text = SHORT.replace("""  unit(filters, strides=1):
+    - x -> conv2d(${filters}, strides=${strides}) -> out=add
+    - x -> conv2d(${filters}, 1, strides=${strides}) -> out
+""", """  unit(filters, strides=1):
+    params: [filters, strides]
+    edges: [x -> out=relu]
+""")
+    caught = error(write_spec, text)
+    assert "block 'unit' declares its params twice" in str(caught)
+    assert (caught.line, caught.column) == place(text, "params:")
+
+
+def test_a_block_defined_twice_by_signature_and_name_is_an_error(write_spec):
+    text = SHORT.replace("edges:\n  - image", "  unit: [x -> relu]\nedges:\n  - image")
+    caught = error(write_spec, text)
+    assert "block 'unit' is defined twice" in str(caught)
+    assert (caught.line, caught.column) == place(text, "unit: [x")
+
+
+def test_a_bad_default_in_a_signature_is_reported_at_the_default(write_spec):
+    text = SHORT.replace("strides=1):", "strides=x2):")
+    caught = error(write_spec, text)
+    assert "strides" in str(caught)
+    assert caught.line == place(text, "strides=x2")[0]
+
+
+def test_a_bad_shape_in_the_short_input_form_points_at_it(write_spec):
+    text = SHORT.replace("[8, 8, 3]", "[8, eight, 3]")
+    caught = error(write_spec, text)
+    assert "shape" in str(caught)
+    assert caught.line == place(text, "eight")[0]
