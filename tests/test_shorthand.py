@@ -8,6 +8,7 @@ import archspec
 from archspec.errors import ArchspecError, SpecError, flatten_errors
 from archspec.spec.frontend import load_spec, loads_spec
 from tests.compact.equivalence import node_mapping
+from tests.conftest import ROOT
 
 LONG = """archspec: 1
 name: res
@@ -173,3 +174,50 @@ def test_a_bad_shape_in_the_short_input_form_points_at_it(write_spec):
     caught = error(write_spec, text)
     assert "shape" in str(caught)
     assert caught.line == place(text, "eight")[0]
+
+
+def test_a_variant_replaces_a_signature_block_whichever_form_each_file_writes(write_spec):
+    write_spec(SHORT, "base.yaml")
+    variant = write_spec("archspec: 1\nextends: base.yaml\nblocks:\n  unit:\n    params: {filters: null, strides: 1}\n"
+                         "    edges:\n      - x -> conv2d(${filters}, strides=${strides})\n", "variant.yaml")
+    graph = archspec.analyze(variant)
+    assert [data["op"] for _, data in graph.nodes(data=True)].count("conv2d") == 2  # one per use, no projection
+    write_spec(LONG, "long_base.yaml")
+    short_variant = write_spec("archspec: 1\nextends: long_base.yaml\nblocks:\n"
+                               "  unit(filters, strides=1):\n    - x -> conv2d(${filters}, strides=${strides})\n",
+                               "v2.yaml")
+    assert archspec.analyze(short_variant).number_of_nodes() == graph.number_of_nodes()
+
+
+def test_set_reaches_a_block_written_with_a_signature(write_spec):
+    path = write_spec(SHORT, "res.yaml")
+    spec = load_spec(path, ["blocks.unit.params.strides=2"])
+    graph = archspec.analyze(spec)
+    assert graph.nodes["dense_1"]["shape"] == (10,)
+    assert graph.nodes["unit_1_out"]["shape"] == (4, 4, 4)  # the first use now strides too
+
+
+def test_a_variant_adds_to_an_input_its_base_gives_as_a_shape_alone(write_spec):
+    write_spec("archspec: 1\ninputs: {tokens: [12]}\nedges:\n  - tokens -> embedding(50, 8) -> flatten -> dense(2)\n",
+               "base.yaml")
+    variant = write_spec("archspec: 1\nextends: base.yaml\ninputs: {tokens: {shape: [12], dtype: int32}}\n",
+                         "variant.yaml")
+    assert load_spec(variant).inputs["tokens"].dtype == "int32"
+
+
+def test_a_variant_of_a_spec_with_inline_steps_is_the_same_graph(write_spec):
+    """extends: cuts the base's chains into links only at declared nodes, never at an inline step."""
+    base = write_spec((ROOT / "specs" / "mnist_cnn.yaml").read_text(), "mnist_cnn.yaml")
+    variant = write_spec("archspec: 1\nextends: mnist_cnn.yaml\ntrain: {epochs: 1}\n", "variant.yaml")
+    ours, theirs = archspec.analyze(variant), archspec.analyze(base)
+    assert sorted(ours.edges) == sorted(theirs.edges)
+    assert dict(ours.nodes(data="op")) == dict(theirs.nodes(data="op"))
+
+
+def test_a_variant_removes_a_link_between_declared_nodes_of_a_chain_with_inline_steps(write_spec):
+    write_spec("archspec: 1\ninputs: {x: [8]}\nnodes:\n  a: {op: dense, units: 4}\n  b: {op: dense, units: 4}\n"
+               "edges:\n  - x -> a -> b -> relu -> dense(2)\n", "base.yaml")
+    variant = write_spec("archspec: 1\nextends: base.yaml\nremove: {edges: [a -> b]}\nedges: [x -> b]\n"
+                         "outputs: [dense_1, a]\n", "variant.yaml")
+    graph = archspec.analyze(variant)
+    assert sorted(graph.predecessors("b")) == ["x"] and list(graph.predecessors("relu_1")) == ["b"]

@@ -20,7 +20,8 @@ from typing import Any
 from archspec.errors import Location, SchemaError, SpecError, did_you_mean, raise_collected
 from archspec.spec.document import Document, Positions
 from archspec.spec.loader import load_yaml
-from archspec.spec.syntax import chain_links, join_chain
+from archspec.spec.shorthand import read_short_forms
+from archspec.spec.syntax import chain_links, join_chain, split_steps
 
 MERGED_KEYS = ("nodes", "inputs", "blocks", "vars", "train")
 REMOVABLE = ("nodes", "edges", "inputs", "outputs")
@@ -54,7 +55,7 @@ def merge_base(document: Document, chain: tuple[Path, ...] = ()) -> Document:
                           location=where, got=join_chain([_shown(path) for path in (*chain, resolved)]),
                           expected=f"at most {MAX_EXTENDS_DEPTH} levels of extends")
     try:
-        base = load_yaml(base_path)
+        base = read_short_forms(load_yaml(base_path))
     except SpecError as error:
         if error.location is None or error.location.line is None:
             raise SchemaError(f"cannot load the base spec: {error.message}", location=where,
@@ -110,10 +111,12 @@ def _merge(base: Document, variant: Document) -> Document:
     data, positions = merged.data, merged.positions
     context = f"extended by {variant.locate(('extends',))}"
     positions.key, positions.value = variant.positions.key, variant.positions.value
+    declared = {name for key in ("nodes", "inputs") if isinstance(base.data.get(key), dict)
+                for name in base.data[key] if isinstance(name, str)}
     for key, value in base.data.items():
         if key == "edges" and isinstance(value, list):
             for index, entry in enumerate(value):
-                for link in _links(entry):
+                for link in _links(entry, declared):
                     _append_edge(merged, link, base.section(("edges", index), context))
             continue
         data[key] = copy.deepcopy(value)
@@ -139,12 +142,25 @@ def _merge(base: Document, variant: Document) -> Document:
     return merged
 
 
-def _links(entry: Any) -> list[Any]:
-    """A chain `a -> b -> c` as its links `a -> b`, `b -> c` (so one link can be removed)."""
-    links = chain_links(entry) if isinstance(entry, str) else None
-    if links is None or len(links) == 1:
+def _links(entry: Any, declared: set[str]) -> list[Any]:
+    """A chain `a -> b -> c` of the base as its links `a -> b`, `b -> c` (so one link can be removed).
+
+    It is cut only at declared names (the base's nodes and inputs, or a port of
+    a declared block use): an inline step (`relu`, `conv2d(8)`, `out=add`)
+    stays with its neighbours, since cutting there would make two nodes of one.
+    """
+    steps = split_steps(entry) if isinstance(entry, str) else None
+    if steps is None or len(steps) <= 2:
         return [entry]
-    return [join_chain(link) for link in links]
+    pieces, piece = [], [steps[0][0].strip()]
+    for text, _ in steps[1:]:
+        piece.append(text.strip())
+        if piece[-1].partition(".")[0] in declared:
+            pieces.append(piece)
+            piece = [piece[-1]]
+    if len(piece) > 1:
+        pieces.append(piece)
+    return [join_chain(piece) for piece in pieces]
 
 
 def _append_edge(merged: Document, entry: Any, positions: Positions) -> None:
@@ -208,6 +224,6 @@ def _remove_hint(data: dict, section: str, name: Any) -> str | None:
     if section in ("nodes", "inputs") and isinstance(container, dict):
         return did_you_mean(str(name), container)
     if section == "edges":
-        return "name one link as 'a -> b' (chains in the base are split into links)"
+        return "name one link as 'a -> b' (chains in the base are split into links between declared nodes)"
     return None
 

@@ -3,7 +3,8 @@
 spec's own outputs default after expanding, from the flat graph).
 
 Each stage takes a positioned Document and returns one, and no stage calls
-the stages before it, so this file is the whole flow of a spec from text to
+the stages before it (except that `merge_base` reads each base file's short
+forms as this file's are read, before merging), so this file is the whole flow of a spec from text to
 a validated `Spec`.
 """
 
@@ -19,7 +20,7 @@ from archspec.spec.extends import merge_base
 from archspec.spec.loader import load_yaml, parse_yaml
 from archspec.spec.models import Spec
 from archspec.spec.overrides import apply_overrides
-from archspec.spec.shorthand import apply_shorthands, block_outputs, model_outputs
+from archspec.spec.shorthand import block_outputs, default_name, model_outputs, read_short_forms
 from archspec.spec.validate import validate_document
 
 
@@ -38,9 +39,10 @@ def loads_spec(text: str, name: str = "<string>", overrides: Sequence[str] = ())
 
 def front_end(document: Document, overrides: Sequence[str] = ()) -> Spec:
     """A loaded document through the remaining stages, in order."""
+    document = read_short_forms(document)  # inputs: {x: [shape]}, block signatures (each base's too)
     document = merge_base(document)  # extends: base.yaml, with remove:
+    document = default_name(document)  # name: the file's stem
     document = apply_overrides(document, overrides)  # --set key=value
-    document = apply_shorthands(document)  # name from the file, inputs: {x: [shape]}, block signatures
     document = desugar(document)  # inline chain steps, defaults:
     document = block_outputs(document)  # a block's outputs: its one sink
     document = expand(document)  # vars, ${...}, blocks and repeat

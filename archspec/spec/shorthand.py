@@ -15,8 +15,9 @@ take them away, and each means exactly the long form it stands for:
   and a spec without `outputs:` the graph's one sink. Several sinks are an
   error that lists them, never a silent multi-output model.
 
-`apply_shorthands` runs before inline steps are read (archspec.spec.chains),
-`block_outputs` after them (a sink is often an inline step), and
+`read_short_forms` runs on each file as it is read (before `extends:` and
+`--set`), `default_name` after merging, `block_outputs` after inline steps are
+read (archspec.spec.chains) (a sink is often an inline step), and
 `model_outputs` after blocks expand, on the flat graph.
 """
 
@@ -37,20 +38,32 @@ UNNAMED = "model"
 """The name of a spec read from text without a file (loads_spec) that sets none."""
 
 
-def apply_shorthands(document: Document) -> Document:
-    """The document with a default name, input shapes as `{shape: ...}` and block signatures read."""
+def read_short_forms(document: Document) -> Document:
+    """One file's inputs given as a shape alone and its block signatures, in the long form.
+
+    Run on each file as it is read, before `extends:` merges it with its base
+    and before `--set`, so that a block is the same `unit` whether its file
+    writes `unit(filters):` or `unit:` with `params:`, and `--set blocks.unit...`
+    reaches it.
+    """
     if not isinstance(document.data, dict):
         return document
     data = dict(document.data)
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions,
                       block_uses=document.block_uses)
-    if "name" not in data:
-        data["name"] = _name_from_file(document)
     if isinstance(data.get("inputs"), dict):
         data["inputs"] = {name: _input(result, name, value) for name, value in data["inputs"].items()}
     if isinstance(data.get("blocks"), dict):
         data["blocks"] = _blocks(result, data["blocks"])
     return result
+
+
+def default_name(document: Document) -> Document:
+    """The document with `name:` from its file when neither it nor its bases set one (after merging)."""
+    if not isinstance(document.data, dict) or "name" in document.data:
+        return document
+    return Document(data={**document.data, "name": _name_from_file(document)}, file=document.file,
+                    text=document.text, positions=document.positions, block_uses=document.block_uses)
 
 
 def _name_from_file(document: Document) -> str:
