@@ -7,7 +7,7 @@ import pytest
 from archspec.cli import main
 from archspec.spec.fmt import format_spec
 from archspec.spec.loader import parse_yaml
-from tests.conftest import SPECS
+from tests.conftest import ROOT, SPECS
 
 MESSY = """# header comment
 nodes:
@@ -100,3 +100,21 @@ def test_long_chains_are_broken_before_an_arrow_and_read_back_the_same():
     assert lines[3].startswith("  - x -> dense(10, activation=relu)") and lines[4].startswith("      -> dense(")
     assert parse_yaml(result).data["edges"] == [chain]
     assert format_spec(result) == result
+
+
+def test_a_key_with_one_long_chain_and_a_long_flow_list_are_wrapped_within_the_width():
+    chain = " -> ".join(["x"] + [f"dense({n}, activation=relu)" for n in range(10, 20)])
+    items = ", ".join(f'"x -> dense({n}, activation=relu) -> out{n}=add"' for n in range(4))
+    text = f"archspec: 1\nblocks:\n  unit(n):   # a comment\n    [{items}]\n  other(n): {chain}\nedges: {chain}\n"
+    result = format_spec(text)
+    assert all(len(line) <= 120 for line in result.splitlines()), result
+    assert "  unit(n):  # a comment" in result.splitlines()
+    data = parse_yaml(result).data
+    assert data["edges"] == chain and data["blocks"]["other(n)"] == chain
+    assert data["blocks"]["unit(n)"] == parse_yaml(text).data["blocks"]["unit(n)"]
+    assert format_spec(result) == result
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "specs" / "zoo").glob("*.yaml")), ids=lambda path: path.stem)
+def test_the_zoo_specs_are_as_fmt_writes_them(path):
+    assert format_spec(path.read_text(), str(path)) == path.read_text()

@@ -64,7 +64,9 @@ def test_the_short_forms_fit_the_schema(validator):
             "edges": ["x -> unit(8) -> dense(2)"]}
     assert validator.is_valid(spec)
     assert not validator.is_valid({**spec, "inputs": {"x": [0]}})
-    assert not validator.is_valid({**spec, "blocks": {"unit": "x -> dense(2)"}})
+    assert validator.is_valid({**spec, "blocks": {"unit": "x -> dense(2)"}, "edges": "x -> unit -> dense(2)"})
+    assert not validator.is_valid({**spec, "blocks": {"unit": 3}})
+    assert not validator.is_valid({**spec, "edges": 3})
 
 
 def test_a_variant_needs_only_extends(validator):

@@ -221,3 +221,23 @@ def test_a_variant_removes_a_link_between_declared_nodes_of_a_chain_with_inline_
                          "outputs: [dense_1, a]\n", "variant.yaml")
     graph = archspec.analyze(variant)
     assert sorted(graph.predecessors("b")) == ["x"] and list(graph.predecessors("relu_1")) == ["b"]
+
+
+HEAD = "archspec: 1\ninputs: {x: [8]}\nblocks:\n"
+ONE_CHAIN = HEAD + "  unit(n): x -> dense(${n}) -> relu\nedges: x -> unit(4)\n  -> dense(2)\n"
+
+
+def test_one_chain_as_a_string_is_edges_with_that_chain(write_spec):
+    listed = HEAD + "  unit(n):\n    - x -> dense(${n}) -> relu\nedges:\n  - x -> unit(4) -> dense(2)\n"
+    short = ONE_CHAIN
+    ours, theirs = archspec.analyze(write_spec(short, "short.yaml")), archspec.analyze(write_spec(listed, "long.yaml"))
+    assert sorted(ours.edges) == sorted(theirs.edges) and ours.graph["outputs"] == ["dense_1"]
+
+
+@pytest.mark.parametrize("where, needle", [("edges", "dense(2, softmx)"), ("block", "dense(${m})")])
+def test_an_error_in_a_one_chain_string_points_at_the_step(write_spec, where, needle):
+    old, new = ("dense(2)", "dense(2, softmx)") if where == "edges" else ("${n})", "${m})")
+    text = ONE_CHAIN.replace(old, new)
+    caught = error(write_spec, text)
+    line, column = place(text, needle)
+    assert caught.line == line and caught.column >= column, str(caught)

@@ -75,10 +75,11 @@ def _layout(text: str) -> str:
                 data[key].fa.set_block_style()
     out = io.StringIO()
     yaml.dump(data, out)
-    return _fold_chains(_align(out.getvalue()))
+    return _fold_flows(_fold_chains(_align(out.getvalue())))
 
 
-_ITEM = re.compile(r"^(\s*)- ([^'\"{\[#].*)$")
+_ITEM = re.compile(r"^(\s*)(- |[^\s#'\"-][^#'\"]*?: )([^'\"{\[#].*)$")
+"""A chain as a list item (`- a -> b`) or as a key's one chain (`edges: a -> b`, `unit(n): x -> y`)."""
 
 
 def _fold_chains(text: str) -> str:
@@ -86,12 +87,12 @@ def _fold_chains(text: str) -> str:
     lines = []
     for line in text.split("\n"):
         match = _ITEM.match(line)
-        steps = split_steps(match.group(2)) if match and len(line) > WIDTH and " #" not in line else None
+        steps = split_steps(match.group(3)) if match and len(line) > WIDTH and " #" not in line else None
         if steps is None:
             lines.append(line)
             continue
-        indent = match.group(1)  # type: ignore[union-attr]
-        current = f"{indent}- {steps[0][0]}"
+        indent, lead = match.group(1), match.group(2)  # type: ignore[union-attr]
+        current = f"{indent}{lead}{steps[0][0]}"
         for step, _ in steps[1:]:
             if len(current) + len(step) + 4 > WIDTH:
                 lines.append(current)
@@ -102,7 +103,54 @@ def _fold_chains(text: str) -> str:
     return "\n".join(lines)
 
 
-_ENTRY = re.compile(r"^(\s+)([A-Za-z_][A-Za-z0-9_]*):\s+(\{.*\})(\s+#.*)?$")
+_ENTRY = re.compile(r"^(\s+)([A-Za-z0-9_]+):\s+(\{.*\})(\s+#.*)?$")
+"""A node line; a block's node names may start with a digit (`1_conv`, as Keras names them)."""
+_FLOW = re.compile(r"^(\s*)([^\s#'\"][^#'\"]*?):\s+(\[.*\])(\s+#.*)?$")
+
+
+def _fold_flows(text: str) -> str:
+    """A `key: [a, b, ...]` line longer than WIDTH: its comment on the key, the items wrapped under it."""
+    lines = []
+    for line in text.split("\n"):
+        match = _FLOW.match(line) if len(line) > WIDTH else None
+        items = _flow_items(match.group(3)) if match else None
+        if not items:
+            lines.append(line)
+            continue
+        indent, key, _, comment = match.groups()  # type: ignore[union-attr]
+        lines.append(f"{indent}{key}:" + (f"  {comment.strip()}" if comment else ""))
+        current = f"{indent}  [{items[0]}"
+        for item in items[1:]:
+            if len(current) + len(item) + 3 > WIDTH:
+                lines.append(current + ",")
+                current = f"{indent}   {item}"
+            else:
+                current += f", {item}"
+        lines.append(current + "]")
+    return "\n".join(lines)
+
+
+def _flow_items(text: str) -> list[str] | None:
+    """The top-level items of a flow sequence `[a, "b, c", {d: 1, e: 2}]`; None if it is not one."""
+    items, depth, quote, start = [], 0, None, 1
+    for index, char in enumerate(text):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+        elif char in "]})":
+            depth -= 1
+            if depth == 0 and index != len(text) - 1:
+                return None
+        elif char == "," and depth == 1:
+            items.append(text[start:index].strip())
+            start = index + 1
+    if depth != 0 or quote:
+        return None
+    items.append(text[start:-1].strip())
+    return items if len(items) > 1 else None
 
 
 def _align(text: str) -> str:

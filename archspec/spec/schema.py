@@ -96,9 +96,9 @@ def spec_schema() -> dict[str, Any]:
         vars=(dict[str, float | int | str | bool], Field(default_factory=dict)),
         defaults=(Defaults | None, None),
         inputs=(dict[str, InputSpec | Shape], None),
-        blocks=(dict[str, Block | list[Edge]], Field(default_factory=dict)),  # a key may be a signature f(a, b=1)
+        blocks=(dict[str, Block | list[Edge] | str], Field(default_factory=dict)),  # a key may be a signature f(a, b=1)
         nodes=(dict[str, Node], None),
-        edges=(list[Edge], None),
+        edges=(list[Edge] | str, None),  # a str: one chain (archspec.spec.shorthand)
         outputs=(list[str] | str, None),
         train=(TrainSpec | None, None),
     )

@@ -8,6 +8,8 @@ take them away, and each means exactly the long form it stands for:
   `extends:` is merged, so a variant keeps inheriting its base's name; text
   loaded without a file is `model`;
 - `inputs: {image: [28, 28, 1]}` is `inputs: {image: {shape: [28, 28, 1]}}`;
+- `edges: a -> b -> c`, one chain written as a string, is `edges: [a -> b -> c]`
+  (a block's body too: `unit(filters): x -> conv2d(${filters}) -> relu`);
 - a block written `unit(filters, strides=1): [chains]` is a block `unit` with
   `params: {filters: null, strides: 1}` and those chains as its `edges:` (the
   body may also be the usual mapping); a block without `inputs:` has `[x]`;
@@ -53,9 +55,20 @@ def read_short_forms(document: Document) -> Document:
                       block_uses=document.block_uses)
     if isinstance(data.get("inputs"), dict):
         data["inputs"] = {name: _input(result, name, value) for name, value in data["inputs"].items()}
+    if isinstance(data.get("edges"), str):
+        data["edges"] = _one_chain(result, ("edges",), data["edges"])
     if isinstance(data.get("blocks"), dict):
         data["blocks"] = _blocks(result, data["blocks"])
     return result
+
+
+def _one_chain(document: Document, path: tuple, chain: str) -> list[str]:
+    """`edges: a -> b -> c` (one chain, a string) -> `edges: [a -> b -> c]`, its position moved to the item."""
+    old = document.section(path)
+    new = Positions(old.key, old.value)
+    new.children[0] = Positions(old.value, old.value)
+    document.positions.put(path, new)
+    return [chain]
 
 
 def default_name(document: Document) -> Document:
@@ -105,6 +118,9 @@ def _blocks(document: Document, blocks: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, body in blocks.items():
         (name, params), old = signatures[key], moved[key]
+        if isinstance(body, str):  # one chain
+            body = [body]
+            old.children = {0: Positions(old.value, old.value)}
         if isinstance(body, list):
             new = Positions(old.key, old.value)
             new.children["edges"] = old
