@@ -216,4 +216,6 @@ def _one_sink(nodes: dict[str, Any], edges: list[Any], where: Location, owner: s
     listed = ", ".join(sinks) or "none: every node feeds another"
     raise SchemaError(f"{owner} has no 'outputs:' and {len(sinks)} sinks (nodes no edge leaves): {listed}",
                       location=where, expected="one sink, or 'outputs:' naming the outputs",
-                      hint=f"add 'outputs: [{', '.join(sinks) or 'NODE'}]' to {owner}")
+                      hint=f"connect the node that should feed another (a skip or gate edge left out?), or add "
+                      f"'outputs: [{', '.join(sinks) or 'NODE'}]' to {owner}"
+                      + (" (written as a mapping: {outputs: [...], edges: [...]})" if owner != "the spec" else ""))
