@@ -23,6 +23,8 @@ from archspec.spec.scalars import reads_as_string
 
 MIN_ITEMS = 3
 """Fewer items than this are not worth a block."""
+MIN_SAVING = 1
+"""Lines a block must save (roughly: items written once instead of per use, less its header and uses)."""
 
 
 @dataclass
@@ -142,8 +144,8 @@ def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict
     wanted = set(outputs)
     unit_outputs = [name for name in members
                     if name in wanted or any(user not in inside for user in users.get(name, []))]
-    if not unit_outputs or not ports:
-        return None
+    if not unit_outputs or not ports or (len(ports) > 1 and len(unit_outputs) > 1):
+        return None  # several inputs and outputs: parallel layers that share a name, not a unit
     for name in unit_outputs:
         if items[name].op is None and any("." in edge.source and producer(edge.source) == name
                                           for user in users.get(name, []) for edge in items[user].inputs):
@@ -185,7 +187,7 @@ def choose(items: dict[str, Item], outputs: list[str], auto: set[str], weighted:
         for unit in units:
             if not used.intersection(unit.members):
                 by_signature.setdefault(unit.signature, []).append(unit)
-        best, saving = None, 0
+        best, saving = None, MIN_SAVING - 1
         for group in by_signature.values():
             disjoint = _disjoint(group)
             size = len(disjoint[0].members)
