@@ -18,7 +18,6 @@ from typing import Any
 
 from archspec.graph.ops import OPS
 from archspec.keras.importer.structure import (
-    REQUIRED,
     Block,
     Edge,
     Item,
@@ -268,5 +267,3 @@ def _repeat(folded: Folded, taken: set[str]) -> None:
     folded.items = result
     folded.outputs = [references.get(name, name) for name in folded.outputs]
 
-
-__all__ = ["REQUIRED", "Folded", "fold"]
