@@ -2,8 +2,9 @@
 
 For each of the 40 models (with include_top, and with --no-top without it): parameters of the
 Keras model and of the compiled spec (equal), the max abs output difference with the weights
-copied by node name on 2 random images at the model's default input size, spec lines, and the
-seconds to import (read + the importer's own compile-and-compare check) and to compile the spec.
+copied by node name on 2 random images at the model's default input size, spec lines (non-blank,
+non-comment), the blocks the spec defines, and the seconds to import (read + the importer's own
+compile-and-compare check) and to compile the spec.
 
     python benchmarks/import_zoo.py [--no-top] [--only NAME ...] [--markdown]
 """
@@ -14,6 +15,7 @@ import argparse
 import time
 
 import numpy as np
+import yaml
 
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import compile_model
@@ -47,7 +49,18 @@ def measure(keras, name: str, top: bool) -> dict:
     batch = np.random.default_rng(0).uniform(0, 255, size=shape).astype("float32")
     difference = float(np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max())
     return {"model": name, "top": top, "params": model.count_params(), "spec_params": rebuilt.count_params(),
-            "diff": difference, "lines": len(text.splitlines()), "import_s": imported, "compile_s": compiled}
+            "diff": difference, "lines": spec_lines(text), "blocks": block_count(text),
+            "import_s": imported, "compile_s": compiled}
+
+
+def spec_lines(text: str) -> int:
+    """Non-blank, non-comment lines (as benchmarks/concision.py counts them)."""
+    return sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
+
+
+def block_count(text: str) -> int:
+    """The blocks an imported spec defines (the entries of its `blocks:` section)."""
+    return len(yaml.safe_load(text).get("blocks") or {})
 
 
 def main() -> None:
@@ -56,17 +69,18 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="model names (default: all 40)")
     arguments = parser.parse_args()
     keras = import_keras()
-    print("| model | top | params (Keras) | params (spec) | max abs diff | spec lines | import s | compile s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| model | top | params (Keras) | params (spec) | max abs diff | spec lines | blocks | import s "
+          "| compile s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in arguments.only or MODELS:
         try:
             row = measure(keras, name, not arguments.no_top)
         except Exception as error:
             print(f"| {name} | {not arguments.no_top} | failed: {type(error).__name__}: "
-                  f"{str(error).splitlines()[0][:160]} |||||||")
+                  f"{str(error).splitlines()[0][:160]} ||||||||")
             continue
         print(f"| {row['model']} | {row['top']} | {row['params']:,} | {row['spec_params']:,} | {row['diff']:.1e} "
-              f"| {row['lines']} | {row['import_s']:.1f} | {row['compile_s']:.1f} |", flush=True)
+              f"| {row['lines']} | {row['blocks']} | {row['import_s']:.1f} | {row['compile_s']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,9 @@ class Step:
     label: str | None = None
 
 
-_LABEL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*")
+_LABEL = re.compile(r"([A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*")
+"""A step's name: inside a block it may start with a digit (`1_conv=conv2d(64, 1)`, so a use
+`conv2_block1` makes Keras's `conv2_block1_1_conv`); at the top level the name rules reject that."""
 
 
 def read_step(text: str, offset: int) -> Step:

@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from archspec.errors import did_you_mean
+from archspec.keras.importer.blocks import Folded, fold
 from archspec.keras.importer.errors import KerasImportError
 from archspec.keras.importer.graph import GraphReader
 from archspec.keras.importer.layout import edge_entries, flow, fold_merges
 from archspec.keras.importer.naming import model_name
+from archspec.keras.importer.structure import items_of
+from archspec.keras.importer.units import choose
 from archspec.keras.importer.verify import verify_import
+from archspec.keras.importer.writer import write_body
 
 __all__ = ["KerasImportError", "import_model", "load_keras_model", "read_spec"]
 
@@ -59,12 +63,16 @@ def read_spec(model: Any, source: str | None = None) -> tuple[str, GraphReader]:
     reader = GraphReader()
     outputs = reader.read(model)
     nodes = reader.nodes
-    fold_merges(nodes, outputs, reader.shapes)
-    entries = edge_entries(reader.inputs, nodes)
+    fold_merges(nodes, outputs, reader.shapes, unit_of(reader, outputs))
     header = (f"Imported from {source or model.name} by `archspec import`: "
               f"{len(nodes)} layers, {model.count_params():,} parameters.")
     lines = [f"# {header}", "archspec: 1", f"name: {flow(model_name(model.name))}",
-             f"doc: {flow('Imported from Keras (' + (source or model.name) + ').')}", "", "inputs:"]
+             f"doc: {flow('Imported from Keras (' + (source or model.name) + ').')}"]
+    folded = fold_blocks(reader, outputs)
+    if folded is not None:
+        return "\n".join(lines + write_body(reader.inputs, folded)), reader
+    entries = edge_entries(reader.inputs, nodes)
+    lines += ["", "inputs:"]
     lines += [f"  {name}: {flow(spec)}" for name, spec in reader.inputs.items()]
     width = max((len(name) for name in nodes), default=0) + 1
     lines += ["", "nodes:"]
@@ -73,3 +81,32 @@ def read_spec(model: Any, source: str | None = None) -> tuple[str, GraphReader]:
     lines += ["", "edges:"] + [f"  - {flow(entry)}" for entry in entries]
     lines += ["", f"outputs: {flow(outputs)}", ""]
     return "\n".join(lines), reader
+
+
+def fold_blocks(reader: GraphReader, outputs: list[str]) -> Folded | None:
+    """The reader's graph with its repeated units as blocks (importer.blocks), or None if it has none.
+
+    Renamed layers (automatic Keras names given a name inside their block) are renamed in the
+    reader's node -> layer map too, so the verification copies every layer's weights.
+    """
+    weighted = {name for name, layer in reader.layers.items() if layer.weights}
+    folded = fold(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes))
+    if not folded.blocks:
+        return None
+    final = {name: _final_name(name, folded.renamed) for name in reader.layers}
+    reader.layers = {final[name]: layer for name, layer in reader.layers.items()}
+    reader.outputs = {final.get(name, name): tensor for name, tensor in reader.outputs.items()}
+    return folded
+
+
+def unit_of(reader: GraphReader, outputs: list[str]) -> dict[str, str] | None:
+    """Each node -> the repeated unit it falls in, on the graph before merges fold; None if none repeats."""
+    weighted = {name for name, layer in reader.layers.items() if layer.weights}
+    groups = choose(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes))
+    if not groups:
+        return None
+    return {name: unit.prefix for group in groups for unit in group for name in unit.members}
+
+
+def _final_name(name: str, renamed: dict[str, str]) -> str:
+    return renamed.get(name, name)

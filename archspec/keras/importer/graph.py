@@ -36,6 +36,8 @@ class GraphReader:
         """Spec node name -> the Keras tensor its layer produced in this graph."""
         self.tensors: dict[int, str] = {}
         self.taken: set[str] = set()
+        self.auto: set[str] = set()
+        """Spec names of the operations Keras named itself (`conv2d_57`): the folding may rename them."""
         self.by_class: dict[str, list[Any]] = {}
         """Keras class -> the ops that import it, tried in registry order (the first whose from_keras
         accepts the config wins: a Dropout with a per-example noise_shape is a drop_path)."""
@@ -94,6 +96,8 @@ class GraphReader:
                 self.tensors[id(call.output_tensors[index])] = part.name
             return
         read = self.layer_node if _is_layer(operation) else self.op_node
+        if auto_named(operation):
+            self.auto.add(name)
         node = read(operation, call, name)
         node.shape = shape
         self.nodes[name] = node
@@ -234,6 +238,14 @@ def class_key(layer: Any) -> str:
     if inner is not None and not hasattr(layer, "layers"):
         return f"{cls}({type(inner).__name__})"
     return cls
+
+
+def auto_named(operation: Any) -> bool:
+    """True if Keras gave `operation` its name (its class in snake case, maybe numbered: `re_lu_3`)."""
+    name = re.sub(r"\W+", "", type(operation).__name__)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    return re.fullmatch(re.escape(name) + r"(_\d+)?", operation.name) is not None
 
 
 def _is_layer(operation: Any) -> bool:

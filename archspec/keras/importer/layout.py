@@ -37,8 +37,12 @@ class ImportedNode:
     """The name of each source, for an expr node (its in-edges' `as:`; `x` is written plain)."""
 
 
-def fold_merges(nodes: dict[str, ImportedNode], outputs: list[str], shapes: dict[str, tuple]) -> None:
-    """Turn two-input add/concat/multiply nodes feeding one single-input node into merge edges into it."""
+def fold_merges(nodes: dict[str, ImportedNode], outputs: list[str], shapes: dict[str, tuple],
+                unit: dict[str, str] | None = None) -> None:
+    """Turn two-input add/concat/multiply nodes feeding one single-input node into merge edges into it.
+
+    With `unit` (node -> the repeated unit it belongs to, importer.units), a merge folds only into
+    a node of its own unit, so a block ends with its own add rather than the next one starting with it."""
     consumers = _consumers(nodes)
     for node in list(nodes.values()):
         users = consumers.get(node.name, [])
@@ -46,6 +50,8 @@ def fold_merges(nodes: dict[str, ImportedNode], outputs: list[str], shapes: dict
             continue
         user = users[0]
         if OPS[user.op].arity != "one" or user.sources != [node.name] or user.merges:
+            continue
+        if unit is not None and unit.get(node.name) != unit.get(user.name):
             continue
         first, second = node.sources
         if node.op == "multiply":

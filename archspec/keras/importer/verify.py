@@ -52,12 +52,21 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
                 target.finalize_state()
 
 
+IMAGE_SIZE = 224
+"""Height and width of an image input whose size the model leaves open (a keras.applications model
+without its top): at 8x8 such a network's strided layers get inputs smaller than their kernels,
+and TensorFlow then returns uninitialised memory rather than an error, so nothing could be compared."""
+
+
 def random_inputs(model: Any, seed: int) -> list[np.ndarray]:
-    """Two examples per model input: normal floats, or small non-negative integers for integer inputs."""
+    """Two examples per model input: normal floats, or small non-negative integers for integer inputs.
+    An axis the model leaves open is 8 long, the height and width of an image IMAGE_SIZE."""
     rng = np.random.default_rng(seed)
     batch = []
     for tensor in model.inputs:
-        shape = (2, *(size or 8 for size in tensor.shape[1:]))
+        sizes = list(tensor.shape[1:])
+        image = len(sizes) == 3 and sizes[0] is None and sizes[1] is None and sizes[2] is not None
+        shape = (2, *(size or (IMAGE_SIZE if image and axis < 2 else 8) for axis, size in enumerate(sizes)))
         if "int" in str(tensor.dtype):
             batch.append(rng.integers(0, 2, size=shape).astype(str(tensor.dtype)))
         else:
