@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,25 @@ def edge_entries(inputs: dict[str, dict], nodes: dict[str, ImportedNode]) -> lis
     for name in outgoing:
         outgoing[name].sort(key=lambda target: -height[target])
     entries: list[Any] = []
+    for chain in chain_cover(order, outgoing, pending, fan_out):
+        entries.append(" -> ".join(chain))
+        for target in chain[1:]:
+            for source, kind, params in nodes[target].merges:
+                entries.append({"from": source, "to": target, "kind": kind, **params})
+    return entries + named
+
+
+def chain_cover(order: list[str], outgoing: dict[str, list[str]], pending: dict[str, list[str]],
+                fan_out: Mapping[str, int]) -> list[list[str]]:
+    """The plain edges as `a -> b -> c` chains, each node's inputs kept in order.
+
+    From each node in `order`, a chain follows the first target whose next
+    expected input (`pending`) it is, and ends after a branch point (a node
+    read more than once, `fan_out`), so each block of a network is one chain;
+    sort `outgoing` longest path first for chains that follow the main path.
+    `outgoing` and `pending` are used up.
+    """
+    chains = []
     progress = True
     while progress:
         progress = False
@@ -134,21 +154,18 @@ def edge_entries(inputs: dict[str, dict], nodes: dict[str, ImportedNode]) -> lis
                 chain = [start]
                 while (target := _next(chain[-1], outgoing, pending)) is not None:
                     chain.append(target)
-                    if fan_out[target] > 1:  # a branch point ends a chain: one chain per block
+                    if fan_out.get(target, 0) > 1:
                         break
                 if len(chain) == 1:
                     break
                 progress = True
-                entries.append(" -> ".join(chain))
-                for target in chain[1:]:
-                    for source, kind, params in nodes[target].merges:
-                        entries.append({"from": source, "to": target, "kind": kind, **params})
-    return entries + named
+                chains.append(chain)
+    return chains
 
 
 def _next(source: str, outgoing: dict[str, list[str]], pending: dict[str, list[str]]) -> str | None:
     """The next chain link from `source`: the first target whose next expected input it is."""
-    for target in outgoing[source]:
+    for target in outgoing.get(source, []):
         if pending[target] and pending[target][0] == source:
             pending[target].pop(0)
             outgoing[source].remove(target)

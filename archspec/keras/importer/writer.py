@@ -16,7 +16,7 @@ from typing import Any
 
 from archspec.graph.ops import OPS
 from archspec.keras.importer.blocks import Folded
-from archspec.keras.importer.layout import flow
+from archspec.keras.importer.layout import chain_cover, flow
 from archspec.keras.importer.structure import REQUIRED, Block, Item, frozen, full_value, op_default, producer
 from archspec.spec.scalars import reads_as_string
 
@@ -143,33 +143,9 @@ class ScopeWriter:
             height[name] = 1 + max((height.get(target, 0) for target in readers.get(name, [])), default=0)
         for targets in outgoing.values():
             targets.sort(key=lambda target: -height.get(target, 0))
-        found = []
-        progress = True
-        while progress:
-            progress = False
-            for start in order:
-                while True:
-                    chain = [start]
-                    while (target := self._next(chain[-1], outgoing, pending)) is not None:
-                        chain.append(target)
-                        if fan_out[target] > 1:
-                            break
-                    if len(chain) == 1:
-                        break
-                    progress = True
-                    merges = [{"from": edge.source, "to": target, "kind": edge.kind, **edge.params}
-                              for target in chain[1:] for edge in self.items[target].inputs if edge.kind]
-                    found.append((chain, merges))
-        return found
-
-    @staticmethod
-    def _next(source: str, outgoing: dict[str, list[str]], pending: dict[str, list[str]]) -> str | None:
-        for target in outgoing.get(source, []):
-            if pending[target] and pending[target][0] == source:
-                pending[target].pop(0)
-                outgoing[source].remove(target)
-                return target
-        return None
+        return [(chain, [{"from": edge.source, "to": target, "kind": edge.kind, **edge.params}
+                         for target in chain[1:] for edge in self.items[target].inputs if edge.kind])
+                for chain in chain_cover(order, outgoing, pending, fan_out)]
 
     def _call(self, item: Item) -> str | None:
         """The step that makes `item` in place (`conv2d(64, 3, strides=2)`), or None if a step cannot."""
