@@ -41,7 +41,8 @@ def test_repeated_units_become_blocks_with_repeat_and_keep_keras_names(keras):
     model = residual_stages(keras)
     text = import_model(model)
     spec = yaml.safe_load(text)
-    assert list(spec["blocks"]) == ["block"]  # the identity unit; stage 3's projecting unit is used once
+    assert list(spec["blocks"]) == ["block(filters)"]  # the identity unit; stage 3's projecting unit is used once
+    assert "params:" not in text and "inputs: [x]" not in text and "outputs:" not in text  # the short forms
     assert "-> stage2_block=block(filters=8, repeat=3)\n" in text  # stage2_block1..3: one use, repeated
     assert "-> stage3_block=block(filters=16, repeat=2, start=2) ->" in text
     assert spec["defaults"] == {"conv2d": {"use_bias": False}, "batch_norm": {"epsilon": 1e-5}}

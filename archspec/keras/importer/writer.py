@@ -19,6 +19,7 @@ from archspec.keras.importer.blocks import Folded
 from archspec.keras.importer.layout import chain_cover, flow
 from archspec.keras.importer.structure import REQUIRED, Block, Item, frozen, full_value, op_default, producer
 from archspec.spec.scalars import reads_as_string
+from archspec.spec.shorthand import DEFAULT_INPUT
 
 WIDTH = 110
 """A chain longer than this goes on in a new chain from its last node."""
@@ -198,11 +199,11 @@ def write_blocks(blocks: list[Block], defaults: dict[str, dict[str, Any]]) -> li
     known = {block.name: block for block in blocks}
     lines = ["", "blocks:"]
     for block in blocks:
-        lines.append(f"  {block.name}:")
-        if block.params:
-            lines.append(f"    params: {flow(block.params)}")
-        lines.append(f"    inputs: {flow(block.inputs)}")
-        lines.append(f"    outputs: {flow(block.outputs)}")
+        lines.append(f"  {block.name}({', '.join(block.params)}):")  # the signature (archspec.spec.shorthand)
+        if block.inputs != [DEFAULT_INPUT]:
+            lines.append(f"    inputs: {flow(block.inputs)}")
+        if block.outputs != one_sink(block.items):
+            lines.append(f"    outputs: {flow(block.outputs)}")
         scope = ScopeWriter(block.inputs, block.items, known, defaults)
         nodes = scope.node_lines()
         if nodes:
@@ -225,5 +226,13 @@ def write_body(inputs: dict[str, dict], folded: Folded) -> list[str]:
     if nodes:
         lines += ["", "nodes:"] + [f"  {line}" for line in nodes]
     lines += ["", "edges:"] + [f"  - {line}" for line in scope.edge_lines()]
-    lines += ["", f"outputs: {flow(folded.outputs)}", ""]
-    return lines
+    if folded.outputs != one_sink(folded.items):
+        lines += ["", f"outputs: {flow(folded.outputs)}"]
+    return lines + [""]
+
+
+def one_sink(items: dict[str, Item]) -> list[str]:
+    """[the one item nothing reads], which `outputs:` defaults to; [] if there are several."""
+    read = {producer(edge.source) for item in items.values() for edge in item.inputs}
+    sinks = [name for name, item in items.items() if name not in read and item.op is not None]
+    return sinks if len(sinks) == 1 else []
