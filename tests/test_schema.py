@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from archspec.cli import app
 from archspec.graph.ops import OPS
 from archspec.spec.schema import spec_schema
-from tests.conftest import SPECS
+from tests.conftest import ROOT, SPECS
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,8 @@ def test_schema_op_tags_are_the_registry():
     assert set(union["discriminator"]["mapping"]) == set(OPS)
 
 
-ZOO = [pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="the schema allows ${...} only as a whole "
-                                                "parameter, not inside expr's learnable shapes (long form too)"))
-       if path.stem == "convnext_tiny" else path for path in sorted((SPECS[0].parent / "zoo").glob("*.yaml"))]
+ZOO = sorted((ROOT / "specs" / "zoo").glob("*.yaml")) + \
+    sorted((ROOT / "tests" / "compact" / "long" / "zoo").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", SPECS + ZOO, ids=lambda p: getattr(p, "stem", ""))
@@ -78,3 +77,12 @@ def test_schema_command_prints_the_schema():
     result = CliRunner().invoke(app, ["schema"])
     assert result.exit_code == 0
     assert json.loads(result.output) == spec_schema()
+
+
+def test_an_item_of_a_list_parameter_may_be_an_expression(validator):
+    node = {"op": "expr", "expr": "x * gamma", "learnable": {"gamma": {"shape": [1, 1, "${dim}"]}}}
+    assert validator.is_valid({**MINIMAL, "nodes": {"out": node}})
+    assert validator.is_valid({**MINIMAL, "nodes": {"out": {"op": "reshape", "shape": [2, "${half}"]}}})
+    assert not validator.is_valid({**MINIMAL, "nodes": {"out": {"op": "reshape", "shape": [2, "half"]}}})
+    bad = {**node, "learnable": {"gamma": {"shape": [1, "dim"]}}}
+    assert not validator.is_valid({**MINIMAL, "nodes": {"out": bad}})

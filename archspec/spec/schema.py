@@ -110,9 +110,23 @@ def spec_schema() -> dict[str, Any]:
     schema["then"] = {"required": ["archspec", "inputs", "edges"]}  # name, nodes and outputs have defaults
     definitions = schema["$defs"]
     definitions["Expression"] = EXPRESSION
+    nested: set[str] = set()
     for model in models:
         _allow_expressions(definitions[model.__name__])
+        nested.update(_references(definitions[model.__name__]))
+    for name in sorted(nested - {model.__name__ for model in models} - {"Expression"}):
+        _allow_expressions(definitions[name])  # parameter groups inside a parameter: expr's learnable tensors
     return schema
+
+
+def _references(fragment: Any) -> set[str]:
+    """The names of the definitions `fragment` refers to (`$ref: #/$defs/NAME`), at any depth."""
+    if isinstance(fragment, dict):
+        found = {fragment["$ref"].rsplit("/", 1)[-1]} if isinstance(fragment.get("$ref"), str) else set()
+        return found.union(*(_references(value) for value in fragment.values()))
+    if isinstance(fragment, list):
+        return set().union(*(_references(value) for value in fragment))
+    return set()
 
 
 def _allow_expressions(definition: dict[str, Any]) -> None:
@@ -122,4 +136,20 @@ def _allow_expressions(definition: dict[str, Any]) -> None:
             continue
         rest = {key: value for key, value in prop.items() if key in ("title", "description", "default")}
         value = {key: value for key, value in prop.items() if key not in rest}
-        definition["properties"][name] = {**rest, "anyOf": [value, {"$ref": "#/$defs/Expression"}]}
+        definition["properties"][name] = {**rest, "anyOf": [_items_may_be_expressions(value),
+                                                             {"$ref": "#/$defs/Expression"}]}
+
+
+def _items_may_be_expressions(fragment: dict[str, Any]) -> dict[str, Any]:
+    """`fragment` with each item of an array (at any depth) also allowed to be `${...}`: `[1, 1, "${dim}"]`."""
+    result = dict(fragment)
+    if isinstance(result.get("items"), dict):
+        result["items"] = {"anyOf": [_items_may_be_expressions(result["items"]), {"$ref": "#/$defs/Expression"}]}
+    if isinstance(result.get("prefixItems"), list):
+        result["prefixItems"] = [{"anyOf": [_items_may_be_expressions(item), {"$ref": "#/$defs/Expression"}]}
+                                 for item in result["prefixItems"]]
+    for key in ("anyOf", "oneOf"):
+        if isinstance(result.get(key), list):
+            result[key] = [_items_may_be_expressions(item) if isinstance(item, dict) else item
+                           for item in result[key]]
+    return result
