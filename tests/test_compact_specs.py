@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,11 @@ def test_the_stand_alone_unet_trains_as_the_long_one():
     compact = archspec.load_spec(COMPACT / "unet_standalone.yaml")
     assert compact.train == archspec.load_spec(ROOT / "specs" / "mnist_denoise_unet.yaml").train
 
+
+
+def test_the_readmes_specs_validate_and_its_two_unets_are_one_graph():
+    blocks = re.findall(r"```yaml\n(archspec: 1\n.*?)```", (ROOT / "README.md").read_text(), re.S)
+    graphs = [archspec.analyze(archspec.loads_spec(text, f"README block {index}")) for index, text in enumerate(blocks)]
+    unets = [graph for graph in graphs if graph.graph["name"] == "mnist_denoise_unet"]
+    assert len(blocks) >= 2 and len(unets) == 2
+    assert len(node_mapping(unets[1], unets[0])) == unets[0].number_of_nodes()

@@ -118,3 +118,13 @@ def test_a_key_with_one_long_chain_and_a_long_flow_list_are_wrapped_within_the_w
 @pytest.mark.parametrize("path", sorted((ROOT / "specs" / "zoo").glob("*.yaml")), ids=lambda path: path.stem)
 def test_the_zoo_specs_are_as_fmt_writes_them(path):
     assert format_spec(path.read_text(), str(path)) == path.read_text()
+
+
+def test_a_long_flow_mapping_is_wrapped_at_its_commas():
+    value = ", ".join(f"key{n}: {{inner: [{n}, {n + 1}]}}" for n in range(12))
+    text = f"archspec: 1\ntrain: {{{value}}}\n"
+    result = format_spec(text)
+    assert all(len(line) <= 120 for line in result.splitlines()), result
+    assert result.splitlines()[1] == "train:" and result.splitlines()[2].startswith("  {key0: {inner: [0, 1]}, ")
+    assert parse_yaml(result).data == parse_yaml(text).data
+    assert format_spec(result) == result

@@ -105,11 +105,12 @@ def _fold_chains(text: str) -> str:
 
 _ENTRY = re.compile(r"^(\s+)([A-Za-z0-9_]+):\s+(\{.*\})(\s+#.*)?$")
 """A node line; a block's node names may start with a digit (`1_conv`, as Keras names them)."""
-_FLOW = re.compile(r"^(\s*)([^\s#'\"][^#'\"]*?):\s+(\[.*\])(\s+#.*)?$")
+_FLOW = re.compile(r"^(\s*)([^\s#'\"][^#'\"]*?):\s+(\[.*\]|\{.*\})(\s+#.*)?$")
 
 
 def _fold_flows(text: str) -> str:
-    """A `key: [a, b, ...]` line longer than WIDTH: its comment on the key, the items wrapped under it."""
+    """A `key: [a, b, ...]` or `key: {a: 1, ...}` line longer than WIDTH: its comment on the key, the
+    items wrapped under it."""
     lines = []
     for line in text.split("\n"):
         match = _FLOW.match(line) if len(line) > WIDTH else None
@@ -119,19 +120,21 @@ def _fold_flows(text: str) -> str:
             continue
         indent, key, _, comment = match.groups()  # type: ignore[union-attr]
         lines.append(f"{indent}{key}:" + (f"  {comment.strip()}" if comment else ""))
-        current = f"{indent}  [{items[0]}"
+        opener, closer = match.group(3)[0], match.group(3)[-1]  # type: ignore[union-attr]
+        current = f"{indent}  {opener}{items[0]}"
         for item in items[1:]:
             if len(current) + len(item) + 3 > WIDTH:
                 lines.append(current + ",")
                 current = f"{indent}   {item}"
             else:
                 current += f", {item}"
-        lines.append(current + "]")
+        lines.append(current + closer)
     return "\n".join(lines)
 
 
 def _flow_items(text: str) -> list[str] | None:
-    """The top-level items of a flow sequence `[a, "b, c", {d: 1, e: 2}]`; None if it is not one."""
+    """The top-level items of a flow sequence `[a, "b, c", {d: 1}]` or mapping `{a: 1, b: [2, 3]}`; None
+    if it is not one (or has one item)."""
     items, depth, quote, start = [], 0, None, 1
     for index, char in enumerate(text):
         if quote:
