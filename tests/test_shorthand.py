@@ -241,3 +241,26 @@ def test_an_error_in_a_one_chain_string_points_at_the_step(write_spec, where, ne
     caught = error(write_spec, text)
     line, column = place(text, needle)
     assert caught.line == line and caught.column >= column, str(caught)
+
+
+NUMBERED = """archspec: 1
+inputs: {image: [16, 16, 3]}
+blocks:
+  dw(filters): x -> conv_dw_{index}=depthwise_conv2d -> conv_dw_{index}_bn=batch_norm
+    -> conv_pw_{index}=conv2d(${filters}, 1) -> relu
+edges: image -> dw(8, start=1) -> dw(16, repeat=2, start=2) -> global_avg_pool2d -> dense(2)
+"""
+
+
+def test_a_block_node_name_holding_index_takes_the_uses_number(write_spec):
+    graph = archspec.analyze(write_spec(NUMBERED))
+    assert {"conv_dw_1", "conv_dw_1_bn", "conv_pw_1", "conv_dw_2", "conv_pw_3"} <= set(graph.nodes)
+    assert graph.nodes["conv_pw_3"]["shape"] == (16, 16, 16) and graph.nodes["conv_pw_1"]["shape"] == (16, 16, 8)
+    assert {"dw_1_relu_1", "dw_22_relu_1", "dw_23_relu_1"} <= set(graph.nodes)  # other names as before
+
+
+@pytest.mark.parametrize("old, new", [("dw(8, start=1)", "dw(8)"), ("dw(16, repeat=2, start=2)", "dw(16, start=1)")])
+def test_a_name_holding_index_without_a_number_or_twice_the_same_is_an_error(write_spec, old, new):
+    caught = error(write_spec, NUMBERED.replace(old, new))
+    assert "holds {index}, but nothing gives it a number" in str(caught) or "both named 'conv_dw_1'" in str(caught)
+    assert caught.line is not None

@@ -28,7 +28,7 @@ from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.document import Document, Path_, with_context
 from archspec.spec.provenance import BlockUse
 from archspec.spec.substitute import Binding, Substituter, has_expression
-from archspec.spec.syntax import NAME_RULE, is_name, join_chain
+from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, is_name, join_chain
 
 MAX_NODES = MAX_ENTRIES
 """The one node limit, whether written out or expanded; block copies count too (docs/security.md)."""
@@ -141,7 +141,7 @@ class _Expander:
             if name in scope.uses:
                 continue
             path = scope.nodes_path + (name,)
-            full = scope.prefix + name
+            full = self._full(scope, name, path)
             if full in out_nodes:
                 raise SchemaError(f"two nodes are both named '{full}' after expanding blocks",
                                   location=self._at(path, scope.context, key=True), node=full,
@@ -178,9 +178,9 @@ class _Expander:
             raise SchemaError(f"block input '{target}' cannot be the target of an edge",
                               location=self._at(path, scope.context),
                               hint="a block's inputs are fed from outside, by edges into its use")
-        entry_out: Any = join_chain([source, scope.prefix + target])
+        entry_out: Any = join_chain([source, self._full(scope, target, path)])
         if extra is not None:
-            entry_out = {"from": source, "to": scope.prefix + target, **extra}
+            entry_out = {"from": source, "to": self._full(scope, target, path), **extra}
         self._emit(entry_out, path, scope.context)
 
     def _feeds(self, name: str, extra: dict | None, scope: _Scope, path: Path_) -> list[tuple[str, dict | None]]:
@@ -219,7 +219,19 @@ class _Expander:
                                   expected="one of " + ", ".join(last.outputs),
                                   hint=did_you_mean(port, last.outputs))
             return self._source(port, last, path)
-        return scope.prefix + name
+        return self._full(scope, name, path)
+
+    def _full(self, scope: _Scope, name: str, path: Path_) -> str:
+        """A node's name after expanding: the use's prefix and its own (`stage2_conv`), or, for a name
+        holding {index}, that template with the use's number (`conv_dw_{index}_bn` -> `conv_dw_3_bn`)."""
+        if INDEX_FIELD not in name:
+            return scope.prefix + name
+        number = scope.env.get("index")
+        if number is None:
+            raise SchemaError(f"node name '{name}' holds {INDEX_FIELD}, but nothing gives it a number here",
+                              location=self._at(path, scope.context),
+                              hint="use its block with repeat: N (copies numbered from start:) or with start: N")
+        return name.replace(INDEX_FIELD, str(number.value))
 
     # -- block copies ------------------------------------------------------------------------
 
@@ -284,7 +296,8 @@ class _Expander:
             context = f"block '{name}' used as '{instance}' at {Location(use_at.file, use_at.line, use_at.column)}"
             if scope.context:
                 context = f"{context}; {scope.context}"
-            env = {**self.env, **params, **({} if index is None else {"index": Binding(index, 1)})}
+            number = index if index is not None else (start if "start" in raw else None)  # names with {index}
+            env = {**self.env, **params, **({} if number is None else {"index": Binding(number, 1)})}
             block_path: Path_ = ("blocks", name)
             frame = BlockUse(instance, scope.prefix + use, name, index, repeat)
             copies.append(_Scope(

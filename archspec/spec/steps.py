@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.spec import scalars
-from archspec.spec.syntax import is_name
+from archspec.spec.syntax import is_name, is_name_template
 
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*", re.DOTALL)
 _STOP = ",)]"
@@ -59,9 +59,10 @@ class Step:
     label: str | None = None
 
 
-_LABEL = re.compile(r"([A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*")
+_LABEL = re.compile(r"((?:[A-Za-z0-9_]|\{index\})*[A-Za-z_](?:[A-Za-z0-9_]|\{index\})*)\s*=(?!=)\s*")
 """A step's name: inside a block it may start with a digit (`1_conv=conv2d(64, 1)`, so a use
-`conv2_block1` makes Keras's `conv2_block1_1_conv`); at the top level the name rules reject that."""
+`conv2_block1` makes Keras's `conv2_block1_1_conv`) or hold the use's number (`conv_dw_{index}_bn=...`);
+at the top level the name rules reject both."""
 
 
 def read_step(text: str, offset: int) -> Step:
@@ -74,7 +75,7 @@ def read_step(text: str, offset: int) -> Step:
                             step.offset, hint="write name=op or name=op(arguments), e.g. out=add")
         step.text, step.offset, step.label = text, offset, label.group(1)
         return step
-    if is_name(text):
+    if is_name(text) or is_name_template(text):
         return Step(text, offset, text)
     match = _CALL.fullmatch(text)
     if match is None:

@@ -34,6 +34,16 @@ _TYPE_WORDS: dict[type, str] = {
 }
 
 
+INDEX_FIELD = "{index}"
+"""In a block's node name, the number of the use (`conv_dw_{index}_bn` -> `conv_dw_3_bn`), for layer
+names that carry the unit's number inside them rather than as a prefix (Keras's MobileNet, NASNet)."""
+
+
+def is_name_template(text: Any) -> bool:
+    """True if `text` holds INDEX_FIELD and is a valid name once it is filled in."""
+    return isinstance(text, str) and INDEX_FIELD in text and is_name(text.replace(INDEX_FIELD, "0"))
+
+
 def is_name(text: Any) -> bool:
     """True if `text` is a valid name (see NAME_PATTERN)."""
     return isinstance(text, str) and NAME_PATTERN.fullmatch(text) is not None

@@ -28,6 +28,7 @@ from archspec.keras.importer.structure import (
     topological,
 )
 from archspec.keras.importer.units import Unit, choose
+from archspec.spec.syntax import INDEX_FIELD
 
 LEVELS = 3
 """Blocks inside blocks inside blocks at most (ResNet: bottleneck, stage)."""
@@ -67,7 +68,8 @@ def _replace(folded: Folded, groups: list[list[Unit]], taken: set[str]) -> None:
             for name in outputs:
                 references[name] = unit.prefix if len(outputs) == 1 else f"{unit.prefix}.{unit.rel[name]}"
             for name in unit.members:
-                new = f"{unit.prefix}_{unit.rel[name]}"
+                new = unit.rel[name].replace(INDEX_FIELD, str(unit.number)) if INDEX_FIELD in unit.rel[name] \
+                    else f"{unit.prefix}_{unit.rel[name]}"
                 if new != name:
                     folded.renamed[name] = new
                     taken.add(new)
@@ -81,6 +83,8 @@ def _replace(folded: Folded, groups: list[list[Unit]], taken: set[str]) -> None:
             ports = [_mapped(source, references) for source in unit.ports]
             inputs = [Edge(source, port=None if len(ports) == 1 else block.inputs[index])
                       for index, source in enumerate(ports)]
+            if unit.number is not None:  # the use's number fills {index} in its nodes' names
+                args = {**args, "start": unit.number}
             uses[unit.prefix] = Item(unit.prefix, None, args, inputs, block=block.name)
             members.update({name: unit.prefix for name in unit.members})
             taken.add(unit.prefix)
@@ -132,7 +136,9 @@ def _block(group: list[Unit], names: list[str], all_items: dict[str, Item]) -> t
             inputs.append(Edge(reference, edge.kind, edge.params, edge.port))
         items[rel] = Item(rel, item.op, params, inputs, block=item.block)
     outputs = sorted(template.rel[name] for name in template.outputs)
-    block = Block(_block_name(template.prefix, names), lifted.names(), ports, outputs, items)
+    named_by = template.prefix if template.number is None else \
+        template.rel[template.members[0]].split(INDEX_FIELD)[0].strip("_")  # conv_dw_{index} -> conv_dw
+    block = Block(_block_name(named_by, names + ["unit"]), lifted.names(), ports, outputs, items)
     return block, lifted.arguments()
 
 
@@ -222,6 +228,11 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _unnumbered(params: dict[str, Any]) -> dict[str, Any]:
+    """A use's arguments without its number (`start`), which differs between uses that repeat."""
+    return {key: value for key, value in params.items() if key != "start"}
+
+
 def _repeat(folded: Folded, taken: set[str]) -> None:
     """Uses `stemN, stemN+1, ...` of one block with the same arguments, each feeding only the next: one repeat."""
     blocks = {block.name: block for block in folded.blocks}
@@ -246,15 +257,17 @@ def _repeat(folded: Folded, taken: set[str]) -> None:
             if len(following) != 1 or current.name in folded.outputs:
                 break
             after = items[following[0]]
-            if after.block != item.block or frozen(after.params) != frozen(item.params) or \
+            if after.block != item.block or frozen(_unnumbered(after.params)) != frozen(_unnumbered(item.params)) or \
                     after.name != f"{stem}{first + len(run)}" or len(after.inputs) != 1 or \
                     not after.inputs[0].plain or after.inputs[0].source != current.name:
                 break
             run.append(after)
         if len(run) < 2 or stem in taken or stem in OPS:
             continue
+        if "start" in item.params and any(use.params.get("start") != first + index for index, use in enumerate(run)):
+            continue  # numbered uses repeat only when their numbers are their names' (unit3, unit4, ...)
         del result[name]
-        params = {**item.params, "repeat": len(run)}
+        params = {**_unnumbered(item.params), "repeat": len(run)}
         if first != 1:
             params["start"] = first
         result[stem] = Item(stem, None, params, item.inputs, block=item.block)

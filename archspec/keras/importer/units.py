@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from archspec.graph.ops import OPS
 from archspec.keras.importer.structure import Item, consumers, frozen, producer
 from archspec.spec.scalars import reads_as_string
+from archspec.spec.syntax import INDEX_FIELD
 
 MIN_ITEMS = 3
 """Fewer items than this are not worth a block."""
@@ -39,6 +40,8 @@ class Unit:
     outputs: list[str]
     """Members read outside the unit (or model outputs), in graph order."""
     signature: tuple = ()
+    number: int | None = None
+    """For a unit found by number (`conv_dw_3`, `conv_dw_3_bn`): 3, its members' names holding {index}."""
 
 
 def owners(items: dict[str, Item], auto: set[str]) -> dict[str, str]:
@@ -98,8 +101,39 @@ def candidates(items: dict[str, Item], auto: set[str], owner: dict[str, str], we
     return result
 
 
+def numbered(items: dict[str, Item], auto: set[str], owner: dict[str, str],
+             taken: set[str]) -> dict[str, tuple[int, list[str]]]:
+    """Use name -> (number, members) for the units whose layers carry the unit's number as their last
+    number-only token, not as a prefix (MobileNet's `conv_dw_3_bn`, NASNet's `normal_add_1_5`)."""
+    found: dict[int, set[str]] = {}
+    for name in items:
+        if name in auto:
+            continue
+        numbers = [token for token in name.split("_")[1:] if token.isdigit() and not token.startswith("0")]
+        if numbers:
+            found.setdefault(int(numbers[-1]), set()).add(name)
+    result: dict[str, tuple[int, list[str]]] = {}
+    for number, members in found.items():
+        use = f"unit{number}"
+        if use in taken or use in items:
+            continue
+        named = set(members)
+        members.update(name for name, first in owner.items() if first in named)
+        if len(members) >= MIN_ITEMS:
+            result[use] = (number, [name for name in items if name in members])
+    return result
+
+
+def template(name: str, number: int) -> str:
+    """`conv_dw_3_bn` in unit 3 -> `conv_dw_{index}_bn` (its last number-only token)."""
+    tokens = name.split("_")
+    last = max(index for index, token in enumerate(tokens) if index and token == str(number))
+    return "_".join([*tokens[:last], INDEX_FIELD, *tokens[last + 1:]])
+
+
 def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict[str, list[str]],
-            outputs: list[str], auto: set[str], taken: set[str], weighted: set[str]) -> Unit | None:
+            outputs: list[str], auto: set[str], taken: set[str], weighted: set[str],
+            number: int | None = None) -> Unit | None:
     """The unit of `members` with its ports, outputs and signature; None if it cannot be a block."""
     inside = set(members)
     rel: dict[str, str] = {}
@@ -109,11 +143,14 @@ def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict
         elif name in auto:
             base = re.sub(r"_\d+$", "", name) or "node"
             rel[name] = base
+        elif number is not None:
+            rel[name] = template(name, number)
         else:
             rel[name] = name[len(prefix) + 1:]
     renamed = set(auto) | {prefix}
     for name in members:
-        if not (re.fullmatch(r"\w*[A-Za-z_]\w*", rel[name]) and reads_as_string(rel[name])):
+        plain = rel[name].replace(INDEX_FIELD, "0")
+        if not (re.fullmatch(r"\w*[A-Za-z_]\w*", plain) and reads_as_string(plain)):
             if name in weighted:
                 return None  # a layer with weights keeps its Keras name
             rel[name] = f"{items[name].kind.replace(':', '_')}_{rel[name]}"  # mixed9_0 in mixed9: concat_0
@@ -121,10 +158,10 @@ def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict
     seen = {rel[name] for name in members if name not in renamed}
     for name in members:  # automatic names numbered within the unit: add, add_1
         if name in renamed:
-            base, number = rel[name], 0
+            base, count = rel[name], 0
             while rel[name] in seen or rel[name] in OPS or rel[name] in ("x", "in") or f"{prefix}_{rel[name]}" in taken:
-                number += 1
-                rel[name] = f"{base}_{number}"
+                count += 1
+                rel[name] = f"{base}_{count}"
             seen.add(rel[name])
     ports: list[str] = []
     wiring = []
@@ -151,7 +188,7 @@ def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict
                                           for user in users.get(name, []) for edge in items[user].inputs):
             return None  # a use's port read from outside a block that holds it: not expressible
     signature = (tuple(sorted(wiring)), tuple(sorted(rel[name] for name in unit_outputs)), len(ports))
-    return Unit(prefix, members, rel, ports, unit_outputs, signature)
+    return Unit(prefix, members, rel, ports, unit_outputs, signature, number)
 
 
 def acyclic(unit: Unit, items: dict[str, Item], users: dict[str, list[str]]) -> bool:
@@ -178,6 +215,10 @@ def choose(items: dict[str, Item], outputs: list[str], auto: set[str], weighted:
     units = []
     for prefix, members in candidates(items, auto, owner, weighted, taken).items():
         unit = analyse(prefix, members, items, users, outputs, auto, taken, weighted)
+        if unit is not None:
+            units.append(unit)
+    for use, (number, members) in numbered(items, auto, owner, taken).items():
+        unit = analyse(use, members, items, users, outputs, auto, taken, weighted, number)
         if unit is not None:
             units.append(unit)
     groups: list[list[Unit]] = []
