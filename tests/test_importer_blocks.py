@@ -91,3 +91,20 @@ def test_a_chain_step_name_may_start_with_a_digit_inside_a_block_only():
     with pytest.raises(SchemaError) as error:
         archspec.loads_spec(top, "t.yaml")
     assert str(error.value).startswith("t.yaml:6:10: node name '1_a' is not a valid identifier")
+
+
+def test_a_folding_that_fails_the_check_falls_back_to_the_spec_without_blocks(keras, monkeypatch):
+    import archspec.keras.importer as importer
+
+    real = importer.write_body
+
+    def broken(inputs, folded):  # a folding mistake: every block's first conv one filter wider
+        return [line.replace("conv2d(${filters})", "conv2d(${filters + 1})") for line in real(inputs, folded)]
+
+    monkeypatch.setattr(importer, "write_body", broken)
+    model = residual_stages(keras)
+    text = import_model(model)
+    assert "# Written without blocks: with them the check failed (" in text
+    assert "\nblocks:" not in text
+    rebuilt = archspec.compile_model(archspec.loads_spec(text, "stages.yaml"))
+    assert rebuilt.count_params() == model.count_params()

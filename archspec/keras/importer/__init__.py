@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from archspec.errors import did_you_mean
+from archspec.errors import ArchspecError, did_you_mean
 from archspec.keras.importer.blocks import Folded, fold
 from archspec.keras.importer.errors import KerasImportError
 from archspec.keras.importer.graph import GraphReader
@@ -51,24 +51,39 @@ def load_keras_model(reference: str) -> Any:
 
 
 def import_model(model: Any, source: str | None = None, *, verify: bool = True) -> str:
-    """The spec YAML text of a Keras Functional model, checked to compile back to the same model."""
+    """The spec YAML text of a Keras Functional model, checked to compile back to the same model.
+
+    If the spec with blocks fails the check (a folding the importer got wrong), the model is
+    imported again without blocks and that is checked instead, so a folding mistake costs
+    concision, never the import; the header comment says why.
+    """
     text, reader = read_spec(model, source)
-    if verify:
+    if not verify:
+        return text
+    try:
         verify_import(model, text, reader.layers, reader.outputs)
+    except ArchspecError as error:
+        if not reader.folded:
+            raise
+        text, reader = read_spec(model, source, blocks=False)
+        verify_import(model, text, reader.layers, reader.outputs)
+        reason = " ".join(str(error).split())[:300]
+        text = text.replace("\n", f"\n# Written without blocks: with them the check failed ({reason}).\n", 1)
     return text
 
 
-def read_spec(model: Any, source: str | None = None) -> tuple[str, GraphReader]:
+def read_spec(model: Any, source: str | None = None, *, blocks: bool = True) -> tuple[str, GraphReader]:
     """The spec text of `model` (unchecked) and the reader that holds each node's Keras layer."""
     reader = GraphReader()
     outputs = reader.read(model)
     nodes = reader.nodes
-    fold_merges(nodes, outputs, reader.shapes, unit_of(reader, outputs))
+    fold_merges(nodes, outputs, reader.shapes, unit_of(reader, outputs) if blocks else None)
     header = (f"Imported from {source or model.name} by `archspec import`: "
               f"{len(nodes)} layers, {model.count_params():,} parameters.")
     lines = [f"# {header}", "archspec: 1", f"name: {flow(model_name(model.name))}",
              f"doc: {flow('Imported from Keras (' + (source or model.name) + ').')}"]
-    folded = fold_blocks(reader, outputs)
+    folded = fold_blocks(reader, outputs) if blocks else None
+    reader.folded = folded is not None
     if folded is not None:
         return "\n".join(lines + write_body(reader.inputs, folded)), reader
     entries = edge_entries(reader.inputs, nodes)

@@ -38,6 +38,8 @@ class GraphReader:
         self.taken: set[str] = set()
         self.auto: set[str] = set()
         """Spec names of the operations Keras named itself (`conv2d_57`): the folding may rename them."""
+        self.folded = False
+        """Whether the spec was written with blocks (importer.read_spec sets it)."""
         self.by_class: dict[str, list[Any]] = {}
         """Keras class -> the ops that import it, tried in registry order (the first whose from_keras
         accepts the config wins: a Dropout with a per-example noise_shape is a drop_path)."""
