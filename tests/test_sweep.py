@@ -83,6 +83,13 @@ def test_skip_study_file_is_a_grid_of_four_kinds_at_three_noise_levels():
     assert {point["noise"] for point in points} == {0.3, 0.5, 0.7}
 
 
+def test_the_lectures_setting_is_the_four_kinds_at_noise_half_for_20_epochs():
+    sweep = load_sweep(ROOT / "specs" / "sweeps" / "skip_study_noise05.yaml")
+    points = grid_points(sweep)
+    assert [point["skip"] for point in points] == ["absent", "concat-skip", "add-residual", "gate"]
+    assert {point["noise"] for point in points} == {0.5} and sweep.model.fit.epochs == 20
+
+
 def test_schema_accepts_the_shipped_sweep_and_rejects_an_unknown_key():
     schema = sweep_schema()
     data = yaml.safe_load((ROOT / "specs" / "sweeps" / "skip_study.yaml").read_text())
