@@ -21,110 +21,108 @@ Amount2D = PaddingInt | tuple[PaddingInt, PaddingInt] | tuple[
 """n everywhere, [h, w] on both sides of each axis, or [[top, bottom], [left, right]]."""
 
 
+class _Border(Op):
+    """Zero-padding or cropping of the outer axes: one (start, end) pair per axis, as Keras takes them."""
+
+    key: str
+    """The parameter and the Keras argument: `padding` or `cropping`."""
+    keras_class: str
+    axes: tuple[str, ...]
+    """What each changed axis holds, for messages: ("steps",) or ("rows", "columns")."""
+    positional = ("padding",)
+
+    def pairs(self, params: OpParams) -> tuple[tuple[int, int], ...]:
+        amount = getattr(params, self.key)
+        return (pair_1d(amount),) if len(self.axes) == 1 else pairs_2d(amount)
+
+    def resize(self, size: int | None, pair: tuple[int, int], what: str, shape: Shape) -> int | None:
+        raise NotImplementedError
+
+    def infer_shape(self, params: OpParams, inputs: list[Shape]) -> Shape:
+        require_rank(inputs[0], len(self.axes) + 1, self.name)
+        *sizes, channels = inputs[0]
+        return (*(self.resize(size, pair, what, inputs[0])
+                  for size, pair, what in zip(sizes, self.pairs(params), self.axes, strict=True)), channels)
+
+    def layer(self, params: OpParams, inputs: list[Shape]) -> LayerCall:
+        pairs = self.pairs(params)
+        return LayerCall(self.keras_class, {self.key: pairs[0] if len(pairs) == 1 else pairs})
+
+    def from_keras(self, config: dict) -> dict:
+        keras_params(config, {}, data_format="channels_last")
+        written = written_1d if len(self.axes) == 1 else written_2d
+        return {self.key: written(config[self.key])}
+
+
+class _Padding(_Border):
+    key = "padding"
+
+    def resize(self, size: int | None, pair: tuple[int, int], what: str, shape: Shape) -> int | None:
+        return None if size is None else size + sum(pair)
+
+
+class _Cropping(_Border):
+    key = "cropping"
+    positional = ("cropping",)
+
+    def resize(self, size: int | None, pair: tuple[int, int], what: str, shape: Shape) -> int | None:
+        return _cropped(size, pair, what, shape)
+
+
 class ZeroPadding1DParams(OpParams):
     padding: Amount1D = 1
 
 
-class ZeroPadding1D(Op):
+class ZeroPadding1D(_Padding):
     name = "zero_padding1d"
-    positional = ("padding",)
     Params = ZeroPadding1DParams
     doc = "Adds zero steps to a (steps, features) sequence: `padding` n at both ends, or [start, end]."
-    min_rank = 2
+    keras_class = "ZeroPadding1D"
     keras_classes = ("ZeroPadding1D",)
-
-    def infer_shape(self, params: ZeroPadding1DParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], 2, "zero_padding1d")
-        start, end = pair_1d(params.padding)
-        steps, features = inputs[0]
-        return (None if steps is None else steps + start + end, features)
-
-    def layer(self, params: ZeroPadding1DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("ZeroPadding1D", {"padding": pair_1d(params.padding)})
-
-    def from_keras(self, config: dict) -> dict:
-        keras_params(config, {}, data_format="channels_last")
-        return {"padding": written_1d(config["padding"])}
+    axes = ("steps",)
+    min_rank = 2
 
 
 class ZeroPadding2DParams(OpParams):
     padding: Amount2D = 1
 
 
-class ZeroPadding2D(Op):
+class ZeroPadding2D(_Padding):
     name = "zero_padding2d"
-    positional = ("padding",)
     Params = ZeroPadding2DParams
     doc = "Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."
-    min_rank = 3
+    keras_class = "ZeroPadding2D"
     keras_classes = ("ZeroPadding2D",)
-
-    def infer_shape(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], 3, "zero_padding2d")
-        (top, bottom), (left, right) = pairs_2d(params.padding)
-        height, width, channels = inputs[0]
-        return (
-            None if height is None else height + top + bottom,
-            None if width is None else width + left + right,
-            channels,
-        )
-
-    def from_keras(self, config: dict) -> dict:
-        keras_params(config, {}, data_format="channels_last")
-        return {"padding": written_2d(config["padding"])}
-
-    def layer(self, params: ZeroPadding2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("ZeroPadding2D", {"padding": pairs_2d(params.padding)})
+    axes = ("rows", "columns")
+    min_rank = 3
 
 
 class Cropping1DParams(OpParams):
     cropping: Amount1D = 1
 
 
-class Cropping1D(Op):
+class Cropping1D(_Cropping):
     name = "cropping1d"
-    positional = ("cropping",)
     Params = Cropping1DParams
     doc = "Removes steps from a (steps, features) sequence: `cropping` n at both ends, or [start, end]."
-    min_rank = 2
+    keras_class = "Cropping1D"
     keras_classes = ("Cropping1D",)
-
-    def infer_shape(self, params: Cropping1DParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], 2, "cropping1d")
-        steps, features = inputs[0]
-        return (_cropped(steps, pair_1d(params.cropping), "steps", inputs[0]), features)
-
-    def layer(self, params: Cropping1DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Cropping1D", {"cropping": pair_1d(params.cropping)})
-
-    def from_keras(self, config: dict) -> dict:
-        return {"cropping": written_1d(config["cropping"])}
+    axes = ("steps",)
+    min_rank = 2
 
 
 class Cropping2DParams(OpParams):
     cropping: Amount2D = 1
 
 
-class Cropping2D(Op):
+class Cropping2D(_Cropping):
     name = "cropping2d"
-    positional = ("cropping",)
     Params = Cropping2DParams
     doc = "Removes rows and columns at the borders: `cropping` n, [h, w], or [[top, bottom], [left, right]]."
-    min_rank = 3
+    keras_class = "Cropping2D"
     keras_classes = ("Cropping2D",)
-
-    def infer_shape(self, params: Cropping2DParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], 3, "cropping2d")
-        rows, columns = pairs_2d(params.cropping)
-        height, width, channels = inputs[0]
-        return (_cropped(height, rows, "rows", inputs[0]), _cropped(width, columns, "columns", inputs[0]), channels)
-
-    def layer(self, params: Cropping2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("Cropping2D", {"cropping": pairs_2d(params.cropping)})
-
-    def from_keras(self, config: dict) -> dict:
-        keras_params(config, {}, data_format="channels_last")
-        return {"cropping": written_2d(config["cropping"])}
+    axes = ("rows", "columns")
+    min_rank = 3
 
 
 def pair_1d(amount: int | tuple[int, int]) -> tuple[int, int]:
