@@ -87,7 +87,15 @@ def test_a_file_name_that_is_no_model_name_needs_name(write_spec):
     caught = error(write_spec, SHORT, "two words.yaml")
     assert "'two words' is not a model name" in str(caught)
     assert (caught.line, caught.column) == (1, 1)
-    assert "add 'name: my_model'" in str(caught)
+    assert "add 'name: two_words'" in str(caught)
+
+
+@pytest.mark.parametrize("file, suggested", [
+    ("-dash.yaml", "dash"), (".hidden.yaml", "hidden"), ("ünï.yaml", "n"), ("ü.yaml", "my_model")])
+def test_the_name_hint_is_the_file_stem_made_a_model_name(write_spec, file, suggested):
+    caught = error(write_spec, SHORT, file)
+    assert f"add 'name: {suggested}'" in str(caught)
+    assert archspec.spec.models.MODEL_NAME_PATTERN.fullmatch(suggested)
 
 
 def test_a_block_can_be_a_mapping_with_a_signature(write_spec):
@@ -117,6 +125,38 @@ def test_a_block_with_several_sinks_and_no_outputs_is_an_error_at_the_block(writ
     caught = error(write_spec, text)
     assert "block 'unit' has no 'outputs:' and 2 sinks (nodes no edge leaves): out, relu_1" in str(caught)
     assert (caught.line, caught.column) == place(text, "unit(filters")
+
+
+def test_no_sink_because_an_edge_goes_into_an_input_is_that_edge(write_spec):
+    text = "archspec: 1\ninputs: {x: [8]}\nedges:\n  - x -> dense(4) -> d=dense(2)\n  - d -> x\n"
+    caught = error(write_spec, text)
+    assert str(caught).splitlines()[0].endswith(": edge d -> x: 'x' is an input and takes no edges")
+    assert (caught.line, caught.column) == place(text, "d -> x")
+
+
+def test_no_sink_because_of_a_cycle_names_the_cycle_at_its_closing_edge(write_spec):
+    text = "archspec: 1\ninputs: {x: [8]}\nedges:\n  - x -> a=dense(4) -> b=dense(4) -> c=dense(2)\n  - c -> a\n"
+    caught = error(write_spec, text)
+    assert "no sink (a node no edge leaves): the edges form a cycle: " in str(caught)
+    assert "a -> b -> c -> a" in str(caught) or "c -> a -> b -> c" in str(caught)
+    assert (caught.line, caught.column) == place(text, "c -> a")
+
+
+def test_a_block_with_no_sink_names_its_cycle(write_spec):
+    text = SHORT.replace("    - x -> conv2d(${filters}, 1, strides=${strides}) -> out\n",
+                         "    - x -> conv2d(${filters}, 1, strides=${strides}) -> out\n    - out -> x\n")
+    caught = error(write_spec, text)
+    assert "edge out -> x: 'x' is an input and takes no edges" in str(caught)
+    assert (caught.line, caught.column) == place(text, "out -> x")
+
+
+@pytest.mark.parametrize("edges", ["x", "[x]", "x -> -> dense(2)", "x -> dense(2) ->"])
+def test_a_chain_without_two_steps_is_an_error_at_the_chain_even_without_nodes(write_spec, edges):
+    text = f"archspec: 1\ninputs: {{x: [8]}}\nedges: {edges}\n"
+    caught = error(write_spec, text)
+    assert "missing required key" not in str(caught)
+    assert "is not of the form 'a -> b -> c'" in str(caught) or "a chain step is empty" in str(caught)
+    assert caught.line == 3
 
 
 def test_a_block_without_inputs_has_x_and_another_name_is_an_unknown_source(write_spec):

@@ -28,7 +28,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
-from archspec.spec.syntax import LINE_BREAK, join_chain, split_steps
+from archspec.spec.syntax import LINE_BREAK, empty_step, join_chain, split_steps
 
 DEFAULTS_KEY = "defaults"
 
@@ -108,9 +108,15 @@ class _Scope:
 
     def _chain(self, text: str, path: Path_) -> str:
         parts = split_steps(text)
-        if parts is None:
-            return text
         at = _columns(self.document, path, text)
+        if parts is None:
+            empty = empty_step(text)
+            if empty is not None:
+                raise SchemaError("a chain step is empty: two arrows in a row, or an arrow at an end",
+                                  location=at(empty), got=text, expected="a node, op or block between arrows",
+                                  hint="remove the extra '->' or put a step between the arrows")
+            raise SchemaError(f"edge chain {text!r} is not of the form 'a -> b -> c'", location=at(0),
+                              hint="separate node names with '->'")
         steps = []
         for part, offset in parts:
             try:

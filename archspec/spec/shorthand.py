@@ -25,15 +25,18 @@ read (archspec.spec.chains) (a sink is often an inline step), and
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import Any
+
+import networkx as nx
 
 from archspec.errors import Location, SchemaError
 from archspec.spec.blocks import links_of
 from archspec.spec.document import Document, Positions
 from archspec.spec.models import MODEL_NAME_PATTERN
 from archspec.spec.steps import StepError, read_step
-from archspec.spec.syntax import is_name
+from archspec.spec.syntax import MAX_MODEL_NAME_LENGTH, is_name
 
 DEFAULT_INPUT = "x"
 UNNAMED = "model"
@@ -87,8 +90,14 @@ def _name_from_file(document: Document) -> str:
         raise SchemaError(f"the spec sets no 'name:', and its file name {stem!r} is not a model name",
                           location=Location(document.file, 1, 1),
                           expected="ASCII letters, digits and _ . -, starting with a letter or digit",
-                          hint="add 'name: my_model' (or rename the file)")
+                          hint=f"add 'name: {_as_model_name(stem)}' (or rename the file)")
     return stem
+
+
+def _as_model_name(stem: str) -> str:
+    """The file stem made a model name for the hint: other characters become '_', leading ones dropped."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-")
+    return name[:MAX_MODEL_NAME_LENGTH] or "my_model"
 
 
 def _input(document: Document, name: str, value: Any) -> Any:
@@ -182,7 +191,8 @@ def block_outputs(document: Document) -> Document:
     for name, block in blocks.items():
         if isinstance(block, dict) and "outputs" not in block and isinstance(block.get("nodes"), dict) \
                 and isinstance(block.get("edges"), list):
-            sink = _one_sink(block["nodes"], block["edges"], document.locate(("blocks", name), key=True),
+            inputs = block.get("inputs", [DEFAULT_INPUT])
+            sink = _one_sink(document, ("blocks", name), inputs if isinstance(inputs, list) else [inputs],
                              f"block '{name}'")
             if sink is not None:
                 blocks[name] = {**block, "outputs": [sink]}
@@ -196,7 +206,8 @@ def model_outputs(document: Document) -> Document:
     if not isinstance(data, dict) or "outputs" in data or not isinstance(data.get("nodes"), dict) \
             or not isinstance(data.get("edges"), list):
         return document
-    sink = _one_sink(data["nodes"], data["edges"], document.locate(("edges",), key=True), "the spec")
+    inputs = list(data["inputs"]) if isinstance(data.get("inputs"), dict) else []
+    sink = _one_sink(document, (), inputs, "the spec")
     if sink is None:
         return document
     data = {**data, "outputs": [sink]}
@@ -204,18 +215,48 @@ def model_outputs(document: Document) -> Document:
                     block_uses=document.block_uses)
 
 
-def _one_sink(nodes: dict[str, Any], edges: list[Any], where: Location, owner: str) -> str | None:
+def _one_sink(document: Document, path: tuple, inputs: list[str], owner: str) -> str | None:
     """The one node no edge leaves; None when there is none only because a node is malformed (reported later)."""
-    sources = {source.partition(".")[0] for entry in edges for source, _, _ in links_of(entry) or []}
+    holder = document.data
+    for key in path:
+        holder = holder[key]
+    nodes, edges = holder["nodes"], holder["edges"]
+    links = [(source.partition(".")[0], target.partition(".")[0], index)
+             for index, entry in enumerate(edges) for source, target, _ in links_of(entry) or []]
+    sources = {source for source, _, _ in links}
     formed = [name for name, raw in nodes.items() if isinstance(raw, dict) and ("op" in raw or "block" in raw)]
     sinks = [name for name in formed if name not in sources]
     if len(sinks) == 1:
         return sinks[0]
     if not sinks and len(formed) < len(nodes):
         return None  # a node without op (a misspelt --set nodes.NAME...): validation says so, at its place
-    listed = ", ".join(sinks) or "none: every node feeds another"
-    raise SchemaError(f"{owner} has no 'outputs:' and {len(sinks)} sinks (nodes no edge leaves): {listed}",
+    if not sinks:
+        _why_no_sink(document, path, links, inputs, owner)
+    where = document.locate(path + ("edges",), key=True) if owner == "the spec" else document.locate(path, key=True)
+    raise SchemaError(f"{owner} has no 'outputs:' and {len(sinks)} sinks (nodes no edge leaves): {', '.join(sinks)}",
                       location=where, expected="one sink, or 'outputs:' naming the outputs",
                       hint=f"connect the node that should feed another (a skip or gate edge left out?), or add "
-                      f"'outputs: [{', '.join(sinks) or 'NODE'}]' to {owner}"
+                      f"'outputs: [{', '.join(sinks)}]' to {owner}"
                       + (" (written as a mapping: {outputs: [...], edges: [...]})" if owner != "the spec" else ""))
+
+
+def _why_no_sink(document: Document, path: tuple, links: list[tuple[str, str, int]], inputs: list[str],
+                 owner: str) -> None:
+    """Every node feeds another: an edge into an input, or a cycle. Raise the one found, where it is written."""
+    for source, target, index in links:
+        if target in inputs:
+            raise SchemaError(f"edge {source} -> {target}: '{target}' is an input and takes no edges",
+                              location=document.locate(path + ("edges", index)),
+                              hint="inputs are fed with data; point the edge at a node")
+    graph = nx.MultiDiGraph()
+    for source, target, index in links:
+        graph.add_edge(source, target, index=index)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    route = " -> ".join([cycle[0][0]] + [edge[1] for edge in cycle])
+    closing = graph.edges[cycle[-1]]["index"]
+    raise SchemaError(f"{owner} has no 'outputs:' and no sink (a node no edge leaves): the edges form a cycle: "
+                      f"{route}", location=document.locate(path + ("edges", closing)), node=cycle[-1][1],
+                      hint="a spec is a DAG: remove or reverse one of these edges")

@@ -97,6 +97,22 @@ def split_steps(text: str) -> list[tuple[str, int]] | None:
     Unlike split_chain, an arrow inside brackets, `${...}` or quotes does not
     split (`conv2d(64, kernel=[3, 3]) -> relu`), so a step may carry arguments.
     """
+    steps = _all_steps(text)
+    if len(steps) < 2 or not all(step for step, _ in steps):
+        return None
+    return steps
+
+
+def empty_step(text: str) -> int | None:
+    """The offset of the first empty step of a text with arrows (`a -> -> b`, `a ->`), else None."""
+    steps = _all_steps(text)
+    if len(steps) < 2:
+        return None
+    return next((offset for step, offset in steps if not step), None)
+
+
+def _all_steps(text: str) -> list[tuple[str, int]]:
+    """The text split at each arrow outside brackets and quotes, empty steps included."""
     steps: list[tuple[str, int]] = []
     depth: list[str] = []
     quote = ""
@@ -118,8 +134,6 @@ def split_steps(text: str) -> list[tuple[str, int]] | None:
             continue
         index += 1
     steps.append(_stripped(text, start, len(text)))
-    if len(steps) < 2 or not all(step for step, _ in steps):
-        return None
     return steps
 
 
