@@ -130,13 +130,15 @@ BODY = "nodes:\n  out: {{op: dense, units: 10}}\nedges:\n{chain}outputs: [out]\n
 
 @pytest.mark.parametrize("step, needle, message", [
     ("convv2d(4)", "convv2d", "unknown op 'convv2d'"),
-    ("conv2d(4, 3, 2)", "2)", "takes 2 positional argument(s) (filters, kernel), got 3"),
+    ("conv2d(4, 3, 2)", "2)", "takes 2 positional argument(s) (filters, kernel), got 3\n"
+     "  hint: name the others, e.g. strides=...; conv2d also takes padding, dilation,"),
     ("conv2d(-4)", "-4", "invalid value for 'filters'"),
     ("conv2d(4, stridez=2)", "stridez", "unknown parameter 'stridez'"),
     ("conv2d(filters=4, 3)", "3) -> flatten", "a positional argument after a named one"),
     ("conv2d(4, filters=5)", "filters=5", "argument 'filters' is given twice"),
     ("out(4)", "out(4)", "'out' is a node, not an op"),
-    ("flatten(4)", "4) ->", "flatten takes 0 positional argument(s)"),
+    ("flatten(4)", "4) ->", "flatten takes 0 positional argument(s) (none), got 1\n"
+     "  hint: flatten takes no other parameters"),
     ("dense(4, kernel=[3, 3)", "dense(4", "without its closing"),
 ])
 def test_errors_point_at_the_step_or_argument_column(write_spec, step, needle, message):
@@ -209,6 +211,7 @@ outputs: [out]
 """
     found = error(write_spec, body)
     assert "unit takes 1 positional argument(s) (f), got 2" in str(found)
+    assert "hint: block 'unit' has 1 param(s); remove the extra values" in str(found)
     assert (found.location.line, found.location.column) == column_of(body, "2) ->")
 
 

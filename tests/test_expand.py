@@ -149,7 +149,8 @@ def test_shape_error_inside_a_nested_block_names_every_use(write_spec):
      ("18:24: block 'unit' has no parameter 'kernal'\n  expected: one of filters, kernel\n"
      "  hint: did you mean 'kernel'?\n  in:   block 'pair' used as 'stack' at {path}:21:3")),
     ("params: {filters: 4, kernel: 3}", "params: {filters: null, kernel: 3}",
-     ("18:7: block use needs parameter 'filters' of block 'unit'\n  hint: add 'filters: ...' to the use\n"
+     ("18:7: block use needs parameter 'filters' of block 'unit'\n"
+      "  hint: add 'filters: ...' to the use (unit(filters=...) in a chain)\n"
      "  in:   block 'pair' used as 'stack' at {path}:21:3")),
     ("edges: [x -> a -> b]", "edges: [x -> b]",
      ("17:7: input 'x' of block use 'a' is not connected\n  hint: add an edge into it, e.g. 'SOURCE -> a'\n"

@@ -100,7 +100,8 @@ def check_given(name: str, defaults: dict[str, Any], given: dict[str, Any], path
     missing = [key for key, value in {**defaults, **given}.items() if value is None]
     if missing:
         raise SchemaError(f"block use needs parameter '{missing[0]}' of block '{name}'",
-                          location=at(path, context, key=True), hint=f"add '{missing[0]}: ...' to the use")
+                          location=at(path, context, key=True),
+                          hint=f"add '{missing[0]}: ...' to the use ({name}({missing[0]}=...) in a chain)")
 
 
 def check_count(key: str, value: Any, location: Location) -> int:

@@ -195,7 +195,7 @@ class _Scope:
                 if number >= len(names):
                     raise SchemaError(f"{step.name} takes {len(names)} positional argument(s) "
                                       f"({', '.join(names) or 'none'}), got {len(positional)}",
-                                      location=at(arg.offset), hint="name the others: strides=2")
+                                      location=at(arg.offset), hint=self._named_hint(step.name, names))
                 key = names[number]
             else:
                 key = arg.keyword
@@ -212,6 +212,16 @@ class _Scope:
         self.nodes[name] = raw
         self.document.positions.put(self.path + ("nodes", name), positions)
         return name
+
+    def _named_hint(self, name: str, positional: tuple[str, ...]) -> str:
+        """What to write for arguments past the positional ones: an op's other parameters by name."""
+        if name not in OPS:
+            return f"block '{name}' has {len(positional)} param(s); remove the extra values"
+        others = [key for key in OPS[name].Params.model_fields if key not in positional]
+        if not others:
+            return f"{name} takes no other parameters; remove the extra values"
+        return f"name the others, e.g. {others[0]}=...; {name} also takes " + ", ".join(others[1:6]) \
+            + (", ..." if len(others) > 6 else "")
 
     def pop_pending(self, name: str) -> dict[str, Any]:
         """The parameters a `nodes:` entry without op (a `--set` on a step) gave the step `name`, taken out."""
