@@ -224,8 +224,24 @@ objective: {metric: validation.loss}
 dimensions:
   op: {node: hiden, choices: {a: {op: dense, units: 4}}}
 """)
-    with pytest.raises(ArchspecError, match=f"{path}:5:14: dimension 'op': the base spec has no node 'hiden'"):
+    with pytest.raises(ArchspecError, match=f"{path}:5:14: dimension 'op': the base spec has no node 'hiden'") \
+            as caught:
         check_space(load_sweep(path), tmp_path)
+    assert "hint: did you mean 'hidden'?" in str(caught.value)
+
+
+def test_check_space_points_at_the_edge_naming_a_missing_node(tmp_path):
+    path = write_sweep(tmp_path, """\
+archspec_sweep: 1
+spec: MLP
+objective: {metric: validation.loss}
+dimensions:
+  skip: {edges: [flat -> hidden, flat -> probz], kinds: [absent, gate]}
+""")
+    with pytest.raises(ArchspecError, match=f"{path}:5:34: dimension 'skip': the base spec has no node 'probz'") \
+            as caught:
+        check_space(load_sweep(path), tmp_path)
+    assert "hint: did you mean 'probs'?" in str(caught.value)
 
 
 def test_pareto_front_keeps_undominated_points():

@@ -21,7 +21,7 @@ from typing import Any
 import optuna
 import yaml
 
-from archspec.errors import ArchspecError, SpecError
+from archspec.errors import ArchspecError, SpecError, did_you_mean
 from archspec.graph.shapes import analyze
 from archspec.graph.summary import total_params
 from archspec.spec.frontend import load_spec
@@ -132,13 +132,16 @@ def check_dimensions(sweep: Sweep) -> None:
         if isinstance(dim, NodeChoices) and dim.node not in base.nodes:
             problems.append(SweepError(f"dimension '{name}': the base spec has no node '{dim.node}'",
                                        location=sweep.locate("dimensions", name, "node"),
-                                       expected="one of " + ", ".join(base.nodes)))
+                                       expected="one of " + ", ".join(base.nodes),
+                                       hint=did_you_mean(dim.node, base.nodes)))
         if isinstance(dim, EdgeKinds):
-            for source, target in dim.links():
+            for index, (source, target) in enumerate(dim.links()):
                 for end in (source, target):
                     if end not in base.nodes and end not in base.inputs:
                         problems.append(SweepError(f"dimension '{name}': the base spec has no node '{end}'",
-                                                   location=sweep.locate("dimensions", name, "edges")))
+                                                   location=sweep.locate("dimensions", name, "edges", index),
+                                                   hint=did_you_mean(end, [*base.nodes, *base.inputs])
+                                                   or "name nodes of the base spec: SOURCE -> TARGET"))
         if isinstance(dim, SpecChoices):
             for index, path in enumerate(dim.specs):
                 if not (sweep.path.parent / path).is_file():
