@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 import archspec
 from archspec.cli import main
 from archspec.keras.importer import KerasImportError, import_model
+from archspec.spec.frontend import loads_spec
 
 TINY_SPEC = """\
 # Imported from tiny by `archspec import`: 11 layers, 422 parameters.
@@ -137,16 +138,32 @@ def test_a_decoder_with_transposed_convolutions_round_trips(keras):
     assert_round_trip(keras, model, text)
 
 
-def test_shared_layers_are_refused(keras):
+def test_a_layer_called_twice_imports_as_a_node_that_shares_it(keras):
     inputs = keras.Input((4,), name="x")
     dense = keras.layers.Dense(4, name="shared")
     model = keras.Model(inputs, dense(dense(inputs)))
-    with pytest.raises(KerasImportError) as caught:
-        import_model(model)
-    assert str(caught.value) == (
-        "layer 'shared' is called 2 times; a spec node is one layer called once "
-        "(shared layers are not supported)"
-    )
+    text = import_model(model)  # checked: compiles back to the same parameters and outputs
+    assert "  shared_2: {op: dense, shares: shared}\n" in text
+    assert "  - x -> shared -> shared_2\n" in text
+    assert archspec.compile_model(loads_spec(text)).count_params() == model.count_params() == 20
+
+
+def test_a_nested_encoder_called_on_two_inputs_imports_as_a_siamese_spec(keras, tmp_path):
+    inner = keras.Input((12, 12, 1))
+    code = keras.layers.Dense(8, name="d")(keras.layers.Flatten(name="f")(
+        keras.layers.Conv2D(4, 3, activation="relu", name="c")(inner)))
+    encoder = keras.Model(inner, code, name="encoder")
+    a, b = keras.Input((12, 12, 1), name="a"), keras.Input((12, 12, 1), name="b")
+    diff = keras.layers.Subtract(name="diff")([encoder(a), encoder(b)])
+    model = keras.Model([a, b], keras.layers.Dense(1, activation="sigmoid", name="out")(diff), name="siam")
+    model.save(tmp_path / "siam.keras")
+    reloaded = keras.models.load_model(tmp_path / "siam.keras", compile=False)
+    text = import_model(reloaded)
+    for line in ("encoder_c_2: {op: conv2d, shares: encoder_c}", "encoder_d_2: {op: dense, shares: encoder_d}",
+                 "- b -> encoder_c_2 -> encoder_f_2 -> encoder_d_2 -> diff"):
+        assert line in text
+    spec = loads_spec(text)
+    assert [name for name, node in spec.nodes.items() if node.shares] == ["encoder_c_2", "encoder_f_2", "encoder_d_2"]
 
 
 def test_layers_without_an_op_are_refused(keras):

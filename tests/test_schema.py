@@ -52,6 +52,10 @@ MINIMAL = {
     ({"op": "dense", "units": "two"}, False),
     ({"op": "denes", "units": 2}, False),
     ({"block": "stage", "filters": 64, "repeat": 3}, True),
+    ({"shares": "hidden"}, True),
+    ({"op": "dense", "shares": "hidden"}, True),
+    ({"shares": "hidden", "units": 3}, False),
+    ({"block": "stage", "shares": "first"}, True),
 ])
 def test_schema_checks_each_node_against_its_op(validator, node, accepted):
     spec = {**MINIMAL, "nodes": {"out": node}}

@@ -175,6 +175,8 @@ class Drawing:
         if data["kind"] == "input":
             return [f"{prefix}input"]
         details = OPS[data["op"]].summary(data["params"]).removeprefix(f"{data['op']}=")
+        if data.get("shares"):  # its parameters are its owner's: name the owner instead
+            details = f"shares {data['shares']}"
         text = f"{prefix}{data['op']}" + (f" {details}" if details else "")
         return labels.wrap(text, 30)
 

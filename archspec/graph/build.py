@@ -50,7 +50,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
         graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location,
-                       text_location=node.text_location, deferred=node.deferred)
+                       text_location=node.text_location, deferred=node.deferred, shares=node.shares)
     output_edges = [edge for name, node in spec.nodes.items() for edge in _add_outputs(graph, name, node)]
 
     errors: list[SpecError] = []

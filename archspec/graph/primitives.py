@@ -52,6 +52,8 @@ class Step:
     call_kwargs: dict[str, Any] = field(default_factory=dict)
     input_shape: tuple[int | None, ...] | None = None
     input_dtype: str = "float32"
+    shares: str | None = None
+    """The layer_name of an earlier step whose layer this step calls again (a node with `shares:`)."""
 
 
 @dataclass(frozen=True)

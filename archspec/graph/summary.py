@@ -9,10 +9,19 @@ from archspec.graph.ops import OPS, format_shape
 
 
 def node_params(graph: nx.MultiDiGraph, name: str) -> int:
-    """Weights of one node's layer (trainable and not), as Keras would count them."""
+    """Weights of one node's layer (trainable and not), as Keras would count them.
+
+    A node that shares another's layer (`shares:`) owns none: they are counted once, at the owner.
+    """
     data = graph.nodes[name]
-    if data["kind"] == "input":
+    if data["kind"] == "input" or data.get("shares"):
         return 0
+    return layer_params(graph, name)
+
+
+def layer_params(graph: nx.MultiDiGraph, name: str) -> int:
+    """Weights the node's op would make for the input it gets (a sharing node's too)."""
+    data = graph.nodes[name]
     shapes = data["input_shape"]
     inputs = shapes if isinstance(shapes, list) else [shapes]
     return OPS[data["op"]].count_params(data["params"], inputs, data["shape"])
@@ -32,7 +41,7 @@ def summary_table(graph: nx.MultiDiGraph) -> str:
             rows.append((name, "input", "", format_shape(data["shape"]), "0"))
             continue
         op = OPS[data["op"]]
-        details = op.summary(data["params"])
+        details = f"shares {data['shares']}" if data.get("shares") else op.summary(data["params"])
         sources = []
         for source, _, edge in sorted(graph.in_edges(name, data=True), key=lambda e: e[2]["index"]):
             sources.append(source if edge["kind"] == "plain" else f"{source} ({edge['kind']})")

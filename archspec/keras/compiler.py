@@ -27,8 +27,9 @@ def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> keras.Model:
     keras = import_keras()  # after the checks: a refused model costs no TensorFlow start-up
     steps, output_of = lower_graph(graph)
     tensors: dict[str, Any] = {}
+    layers: dict[str, Any] = {}
     for step in steps:
-        tensors[step.var] = run_step(keras, step, tensors)
+        tensors[step.var] = run_step(keras, step, tensors, layers)
     inputs = [tensors[step.var] for step in steps if step.call is None]
     outputs = [tensors[output_of[name]] for name in graph.graph["outputs"]]
     return keras.Model(
@@ -38,11 +39,12 @@ def compile_model(source: str | Path | Spec | nx.MultiDiGraph) -> keras.Model:
     )
 
 
-def run_step(keras: Any, step: Step, tensors: dict[str, Any]) -> Any:
-    """Create one step's layer and call it on its input tensors."""
+def run_step(keras: Any, step: Step, tensors: dict[str, Any], layers: dict[str, Any]) -> Any:
+    """Create one step's layer (or take the one it shares, from `layers`) and call it on its input tensors."""
     if step.call is None:
         return keras.Input(shape=step.input_shape, dtype=step.input_dtype, name=step.layer_name)
-    layer = build_layer(keras, step.call, name=step.layer_name)
+    layer = layers[step.shares] if step.shares else build_layer(keras, step.call, name=step.layer_name)
+    layers[step.layer_name] = layer
     args = [tensors[arg] for arg in step.args]
     if step.as_list:
         return layer(args, **step.call_kwargs)

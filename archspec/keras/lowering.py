@@ -9,6 +9,8 @@ hand-written model.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import networkx as nx
 
 from archspec.graph.build import topological_nodes
@@ -30,6 +32,8 @@ def lower_graph(graph: nx.MultiDiGraph) -> tuple[list[Step], dict[str, str]]:
         for application in data["plan"].applications:
             args = [current if source is None else output_of[source] for source in application.sources]
             new = _unique(application.lower(args, name, _input_shapes(data)), steps)
+            if application.is_op and data.get("shares"):  # the owner's layer, called on this input
+                new = [replace(step, shares=data["shares"]) for step in new]
             steps.extend(new)
             current = new[-1].var if new else args[0]
         output_of[name] = current

@@ -12,9 +12,9 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.document import Path_
-from archspec.spec.syntax import chain_links
+from archspec.spec.syntax import SHARES, chain_links
 
-USE_KEYS = ("block", "repeat", "start")
+USE_KEYS = ("block", "repeat", "start", SHARES)
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
 MAX_REPEAT = 1_000
 SEPARATOR = "_"
@@ -85,6 +85,10 @@ def check_params(name: str, declared: Any, at: Locate) -> dict[str, Any]:
         raise SchemaError(f"block '{name}' needs 'params:' as a mapping of names to defaults "
                           "or a list of names", location=at(("blocks", name, "params")),
                           got=repr(declared), hint="params: {filters: null, kernel: 3}")
+    if SHARES in declared:  # (`repeat` and `start` params with defaults compiled before: left as they were)
+        raise SchemaError(f"block '{name}' declares a param '{SHARES}', but '{SHARES}' is a key of every block use "
+                          "(the use whose layers it calls again)", location=at(("blocks", name, "params")),
+                          hint=f"name the param otherwise, e.g. '{SHARES}_'")
     return declared
 
 

@@ -28,7 +28,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
-from archspec.spec.syntax import LINE_BREAK, empty_step, join_chain, split_steps
+from archspec.spec.syntax import LINE_BREAK, SHARES, empty_step, join_chain, split_steps
 
 DEFAULTS_KEY = "defaults"
 
@@ -96,7 +96,7 @@ class _Scope:
             self._check_bare(edges)
         for name, raw in self.nodes.items():
             op = raw.get("op") if isinstance(raw, dict) else None
-            if isinstance(op, str) and op in defaults:
+            if isinstance(op, str) and op in defaults and SHARES not in raw:  # a sharing node has no params
                 self.nodes[name] = raw = dict(raw)
                 for key, value in defaults[op].items():
                     if key not in raw:
@@ -249,7 +249,7 @@ def _is_pending(raw: Any) -> bool:
     (`hidden=dense(32)`) and not a `nodes:` entry; with no such step it stays
     an entry without an op, which validation reports.
     """
-    return isinstance(raw, dict) and "op" not in raw and "block" not in raw
+    return isinstance(raw, dict) and "op" not in raw and "block" not in raw and SHARES not in raw
 
 
 def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:

@@ -28,7 +28,7 @@ from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.document import Document, Path_, with_context
 from archspec.spec.provenance import BlockUse
 from archspec.spec.substitute import Binding, Substituter, has_expression
-from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, is_name, join_chain
+from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, SHARES, is_name, join_chain
 
 MAX_NODES = MAX_ENTRIES
 """The one node limit, whether written out or expanded; block copies count too (docs/security.md)."""
@@ -62,9 +62,12 @@ class _Scope:
     outputs: list[str] = field(default_factory=list)
     ports: dict[str, list[_Feed]] = field(default_factory=dict)
     frames: tuple[BlockUse, ...] = ()  # the block uses this scope is a copy of, outermost first
+    twin: _Scope | None = None  # the copy whose layers this copy calls again (a use with `shares:`)
 
     def __post_init__(self) -> None:
         self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
+        self.uses |= {name for name, raw in self.nodes.items()  # `{shares: USE}` is a use of USE's block
+                      if isinstance(raw, dict) and "op" not in raw and raw.get(SHARES) in self.uses}
 
 
 class _Expander:
@@ -147,7 +150,11 @@ class _Expander:
                                   location=self._at(path, scope.context, key=True), node=full,
                                   hint="rename the node or the block use so the generated names differ")
             self._check_size(path, scope.context)
-            out_nodes[full] = self._resolve(raw, scope.env, path, ("nodes", full), scope.context)
+            out_nodes[full] = node = self._resolve(raw, scope.env, path, ("nodes", full), scope.context)
+            if isinstance(node, dict) and isinstance(node.get(SHARES), str):  # a node of this copy
+                node[SHARES] = self._full(scope, node[SHARES], path + (SHARES,))
+            elif isinstance(node, dict) and scope.twin is not None:  # the twin copy's node owns the layer
+                out_nodes[full] = {SHARES: self._full(scope.twin, name, path)}
             if scope.frames:
                 self.out.block_uses[full] = scope.frames
         bindings: dict[str, dict[str, list[_Feed]]] = {use: {} for use in scope.uses}
@@ -268,6 +275,9 @@ class _Expander:
             return self.instances[cache_key]
         path = scope.nodes_path + (use,)
         raw = scope.nodes[use]
+        twins = self._twins(scope, use, raw, path)
+        if twins is not None:  # `shares: other`: the other use's block, params and repeat
+            raw = scope.nodes[raw[SHARES]]
         name = raw["block"]
         if not isinstance(name, str) or name not in self.blocks:
             raise SchemaError(f"unknown block '{name}'", location=self._at(path + ("block",), scope.context),
@@ -304,9 +314,36 @@ class _Expander:
                 block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
                 block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
                 inputs, outputs, frames=scope.frames + (frame,),
+                twin=None if twins is None else twins[len(copies)],
             ))
         self.instances[cache_key] = copies
         return copies
+
+    def _twins(self, scope: _Scope, use: str, raw: dict, path: Path_) -> list[_Scope] | None:
+        """The copies whose layers the copies of `use` call again: of the use it `shares:`, or of the
+        same use in the copy this scope shares (a use inside a shared block); None if it shares none."""
+        if SHARES not in raw:
+            return None if scope.twin is None else self._instances(scope.twin, use)
+        other = raw[SHARES]
+        at = self._at(path + (SHARES,), scope.context)
+        if not isinstance(other, str) or other not in scope.uses or other == use:
+            raise SchemaError(f"block use '{use}' shares {other!r}, which is not another block use here",
+                              location=at, node=scope.prefix + use, expected="one of " + (
+                                  ", ".join(sorted(scope.uses - {use})) or "(no other block use)"),
+                              hint=did_you_mean(str(other), scope.uses - {use})
+                              or "a block use shares the layers of another use of a block in the same scope")
+        given = [key for key in raw if key not in ("block", SHARES)]
+        if given or raw.get("block", scope.nodes[other]["block"]) != scope.nodes[other]["block"]:
+            key = given[0] if given else "block"
+            raise SchemaError(f"block use '{use}' shares the layers of '{other}', so it takes its block, params "
+                              f"and repeat from it, but it sets '{key}'",
+                              location=self._at(path + (key,), scope.context, key=True), node=scope.prefix + use,
+                              hint=f"remove '{key}' (one set of layers has one set of params)")
+        if SHARES in scope.nodes[other]:
+            raise SchemaError(f"block use '{use}' shares '{other}', which shares another use itself",
+                              location=at, node=scope.prefix + use,
+                              hint=f"share the use that owns the layers: shares: {scope.nodes[other][SHARES]}")
+        return self._instances(scope, other)
 
     def _block(self, name: str) -> dict[str, Any]:
         if name not in self.checked:

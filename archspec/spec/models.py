@@ -116,6 +116,8 @@ class NodeSpec:
     """Where an op's text parameter (an expr's expression) starts: its errors point at a token of it."""
     deferred: dict[str, tuple[str, Location]] = field(default_factory=dict)
     """Parameters written as shape-aware `${in...}`: their text and place, resolved by archspec.graph.deferred."""
+    shares: str | None = None
+    """The node whose layer (and so weights) this node calls again: `shares: a` (a Siamese twin)."""
 
 
 @dataclass(frozen=True)

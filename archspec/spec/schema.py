@@ -32,6 +32,15 @@ class BlockUse(_Open):
     block: str
     repeat: int | str | None = None
     start: int | str | None = None
+    shares: str | None = None
+
+
+class SharingNode(BaseModel):
+    """A node that calls another node's layer again (`shares: NODE`), or a use that shares another use."""
+
+    model_config = ConfigDict(extra="forbid")
+    shares: str
+    op: str | None = None
 
 
 class EdgeMapping(_Open):
@@ -62,7 +71,7 @@ def spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a spec file, as a dict."""
     models = tuple(node_models().values())
     OpNode = Annotated[Union[models], Field(discriminator="op")]  # type: ignore[valid-type]  # noqa: UP007
-    Node = OpNode | BlockUse
+    Node = OpNode | BlockUse | SharingNode
     Block = create_model(
         "Block",
         __config__=ConfigDict(extra="forbid"),

@@ -36,7 +36,7 @@ from archspec.spec.blocks import links_of
 from archspec.spec.document import Document, Positions
 from archspec.spec.models import MODEL_NAME_PATTERN
 from archspec.spec.steps import StepError, read_step
-from archspec.spec.syntax import MAX_MODEL_NAME_LENGTH, is_name
+from archspec.spec.syntax import MAX_MODEL_NAME_LENGTH, SHARES, is_name
 
 DEFAULT_INPUT = "x"
 UNNAMED = "model"
@@ -224,7 +224,8 @@ def _one_sink(document: Document, path: tuple, inputs: list[str], owner: str) ->
     links = [(source.partition(".")[0], target.partition(".")[0], index)
              for index, entry in enumerate(edges) for source, target, _ in links_of(entry) or []]
     sources = {source for source, _, _ in links}
-    formed = [name for name, raw in nodes.items() if isinstance(raw, dict) and ("op" in raw or "block" in raw)]
+    formed = [name for name, raw in nodes.items()
+              if isinstance(raw, dict) and ("op" in raw or "block" in raw or SHARES in raw)]
     sinks = [name for name in formed if name not in sources]
     if len(sinks) == 1:
         return sinks[0]

@@ -17,6 +17,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAME_RULE = "letters, digits and underscores, not starting with a digit"
 MAX_NAME_LENGTH = 100
 CHAIN_ARROW = "->"
+SHARES = "shares"
+"""The key that makes a node call another node's layer again, or a block use another use's layers."""
 FORMAT_VERSION = 1
 
 LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

@@ -23,7 +23,7 @@ from archspec.spec.messages import coercion_errors, nonfinite_errors, pydantic_e
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec, SpecFile
 from archspec.spec.shape_expr import is_deferred
 from archspec.spec.substitute import EXPRESSION
-from archspec.spec.syntax import MAX_NAME_LENGTH, NAME_RULE, article, chain_links, is_name, type_word
+from archspec.spec.syntax import MAX_NAME_LENGTH, NAME_RULE, SHARES, article, chain_links, is_name, type_word
 
 T = TypeVar("T")
 
@@ -48,9 +48,17 @@ def validate_document(document: Document) -> Spec:
     nodes = {}
     for name, raw in top.nodes.items():
         errors.extend(_check_name(name, "node", document, ("nodes", name), names))
+        if isinstance(raw, dict) and SHARES in raw:
+            continue  # after the node it shares
         node = _collect(errors, validate_node, name, raw, document)
         if node is not None:
             nodes[name] = node
+    for name, raw in top.nodes.items():
+        if isinstance(raw, dict) and SHARES in raw:
+            node = _collect(errors, validate_sharing_node, name, top.nodes, nodes, document)
+            if node is not None:
+                nodes[name] = node
+    nodes = {name: nodes[name] for name in top.nodes if name in nodes}  # in the order written
     edges: list[EdgeSpec] = []
     for index, raw in enumerate(top.edges):
         edges.extend(_collect(errors, validate_edge, raw, index, len(edges), document) or [])
@@ -163,6 +171,54 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
     raise_collected(coercion_errors(params, validated, document, path, node=name))
     return NodeSpec(name=name, op=op_name, params=validated, location=location, deferred=deferred,
                     text_location=text_location)
+
+
+def validate_sharing_node(name: str, raw_nodes: dict[str, Any], nodes: dict[str, NodeSpec],
+                          document: Document) -> NodeSpec | None:
+    """A node `{shares: a}`: node a's op and parameters, called on this node's input (a's weights).
+
+    `op:` may be written too if it is a's op; any other parameter is an error,
+    since one layer has one set of parameters. A chain of sharing nodes resolves
+    to the node that owns the layer. None when that node is itself invalid (its
+    error is reported at it).
+    """
+    path: Path_ = ("nodes", name)
+    raw = raw_nodes[name]
+    seen = [name]
+    owner = raw[SHARES]
+    while True:
+        where = document.locate(("nodes", seen[-1], SHARES))
+        if not isinstance(owner, str) or owner not in raw_nodes:
+            raise SchemaError(f"'shares' must name another node of this spec, got {owner!r}", location=where,
+                              node=seen[-1], expected="a node with an op (its layer is called again here)",
+                              hint=did_you_mean(str(owner), [key for key in raw_nodes if key != seen[-1]])
+                              or "a block use shares a block use: {block: NAME, shares: OTHER_USE}")
+        if owner == seen[-1]:
+            raise SchemaError("a node cannot share its own layer", location=where, node=owner,
+                              hint="name the node whose layer it calls again, or give it an op instead of 'shares'")
+        if owner in seen:
+            if name != min(seen[seen.index(owner):]):
+                return None  # one report per circle, at one of its nodes
+            raise SchemaError(f"nodes share each other in a circle: {' -> '.join(seen + [owner])}", location=where,
+                              node=seen[-1], hint="one of them must own the layer: give it an op and no 'shares'")
+        following = raw_nodes[owner]
+        if not (isinstance(following, dict) and SHARES in following):
+            break
+        seen.append(owner)
+        owner = following[SHARES]
+    extra = [key for key in raw if key not in (SHARES, "op")]
+    if extra:
+        raise SchemaError(f"shares the layer of '{owner}', so it takes its op and parameters "
+                          f"from it, but it sets '{extra[0]}'", location=document.locate(path + (extra[0],), key=True),
+                          node=name, hint=f"remove '{extra[0]}' (one layer has one set of parameters; set it "
+                          f"on '{owner}'), or give '{name}' its own op instead of 'shares'")
+    if owner not in nodes:
+        return None
+    if "op" in raw and raw["op"] != nodes[owner].op:
+        raise SchemaError(f"shares the layer of '{owner}', a {nodes[owner].op} node, but says "
+                          f"op: {raw['op']}", location=document.locate(path + ("op",)), node=name,
+                          expected=f"op: {nodes[owner].op}, or no op", got=repr(raw["op"]))
+    return replace(nodes[owner], name=name, location=document.locate(path, key=True), shares=owner)
 
 
 def deferred_expression(value: Any) -> str | None:

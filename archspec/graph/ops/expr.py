@@ -61,6 +61,7 @@ class Expr(Op):
     Params = ExprParams
     arity = "named"
     text_param = "expr"
+    positional = ("expr",)
     doc = ("A tensor expression over named inputs and learned tensors, with numpy broadcasting: "
            "`x * (1 - t) + h * t` (highway), `x * gamma + beta` (FiLM), `a * sigmoid(b)` (GLU).")
 

@@ -22,6 +22,7 @@ from archspec.keras.importer.structure import items_of
 from archspec.keras.importer.units import choose
 from archspec.keras.importer.verify import verify_import
 from archspec.keras.importer.writer import write_body
+from archspec.spec.syntax import SHARES
 
 __all__ = ["KerasImportError", "import_model", "load_keras_model", "read_spec"]
 
@@ -77,6 +78,7 @@ def read_spec(model: Any, source: str | None = None, *, blocks: bool = True) -> 
     reader = GraphReader()
     outputs = reader.read(model)
     nodes = reader.nodes
+    blocks = blocks and not any(SHARES in node.params for node in nodes.values())  # folding: no shared layers
     fold_merges(nodes, outputs, reader.shapes, unit_of(reader, outputs) if blocks else None)
     header = (f"Imported from {source or model.name} by `archspec import`: "
               f"{len(nodes)} layers, {model.count_params():,} parameters.")

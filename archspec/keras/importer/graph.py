@@ -19,7 +19,7 @@ from archspec.graph.ops import OPS
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
-from archspec.spec.syntax import NAME_PATTERN
+from archspec.spec.syntax import NAME_PATTERN, SHARES
 
 
 class GraphReader:
@@ -38,6 +38,10 @@ class GraphReader:
         self.taken: set[str] = set()
         self.auto: set[str] = set()
         """Spec names of the operations Keras named itself (`conv2d_57`): the folding may rename them."""
+        self.owners: dict[int, str] = {}
+        """id(layer) -> the spec name of its first call; a later call is a node that `shares:` it."""
+        self.calls: dict[int, int] = {}
+        """id(layer) -> how many times it has been called so far (its later calls are numbered)."""
         self.folded = False
         """Whether the spec was written with blocks (importer.read_spec sets it)."""
         self.by_class: dict[str, list[Any]] = {}
@@ -61,10 +65,6 @@ class GraphReader:
         model_inputs = list(graph.inputs)
         for call in calls:
             operation = call.operation
-            if counts[id(operation)] > 1:
-                raise KerasImportError(
-                    f"layer '{operation.name}' is called {counts[id(operation)]} times; a spec node is one "
-                    "layer called once (shared layers are not supported)")
             if type(operation).__name__ == "InputLayer":
                 tensor = call.output_tensors[0]
                 if bound is not None:
@@ -88,7 +88,10 @@ class GraphReader:
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
-        name = self.name(prefix + operation.name)
+        owner = self.owners.get(id(operation)) if _is_layer(operation) else None
+        if owner is not None:  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
+            self.calls[id(operation)] = self.calls.get(id(operation), 1) + 1
+        name = self.name(prefix + operation.name + ("" if owner is None else f"_{self.calls[id(operation)]}"))
         shape = tuple(call.output_tensors[0].shape[1:])
         if not _is_layer(operation) and len(call.output_tensors) > 1:
             for index, part in enumerate(self.op_parts(operation, call, name)):
@@ -101,6 +104,11 @@ class GraphReader:
         if auto_named(operation):
             self.auto.add(name)
         node = read(operation, call, name)
+        if owner is not None:  # a layer called again: this node calls its first call's layer (`shares:`)
+            node.params = {SHARES: owner}
+            del self.layers[name]
+        elif _is_layer(operation):
+            self.owners[id(operation)] = name
         node.shape = shape
         self.nodes[name] = node
         self.shapes[name] = shape
