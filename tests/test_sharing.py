@@ -14,6 +14,7 @@ import archspec
 from archspec.errors import SpecError, flatten_errors
 from archspec.graph.summary import total_params
 from archspec.keras.codegen import generate_code
+from tests.conftest import ROOT
 from tests.test_compiler import assert_same_model, random_images
 
 SIAMESE = """archspec: 1
@@ -194,3 +195,13 @@ def test_block_use_sharing_errors(write_spec, use, needle, message):
 def test_a_block_cannot_declare_a_param_named_shares(write_spec):
     text = TWIN_BLOCKS.replace("enc(width):", "enc(width, shares=1):")
     assert "declares a param 'shares'" in error(write_spec, text).message
+
+
+def test_diagrams_say_which_node_or_use_a_node_shares(tmp_path, capsys, write_spec):
+    from tests.test_render_fold import folded
+
+    shown, total = folded(ROOT / "specs" / "zoo" / "siamese_cnn.yaml", tmp_path, capsys, "--fold")
+    assert "shares a" in shown["b"] and "0 params" in shown["b"]
+    assert "shares a" not in shown["a"] and total == "220,161"
+    flat, _ = folded(write_spec(SIAMESE), tmp_path, capsys)
+    assert "conv2d shares enc_a" in flat["enc_b"]

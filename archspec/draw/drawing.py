@@ -122,6 +122,9 @@ class Drawing:
         if use is not None:
             rows = [f'<font point-size="13"><b>{labels.escape(use.title)}</b></font>',
                     f'<font color="#455a64" point-size="11">{labels.escape(use.subtitle)}</font>']
+            owners = {self.head.get(self.graph.nodes[member].get("shares")) for member in members}
+            if len(owners) == 1 and None not in owners:  # every layer is another box's: say whose
+                rows.append(f'<font color="#455a64" point-size="11">shares {labels.escape(owners.pop())}</font>')
         else:
             rows = [f'<font point-size="13"><b>{labels.escape(box)}</b></font>']
             rows += [f'<font color="#455a64" point-size="11">{line}</font>' for line in self._op_lines(box)]
