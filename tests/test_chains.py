@@ -140,6 +140,8 @@ BODY = "nodes:\n  out: {{op: dense, units: 10}}\nedges:\n{chain}outputs: [out]\n
     ("flatten(4)", "4) ->", "flatten takes 0 positional argument(s) (none), got 1\n"
      "  hint: flatten takes no other parameters"),
     ("dense(4, kernel=[3, 3)", "dense(4", "without its closing"),
+    ("expr(abs(x))", ")) -> flatten", "expected ',' between arguments, got ')'\n"
+     "  hint: quote a value that holds brackets, e.g. expr(\"abs(x - y)\")"),
 ])
 def test_errors_point_at_the_step_or_argument_column(write_spec, step, needle, message):
     chain = CHAIN.format(step=step)

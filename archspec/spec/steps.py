@@ -115,7 +115,10 @@ class _ArgReader:
             if self.at == len(self.text):
                 return found
             if self.text[self.at] != ",":
-                raise self._error(f"expected ',' between arguments, got {self.text[self.at]!r}")
+                bracket = self.text[self.at] in "()" or "(" in self.text[value_at:self.at]
+                raise self._error(f"expected ',' between arguments, got {self.text[self.at]!r}",
+                                  hint="quote a value that holds brackets, e.g. expr(\"abs(x - y)\")" if bracket
+                                  else None)
             self.at += 1
             self._space()
 
