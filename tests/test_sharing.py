@@ -205,3 +205,13 @@ def test_diagrams_say_which_node_or_use_a_node_shares(tmp_path, capsys, write_sp
     assert "shares a" not in shown["a"] and total == "220,161"
     flat, _ = folded(write_spec(SIAMESE), tmp_path, capsys)
     assert "conv2d shares enc_a" in flat["enc_b"]
+
+
+def test_diff_tells_a_shared_layer_from_an_own_one(write_spec):
+    from archspec.graph.diff import diff_specs, format_diff
+
+    own = write_spec(SIAMESE.replace("enc_b: {shares: enc_a}",
+                                     "enc_b: {op: conv2d, filters: 4, kernel: 3, activation: relu}"), "own.yaml")
+    text = format_diff(diff_specs(write_spec(SIAMESE), own))
+    assert "~ enc_b: conv2d(shares enc_a) -> conv2d(filters=4, activation=relu)" in text
+    assert "parameters: 617 -> 657 (+40)" in text

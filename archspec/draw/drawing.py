@@ -26,7 +26,7 @@ from archspec.draw.problems import edge_errors, node_errors
 from archspec.errors import SpecError
 from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS, Shape
-from archspec.graph.summary import node_params
+from archspec.graph.summary import node_details, node_params
 from archspec.spec.models import EdgeSpec, Spec
 
 if TYPE_CHECKING:
@@ -177,9 +177,7 @@ class Drawing:
         data = self.graph.nodes[name]
         if data["kind"] == "input":
             return [f"{prefix}input"]
-        details = OPS[data["op"]].summary(data["params"]).removeprefix(f"{data['op']}=")
-        if data.get("shares"):  # its parameters are its owner's: name the owner instead
-            details = f"shares {data['shares']}"
+        details = node_details(data).removeprefix(f"{data['op']}=")  # a sharing node names its owner
         text = f"{prefix}{data['op']}" + (f" {details}" if details else "")
         return labels.wrap(text, 30)
 

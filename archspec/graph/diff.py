@@ -14,9 +14,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from archspec.graph.ops import OPS
 from archspec.graph.shapes import analyze
-from archspec.graph.summary import node_params, total_params
+from archspec.graph.summary import node_details, node_params, total_params
 
 EdgeKey = tuple[str, str, str, str]
 """(source, target, kind, parameters): how an edge is compared."""
@@ -72,8 +71,7 @@ def _nodes(graph: nx.MultiDiGraph) -> dict[str, str]:
             params = data["params"]
             described[name] = f"input({'x'.join(str(s) for s in params.shape)}, {params.dtype})"
         else:
-            details = OPS[data["op"]].summary(data["params"])
-            described[name] = f"{data['op']}({details})"
+            described[name] = f"{data['op']}({node_details(data)})"
     return described
 
 

@@ -27,6 +27,11 @@ def layer_params(graph: nx.MultiDiGraph, name: str) -> int:
     return OPS[data["op"]].count_params(data["params"], inputs, data["shape"])
 
 
+def node_details(data: dict) -> str:
+    """An op node's key parameters as the summary writes them, or `shares NODE` for a sharing node."""
+    return f"shares {data['shares']}" if data.get("shares") else OPS[data["op"]].summary(data["params"])
+
+
 def total_params(graph: nx.MultiDiGraph) -> int:
     """Weights of the whole model; equals keras.Model.count_params() of the compiled model."""
     return sum(node_params(graph, name) for name in graph.nodes)
@@ -40,8 +45,7 @@ def summary_table(graph: nx.MultiDiGraph) -> str:
         if data["kind"] == "input":
             rows.append((name, "input", "", format_shape(data["shape"]), "0"))
             continue
-        op = OPS[data["op"]]
-        details = f"shares {data['shares']}" if data.get("shares") else op.summary(data["params"])
+        details = node_details(data)
         sources = []
         for source, _, edge in sorted(graph.in_edges(name, data=True), key=lambda e: e[2]["index"]):
             sources.append(source if edge["kind"] == "plain" else f"{source} ({edge['kind']})")
