@@ -215,3 +215,42 @@ def test_diff_tells_a_shared_layer_from_an_own_one(write_spec):
     text = format_diff(diff_specs(write_spec(SIAMESE), own))
     assert "~ enc_b: conv2d(shares enc_a) -> conv2d(filters=4, activation=relu)" in text
     assert "parameters: 617 -> 657 (+40)" in text
+
+
+NESTED = """archspec: 1
+inputs: {a: [8], b: [8]}
+blocks:
+  layer(w): x -> d=dense(${w}, relu)
+  tower:
+    - x -> l=layer(8, repeat=3) -> out=dense(4)
+edges:
+  - a -> t1=tower -> s=add
+  - b -> t2=tower(shares=t1) -> s
+"""
+
+
+def test_uses_nested_in_a_shared_use_share_their_twins_copies(keras, write_spec):
+    path = write_spec(NESTED)
+    shares = {name: owner for name, owner in archspec.analyze(path).nodes(data="shares") if owner}
+    assert shares == {"t2_l1_d": "t1_l1_d", "t2_l2_d": "t1_l2_d", "t2_l3_d": "t1_l3_d", "t2_out": "t1_out"}
+    layers = keras.layers
+    tower = [layers.Dense(8, activation="relu", name=f"t1_l{index}_d") for index in (1, 2, 3)]
+    tower.append(layers.Dense(4, name="t1_out"))
+
+    def run(x):
+        for layer in tower:
+            x = layer(x)
+        return x
+
+    a, b = keras.Input((8,)), keras.Input((8,))
+    hand = keras.Model([a, b], layers.Add()([run(a), run(b)]))
+    assert_same_model(archspec.compile_model(path), hand, [random_images((8,)), random_images((8,), seed=5)])
+
+
+def test_a_use_sharing_a_repeated_use_shares_each_copy(write_spec):
+    text = NESTED.replace("a -> t1=tower", "a -> t1=layer(8, repeat=2)").replace("t2=tower(shares=t1)",
+                                                                                  "t2=layer(shares=t1)")
+    graph = archspec.analyze(write_spec(text))
+    assert {name: owner for name, owner in graph.nodes(data="shares") if owner} == {"t21_d": "t11_d",
+                                                                                   "t22_d": "t12_d"}
+    assert total_params(graph) == 2 * (8 * 8 + 8)

@@ -276,7 +276,7 @@ class _Expander:
         path = scope.nodes_path + (use,)
         raw = scope.nodes[use]
         twins = self._twins(scope, use, raw, path)
-        if twins is not None:  # `shares: other`: the other use's block, params and repeat
+        if SHARES in raw:  # `shares: other`: the other use's block, params and repeat
             raw = scope.nodes[raw[SHARES]]
         name = raw["block"]
         if not isinstance(name, str) or name not in self.blocks:
