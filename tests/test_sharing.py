@@ -182,6 +182,10 @@ edges: [a -> d -> global_avg_pool1d, b -> e -> pool=global_avg_pool1d -> s=add, 
 
 @pytest.mark.parametrize("use, needle, message", [
     ("right=enc(shares=lft)", "lft", "block use 'right' shares 'lft', which is not another block use here"),
+    ("right=enc(shares=[left])", "[left]", "block use 'right' shares ['left'], which is not another block use here"),
+    ("right=enc(shares=right)", "right)", "block use 'right' shares 'right', which is not another block use"),
+    ("right=enc(shares=left, repeat=2)", "repeat", "so it takes its block, params and repeat from it, but it "
+     "sets 'repeat'"),
     ("right=enc(8, shares=left)", "right=enc", "shares the layers of 'left', so it takes its block, params and "
      "repeat from it, but it sets 'width'"),
 ])
@@ -254,3 +258,12 @@ def test_a_use_sharing_a_repeated_use_shares_each_copy(write_spec):
     assert {name: owner for name, owner in graph.nodes(data="shares") if owner} == {"t21_d": "t11_d",
                                                                                    "t22_d": "t12_d"}
     assert total_params(graph) == 2 * (8 * 8 + 8)
+
+
+def test_a_use_may_share_a_use_that_shares_another(write_spec):
+    text = TWIN_BLOCKS.replace("inputs: {a: [12, 12, 1], b: [12, 12, 1]}",
+                               "inputs: {a: [12, 12, 1], b: [12, 12, 1], c: [12, 12, 1]}").replace(
+        "  - b -> right", "  - c -> third=enc(shares=right) -> diff2=subtract\n  - left -> diff2\n  - b -> right") \
+        + "outputs: [out, diff2]\n"
+    graph = archspec.analyze(write_spec(text))
+    assert graph.nodes["third_c2"]["shares"] == "left_c2"

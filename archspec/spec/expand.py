@@ -66,8 +66,11 @@ class _Scope:
 
     def __post_init__(self) -> None:
         self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
-        self.uses |= {name for name, raw in self.nodes.items()  # `{shares: USE}` is a use of USE's block
-                      if isinstance(raw, dict) and "op" not in raw and raw.get(SHARES) in self.uses}
+        sharing = {name: raw[SHARES] for name, raw in self.nodes.items()  # `{shares: USE}`: a use of USE's block
+                   if isinstance(raw, dict) and "op" not in raw and "block" not in raw
+                   and isinstance(raw.get(SHARES), str)}
+        while grown := {name for name, other in sharing.items() if other in self.uses} - self.uses:
+            self.uses |= grown  # a use may share a use that shares another
 
 
 class _Expander:
@@ -275,9 +278,9 @@ class _Expander:
             return self.instances[cache_key]
         path = scope.nodes_path + (use,)
         raw = scope.nodes[use]
-        twins = self._twins(scope, use, raw, path)
-        if SHARES in raw:  # `shares: other`: the other use's block, params and repeat
-            raw = scope.nodes[raw[SHARES]]
+        twins, owner = self._twins(scope, use, raw, path)
+        if owner is not None:  # `shares: other`: the block, params and repeat of the use that owns the layers
+            raw = scope.nodes[owner]
         name = raw["block"]
         if not isinstance(name, str) or name not in self.blocks:
             raise SchemaError(f"unknown block '{name}'", location=self._at(path + ("block",), scope.context),
@@ -319,11 +322,12 @@ class _Expander:
         self.instances[cache_key] = copies
         return copies
 
-    def _twins(self, scope: _Scope, use: str, raw: dict, path: Path_) -> list[_Scope] | None:
-        """The copies whose layers the copies of `use` call again: of the use it `shares:`, or of the
-        same use in the copy this scope shares (a use inside a shared block); None if it shares none."""
+    def _twins(self, scope: _Scope, use: str, raw: dict, path: Path_) -> tuple[list[_Scope] | None, str | None]:
+        """The copies whose layers the copies of `use` call again (None if it shares none): of the use
+        that owns the layers it `shares:` (returned too), or of the same use in the copy this scope
+        shares (a use inside a shared block)."""
         if SHARES not in raw:
-            return None if scope.twin is None else self._instances(scope.twin, use)
+            return (None if scope.twin is None else self._instances(scope.twin, use)), None
         other = raw[SHARES]
         at = self._at(path + (SHARES,), scope.context)
         if not isinstance(other, str) or other not in scope.uses or other == use:
@@ -332,6 +336,15 @@ class _Expander:
                                   ", ".join(sorted(scope.uses - {use})) or "(no other block use)"),
                               hint=did_you_mean(str(other), scope.uses - {use})
                               or "a block use shares the layers of another use of a block in the same scope")
+        seen = [use, other]
+        while SHARES in scope.nodes[other]:  # shares a use that shares another: the one that owns the layers
+            other = scope.nodes[other][SHARES]
+            if other in seen or other not in scope.uses:
+                raise SchemaError(f"block use '{use}' shares '{seen[1]}', and the uses sharing each other never "
+                                  f"reach one that owns its layers: {' -> '.join(seen + [str(other)])}",
+                                  location=at, node=scope.prefix + use,
+                                  hint="one of them must be a use of a block without 'shares'")
+            seen.append(other)
         given = [key for key in raw if key not in ("block", SHARES)]
         if given or raw.get("block", scope.nodes[other]["block"]) != scope.nodes[other]["block"]:
             key = given[0] if given else "block"
@@ -339,11 +352,7 @@ class _Expander:
                               f"and repeat from it, but it sets '{key}'",
                               location=self._at(path + (key,), scope.context, key=True), node=scope.prefix + use,
                               hint=f"remove '{key}' (one set of layers has one set of params)")
-        if SHARES in scope.nodes[other]:
-            raise SchemaError(f"block use '{use}' shares '{other}', which shares another use itself",
-                              location=at, node=scope.prefix + use,
-                              hint=f"share the use that owns the layers: shares: {scope.nodes[other][SHARES]}")
-        return self._instances(scope, other)
+        return self._instances(scope, other), other
 
     def _block(self, name: str) -> dict[str, Any]:
         if name not in self.checked:
