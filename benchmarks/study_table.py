@@ -5,7 +5,8 @@ U-Nets takes hours on a CPU, so this reads what the trials' run folders hold
 so far (history.csv after every epoch, metrics.json once a trial is done) and
 prints one markdown row per trial: the varied values, epochs done, validation
 BCE at the last epoch and its best, test BCE when finished, and minutes. With
---plot it draws the validation curves of all trials in one picture.
+--plot it draws the validation curves in one picture, one per skip kind (a
+lost trial's retry, which has more epochs, stands for it).
 
     python benchmarks/study_table.py runs/sweeps/skip_study_noise05 [--plot docs/images/x.png]
 """
@@ -64,7 +65,12 @@ def main() -> None:
         from matplotlib import pyplot
 
         figure, axes = pyplot.subplots(figsize=(7, 4), dpi=100)
+        shown_trials: dict[str, dict] = {}  # per skip kind, the trial with the most epochs (a retry over a lost one)
         for trial in trials:
+            kind = skip_kind(trial["spec"])
+            if len(trial["epochs"]) >= len(shown_trials.get(kind, {}).get("epochs", [])):
+                shown_trials[kind] = trial
+        for trial in shown_trials.values():
             losses = [float(row["val_loss"]) for row in trial["epochs"]]
             if losses:
                 axes.plot(range(1, len(losses) + 1), losses, marker="o", markersize=3,
