@@ -267,3 +267,20 @@ def test_a_use_may_share_a_use_that_shares_another(write_spec):
         + "outputs: [out, diff2]\n"
     graph = archspec.analyze(write_spec(text))
     assert graph.nodes["third_c2"]["shares"] == "left_c2"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", [pytest.param("jax", marks=pytest.mark.jax),
+                                     pytest.param("torch", marks=pytest.mark.torch)])
+def test_shared_layers_compute_the_same_on_jax_and_torch(backend, tmp_path):
+    from tests.test_backends import run
+
+    spec = ROOT / "specs" / "zoo" / "siamese_cnn.yaml"
+    results = {}
+    for name in ("tensorflow", backend):
+        result = run(["-m", "tests.backend_outputs", name, str(tmp_path / f"{name}.npz"), str(spec)])
+        assert result.returncode == 0, result.stderr[-3000:]
+        results[name] = dict(np.load(tmp_path / f"{name}.npz"))
+    assert int(results[backend]["siamese_cnn/params"]) == int(results["tensorflow"]["siamese_cnn/params"]) == 220_161
+    for key, want in results["tensorflow"].items():
+        np.testing.assert_allclose(results[backend][key], want, rtol=1e-3, atol=1e-5, err_msg=key)
