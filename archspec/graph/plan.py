@@ -114,11 +114,12 @@ def _all_mains(inputs: NodeInputs) -> list[Application]:
     name, op = inputs.target, inputs.op
     article = "an" if op.name[:1] in "aeiou" else "a"
     if len(inputs.mains) < 2:
+        wanted = "two or more" if op.exact_inputs is None else f"exactly {op.exact_inputs}"
         raise GraphError(
-            f"{article} {op.name} node merges two or more inputs, but '{name}' has one",
+            f"{article} {op.name} node merges {wanted} inputs, but '{name}' has one",
             location=inputs.location, node=name,
-            expected="two or more plain edges into it", got=str(len(inputs.mains)),
-            hint="add the other inputs, or use an identity node",
+            expected=f"{wanted} plain edges into it", got=str(len(inputs.mains)),
+            hint=op.inputs_hint,
         )
     if inputs.merges:
         edge = inputs.merges[0]

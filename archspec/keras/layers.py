@@ -93,6 +93,34 @@ class DropPath(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="archspec")
+class GaussianSample(keras.layers.Layer):
+    """A VAE's z = mean + exp(log_var / 2) * eps while training (the mean at inference), adding
+    kl_weight * KL(N(mean, var) || N(0, I)), summed over features and averaged over the batch, to the loss."""
+
+    def __init__(self, kl_weight: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kl_weight = kl_weight
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs: list, training: bool | None = None) -> Any:
+        mean, log_var = inputs
+        if self.kl_weight:
+            features = tuple(range(1, len(mean.shape)))
+            kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=features)
+            self.add_loss(self.kl_weight * ops.mean(kl))
+        if not training:
+            return mean
+        return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+
+    def compute_output_shape(self, input_shapes: list) -> Any:
+        return input_shapes[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "kl_weight": self.kl_weight, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
 class Take(keras.layers.Layer):
     """x[..., index, ...] on one axis (Keras numbering, batch = 0): token 0, the last timestep (-1)."""
 

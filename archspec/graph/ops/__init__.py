@@ -36,6 +36,7 @@ from archspec.graph.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, Un
 from archspec.graph.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
 from archspec.graph.ops.preprocessing import Normalization, Rescaling
 from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
+from archspec.graph.ops.sampling import GaussianSample
 from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D
 from archspec.graph.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
 from archspec.graph.ops.tokens import ClassToken, Part, Permute, Slice, Split, Take
@@ -57,6 +58,7 @@ OPS: dict[str, Op] = {
         LeakyRelu(), Prelu(), Elu(), Softmax(),
         ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
         Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
+        GaussianSample(),
     )
 }
 """Every op kind, by the name written in `op:`."""

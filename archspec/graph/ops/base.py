@@ -105,6 +105,10 @@ class Op:
     """The dtype of the op's output; None when it is its input's (flatten, reshape, identity)."""
     positional: ClassVar[tuple[str, ...]] = ()
     """Parameters an inline chain step may give without their names, in order: conv2d(64, 3)."""
+    exact_inputs: ClassVar[int | None] = None
+    """For a merge op (arity "many"): the number of plain inputs it takes, when it is fixed."""
+    inputs_hint: ClassVar[str] = "add the other inputs, or use an identity node"
+    """For a merge op: what to do when its plain inputs are too few (archspec.graph.plan)."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""

@@ -39,7 +39,6 @@ class _ElementWise(Op):
     Params = NoParams
     arity = "many"
     keras_class: str
-    exact_inputs: int | None = None
 
     def merge_shape(self, params: NoParams, operands: list[Operand]) -> Shape:
         if self.exact_inputs is not None and len(operands) != self.exact_inputs:
