@@ -273,14 +273,16 @@ def test_a_use_may_share_a_use_that_shares_another(write_spec):
 @pytest.mark.parametrize("backend", [pytest.param("jax", marks=pytest.mark.jax),
                                      pytest.param("torch", marks=pytest.mark.torch)])
 def test_shared_layers_compute_the_same_on_jax_and_torch(backend, tmp_path):
+    """The Siamese zoo spec (and the VAE's sampling layer, whose KL term is a layer loss) on each backend."""
     from tests.test_backends import run
 
-    spec = ROOT / "specs" / "zoo" / "siamese_cnn.yaml"
+    specs = [str(ROOT / "specs" / "zoo" / f"{name}.yaml") for name in ("siamese_cnn", "vae_mnist")]
     results = {}
     for name in ("tensorflow", backend):
-        result = run(["-m", "tests.backend_outputs", name, str(tmp_path / f"{name}.npz"), str(spec)])
+        result = run(["-m", "tests.backend_outputs", name, str(tmp_path / f"{name}.npz"), *specs])
         assert result.returncode == 0, result.stderr[-3000:]
         results[name] = dict(np.load(tmp_path / f"{name}.npz"))
     assert int(results[backend]["siamese_cnn/params"]) == int(results["tensorflow"]["siamese_cnn/params"]) == 220_161
+    assert int(results[backend]["vae_mnist/params"]) == 134_165
     for key, want in results["tensorflow"].items():
         np.testing.assert_allclose(results[backend][key], want, rtol=1e-3, atol=1e-5, err_msg=key)
