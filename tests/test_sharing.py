@@ -269,20 +269,30 @@ def test_a_use_may_share_a_use_that_shares_another(write_spec):
     assert graph.nodes["third_c2"]["shares"] == "left_c2"
 
 
+ZOO_PAIR = [str(ROOT / "specs" / "zoo" / f"{name}.yaml") for name in ("siamese_cnn", "vae_mnist")]
+
+
+def backend_results(backend: str, folder) -> dict:
+    """Parameter counts and outputs of the Siamese and VAE zoo specs built on `backend`, in a subprocess."""
+    from tests.test_backends import run
+
+    result = run(["-m", "tests.backend_outputs", backend, str(folder / f"{backend}.npz"), *ZOO_PAIR])
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dict(np.load(folder / f"{backend}.npz"))
+
+
+@pytest.fixture(scope="module")
+def on_tensorflow(tmp_path_factory):
+    return backend_results("tensorflow", tmp_path_factory.mktemp("tensorflow"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", [pytest.param("jax", marks=pytest.mark.jax),
                                      pytest.param("torch", marks=pytest.mark.torch)])
-def test_shared_layers_compute_the_same_on_jax_and_torch(backend, tmp_path):
+def test_shared_layers_compute_the_same_on_jax_and_torch(backend, tmp_path, on_tensorflow):
     """The Siamese zoo spec (and the VAE's sampling layer, whose KL term is a layer loss) on each backend."""
-    from tests.test_backends import run
-
-    specs = [str(ROOT / "specs" / "zoo" / f"{name}.yaml") for name in ("siamese_cnn", "vae_mnist")]
-    results = {}
-    for name in ("tensorflow", backend):
-        result = run(["-m", "tests.backend_outputs", name, str(tmp_path / f"{name}.npz"), *specs])
-        assert result.returncode == 0, result.stderr[-3000:]
-        results[name] = dict(np.load(tmp_path / f"{name}.npz"))
-    assert int(results[backend]["siamese_cnn/params"]) == int(results["tensorflow"]["siamese_cnn/params"]) == 220_161
-    assert int(results[backend]["vae_mnist/params"]) == 134_165
-    for key, want in results["tensorflow"].items():
-        np.testing.assert_allclose(results[backend][key], want, rtol=1e-3, atol=1e-5, err_msg=key)
+    other = backend_results(backend, tmp_path)
+    assert int(other["siamese_cnn/params"]) == int(on_tensorflow["siamese_cnn/params"]) == 220_161
+    assert int(other["vae_mnist/params"]) == 134_165
+    for key, want in on_tensorflow.items():
+        np.testing.assert_allclose(other[key], want, rtol=1e-3, atol=1e-5, err_msg=key)
