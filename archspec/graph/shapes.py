@@ -81,7 +81,7 @@ def _sharing_errors(graph: nx.MultiDiGraph, failed: set[str]) -> list[SpecError]
                 f"{_shapes(own['input_shape'])} ({theirs:,} weights), '{name}' gets "
                 f"{_shapes(data['input_shape'])} ({mine:,} weights)",
                 location=data["location"], node=name,
-                expected=f"the features of '{owner}''s input: {_shapes(own['input_shape'])}",
+                expected=f"{_shapes(own['input_shape'])}, the input '{owner}' gets",
                 got=_shapes(data["input_shape"]),
                 hint=f"feed '{name}' the same number of features (channels) as '{owner}', or give it its own op",
             ))
