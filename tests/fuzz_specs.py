@@ -273,7 +273,7 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
-                                     "rename_node"]))
+                                     "rename_node", "share_node"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -300,6 +300,11 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
         kind = draw(st.sampled_from(["plain", "concat-skip", "add-residual", "gate", "attention"]))
         data["edges"].append({"from": draw(st.sampled_from(names)), "to": draw(st.sampled_from(names)),
                               "kind": kind})
+    elif mutation == "share_node":  # a node made another's twin: `shares:` a node, an input, junk, itself
+        name = draw(st.sampled_from(list(data["nodes"])))
+        owner = draw(st.sampled_from([*_names(data), "ghost", 3, ["x"], None]))
+        data["nodes"][name] = {"shares": owner}
+        must_fail = owner == name or not isinstance(owner, str) or owner not in data["nodes"]
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value
