@@ -20,11 +20,21 @@ def _params(data: dict) -> object:
 
 
 def _edges(edges: dict) -> list:
-    return sorted((edge["kind"], repr(edge["params"])) for edge in edges.values())
+    return sorted((edge["kind"], repr(edge["params"]), edge["slot"]) for edge in edges.values())
+
+
+def _number_inputs(graph: nx.MultiDiGraph) -> None:
+    """Each edge's `slot`: its place among its target's in-edges in file order, the order a node reads
+    its inputs in (a subtract's, a gaussian_sample's mean and log-variance), so the matching keeps it."""
+    for name in graph.nodes:
+        for slot, (_, _, data) in enumerate(sorted(graph.in_edges(name, data=True), key=lambda e: e[2]["index"])):
+            data["slot"] = slot
 
 
 def node_mapping(compact: nx.MultiDiGraph, long: nx.MultiDiGraph) -> dict[str, str]:
     """Compact node name -> long node name; AssertionError if the graphs differ."""
+    _number_inputs(compact)
+    _number_inputs(long)
     matcher = MultiDiGraphMatcher(compact, long, node_match=lambda a, b: _params(a) == _params(b),
                                   edge_match=lambda a, b: _edges(a) == _edges(b))
     assert matcher.is_isomorphic(), "the compact and long forms are different graphs"
