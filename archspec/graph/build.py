@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.errors import GraphError, SpecError, raise_collected, suggest
+from archspec.errors import GraphError, Location, SpecError, raise_collected, suggest
 from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS
 from archspec.graph.plan import NodePlan, plan_node
@@ -144,27 +144,30 @@ def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | Non
             hint="a spec is a DAG: data flows one way; remove the edge",
         )
     if graph.nodes[edge.target]["kind"] == "input":
-        return GraphError(
-            f"edge {edge.source} -> {edge.target}: '{edge.target}' is an input and takes no edges",
-            location=edge.location,
-            hint="inputs are fed with data; point the edge at a node",
-        )
+        return input_target_error(edge.source, edge.target, edge.location)
     return None
 
 
-def _cycle_errors(graph: nx.MultiDiGraph) -> list[SpecError]:
+def input_target_error(source: str, target: str, location: Location) -> GraphError:
+    """An edge into an input (also found before validation, when a spec without outputs has no sink)."""
+    return GraphError(f"edge {source} -> {target}: '{target}' is an input and takes no edges",
+                      location=location, hint="inputs are fed with data; point the edge at a node")
+
+
+def cycle_error(graph: nx.MultiDiGraph, *, before: str = "") -> GraphError | None:
+    """The first cycle of `graph` (edges carry `location`) as an error at its closing edge; None if acyclic."""
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
-        return []
+        return None
     path = " -> ".join([cycle[0][0]] + [edge[1] for edge in cycle])
-    closing = graph.edges[cycle[-1][0], cycle[-1][1], cycle[-1][2]]
-    return [GraphError(
-        f"the edges form a cycle: {path}",
-        location=closing["location"],
-        node=cycle[-1][1],
-        hint="a spec is a DAG: remove or reverse one of these edges",
-    )]
+    return GraphError(f"{before}the edges form a cycle: {path}", location=graph.edges[cycle[-1]]["location"],
+                      node=cycle[-1][1], hint="a spec is a DAG: remove or reverse one of these edges")
+
+
+def _cycle_errors(graph: nx.MultiDiGraph) -> list[SpecError]:
+    error = cycle_error(graph)
+    return [] if error is None else [error]
 
 
 def _reachability_errors(graph: nx.MultiDiGraph, spec: Spec) -> list[SpecError]:

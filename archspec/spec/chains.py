@@ -28,7 +28,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
-from archspec.spec.syntax import LINE_BREAK, SHARES, empty_step, join_chain, split_steps
+from archspec.spec.syntax import LINE_BREAK, SHARES, chain_problem, join_chain, split_steps
 
 DEFAULTS_KEY = "defaults"
 
@@ -107,16 +107,13 @@ class _Scope:
             self.holder["nodes"] = self.nodes
 
     def _chain(self, text: str, path: Path_) -> str:
-        parts = split_steps(text)
         at = _columns(self.document, path, text)
-        if parts is None:
-            empty = empty_step(text)
-            if empty is not None:
-                raise SchemaError("a chain step is empty: two arrows in a row, or an arrow at an end",
-                                  location=at(empty), got=text, expected="a node, op or block between arrows",
-                                  hint="remove the extra '->' or put a step between the arrows")
-            raise SchemaError(f"edge chain {text!r} is not of the form 'a -> b -> c'", location=at(0),
-                              hint="separate node names with '->'")
+        problem = chain_problem(text)
+        if problem is not None:
+            message, offset, hint = problem
+            raise SchemaError(message, location=at(offset), got=text, hint=hint)
+        parts = split_steps(text)
+        assert parts is not None
         steps = []
         for part, offset in parts:
             try:

@@ -32,6 +32,7 @@ from typing import Any
 import networkx as nx
 
 from archspec.errors import Location, SchemaError
+from archspec.graph.build import cycle_error, input_target_error
 from archspec.spec.blocks import links_of
 from archspec.spec.document import Document, Positions
 from archspec.spec.models import MODEL_NAME_PATTERN
@@ -233,31 +234,25 @@ def _one_sink(document: Document, path: tuple, inputs: list[str], owner: str) ->
         return None  # a node without op (a misspelt --set nodes.NAME...): validation says so, at its place
     if not sinks:
         _why_no_sink(document, path, links, inputs, owner)
-    where = document.locate(path + ("edges",), key=True) if owner == "the spec" else document.locate(path, key=True)
+    top = not path
     raise SchemaError(f"{owner} has no 'outputs:' and {len(sinks)} sinks (nodes no edge leaves): {', '.join(sinks)}",
-                      location=where, expected="one sink, or 'outputs:' naming the outputs",
+                      location=document.locate(path + ("edges",) if top else path, key=True),
+                      expected="one sink, or 'outputs:' naming the outputs",
                       hint=f"connect the node that should feed another (a skip or gate edge left out?), or add "
                       f"'outputs: [{', '.join(sinks)}]' to {owner}"
-                      + (" (written as a mapping: {outputs: [...], edges: [...]})" if owner != "the spec" else ""))
+                      + ("" if top else " (written as a mapping: {outputs: [...], edges: [...]})"))
 
 
 def _why_no_sink(document: Document, path: tuple, links: list[tuple[str, str, int]], inputs: list[str],
                  owner: str) -> None:
-    """Every node feeds another: an edge into an input, or a cycle. Raise the one found, where it is written."""
+    """Every node feeds another: an edge into an input, or a cycle. Raise the one found, where it is written
+    (the graph checks would find it too, but only after validation, which needs the missing outputs)."""
     for source, target, index in links:
         if target in inputs:
-            raise SchemaError(f"edge {source} -> {target}: '{target}' is an input and takes no edges",
-                              location=document.locate(path + ("edges", index)),
-                              hint="inputs are fed with data; point the edge at a node")
+            raise input_target_error(source, target, document.locate(path + ("edges", index)))
     graph = nx.MultiDiGraph()
     for source, target, index in links:
-        graph.add_edge(source, target, index=index)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return
-    route = " -> ".join([cycle[0][0]] + [edge[1] for edge in cycle])
-    closing = graph.edges[cycle[-1]]["index"]
-    raise SchemaError(f"{owner} has no 'outputs:' and no sink (a node no edge leaves): the edges form a cycle: "
-                      f"{route}", location=document.locate(path + ("edges", closing)), node=cycle[-1][1],
-                      hint="a spec is a DAG: remove or reverse one of these edges")
+        graph.add_edge(source, target, location=document.locate(path + ("edges", index)))
+    error = cycle_error(graph, before=f"{owner} has no 'outputs:' and no sink (a node no edge leaves): ")
+    if error is not None:
+        raise error

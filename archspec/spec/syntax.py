@@ -105,12 +105,16 @@ def split_steps(text: str) -> list[tuple[str, int]] | None:
     return steps
 
 
-def empty_step(text: str) -> int | None:
-    """The offset of the first empty step of a text with arrows (`a -> -> b`, `a ->`), else None."""
+def chain_problem(text: str) -> tuple[str, int, str] | None:
+    """Why `text` is no chain `a -> b -> c`, as (message, offset of the fault, hint); None if it is one."""
     steps = _all_steps(text)
     if len(steps) < 2:
-        return None
-    return next((offset for step, offset in steps if not step), None)
+        return f"edge chain {text!r} is not of the form 'a -> b -> c'", 0, "separate node names with '->'"
+    empty = next((offset for step, offset in steps if not step), None)
+    if empty is not None:
+        return ("a chain step is empty: two arrows in a row, or an arrow at an end", empty,
+                "remove the extra '->' or put a step between the arrows")
+    return None
 
 
 def _all_steps(text: str) -> list[tuple[str, int]]:

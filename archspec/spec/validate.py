@@ -23,7 +23,16 @@ from archspec.spec.messages import coercion_errors, nonfinite_errors, pydantic_e
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec, SpecFile
 from archspec.spec.shape_expr import is_deferred
 from archspec.spec.substitute import EXPRESSION
-from archspec.spec.syntax import MAX_NAME_LENGTH, NAME_RULE, SHARES, article, chain_links, is_name, type_word
+from archspec.spec.syntax import (
+    MAX_NAME_LENGTH,
+    NAME_RULE,
+    SHARES,
+    article,
+    chain_links,
+    chain_problem,
+    is_name,
+    type_word,
+)
 
 T = TypeVar("T")
 
@@ -270,8 +279,9 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
     if isinstance(raw, str):
         links = chain_links(raw)
         if links is None:
-            raise SchemaError(f"edge chain {raw!r} is not of the form 'a -> b -> c'", location=location,
-                              hint="separate node names with '->'")
+            message, _, hint = chain_problem(raw) or (f"edge chain {raw!r} is not of the form 'a -> b -> c'", 0,
+                                                      "separate node names with '->'")
+            raise SchemaError(message, location=location, hint=hint)
         plain = CONNECTIONS["plain"].Params()
         return [EdgeSpec(source, target, "plain", plain, location, first_id + offset)
                 for offset, (source, target) in enumerate(links)]

@@ -29,7 +29,6 @@ class _Border(Op):
     keras_class: str
     axes: tuple[str, ...]
     """What each changed axis holds, for messages: ("steps",) or ("rows", "columns")."""
-    positional = ("padding",)
 
     def pairs(self, params: OpParams) -> tuple[tuple[int, int], ...]:
         amount = getattr(params, self.key)
@@ -56,6 +55,7 @@ class _Border(Op):
 
 class _Padding(_Border):
     key = "padding"
+    positional = ("padding",)
 
     def resize(self, size: int | None, pair: tuple[int, int], what: str, shape: Shape) -> int | None:
         return None if size is None else size + sum(pair)

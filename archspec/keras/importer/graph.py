@@ -38,10 +38,8 @@ class GraphReader:
         self.taken: set[str] = set()
         self.auto: set[str] = set()
         """Spec names of the operations Keras named itself (`conv2d_57`): the folding may rename them."""
-        self.owners: dict[int, str] = {}
-        """id(layer) -> the spec name of its first call; a later call is a node that `shares:` it."""
-        self.calls: dict[int, int] = {}
-        """id(layer) -> how many times it has been called so far (its later calls are numbered)."""
+        self.calls: dict[int, list[str]] = {}
+        """id(layer) -> the spec names of its calls so far; a later call is a node that `shares:` the first."""
         self.folded = False
         """Whether the spec was written with blocks (importer.read_spec sets it)."""
         self.by_class: dict[str, list[Any]] = {}
@@ -57,9 +55,6 @@ class GraphReader:
         graph = functional_graph(model)
         calls = [node for depth in sorted(graph._nodes_by_depth, reverse=True)
                  for node in graph._nodes_by_depth[depth]]
-        counts: dict[int, int] = {}
-        for call in calls:
-            counts[id(call.operation)] = counts.get(id(call.operation), 0) + 1
         order = {id(operation): index for index, operation in enumerate(graph.operations)}
         calls.sort(key=lambda call: order.get(id(call.operation), len(order)))
         model_inputs = list(graph.inputs)
@@ -88,10 +83,11 @@ class GraphReader:
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
-        owner = self.owners.get(id(operation)) if _is_layer(operation) else None
-        if owner is not None:  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
-            self.calls[id(operation)] = self.calls.get(id(operation), 1) + 1
-        name = self.name(prefix + operation.name + ("" if owner is None else f"_{self.calls[id(operation)]}"))
+        earlier = self.calls.setdefault(id(operation), []) if _is_layer(operation) else []
+        owner = earlier[0] if earlier else None  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
+        name = self.name(prefix + operation.name + (f"_{len(earlier) + 1}" if earlier else ""))
+        if _is_layer(operation):
+            earlier.append(name)
         shape = tuple(call.output_tensors[0].shape[1:])
         if not _is_layer(operation) and len(call.output_tensors) > 1:
             for index, part in enumerate(self.op_parts(operation, call, name)):
@@ -107,8 +103,6 @@ class GraphReader:
         if owner is not None:  # a layer called again: this node calls its first call's layer (`shares:`)
             node.params = {SHARES: owner}
             del self.layers[name]
-        elif _is_layer(operation):
-            self.owners[id(operation)] = name
         node.shape = shape
         self.nodes[name] = node
         self.shapes[name] = shape
