@@ -17,9 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from archspec.errors import Location, SchemaError, SpecError, did_you_mean, raise_collected
+from archspec.errors import SchemaError, SpecError, did_you_mean, raise_collected
 from archspec.spec.document import Document, Positions
 from archspec.spec.loader import load_yaml
+from archspec.spec.project_paths import check_project_file, resolved_path
 from archspec.spec.shorthand import read_short_forms
 from archspec.spec.syntax import chain_links, join_chain, split_steps
 
@@ -43,8 +44,8 @@ def merge_base(document: Document, chain: tuple[Path, ...] = ()) -> Document:
         raise SchemaError("'extends' must name a base spec file", location=where,
                           got=repr(reference), hint="extends: base.yaml (relative to this file)")
     base_path = Path(document.file).parent / reference
-    resolved = _check_base_path(reference, base_path, where)
-    chain = (*chain, _resolved(Path(document.file), where))
+    resolved = check_project_file(reference, Path(document.file).parent, where, key="extends")
+    chain = (*chain, resolved_path(Path(document.file), where))
     if resolved in chain:
         cycle = [*chain[chain.index(resolved):], resolved]
         raise SchemaError("'extends' goes round in a circle", location=where,
@@ -68,42 +69,12 @@ def merge_base(document: Document, chain: tuple[Path, ...] = ()) -> Document:
     return _merge(base, document)
 
 
-def _resolved(path: Path, where: Location) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, ValueError, RuntimeError) as error:
-        raise SchemaError(f"the system refuses the path {str(path)!r}: {error}", location=where) from None
-
-
 def _shown(path: Path) -> str:
     """A path as a person would write it: relative to the current directory when it is inside it."""
     try:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
-
-
-def _check_base_path(reference: str, base_path: Path, where: Location) -> Path:
-    """A spec may extend spec files of its own project, never read any file it names.
-
-    A spec from someone else, validated in CI, could otherwise name a secrets
-    file and have its values echoed in error messages. So the base must be a
-    relative .yaml/.yml path that stays inside the extending file's folder or
-    the current directory (docs/security.md). Returns the resolved path.
-    """
-    if "\0" in reference:
-        raise SchemaError("'extends' names a path with a NUL character", location=where,
-                          got=repr(reference), hint="extends: base.yaml (relative to this file)")
-    if Path(reference).is_absolute() or base_path.suffix not in (".yaml", ".yml"):
-        raise SchemaError("'extends' must be a relative path to a .yaml spec file", location=where,
-                          got=repr(reference), hint="extends: base.yaml (relative to this file)")
-    resolved = _resolved(base_path, where)
-    roots = (_resolved(Path(where.file), where).parent, Path.cwd().resolve())
-    if not any(resolved.is_relative_to(root) for root in roots):
-        raise SchemaError("'extends' leads outside this spec's folder and the current directory",
-                          location=where, got=repr(reference),
-                          hint="keep base specs beside the spec, or run archspec from the project folder")
-    return resolved
 
 
 def _merge(base: Document, variant: Document) -> Document:

@@ -17,6 +17,7 @@ every mistake is reported at its line and column.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,8 +26,10 @@ from pydantic import Field, ValidationError
 from archspec.errors import SpecError, raise_collected
 from archspec.spec.document import Document
 from archspec.spec.loader import load_yaml
+from archspec.spec.project_paths import check_project_file
 from archspec.train.sweep_dimensions import DIMENSION_SHAPES, Dimension, SetRange, SetValues, SpecChoices, SweepModel
 
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("none", "median", "hyperband")
 FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir")
@@ -122,7 +125,9 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def _consistency_errors(sweep: Sweep) -> list[SpecError]:
-    errors: list[SpecError] = []
+    errors: list[SpecError] = _path_errors(sweep)
+    if errors:
+        return errors
     model = sweep.model
     if not sweep.base.is_file():
         errors.append(SweepError(f"base spec not found: {sweep.base}", location=sweep.locate("spec"),
@@ -145,6 +150,32 @@ def _consistency_errors(sweep: Sweep) -> list[SpecError]:
     if sum(isinstance(dim, SpecChoices) for dim in model.dimensions.values()) > 1:
         errors.append(SweepError("only one dimension may choose whole spec files",
                                  location=sweep.locate("dimensions")))
+    return errors
+
+
+def _path_errors(sweep: Sweep) -> list[SpecError]:
+    """A sweep file names a plain study name and spec files of its own project, never any path.
+
+    The name becomes a folder under runs/sweeps/ (a path there would write the
+    journal and report anywhere), and a spec file's values are echoed in
+    errors (any file read would leak), so both obey the rule of `extends:`.
+    """
+    errors: list[SpecError] = []
+    if not PLAIN_NAME.fullmatch(sweep.name):
+        errors.append(SweepError("a sweep's name must be a plain name, not a path", got=repr(sweep.name),
+                                 location=sweep.locate("name") if sweep.model.name is not None else sweep.locate(),
+                                 expected="letters, digits, '_', '-' and '.', starting with a letter or digit",
+                                 hint="name: skip_study (its folder is runs/sweeps/skip_study; --out picks another)"))
+    references = [(sweep.model.spec, ("spec",))]
+    for name, dim in sweep.model.dimensions.items():
+        if isinstance(dim, SpecChoices):
+            references += [(spec, ("dimensions", name, "specs", index)) for index, spec in enumerate(dim.specs)]
+    for reference, where in references:
+        try:
+            check_project_file(reference, sweep.path.parent, sweep.locate(*where), key="spec", owner="sweep file",
+                               error=SweepError)
+        except SweepError as error:
+            errors.append(error)
     return errors
 
 
