@@ -12,7 +12,7 @@ from code the user chose to run:
 A plugin op that lists Keras class names in `keras_classes` (and reads their config in
 `from_keras`) is also what `archspec import` turns those layers into (docs/plugins.md).
 
-Each plugin is checked before it joins `archspec.graph.ops.OPS`: it must be an `Op`
+Each plugin is checked before it joins `archspec.catalogue.ops.OPS`: it must be an `Op`
 subclass (or instance) with a snake_case name no other op has, a pydantic
 params model derived from `OpParams` (unknown keys stay errors), and a known
 arity.
@@ -24,8 +24,8 @@ import importlib
 import importlib.metadata
 from typing import Any
 
+from archspec.catalogue.ops import OPS, Op, OpParams
 from archspec.errors import PluginError
-from archspec.graph.ops import OPS, Op, OpParams
 from archspec.spec.syntax import NAME_PATTERN
 
 ENTRY_POINT_GROUP = "archspec.ops"
@@ -40,14 +40,14 @@ def register_op(candidate: Any, *, source: str) -> Op:
         op = candidate
     else:
         raise PluginError(f"plugin {source}: {candidate!r} is not an archspec Op subclass\n"
-                          "  hint: subclass archspec.graph.ops.Op and set name, Params, infer_shape and layer")
+                          "  hint: subclass archspec.catalogue.ops.Op and set name, Params, infer_shape and layer")
     name = getattr(op, "name", None)
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name != name.lower():
         raise PluginError(f"plugin {source}: op name {name!r} is not a snake_case identifier")
     params = getattr(op, "Params", None)
     if not (isinstance(params, type) and issubclass(params, OpParams)):
         raise PluginError(f"plugin {source}: op '{name}' needs a Params model derived from "
-                          "archspec.graph.ops.OpParams")
+                          "archspec.catalogue.ops.OpParams")
     if op.arity not in ARITIES:
         raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
                           f"expected one of {', '.join(ARITIES)}")

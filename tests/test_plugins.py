@@ -6,8 +6,8 @@ import importlib.metadata
 
 import pytest
 
+from archspec.catalogue.ops import OPS
 from archspec.errors import PluginError
-from archspec.graph.ops import OPS
 from archspec.plugins import ENTRY_POINT_GROUP, load_entry_points, load_plugin, register_op
 from tests.plugin_ops import Scale
 
@@ -92,11 +92,11 @@ def test_a_broken_entry_point_names_itself(monkeypatch):
 
 @pytest.mark.parametrize(("reference", "message"), [
     ("tests.plugin_ops:FakeDense",
-     "plugin tests.plugin_ops:FakeDense: op name 'dense' is already taken by archspec.graph.ops.core.Dense"),
+     "plugin tests.plugin_ops:FakeDense: op name 'dense' is already taken by archspec.catalogue.ops.core.Dense"),
     ("tests.plugin_ops:NotAnOp",
      "plugin tests.plugin_ops:NotAnOp: <class 'tests.plugin_ops.NotAnOp'> is not an archspec Op subclass"),
     ("tests.plugin_ops:Loose",
-     "plugin tests.plugin_ops:Loose: op 'loose' needs a Params model derived from archspec.graph.ops.OpParams"),
+     "plugin tests.plugin_ops:Loose: op 'loose' needs a Params model derived from archspec.catalogue.ops.OpParams"),
     ("tests.plugin_ops:Missing", "plugin tests.plugin_ops:Missing: module 'tests.plugin_ops' has no 'Missing'"),
     ("tests.plugin_ops", "plugin 'tests.plugin_ops': expected the form module:OpClass, e.g. mypkg.ops:Scale"),
 ])

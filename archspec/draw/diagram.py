@@ -5,7 +5,7 @@ Two steps, as keras does it (`model_to_dot` builds, `plot_model` writes):
 problems, drawn in red), `write_diagram` runs graphviz's `dot` to make the
 file. Each node shows its name, op, key parameters and output shape; each
 edge kind has its own colour, line style and merge glyph at the target
-(`EDGE_STYLES`, glyphs from `archspec.graph.connections`), and a legend lists the
+(`EDGE_STYLES`, glyphs from `archspec.catalogue.connections`), and a legend lists the
 kinds that appear.
 
 The work is split by job: `labels` (styles and label text), `fold` (which

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import graphviz
 import networkx as nx
 
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.ops import Shape, format_shape
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.ops import Shape, format_shape
 from archspec.spec.models import EdgeSpec
 
 ERROR_COLOR = "#d32f2f"
@@ -39,7 +39,7 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "gate": EdgeStyle("#ef6c00", "dotted", 2.4, "┈┈┈┈"),
     "attention": EdgeStyle("#8e24aa", "dashed", 2.6, "╍╍╍╍"),
 }
-"""One style per edge kind in `archspec.graph.connections.CONNECTIONS`."""
+"""One style per edge kind in `archspec.catalogue.connections.CONNECTIONS`."""
 
 FAMILY_FILLS: dict[str, str] = {
     "input": "#e8f5e9",
@@ -50,7 +50,7 @@ FAMILY_FILLS: dict[str, str] = {
     "foldable": "#f5f5f5",
     "block": "#fffde7",
 }
-"""Node fill by op family: the `archspec.graph.ops` module an op lives in (`block`: a folded block use)."""
+"""Node fill by op family: the `archspec.catalogue.ops` module an op lives in (`block`: a folded block use)."""
 
 POINTS_PER_CHAR = 6.6
 """Average width of a character of the label fonts, in points, for estimating a box before dot runs."""

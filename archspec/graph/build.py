@@ -16,9 +16,9 @@ from typing import Any
 
 import networkx as nx
 
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.ops import OPS
 from archspec.errors import GraphError, Location, SpecError, raise_collected, suggest
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.ops import OPS
 from archspec.graph.plan import NodePlan, plan_node
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec
 

@@ -1,8 +1,8 @@
 """The spec file format as pydantic models, and the validated `Spec` the rest of archspec reads.
 
 These models say what the top level, an input and `train:` may hold; each
-node's parameters are described by its op's own model (archspec.graph.ops) and
-each edge's extra parameters by its connection kind (archspec.graph.connections),
+node's parameters are described by its op's own model (archspec.catalogue.ops) and
+each edge's extra parameters by its connection kind (archspec.catalogue.connections),
 so that an error names only what the chosen op or kind accepts. The checking
 itself is archspec.spec.validate; turning pydantic's errors into located
 messages is archspec.spec.messages.

@@ -19,8 +19,8 @@ from typing import ClassVar
 import networkx as nx
 import numpy as np
 
+from archspec.catalogue.primitives import Shape, format_shape
 from archspec.errors import DataError, Location, SpecError, raise_collected
-from archspec.graph.primitives import Shape, format_shape
 
 IMAGE_SIZE = (28, 28)
 IMAGE_VALUES = IMAGE_SIZE[0] * IMAGE_SIZE[1]

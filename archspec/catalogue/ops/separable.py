@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import PositiveInt, model_validator
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
@@ -19,9 +19,9 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
-from archspec.graph.ops.conv import Conv2D, Conv2DParams
-from archspec.graph.ops.sequence import Conv1D, Conv1DParams, single_values
-from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.conv import Conv2D, Conv2DParams
+from archspec.catalogue.ops.sequence import Conv1D, Conv1DParams, single_values
+from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class SeparableConv2DParams(OpParams):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import PositiveInt, model_validator
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
@@ -24,8 +24,8 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
-from archspec.graph.ops.sequence import check_groups
-from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.sequence import check_groups
+from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class Conv2DParams(OpParams):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
+from archspec.catalogue.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
 
 Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",

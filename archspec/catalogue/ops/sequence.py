@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import PositiveInt, model_validator
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     LayerCall,
     NoParams,
@@ -23,7 +23,7 @@ from archspec.graph.ops.base import (
     known,
     require_rank,
 )
-from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 CausalPadding = Literal["same", "valid", "causal"]
 
