@@ -16,7 +16,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from archspec import moved
+
 __version__ = "0.1.0"
+
+moved.install()  # old import paths (archspec.ops, archspec.graph.ops...) keep working, with a warning
 
 _EXPORTS = {
     "ArchspecError": "archspec.errors",
