@@ -14,6 +14,7 @@ TensorFlow.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from archspec import moved
@@ -47,6 +48,8 @@ __all__ = sorted([*_EXPORTS, *_ALIASES])
 
 
 def __getattr__(name: str) -> Any:
+    if "IPython" in sys.modules and "archspec.notebook" not in sys.modules:
+        importlib.import_module("archspec.notebook")  # in Jupyter, a Spec shows as its diagram
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     if name in _ALIASES:

@@ -3,5 +3,5 @@
 (`expression.py`) and the small records they pass around (`primitives.py`).
 
 It sits below `spec/` (which validates each node against its op's `Params`) and imports nothing of
-archspec but `errors`; see docs/architecture.md.
+archspec but the layer below it (`errors`, `moved`); see docs/architecture.md.
 """

@@ -25,10 +25,10 @@ import importlib
 import importlib.metadata
 from typing import Any
 
+from archspec.catalogue.names import NAME_PATTERN
 from archspec.catalogue.ops import OPS, Op, OpParams
 from archspec.errors import PluginError
 from archspec.moved import PLUGIN_API
-from archspec.spec.syntax import NAME_PATTERN
 
 ENTRY_POINT_GROUP = "archspec.ops"
 ARITIES = ("one", "many", "attention")

@@ -26,7 +26,7 @@ from pathlib import Path
 import graphviz
 import networkx as nx
 
-from archspec.draw.drawing import Drawing
+from archspec.draw.drawing import Drawing, RenderOptions
 from archspec.draw.fold import Folding, fold_blocks
 from archspec.draw.labels import EDGE_STYLES, ERROR_COLOR, FAMILY_FILLS, FONT, EdgeStyle
 from archspec.errors import RenderError, SpecError, did_you_mean, raise_collected
@@ -35,19 +35,6 @@ from archspec.spec.models import Spec
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = "install graphviz: `apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS)"
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """What `archspec render` draws; the defaults are the command's."""
-
-    rankdir: str = "TB"
-    shapes: bool = True
-    params: bool = False
-    highlight: tuple[str, ...] = ()
-    compact: bool = False
-    fold: bool = False
-    expand: tuple[str, ...] = ()
 
 
 @dataclass

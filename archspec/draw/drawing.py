@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import textwrap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import graphviz
 import networkx as nx
@@ -29,8 +29,18 @@ from archspec.errors import SpecError
 from archspec.graph.summary import node_details, node_params
 from archspec.spec.models import EdgeSpec, Spec
 
-if TYPE_CHECKING:
-    from archspec.draw.diagram import RenderOptions
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What `archspec render` draws; the defaults are the command's."""
+
+    rankdir: str = "TB"
+    shapes: bool = True
+    params: bool = False
+    highlight: tuple[str, ...] = ()
+    compact: bool = False
+    fold: bool = False
+    expand: tuple[str, ...] = ()
 
 
 class Drawing:

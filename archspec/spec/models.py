@@ -10,8 +10,9 @@ messages is archspec.spec.messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
@@ -151,11 +152,12 @@ class Spec:
     def file(self) -> str:
         return self.document.file
 
-    def _repr_svg_(self) -> str:
-        """Jupyter shows a spec as its diagram."""
-        from archspec.notebook import spec_svg  # notebook -> draw -> spec: imported here, not at the top
+    display_svg: ClassVar[Callable[[Spec], str] | None] = None
+    """How Jupyter draws a spec; archspec.notebook installs it (drawing is layers above the spec)."""
 
-        return spec_svg(self)
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a spec as its diagram once archspec.notebook is imported; None: the text repr."""
+        return None if Spec.display_svg is None else Spec.display_svg(self)
 
     def resolved_yaml(self) -> str:
         """The spec as validated, self-contained: extends, vars, blocks and --set already applied.
