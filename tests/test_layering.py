@@ -1,5 +1,6 @@
 """The packages import only downwards (docs/architecture.md): every import in archspec/, at the top of a
-module or inside a function, is read from the source (ast, nothing imported), with no exemptions."""
+module or inside a function, is read from the source (ast, nothing imported), with no exemptions. And no
+module is over MAX_LINES: a long module does several jobs."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ def imported_modules(source: str, module: str, is_package: bool) -> list[tuple[s
     return [(name, line) for name, line in found if name == "archspec" or name.startswith("archspec.")]
 
 
+MAX_LINES = 330
+
+
 def layer_of(module: str) -> int | None:
     """The layer of `archspec.<top>...`; None for the facade `archspec` itself."""
     parts = module.split(".")
@@ -95,6 +99,12 @@ def test_no_module_imports_itself_back():
     graph = import_graph(PACKAGE)
     cycles = [" -> ".join(cycle) for cycle in nx.simple_cycles(graph)]
     assert cycles == []
+
+
+def test_no_module_is_over_the_line_limit():
+    long = {str(path.relative_to(PACKAGE.parent)): lines for path in sorted(PACKAGE.rglob("*.py"))
+            if (lines := len(path.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
 
 
 @pytest.fixture
