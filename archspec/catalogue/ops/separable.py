@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import PositiveInt, model_validator
+from pydantic import PositiveInt
 
 from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
     Op,
-    OpParams,
     Padding,
     Shape,
     WindowInt,
+    WindowParams,
     keras_kwargs,
     keras_params,
     known,
@@ -24,7 +24,7 @@ from archspec.catalogue.ops.sequence import Conv1D, Conv1DParams, single_values
 from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class SeparableConv2DParams(OpParams):
+class SeparableConv2DParams(WindowParams):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
@@ -39,12 +39,6 @@ class SeparableConv2DParams(OpParams):
     depthwise_reg: Regularizer | None = None
     pointwise_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
-
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> SeparableConv2DParams:
-        if pair(self.strides) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
-        return self
 
 
 class SeparableConv2D(Op):
@@ -74,7 +68,7 @@ class SeparableConv2D(Op):
         return _separable_count(kh * kw, known(inputs[0][2], "separable_conv2d input channels"), params)
 
 
-class SeparableConv1DParams(OpParams):
+class SeparableConv1DParams(WindowParams):
     filters: PositiveInt
     kernel: WindowInt = 3
     strides: WindowInt = 1
@@ -89,12 +83,6 @@ class SeparableConv1DParams(OpParams):
     depthwise_reg: Regularizer | None = None
     pointwise_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
-
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> SeparableConv1DParams:
-        if self.strides > 1 and self.dilation > 1:
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
-        return self
 
 
 class SeparableConv1D(Op):
