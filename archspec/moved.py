@@ -56,10 +56,13 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         # stacklevel 2 is the `import` line: warn() skips importlib's own frames
         warnings.warn(f"{spec.name} moved to {target}; import an op plugin's names from {PLUGIN_API} "
                       "(docs/plugins.md)", DeprecationWarning, stacklevel=2)
-        return importlib.import_module(target)
+        module = importlib.import_module(target)
+        spec.loader_state = module.__spec__  # importlib sets __spec__ to the alias's: exec_module puts it back
+        return module
 
     def exec_module(self, module: ModuleType) -> None:
-        """The module is the new one, already executed."""
+        """The module is the new one, already executed; it keeps its own spec (reload, pickling by name)."""
+        module.__spec__ = module.__spec__.loader_state
 
 
 def install() -> None:
