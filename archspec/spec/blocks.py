@@ -12,7 +12,7 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.document import Path_
-from archspec.spec.syntax import SHARES, chain_links
+from archspec.spec.syntax import SHARES, chain_links, edge_ends
 
 USE_KEYS = ("block", "repeat", "start", SHARES)
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
@@ -126,15 +126,29 @@ def check_feed(use: str, port: str, inputs: list[str], location: Location) -> st
     written (a merge inside the block sees them in that order), and a
     skip, gate or attention edge into it goes to the one node the port feeds.
     """
-    if not port:
-        if len(inputs) != 1:
-            raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)})",
-                              location=location, hint=f"name one: '{use}.{inputs[0]}'")
+    if not port:  # a use with several inputs takes such edges on its one unnamed input (unnamed_port)
         port = inputs[0]
     if port not in inputs:
         raise SchemaError(f"block use '{use}' has no input '{port}'", location=location,
                           expected="one of " + ", ".join(inputs), hint=did_you_mean(port, inputs))
     return port
+
+
+def unnamed_port(use: str, block: str, inputs: list[str], bound: dict[str, Any], location: Location) -> str:
+    """The input of a use with several inputs that the edges naming no port feed: the one no edge names.
+
+    So `a -> dec` with `e2 -> dec.skip` (or `dec=up(32, skip=e2)` in a chain)
+    feeds `dec.x`, and a chain runs through a use with several inputs.
+    """
+    free = [port for port in inputs if port not in bound]
+    if len(free) == 1:
+        return free[0]
+    left = "every input is named by another edge" if not free else f"{' and '.join(free)} are fed by none"
+    first, other = (free[0], free[1]) if len(free) > 1 else (inputs[0], inputs[-1])
+    raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)}), and an edge that names none "
+                      f"goes to the one input no other edge names, but {left}", location=location,
+                      hint=f"feed the others by name: in the chain step, {use}={block}(..., {other}=SOURCE), or "
+                      f"with an edge 'SOURCE -> {use}.{other}'; or name this edge's input: '... -> {use}.{first}'")
 
 
 def port_feeds(use: str, port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]],
@@ -198,7 +212,10 @@ def links_of(entry: Any) -> list[tuple[str, str, dict[str, Any] | None]] | None:
     if isinstance(entry, str):
         links = chain_links(entry)
         return None if links is None else [(source, target, None) for source, target in links]
-    if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str):
+    if not isinstance(entry, dict):
+        return None
+    sources, targets = edge_ends(entry.get("from")), edge_ends(entry.get("to"))
+    if sources and targets:
         extra = {key: value for key, value in entry.items() if key not in ("from", "to")}
-        return [(entry["from"], entry["to"], extra)]
+        return [(source, target, extra) for target in targets for source in sources]
     return None

@@ -26,9 +26,20 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
+from archspec.spec.blocks import names_of
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
-from archspec.spec.syntax import LINE_BREAK, SHARES, chain_problem, join_chain, split_steps
+from archspec.spec.syntax import (
+    LINE_BREAK,
+    SHARES,
+    chain_problem,
+    edge_ends,
+    group_names,
+    join_chain,
+    split_group,
+    split_steps,
+    type_word,
+)
 
 DEFAULTS_KEY = "defaults"
 
@@ -41,9 +52,9 @@ def desugar(document: Document) -> Document:
     data = dict(data)
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
     defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
-    blocks = _block_params(data.get("blocks"))
+    blocks, ports = _block_params(data.get("blocks")), _block_inputs(data.get("blocks"))
     for scope in _scopes(data):
-        _Scope(result, *scope, blocks).rewrite(defaults)
+        _Scope(result, *scope, blocks, ports).rewrite(defaults)
     return result
 
 
@@ -74,8 +85,9 @@ class _Scope:
     """The nodes and edges of the top level or of one block definition, rewritten in place."""
 
     def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
-                 blocks: dict[str, tuple[str, ...]]) -> None:
-        self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
+                 blocks: dict[str, tuple[str, ...]], ports: dict[str, list[str]]) -> None:
+        self.document, self.path, self.holder, self.blocks, self.ports = document, path, holder, blocks, ports
+        self.feeds: list[tuple[str, str, Location]] = []  # `up(32, skip=e2)`: (source, use.port, where written)
         nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
         self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
         self.pending = {name: raw for name, raw in (self.nodes or {}).items() if _is_pending(raw)}
@@ -93,6 +105,9 @@ class _Scope:
             for index, entry in enumerate(edges):
                 if isinstance(entry, str):
                     edges[index] = self._chain(entry, self.path + ("edges", index))
+            for source, target, where in self.feeds:
+                self.document.positions.put(self.path + ("edges", len(edges)), Positions(where, where))
+                edges.append(join_chain([source, target]))
             self._check_bare(edges)
         for name, raw in self.nodes.items():
             op = raw.get("op") if isinstance(raw, dict) else None
@@ -114,16 +129,21 @@ class _Scope:
             raise SchemaError(message, location=at(offset), got=text, hint=hint)
         parts = split_steps(text)
         assert parts is not None
-        steps = []
+        groups: list[tuple[list[Step], bool]] = []  # each step's items, and whether it is a group [a, b]
         for part, offset in parts:
+            items = split_group(part)
             try:
-                steps.append(read_step(part, offset))
+                groups.append(([read_step(item, offset + at_) for item, at_ in items or [(part, 0)]],
+                               items is not None))
             except StepError as error:
                 raise SchemaError(str(error), location=at(error.offset), hint=error.hint) from None
-        new = [self._is_new(step, at) for step in steps]
-        if not any(new):
+        new = [[self._is_new(step, at) for step in steps] for steps, _ in groups]
+        if not any(map(any, new)) and not any(grouped for _, grouped in groups):
             return text
-        return join_chain([self._node(step, at) if made else step.text for step, made in zip(steps, new, strict=True)])
+        written = [[self._node(step, at) if made else step.text for step, made in zip(steps, made_, strict=True)]
+                   for (steps, _), made_ in zip(groups, new, strict=True)]
+        return join_chain([f"[{', '.join(names)}]" if grouped else names[0]
+                           for names, (_, grouped) in zip(written, groups, strict=True)])
 
     def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
@@ -162,9 +182,11 @@ class _Scope:
         used: set[str] = set()
         for entry in edges:
             if isinstance(entry, str):
-                used.update(step.partition(".")[0] for step, _ in split_steps(entry) or [])
+                used.update(name.partition(".")[0] for step, _ in split_steps(entry) or []
+                            for name in group_names(step))
             elif isinstance(entry, dict):
-                used.update(str(entry.get(key, "")).partition(".")[0] for key in ("from", "to"))
+                used.update(name.partition(".")[0] for key in ("from", "to")
+                            for name in edge_ends(entry.get(key)) or [])
         unused = [name for name in self.nodes or {} if name not in used and name not in self.generated]
         for op, where in self.bare:
             hint = did_you_mean(op, unused)
@@ -199,6 +221,9 @@ class _Scope:
             if key in ("op", "block") or key in raw:
                 raise SchemaError(f"argument '{key}' is given twice" if key in raw else
                                   f"'{key}' is the step's name, not an argument", location=at(arg.offset))
+            if kind == "block" and key in self.ports.get(step.name, ()) and key not in names:
+                self._feed(step.name, name, key, arg.value, at(arg.offset))
+                continue
             raw[key] = arg.value
             located = at(arg.offset)
             positions.child(key).key = positions.child(key).value = located
@@ -209,6 +234,16 @@ class _Scope:
         self.nodes[name] = raw
         self.document.positions.put(self.path + ("nodes", name), positions)
         return name
+
+    def _feed(self, block: str, use: str, port: str, value: Any, where: Location) -> None:
+        """`up(32, skip=e2)`: an edge from e2 (or from each name of a list) into input `skip` of the new use."""
+        sources = value if isinstance(value, list) else [value]
+        if not sources or not all(isinstance(source, str) and source and "${" not in source for source in sources):
+            raise SchemaError(f"input '{port}' of block '{block}' takes the name of what feeds it (or a list of "
+                              "names)", location=where, got=type_word(value),
+                              hint=f"{block}(..., {port}=NODE), e.g. the node of an earlier chain step 'enc=...'")
+        for source in sources:
+            self.feeds.append((source, f"{use}.{port}", where))
 
     def _named_hint(self, name: str, positional: tuple[str, ...]) -> str:
         """What to write for arguments past the positional ones: an op's other parameters by name."""
@@ -258,6 +293,13 @@ def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
         params = block.get("params") if isinstance(block, dict) else None
         found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
     return found
+
+
+def _block_inputs(blocks: Any) -> dict[str, list[str]]:
+    """Each block's inputs: a block call step may feed all but its first by name, `up(32, skip=e2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    return {name: names_of(block.get("inputs", [])) for name, block in blocks.items() if isinstance(block, dict)}
 
 
 def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:

@@ -181,7 +181,9 @@ class _Expander:
         use, _, port = target.partition(".")
         if use in scope.uses:
             inputs = self._instances(scope, use)[0].inputs
-            port = blocks.check_feed(use, port, inputs, self._at(path, scope.context))
+            if port or len(inputs) == 1:
+                port = blocks.check_feed(use, port, inputs, self._at(path, scope.context))
+            # else: '' holds the edges that name no port, for the one input no edge names (_instantiate)
             bindings[use].setdefault(port, []).append((source, extra, self._at(path, scope.context)))
             return
         if target in scope.ports:
@@ -223,6 +225,13 @@ class _Expander:
                                       location=self._at(path, scope.context),
                                       hint=f"name one: '{use}.{last.outputs[0]}'")
                 port = last.outputs[0]
+            if port not in last.outputs and port in last.inputs:
+                raise SchemaError(f"'{use}.{port}' is an input of block use '{use}', and an edge from it would "
+                                  "start at its output", location=self._at(path, scope.context),
+                                  hint=f"feed the input and read the output in two links: '... -> {use}.{port}' "
+                                  f"and '{use} -> ...', or make the use in the chain and feed the other inputs by "
+                                  f"name: '... -> {use}={last.frames[-1].block}(ARGS, "
+                                  f"{next(name for name in last.inputs if name != port)}=SOURCE) -> ...'")
             if port not in last.outputs:
                 raise SchemaError(f"block use '{use}' has no output '{port}'",
                                   location=self._at(path, scope.context),
@@ -247,6 +256,10 @@ class _Expander:
 
     def _instantiate(self, scope: _Scope, use: str, bound: dict[str, list[_Feed]]) -> None:
         copies = self._instances(scope, use)
+        if "" in bound:
+            unnamed = bound.pop("")
+            block = copies[0].frames[-1].block
+            bound[blocks.unnamed_port(use, block, copies[0].inputs, bound, unnamed[0][2])] = unnamed
         missing = [port for port in copies[0].inputs if port not in bound]
         if missing:
             raise SchemaError(f"input '{missing[0]}' of block use '{use}' is not connected",

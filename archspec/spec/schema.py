@@ -46,8 +46,8 @@ class SharingNode(BaseModel):
 class EdgeMapping(_Open):
     """An edge with a kind; other keys are the kind's parameters (e.g. axis for concat-skip)."""
 
-    from_: str = Field(alias="from")
-    to: str
+    from_: str | list[str] = Field(alias="from")
+    to: str | list[str]
     kind: Literal[tuple(CONNECTIONS)] = "plain"  # type: ignore[valid-type]
 
 

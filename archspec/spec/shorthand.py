@@ -139,6 +139,8 @@ def _blocks(document: Document, blocks: dict[str, Any]) -> dict[str, Any]:
         document.positions.put(("blocks", name), old)
         if isinstance(body, dict):
             body = dict(body)
+            if isinstance(body.get("edges"), str):  # {inputs: [x, skip], edges: x -> ...}: one chain here too
+                body["edges"] = _one_chain(document, ("blocks", name, "edges"), body["edges"])
             if params is not None:
                 if "params" in body:
                     raise SchemaError(f"block '{name}' declares its params twice: in its signature and in 'params:'",

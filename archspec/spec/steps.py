@@ -71,8 +71,13 @@ def read_step(text: str, offset: int) -> Step:
     if label:
         step = read_step(text[label.end():], offset + label.end())
         if step.name is None:
+            use, dot, port = step.text.partition(".")
+            hint = (f"to feed input '{port}' of a use '{use}', connect it without a name: '... -> {step.text}'; "
+                    f"to make a new use of a block '{use}', call it and feed its other inputs by name: "
+                    f"{label.group(1)}={use}(ARGS, INPUT=SOURCE)"
+                    if dot and is_name(use) and is_name(port) else "write name=op or name=op(arguments), e.g. out=add")
             raise StepError(f"'{label.group(1)}=' names a new node, but {step.text!r} is no op or block",
-                            step.offset, hint="write name=op or name=op(arguments), e.g. out=add")
+                            step.offset, hint=hint)
         step.text, step.offset, step.label = text, offset, label.group(1)
         return step
     if is_name(text) or is_name_template(text):
