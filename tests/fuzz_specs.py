@@ -273,7 +273,7 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
-                                     "rename_node", "share_node"]))
+                                     "rename_node", "share_node", "fan_in"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -305,6 +305,14 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
         owner = draw(st.sampled_from([*_names(data), "ghost", 3, ["x"], None]))
         data["nodes"][name] = {"shares": owner}
         must_fail = owner == name or not isinstance(owner, str) or owner not in data["nodes"]
+    elif mutation == "fan_in":  # a group of sources into one node: `[a, b] -> t`, `a, b -> t` or {from: [a, b]}
+        sources = draw(st.lists(st.sampled_from([*_names(data), "ghost", ""]), min_size=1, max_size=3))
+        target = draw(st.sampled_from(list(data["nodes"])))
+        form = draw(st.sampled_from(["brackets", "commas", "mapping"]))
+        data["edges"].append({"from": sources, "to": target} if form == "mapping" else
+                             f"[{', '.join(sources)}] -> {target}" if form == "brackets" else
+                             f"{', '.join(sources)} -> {target}")
+        must_fail = "ghost" in sources or "" in sources
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value
