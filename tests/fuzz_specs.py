@@ -273,7 +273,7 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
-                                     "rename_node", "share_node", "fan_in"]))
+                                     "rename_node", "share_node", "fan_in", "loop"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -313,6 +313,12 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
                              f"[{', '.join(sources)}] -> {target}" if form == "brackets" else
                              f"{', '.join(sources)} -> {target}")
         must_fail = "ghost" in sources or "" in sources
+    elif mutation == "loop":  # an edge wrapped in a loop: over one value, two, none, or a header that is wrong
+        index = draw(st.integers(0, len(data["edges"]) - 1))
+        header = draw(st.sampled_from(["i in range(1)", "k in range(1, 2)", "i in range(2)", "i in range(0)",
+                                       "i in range(x)", "i in rang(1)", "i in range(1, 2, 0)", 3, None]))
+        data["edges"][index] = {"for": header, "do": [data["edges"][index]]}
+        must_fail = header not in ("i in range(1)", "k in range(1, 2)", "i in range(2)", "i in range(0)")
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value

@@ -51,7 +51,15 @@ class EdgeMapping(_Open):
     kind: Literal[tuple(CONNECTIONS)] = "plain"  # type: ignore[valid-type]
 
 
-Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping
+class Loop(BaseModel):
+    """Edges repeated over an index: `{for: i in range(4), do: [x${i} -> ...]}` (archspec.spec.loops)."""
+
+    model_config = ConfigDict(extra="forbid")
+    for_: str = Field(alias="for", pattern=r"^\s*[A-Za-z_][A-Za-z0-9_]*\s+in\s+range\s*\(.*\)\s*$")
+    do: list[Any]
+
+
+Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping | Loop
 
 
 def node_models() -> dict[str, type[BaseModel]]:
