@@ -93,7 +93,8 @@ def test_a_bad_loop_header_is_an_error_at_the_header(write_spec, header, message
 
 
 def test_a_loop_without_a_body_or_with_an_unknown_key_is_refused(write_spec):
-    assert "a loop needs 'do:'" in str(error(write_spec, "edges:\n  - x -> dense(4)\n  - for: i in range(2)\n"))
+    caught = error(write_spec, "edges:\n  - x -> dense(4)\n  - for: i in range(2)\n")
+    assert "a loop needs 'do:', a chain or a list" in str(caught)
     caught = error(write_spec, "edges:\n  - x -> dense(4)\n  - {for: i in range(2), doo: [x -> dense(2)]}\n")
     assert "unknown key 'doo' in a loop" in str(caught) and "did you mean 'do'" in str(caught)
 

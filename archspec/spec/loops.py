@@ -111,25 +111,29 @@ class _Unroller:
         where = Location(at.file, at.line, at.column)
         for value in values:
             inner = f"for {name} = {value}, the loop at {where}"
-            for offset, item in enumerate(body):
+            for item, item_path in body:
                 self.made += 1
                 if self.made > MAX_LOOP_ENTRIES:
                     raise SchemaError(f"the loops of this spec make more than {MAX_LOOP_ENTRIES:,} edge entries",
                                       location=at, expected=f"at most {MAX_LOOP_ENTRIES:,}",
                                       hint="lower a range; nested loops multiply")
-                yield from self._entries(item, path + ("do", offset), {**env, name: value},
+                yield from self._entries(item, item_path, {**env, name: value},
                                          inner if context is None else f"{inner}; {context}")
 
-    def _loop(self, entry: dict[str, Any], path: Path_, env: dict[str, int]) -> tuple[str, range, list[Any]]:
-        """The index name, its values and the body of a loop entry, each checked where it is written."""
+    def _loop(self, entry: dict[str, Any], path: Path_, env: dict[str, int]) \
+            -> tuple[str, range, list[tuple[Any, Path_]]]:
+        """The index name, its values and the body (entries and their paths) of a loop entry, each checked where
+        it is written. A body may be one chain, a string, as `edges:` may."""
         for key in entry:
             if key not in LOOP_KEYS:
                 raise SchemaError(f"unknown key '{key}' in a loop", location=self.document.locate(path + (key,),
                                                                                                  key=True),
                                   expected="for: i in range(N) and do: [edges]", hint=did_you_mean(str(key), LOOP_KEYS))
         body = entry.get("do")
+        if isinstance(body, str):
+            body = [body]
         if not isinstance(body, list) or not body:
-            raise SchemaError("a loop needs 'do:', a list of the edges it repeats",
+            raise SchemaError("a loop needs 'do:', a chain or a list of the edges it repeats",
                               location=self.document.locate(path + ("do",) if "do" in entry else path),
                               hint="for: i in range(3)\n        do:\n          - x${i} -> conv2d(8)")
         header = entry["for"]
@@ -158,7 +162,9 @@ class _Unroller:
         if len(values) * len(body) > MAX_LOOP_ENTRIES:
             raise SchemaError(f"loop '{name}' would make {len(values) * len(body):,} edge entries", location=at,
                               expected=f"at most {MAX_LOOP_ENTRIES:,}", hint="lower the range")
-        return name, values, body
+        if isinstance(entry["do"], str):
+            return name, values, [(entry["do"], path + ("do",))]
+        return name, values, [(item, path + ("do", offset)) for offset, item in enumerate(body)]
 
 
 def _arguments(text: str) -> list[str]:

@@ -56,7 +56,7 @@ class Loop(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     for_: str = Field(alias="for", pattern=r"^\s*[A-Za-z_][A-Za-z0-9_]*\s+in\s+range\s*\(.*\)\s*$")
-    do: list[Any]
+    do: list[Any] | str
 
 
 Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping | Loop
