@@ -14,7 +14,8 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.document import Path_
 from archspec.spec.syntax import SHARES, chain_links, edge_ends
 
-USE_KEYS = ("block", "repeat", "start", SHARES)
+CARRY, DISCARD = "carry", "discard"
+USE_KEYS = ("block", "repeat", "start", SHARES, CARRY, DISCARD)
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
 MAX_REPEAT = 1_000
 SEPARATOR = "_"
@@ -106,6 +107,41 @@ def check_given(name: str, defaults: dict[str, Any], given: dict[str, Any], path
         raise SchemaError(f"block use needs parameter '{missing[0]}' of block '{name}'",
                           location=at(path, context, key=True),
                           hint=f"add '{missing[0]}: ...' to the use ({name}({missing[0]}=...) in a chain)")
+
+
+def check_carry(name: str, raw: dict[str, Any], inputs: list[str], outputs: list[str], repeat: int | None,
+                at: Locate, path: Path_, context: str | None) -> str | None:
+    """The output of a repeated use that feeds the next copy: `carry:`, or the block's one output.
+
+    The other outputs of a repeated use are collected: an edge from `use.skip`
+    is one edge from each copy's `skip`, in copy order (WaveNet's skips into a sum).
+    """
+    if CARRY in raw and (repeat is None or not isinstance(raw[CARRY], str) or raw[CARRY] not in outputs):
+        problem = "needs 'repeat'" if repeat is None else "must name an output of the block"
+        raise SchemaError(f"'{CARRY}' of block use {problem}: the output that feeds the next copy",
+                          location=at(path + (CARRY,), context), got=repr(raw[CARRY]),
+                          expected="one of " + ", ".join(outputs), hint=did_you_mean(str(raw[CARRY]), outputs))
+    if repeat is None or (repeat == 1 and CARRY not in raw):
+        return None
+    if len(inputs) != 1 or (len(outputs) != 1 and CARRY not in raw):
+        raise SchemaError(f"block '{name}' cannot repeat: it needs one input, and one output or a '{CARRY}:' "
+                          "output, to chain", location=at(path + ("repeat",), context),
+                          got=f"{len(inputs)} inputs, {len(outputs)} outputs",
+                          hint=f"name the output that feeds the next copy: {CARRY}: {outputs[0]} (the others are "
+                          "collected: an edge from USE.OUTPUT leaves every copy)" if len(inputs) == 1 else None)
+    return raw.get(CARRY, outputs[0])
+
+
+def discarded_ports(raw: dict[str, Any], outputs: list[str], location: Location) -> list[str]:
+    """The outputs a use's `discard:` names (one name or a list): left unused, and pruned with what only feeds them."""
+    value = raw.get(DISCARD, [])
+    ports = [value] if isinstance(value, str) else value
+    if not isinstance(ports, list) or not all(isinstance(port, str) and port in outputs for port in ports):
+        wrong = next((port for port in ports if port not in outputs), ports) if isinstance(ports, list) else ports
+        raise SchemaError(f"'{DISCARD}' of a block use names outputs of its block", location=location,
+                          got=repr(wrong), expected="one or more of " + ", ".join(outputs),
+                          hint=did_you_mean(str(wrong), outputs) or f"{DISCARD}: {outputs[-1]}")
+    return ports
 
 
 def check_count(key: str, value: Any, location: Location) -> int:

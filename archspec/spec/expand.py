@@ -25,6 +25,7 @@ from typing import Any
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec import blocks
 from archspec.spec.composer import MAX_ENTRIES
+from archspec.spec.discard import Discarded, prune
 from archspec.spec.document import Document, Path_, with_context
 from archspec.spec.provenance import BlockUse
 from archspec.spec.substitute import Binding, Substituter, has_expression
@@ -63,6 +64,7 @@ class _Scope:
     ports: dict[str, list[_Feed]] = field(default_factory=dict)
     frames: tuple[BlockUse, ...] = ()  # the block uses this scope is a copy of, outermost first
     twin: _Scope | None = None  # the copy whose layers this copy calls again (a use with `shares:`)
+    carry: str | None = None  # in a repeated use: the output that feeds the next copy (the others are collected)
 
     def __post_init__(self) -> None:
         self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
@@ -87,6 +89,7 @@ class _Expander:
             raise SchemaError("'blocks' must be a mapping of block names to definitions",
                               location=self._at(("blocks",)))
         self.checked: dict[str, dict[str, Any]] = {}
+        self.discarded: list[Discarded] = []
         self.env = self._vars()
 
     def run(self) -> Document:
@@ -104,6 +107,7 @@ class _Expander:
         if flat:
             top = _Scope(nodes, edges, ("nodes",), ("edges",), "", self.env)
             self._expand(top)
+            prune(self.out, self.discarded)
             outputs = out.get("outputs")
             if isinstance(outputs, (str, list)):
                 names = [outputs] if isinstance(outputs, str) else outputs
@@ -197,9 +201,17 @@ class _Expander:
 
     def _feeds(self, name: str, extra: dict | None, scope: _Scope, path: Path_) -> list[tuple[str, dict | None]]:
         """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it."""
+        use, _, port = name.partition(".")
+        if use in scope.uses and port and self._collected(scope, use, port):
+            return [(self._source(port, copy, path), extra) for copy in self._instances(scope, use)]
         if name not in scope.ports:
             return [(self._source(name, scope, path), extra)]
         return blocks.port_sources(name, scope.ports[name], extra, self._at(path, scope.context))
+
+    def _collected(self, scope: _Scope, use: str, port: str) -> bool:
+        """True for an output of a repeated use other than its carry: each copy's, collected (blocks.check_carry)."""
+        copies = self._instances(scope, use)
+        return len(copies) > 1 and port != copies[0].carry and port in copies[0].outputs
 
     def _check_size(self, path: Path_, context: str | None) -> None:
         if len(self.out.data["nodes"]) + self.copies >= MAX_NODES:
@@ -219,12 +231,20 @@ class _Expander:
         use, _, port = name.partition(".")
         if use in scope.uses:
             last = self._instances(scope, use)[-1]
-            if not port:
-                if len(last.outputs) != 1:
+            if port and self._collected(scope, use, port):
+                raise SchemaError(f"'{use}.{port}' is an output of every copy of the repeated use '{use}', so it is "
+                                  "not one tensor", location=self._at(path, scope.context),
+                                  hint=f"merge the copies' outputs in a node: '{use}.{port} -> add' (or concat)")
+            port = port or last.carry or ""
+            if not port:  # the one output not discarded
+                kept = [name for name in last.outputs if name not in blocks.discarded_ports(
+                    scope.nodes[use], last.outputs, self._at(scope.nodes_path + (use,), scope.context))]
+                if len(kept) != 1:
                     raise SchemaError(f"block use '{use}' has several outputs ({', '.join(last.outputs)})",
                                       location=self._at(path, scope.context),
-                                      hint=f"name one: '{use}.{last.outputs[0]}'")
-                port = last.outputs[0]
+                                      hint=f"name one: '{use}.{last.outputs[0]}', or discard the others in the use "
+                                      f"({blocks.DISCARD}: [{', '.join(last.outputs[1:])}])")
+                port = kept[0]
             if port not in last.outputs and port in last.inputs:
                 raise SchemaError(f"'{use}.{port}' is an input of block use '{use}', and an edge from it would "
                                   "start at its output", location=self._at(path, scope.context),
@@ -273,8 +293,14 @@ class _Expander:
             copy.frames[-1].inputs.update({port: _first_source(feeds) for port, feeds in ports.items() if feeds})
             self._expand(copy)
             self._note_outputs(copy)
-            ports = {copy.inputs[0]: [(self._source(copy.outputs[0], copy, copy.nodes_path), None,
+            ports = {copy.inputs[0]: [(self._source(copy.carry or copy.outputs[0], copy, copy.nodes_path), None,
                                        self._at(copy.nodes_path))]}
+        raw = scope.nodes[use]
+        where = self._at(scope.nodes_path + (use, blocks.DISCARD), scope.context)
+        for port in blocks.discarded_ports(raw, copies[0].outputs, where):  # the carry leaves the last copy only
+            for copy in copies[-1:] if port == copies[0].carry else copies:
+                self.discarded.append(Discarded(self._source(port, copy, copy.nodes_path), copy.prefix,
+                                                f"{scope.prefix}{use}.{port}", where))
 
     def _note_outputs(self, copy: _Scope) -> None:
         """Record which node each output port of a copy comes from (provenance only: errors stay where they were)."""
@@ -308,10 +334,7 @@ class _Expander:
         start = self._count(raw, "start", 1, scope, path)
         params = self._params(name, block, raw, scope, path)
         inputs, outputs = blocks.names_of(block.get("inputs", [])), blocks.names_of(block.get("outputs", []))
-        if repeat is not None and repeat > 1 and (len(inputs) != 1 or len(outputs) != 1):
-            raise SchemaError(f"block '{name}' cannot repeat: it needs one input and one output to chain",
-                              location=self._at(path + ("repeat",), scope.context),
-                              got=f"{len(inputs)} inputs, {len(outputs)} outputs")
+        carry = blocks.check_carry(name, raw, inputs, outputs, repeat, self._at, path, scope.context)
         use_at = self._at(path, key=True)
         indices = [None] if repeat is None else list(range(start, start + repeat))
         self._check_size(path, scope.context)
@@ -330,7 +353,7 @@ class _Expander:
                 block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
                 block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
                 inputs, outputs, frames=scope.frames + (frame,),
-                twin=None if twins is None else twins[len(copies)],
+                twin=None if twins is None else twins[len(copies)], carry=carry,
             ))
         self.instances[cache_key] = copies
         return copies

@@ -33,6 +33,8 @@ class BlockUse(_Open):
     repeat: int | str | None = None
     start: int | str | None = None
     shares: str | None = None
+    carry: str | None = None
+    discard: str | list[str] | None = None
 
 
 class SharingNode(BaseModel):
