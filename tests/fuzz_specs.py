@@ -273,7 +273,7 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
-                                     "rename_node", "share_node", "fan_in", "loop"]))
+                                     "rename_node", "share_node", "fan_in", "loop", "when"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -319,6 +319,11 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
                                        "i in range(x)", "i in rang(1)", "i in range(1, 2, 0)", 3, None]))
         data["edges"][index] = {"for": header, "do": [data["edges"][index]]}
         must_fail = header not in ("i in range(1)", "k in range(1, 2)", "i in range(2)", "i in range(0)")
+    elif mutation == "when":  # an edge made conditional: on a condition that holds, one that fails, or junk
+        index = draw(st.integers(0, len(data["edges"]) - 1))
+        condition = draw(st.sampled_from([True, False, "${1 < 2}", "${2 < 1}", 3, "${nope}", None, "yes"]))
+        data["edges"][index] = {"when": condition, "do": data["edges"][index]}
+        must_fail = condition not in (True, False, "${1 < 2}", "${2 < 1}")
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value

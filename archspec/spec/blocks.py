@@ -231,11 +231,6 @@ def one_source(port: str, feeds: list[tuple[str, dict[str, Any] | None, Location
     return feeds[0][0]
 
 
-def consumers_of(port: str, edges: list[Any]) -> int:
-    """How many edge links inside a block start at `port` (as written, before expansion)."""
-    return sum(1 for entry in edges for source, _, _ in (links_of(entry) or []) if source == port)
-
-
 def names_of(value: Any) -> list[str]:
     """The names of a block's `inputs:` or `outputs:` (one name or a list)."""
     if isinstance(value, str):

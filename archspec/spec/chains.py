@@ -27,6 +27,7 @@ from typing import Any
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.blocks import names_of
+from archspec.spec.branches import arms, is_branch
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
 from archspec.spec.syntax import (
@@ -103,8 +104,7 @@ class _Scope:
         if isinstance(edges, list):
             self.holder["edges"] = edges = list(edges)
             for index, entry in enumerate(edges):
-                if isinstance(entry, str):
-                    edges[index] = self._chain(entry, self.path + ("edges", index))
+                edges[index] = self._entry(entry, self.path + ("edges", index))
             for source, target, where in self.feeds:
                 self.document.positions.put(self.path + ("edges", len(edges)), Positions(where, where))
                 edges.append(join_chain([source, target]))
@@ -120,6 +120,20 @@ class _Scope:
                                                     self.document.section((DEFAULTS_KEY, op, key)))
         if "nodes" in self.holder or self.nodes:  # a missing nodes: stays missing unless chains made some
             self.holder["nodes"] = self.nodes
+
+    def _entry(self, entry: Any, path: Path_) -> Any:
+        """An edge entry with its chains' inline steps made nodes, in both arms of a conditional too."""
+        if isinstance(entry, str):
+            return self._chain(entry, path)
+        if not is_branch(entry):
+            return entry
+        result = {key: list(value) if isinstance(value, list) else value for key, value in entry.items()}
+        for key, item, item_path in arms(entry, path):
+            if isinstance(result[key], list):
+                result[key][item_path[-1]] = self._entry(item, item_path)
+            else:
+                result[key] = self._entry(item, item_path)
+        return result
 
     def _chain(self, text: str, path: Path_) -> str:
         at = _columns(self.document, path, text)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
-from archspec.spec import blocks
+from archspec.spec import blocks, branches
 from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.discard import Discarded, prune
 from archspec.spec.document import Document, Path_, with_context
@@ -38,7 +38,9 @@ MAX_NODES = MAX_ENTRIES
 def expand(document: Document) -> Document:
     """The document with vars, `${...}` and blocks expanded; unchanged if it uses none of them."""
     data = document.data
-    if not isinstance(data, dict) or not ("vars" in data or "blocks" in data or has_expression(data)):
+    edges = data.get("edges") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not ("vars" in data or "blocks" in data or has_expression(data)
+                                          or (isinstance(edges, list) and any(map(branches.is_branch, edges)))):
         return document
     return _Expander(document).run()
 
@@ -147,8 +149,9 @@ class _Expander:
 
     def _expand(self, scope: _Scope) -> None:
         out_nodes = self.out.data["nodes"]
+        taken, dropped = self._branches(scope)
         for name, raw in scope.nodes.items():
-            if name in scope.uses:
+            if name in scope.uses or name in dropped:
                 continue
             path = scope.nodes_path + (name,)
             full = self._full(scope, name, path)
@@ -165,8 +168,7 @@ class _Expander:
             if scope.frames:
                 self.out.block_uses[full] = scope.frames
         bindings: dict[str, dict[str, list[_Feed]]] = {use: {} for use in scope.uses}
-        for index, raw_entry in enumerate(scope.edges):
-            path = scope.edges_path + (index,)
+        for raw_entry, path in taken:
             entry = self._resolve(raw_entry, scope.env, path, None, scope.context)
             links = blocks.links_of(entry)
             if links is None:  # malformed: pass it through for the validator to report
@@ -176,8 +178,23 @@ class _Expander:
                 for resolved, kind in self._feeds(source, extra, scope, path):
                     self._link(scope, resolved, target, kind, bindings, path)
         for use in scope.nodes:
-            if use in scope.uses:
+            if use in scope.uses and use not in dropped:
                 self._instantiate(scope, use, bindings[use])
+
+    def _branches(self, scope: _Scope) -> tuple[branches.Entries, set[str]]:
+        """The edge entries `when:` conditions take (with their paths), and the names only the others use."""
+        def at(path: Path_) -> Location:
+            return self._at(path, scope.context)
+
+        def resolve(value: Any, path: Path_) -> Any:
+            return self._resolve(value, scope.env, path, None, scope.context)
+
+        taken, skipped = branches.choose(scope.edges, scope.edges_path, resolve, at)
+        if not skipped:
+            return taken, set()
+        inputs = set(self.data.get("inputs") or {}) if not scope.frames else set()  # the top level's
+        known = set(scope.nodes) | set(scope.inputs) | inputs
+        return taken, branches.dropped_names(taken, skipped, known, at)
 
     def _link(self, scope: _Scope, source: str, target: str, extra: dict | None,
               bindings: dict[str, dict[str, list[_Feed]]], path: Path_) -> None:
@@ -286,7 +303,7 @@ class _Expander:
                               location=self._at(scope.nodes_path + (use,), scope.context, key=True),
                               hint=f"add an edge into it, e.g. 'SOURCE -> {use}'")
         for port, feeds in bound.items():
-            blocks.port_feeds(use, port, feeds, blocks.consumers_of(port, copies[0].edges))
+            blocks.port_feeds(use, port, feeds, branches.consumers_of(port, copies[0].edges))
         ports = bound
         for copy in copies:
             copy.ports = ports

@@ -23,6 +23,7 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.arith import ArithError, evaluate
+from archspec.spec.branches import WHEN_KEYS, arms, is_branch
 from archspec.spec.document import Document, Path_, Positions, with_context
 from archspec.spec.substitute import EXPRESSION
 
@@ -102,6 +103,12 @@ class _Unroller:
             -> Iterator[tuple[Any, Positions]]:
         """(entry, positions) for one entry written at `path`: itself with the indices in `env` filled in, or,
         for a loop, every entry of its body once per value of its index."""
+        decided = _decided(entry, env, self.document.locate(path))
+        if decided is not None:  # `when:` over loop indices only: its arm, for this iteration
+            for key, item, item_path in arms(entry, path):
+                if (key == "do") == decided:
+                    yield from self._entries(item, item_path, env, context)
+            return
         if not _is_loop(entry):
             at = with_context(self.document.locate(path), context, inner=True)
             yield _fill(entry, env, at), self.document.section(path, context, inner=True)
@@ -165,6 +172,14 @@ class _Unroller:
         if isinstance(entry["do"], str):
             return name, values, [(entry["do"], path + ("do",))]
         return name, values, [(item, path + ("do", offset)) for offset, item in enumerate(body)]
+
+
+def _decided(entry: Any, env: dict[str, int], at: Location) -> bool | None:
+    """The condition of a well-formed conditional once the loop indices are filled in, if that decides it."""
+    if not env or not is_branch(entry) or "do" not in entry or set(entry) - set(WHEN_KEYS):
+        return None
+    condition = _fill(entry["when"], env, at)
+    return condition if isinstance(condition, bool) else None
 
 
 def _arguments(text: str) -> list[str]:

@@ -61,7 +61,16 @@ class Loop(BaseModel):
     do: list[Any] | str
 
 
-Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping | Loop
+class Conditional(BaseModel):
+    """Edges only where a condition holds: `{when: ${strides > 1}, do: [...], else: [...]}` (spec.branches)."""
+
+    model_config = ConfigDict(extra="forbid")
+    when: bool | str
+    do: list[Any] | str
+    else_: list[Any] | str | None = Field(default=None, alias="else")
+
+
+Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping | Loop | Conditional
 
 
 def node_models() -> dict[str, type[BaseModel]]:
