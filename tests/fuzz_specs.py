@@ -273,7 +273,8 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
-                                     "rename_node", "share_node", "fan_in", "loop", "when"]))
+                                     "rename_node", "share_node", "fan_in", "loop", "when",
+                                     "residual"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -324,6 +325,11 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
         condition = draw(st.sampled_from([True, False, "${1 < 2}", "${2 < 1}", 3, "${nope}", None, "yes"]))
         data["edges"][index] = {"when": condition, "do": data["edges"][index]}
         must_fail = condition not in (True, False, "${1 < 2}", "${2 < 1}")
+    elif mutation == "residual":  # `a -> +b`: a sum of two nodes (or of a node and a ghost) in one step
+        names = _names(data)
+        source, other = draw(st.sampled_from(names)), draw(st.sampled_from([*names, "ghost"]))
+        data["edges"].append(f"{source} -> +{other}")
+        must_fail = other == "ghost"
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value

@@ -146,3 +146,35 @@ def test_the_hints_for_a_use_with_several_inputs_lead_to_forms_that_work(write_s
         load_spec(write_spec(UP + "edges: x -> e1=conv2d(8) -> d=up.x -> conv2d(1)\n"))
     message = str(caught.value)
     assert "connect it without a name: '... -> up.x'" in message and "d=up(ARGS, INPUT=SOURCE)" in message
+
+
+def test_plus_name_is_the_sum_of_the_step_before_and_that_name(write_spec):
+    inline = load_spec(write_spec("""archspec: 1
+name: t
+inputs: {x: [28, 28, 1]}
+blocks:
+  unit(f): x -> conv2d(${f}) -> batch_norm -> +x -> relu
+edges: x -> stem=conv2d(4) -> unit(4) -> out=+stem -> flatten
+"""))
+    long = load_spec(write_spec("""archspec: 1
+name: t
+inputs: {x: [28, 28, 1]}
+blocks:
+  unit(f):
+    - x -> conv2d(${f}) -> batch_norm -> add_1=add -> relu
+    - x -> add_1
+edges:
+  - x -> stem=conv2d(4) -> unit(4) -> out=add -> flatten
+  - stem -> out
+""", "long.yaml"))
+    assert sorted((edge.source, edge.target) for edge in inline.edges) == sorted(
+        (edge.source, edge.target) for edge in long.edges)
+    assert [edge.source for edge in inline.edges if edge.target == "unit_1_add_1"] == [
+        "unit_1_batch_norm_1", "stem"]
+    assert inline.nodes["out"].op == "add"
+
+
+def test_a_sum_cannot_start_a_chain(write_spec):
+    caught = error(write_spec, "edges: +x -> dense(4)\n")
+    assert "'+x' adds its tensor to the step before it, but it starts the chain" in str(caught)
+    assert (caught.location.line, caught.location.column) == (4, 8)

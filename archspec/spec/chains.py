@@ -88,7 +88,7 @@ class _Scope:
     def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
                  blocks: dict[str, tuple[str, ...]], ports: dict[str, list[str]]) -> None:
         self.document, self.path, self.holder, self.blocks, self.ports = document, path, holder, blocks, ports
-        self.feeds: list[tuple[str, str, Location]] = []  # `up(32, skip=e2)`: (source, use.port, where written)
+        self.feeds: list[tuple[str, str, Location]] = []  # `up(32, skip=e2)`, `+x`: (source, target, where written)
         nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
         self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
         self.pending = {name: raw for name, raw in (self.nodes or {}).items() if _is_pending(raw)}
@@ -151,6 +151,10 @@ class _Scope:
                                items is not None))
             except StepError as error:
                 raise SchemaError(str(error), location=at(error.offset), hint=error.hint) from None
+        if groups[0][0][0].residual is not None:
+            raise SchemaError(f"'{groups[0][0][0].text}' adds its tensor to the step before it, but it starts the "
+                              "chain", location=at(groups[0][0][0].offset),
+                              hint="write the branch first: x -> conv2d(64) -> batch_norm -> +x")
         new = [[self._is_new(step, at) for step in steps] for steps, _ in groups]
         if not any(map(any, new)) and not any(grouped for _, grouped in groups):
             return text
@@ -163,6 +167,13 @@ class _Scope:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
         if step.name is None:
             return False
+        if step.residual is not None:
+            if step.label in self.declared:
+                raise SchemaError(f"'{step.label}' is already a name in this scope", location=at(step.offset),
+                                  node=step.label, hint="a step 'name=+x' declares a new node; pick another name")
+            if step.label:
+                self.declared.add(step.label)
+            return True
         if step.label is not None:
             if step.label in self.declared:
                 raise SchemaError(f"'{step.label}' is already a name in this scope", location=at(step.offset),
@@ -247,6 +258,8 @@ class _Scope:
                 positions.children[key] = self.document.section(self.path + ("nodes", name, key))
         self.nodes[name] = raw
         self.document.positions.put(self.path + ("nodes", name), positions)
+        if step.residual is not None:  # `+x`: x is the sum's second input, after the step before it
+            self.feeds.append((step.residual, name, where))
         return name
 
     def _feed(self, block: str, use: str, port: str, value: Any, where: Location) -> None:

@@ -3,7 +3,7 @@
 The grammar (docs/spec.md, "Inline chains"):
 
     chain := step ("->" step)+
-    step  := [NAME "="] (NAME | NAME "(" [arg ("," arg)*] ")") | REFERENCE
+    step  := [NAME "="] (NAME | NAME "(" [arg ("," arg)*] ")" | "+" NAME) | REFERENCE
     arg   := [NAME "="] value
     value := "[" [value ("," value)*] "]" | "${" ... "}" | 'quoted' | "quoted" | plain
 
@@ -57,12 +57,18 @@ class Step:
     args: list[Arg] = field(default_factory=list)
     call: bool = False
     label: str | None = None
+    residual: str | None = None  # `+x`: a new `add` node that also reads x (the step before it is its first input)
 
 
 _LABEL = re.compile(r"((?:[A-Za-z0-9_]|\{index\})*[A-Za-z_](?:[A-Za-z0-9_]|\{index\})*)\s*=(?!=)\s*")
 """A step's name: inside a block it may start with a digit (`1_conv=conv2d(64, 1)`, so a use
 `conv2_block1` makes Keras's `conv2_block1_1_conv`) or hold the use's number (`conv_dw_{index}_bn=...`);
 at the top level the name rules reject both."""
+
+
+_RESIDUAL = re.compile(r"\+\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)")
+RESIDUAL_OP = "add"
+"""`... -> +x`: the sum of the step before and x, written as in the maths (ResNet's F(x) + x)."""
 
 
 def read_step(text: str, offset: int) -> Step:
@@ -82,6 +88,9 @@ def read_step(text: str, offset: int) -> Step:
         return step
     if is_name(text) or is_name_template(text):
         return Step(text, offset, text)
+    residual = _RESIDUAL.fullmatch(text)
+    if residual:
+        return Step(text, offset, RESIDUAL_OP, residual=residual.group(1))
     match = _CALL.fullmatch(text)
     if match is None:
         if "(" in text and not text.startswith("${"):
