@@ -12,7 +12,7 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.document import Path_
-from archspec.spec.syntax import SHARES, chain_links, edge_ends
+from archspec.spec.syntax import SHARES, chain_links, edge_ends, type_word
 
 CARRY, DISCARD = "carry", "discard"
 USE_KEYS = ("block", "repeat", "start", SHARES, CARRY, DISCARD)
@@ -250,3 +250,31 @@ def links_of(entry: Any) -> list[tuple[str, str, dict[str, Any] | None]] | None:
         extra = {key: value for key, value in entry.items() if key not in ("from", "to")}
         return [(source, target, extra) for target in targets for source in sources]
     return None
+
+
+def call_params(blocks: Any) -> dict[str, tuple[str, ...]]:
+    """Each block's declared params in order: the positional arguments of a block call step `res(64, 2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    found = {}
+    for name, block in blocks.items():
+        params = block.get("params") if isinstance(block, dict) else None
+        found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
+    return found
+
+
+def call_inputs(blocks: Any) -> dict[str, list[str]]:
+    """Each block's inputs: a block call step may feed all but its first by name, `up(32, skip=e2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    return {name: names_of(block.get("inputs", [])) for name, block in blocks.items() if isinstance(block, dict)}
+
+
+def port_arguments(block: str, port: str, value: Any, where: Location) -> list[str]:
+    """The sources a block call step's `port=value` names (`skip=e2`, `skip=[e2, e1]`), after checking them."""
+    sources = value if isinstance(value, list) else [value]
+    if not sources or not all(isinstance(source, str) and source and "${" not in source for source in sources):
+        raise SchemaError(f"input '{port}' of block '{block}' takes the name of what feeds it (or a list of "
+                          "names)", location=where, got=type_word(value),
+                          hint=f"{block}(..., {port}=NODE), e.g. the node of an earlier chain step 'enc=...'")
+    return sources

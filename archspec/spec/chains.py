@@ -26,12 +26,12 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
-from archspec.spec.blocks import names_of
+from archspec.spec.blocks import call_inputs, call_params, port_arguments
 from archspec.spec.branches import arms, is_branch
+from archspec.spec.columns import chain_columns
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
 from archspec.spec.syntax import (
-    LINE_BREAK,
     SHARES,
     chain_problem,
     edge_ends,
@@ -39,7 +39,6 @@ from archspec.spec.syntax import (
     join_chain,
     split_group,
     split_steps,
-    type_word,
 )
 
 DEFAULTS_KEY = "defaults"
@@ -53,7 +52,7 @@ def desugar(document: Document) -> Document:
     data = dict(data)
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
     defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
-    blocks, ports = _block_params(data.get("blocks")), _block_inputs(data.get("blocks"))
+    blocks, ports = call_params(data.get("blocks")), call_inputs(data.get("blocks"))
     for scope in _scopes(data):
         _Scope(result, *scope, blocks, ports).rewrite(defaults)
     return result
@@ -136,7 +135,7 @@ class _Scope:
         return result
 
     def _chain(self, text: str, path: Path_) -> str:
-        at = _columns(self.document, path, text)
+        at = chain_columns(self.document, path, text)
         problem = chain_problem(text)
         if problem is not None:
             message, offset, hint = problem
@@ -264,13 +263,7 @@ class _Scope:
 
     def _feed(self, block: str, use: str, port: str, value: Any, where: Location) -> None:
         """`up(32, skip=e2)`: an edge from e2 (or from each name of a list) into input `skip` of the new use."""
-        sources = value if isinstance(value, list) else [value]
-        if not sources or not all(isinstance(source, str) and source and "${" not in source for source in sources):
-            raise SchemaError(f"input '{port}' of block '{block}' takes the name of what feeds it (or a list of "
-                              "names)", location=where, got=type_word(value),
-                              hint=f"{block}(..., {port}=NODE), e.g. the node of an earlier chain step 'enc=...'")
-        for source in sources:
-            self.feeds.append((source, f"{use}.{port}", where))
+        self.feeds += [(source, f"{use}.{port}", where) for source in port_arguments(block, port, value, where)]
 
     def _named_hint(self, name: str, positional: tuple[str, ...]) -> str:
         """What to write for arguments past the positional ones: an op's other parameters by name."""
@@ -309,67 +302,6 @@ def _is_pending(raw: Any) -> bool:
     an entry without an op, which validation reports.
     """
     return isinstance(raw, dict) and "op" not in raw and "block" not in raw and SHARES not in raw
-
-
-def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
-    """Each block's declared params in order: the positional arguments of a block call step `res(64, 2)`."""
-    if not isinstance(blocks, dict):
-        return {}
-    found = {}
-    for name, block in blocks.items():
-        params = block.get("params") if isinstance(block, dict) else None
-        found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
-    return found
-
-
-def _block_inputs(blocks: Any) -> dict[str, list[str]]:
-    """Each block's inputs: a block call step may feed all but its first by name, `up(32, skip=e2)`."""
-    if not isinstance(blocks, dict):
-        return {}
-    return {name: names_of(block.get("inputs", [])) for name, block in blocks.items() if isinstance(block, dict)}
-
-
-def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:
-    """Where offset N of chain `text` (written at `path`) is in the file; the chain's start if unknown.
-
-    The chain may be quoted, or a plain scalar folded over several lines (a
-    line break and the indentation after it read as one space).
-    """
-    start = document.locate(path)
-    if start.file != document.file or start.line is None or start.column is None or not document.text:
-        return lambda offset: start
-    lines = LINE_BREAK.split(document.text)
-    if start.line > len(lines):
-        return lambda offset: start
-    line = lines[start.line - 1]
-    column = start.column - 1
-    if column < len(line) and line[column] in "'\"" and not line.startswith(text, column):
-        column += 1  # a quoted chain: the text starts after the quote
-    places = _places(lines, start.line - 1, column, text)
-    if places is None:
-        return lambda offset: start
-    return lambda offset: Location(start.file, *places[min(offset, len(places) - 1)], start.context)
-
-
-def _places(lines: list[str], row: int, column: int, text: str) -> list[tuple[int, int]] | None:
-    """The 1-based (line, column) of each character of `text` as written from (row, column); None if it differs."""
-    places: list[tuple[int, int]] = []
-    index = 0
-    while index < len(text):
-        line = lines[row] if row < len(lines) else ""
-        if column >= len(line) and text[index] == " " and row + 1 < len(lines):
-            places.append((row + 1, column + 1))  # a line break folded into one space
-            row, column, index = row + 1, 0, index + 1
-            line = lines[row]
-            while column < len(line) and line[column] in " \t":
-                column += 1
-            continue
-        if column >= len(line) or line[column] != text[index]:
-            return None
-        places.append((row + 1, column + 1))
-        column, index = column + 1, index + 1
-    places.append((row + 1, column + 1))
-    return places
 
 
 def _defaults(document: Document, raw: Any) -> dict[str, dict[str, Any]]:

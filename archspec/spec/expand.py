@@ -19,15 +19,14 @@ they hold no node, so expansion is linear in what it produces and bounded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec import blocks, branches
 from archspec.spec.composer import MAX_ENTRIES
+from archspec.spec.copies import BlockCopies, Feed, Scope
 from archspec.spec.discard import Discarded, prune
 from archspec.spec.document import Document, Path_, with_context
-from archspec.spec.provenance import BlockUse
 from archspec.spec.substitute import Binding, Substituter, has_expression
 from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, SHARES, is_name, join_chain
 
@@ -45,46 +44,14 @@ def expand(document: Document) -> Document:
     return _Expander(document).run()
 
 
-_Feed = tuple[str, dict[str, Any] | None, Location]
-"""An edge into a block input: its source node, its extra keys (None: plain), where it was written."""
-
-
-@dataclass
-class _Scope:
-    """The nodes and edges of the top level or of one copy of a block, and how to name them."""
-
-    nodes: dict[str, Any]
-    edges: list[Any]
-    nodes_path: Path_
-    edges_path: Path_
-    prefix: str
-    env: dict[str, Binding]
-    context: str | None = None
-    stack: tuple[str, ...] = ()
-    inputs: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    ports: dict[str, list[_Feed]] = field(default_factory=dict)
-    frames: tuple[BlockUse, ...] = ()  # the block uses this scope is a copy of, outermost first
-    twin: _Scope | None = None  # the copy whose layers this copy calls again (a use with `shares:`)
-    carry: str | None = None  # in a repeated use: the output that feeds the next copy (the others are collected)
-
-    def __post_init__(self) -> None:
-        self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
-        sharing = {name: raw[SHARES] for name, raw in self.nodes.items()  # `{shares: USE}`: a use of USE's block
-                   if isinstance(raw, dict) and "op" not in raw and "block" not in raw
-                   and isinstance(raw.get(SHARES), str)}
-        while grown := {name for name, other in sharing.items() if other in self.uses} - self.uses:
-            self.uses |= grown  # a use may share a use that shares another
-
-
-class _Expander:
+class _Expander(BlockCopies):
     def __init__(self, document: Document) -> None:
         self.source = document
         self.data: dict[str, Any] = document.data
         self.out = Document(data={}, file=document.file, text=document.text)
         self.out.positions.key, self.out.positions.value = document.positions.key, document.positions.value
         self.substituter = Substituter()
-        self.instances: dict[tuple[int, str], list[_Scope]] = {}
+        self.instances: dict[tuple[int, str], list[Scope]] = {}
         self.copies = 0
         self.blocks = self.data.get("blocks") or {}
         if not isinstance(self.blocks, dict):
@@ -107,7 +74,7 @@ class _Expander:
                 continue
             out[key] = self._resolve(value, self.env, (key,), (key,), None)
         if flat:
-            top = _Scope(nodes, edges, ("nodes",), ("edges",), "", self.env)
+            top = Scope(nodes, edges, ("nodes",), ("edges",), "", self.env)
             self._expand(top)
             prune(self.out, self.discarded)
             outputs = out.get("outputs")
@@ -147,7 +114,7 @@ class _Expander:
 
     # -- scopes ------------------------------------------------------------------------------
 
-    def _expand(self, scope: _Scope) -> None:
+    def _expand(self, scope: Scope) -> None:
         out_nodes = self.out.data["nodes"]
         taken, dropped = self._branches(scope)
         for name, raw in scope.nodes.items():
@@ -167,7 +134,7 @@ class _Expander:
                 out_nodes[full] = {SHARES: self._full(scope.twin, name, path)}
             if scope.frames:
                 self.out.block_uses[full] = scope.frames
-        bindings: dict[str, dict[str, list[_Feed]]] = {use: {} for use in scope.uses}
+        bindings: dict[str, dict[str, list[Feed]]] = {use: {} for use in scope.uses}
         for raw_entry, path in taken:
             entry = self._resolve(raw_entry, scope.env, path, None, scope.context)
             links = blocks.links_of(entry)
@@ -181,7 +148,7 @@ class _Expander:
             if use in scope.uses and use not in dropped:
                 self._instantiate(scope, use, bindings[use])
 
-    def _branches(self, scope: _Scope) -> tuple[branches.Entries, set[str]]:
+    def _branches(self, scope: Scope) -> tuple[branches.Entries, set[str]]:
         """The edge entries `when:` conditions take (with their paths), and the names only the others use."""
         def at(path: Path_) -> Location:
             return self._at(path, scope.context)
@@ -196,8 +163,8 @@ class _Expander:
         known = set(scope.nodes) | set(scope.inputs) | inputs
         return taken, branches.dropped_names(taken, skipped, known, at)
 
-    def _link(self, scope: _Scope, source: str, target: str, extra: dict | None,
-              bindings: dict[str, dict[str, list[_Feed]]], path: Path_) -> None:
+    def _link(self, scope: Scope, source: str, target: str, extra: dict | None,
+              bindings: dict[str, dict[str, list[Feed]]], path: Path_) -> None:
         """One edge from full node name `source` to `target` of `scope` (a node, or an input of a use)."""
         use, _, port = target.partition(".")
         if use in scope.uses:
@@ -216,7 +183,7 @@ class _Expander:
             entry_out = {"from": source, "to": self._full(scope, target, path), **extra}
         self._emit(entry_out, path, scope.context)
 
-    def _feeds(self, name: str, extra: dict | None, scope: _Scope, path: Path_) -> list[tuple[str, dict | None]]:
+    def _feeds(self, name: str, extra: dict | None, scope: Scope, path: Path_) -> list[tuple[str, dict | None]]:
         """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it."""
         use, _, port = name.partition(".")
         if use in scope.uses and port and self._collected(scope, use, port):
@@ -225,7 +192,7 @@ class _Expander:
             return [(self._source(name, scope, path), extra)]
         return blocks.port_sources(name, scope.ports[name], extra, self._at(path, scope.context))
 
-    def _collected(self, scope: _Scope, use: str, port: str) -> bool:
+    def _collected(self, scope: Scope, use: str, port: str) -> bool:
         """True for an output of a repeated use other than its carry: each copy's, collected (blocks.check_carry)."""
         copies = self._instances(scope, use)
         return len(copies) > 1 and port != copies[0].carry and port in copies[0].outputs
@@ -241,7 +208,7 @@ class _Expander:
         self.out.positions.put(("edges", len(edges)), self.source.section(path, context, inner=True))
         edges.append(entry)
 
-    def _source(self, name: str, scope: _Scope, path: Path_) -> str:
+    def _source(self, name: str, scope: Scope, path: Path_) -> str:
         """The full node name an edge (or output) from `name` in `scope` starts at."""
         if name in scope.ports:
             return blocks.one_source(name, scope.ports[name], self._at(path, scope.context))
@@ -277,7 +244,7 @@ class _Expander:
             return self._source(port, last, path)
         return self._full(scope, name, path)
 
-    def _full(self, scope: _Scope, name: str, path: Path_) -> str:
+    def _full(self, scope: Scope, name: str, path: Path_) -> str:
         """A node's name after expanding: the use's prefix and its own (`stage2_conv`), or, for a name
         holding {index}, that template with the use's number (`conv_dw_{index}_bn` -> `conv_dw_3_bn`)."""
         if INDEX_FIELD not in name:
@@ -288,152 +255,3 @@ class _Expander:
                               location=self._at(path, scope.context),
                               hint="use its block with repeat: N (copies numbered from start:) or with start: N")
         return name.replace(INDEX_FIELD, str(number.value))
-
-    # -- block copies ------------------------------------------------------------------------
-
-    def _instantiate(self, scope: _Scope, use: str, bound: dict[str, list[_Feed]]) -> None:
-        copies = self._instances(scope, use)
-        if "" in bound:
-            unnamed = bound.pop("")
-            block = copies[0].frames[-1].block
-            bound[blocks.unnamed_port(use, block, copies[0].inputs, bound, unnamed[0][2])] = unnamed
-        missing = [port for port in copies[0].inputs if port not in bound]
-        if missing:
-            raise SchemaError(f"input '{missing[0]}' of block use '{use}' is not connected",
-                              location=self._at(scope.nodes_path + (use,), scope.context, key=True),
-                              hint=f"add an edge into it, e.g. 'SOURCE -> {use}'")
-        for port, feeds in bound.items():
-            blocks.port_feeds(use, port, feeds, branches.consumers_of(port, copies[0].edges))
-        ports = bound
-        for copy in copies:
-            copy.ports = ports
-            copy.frames[-1].inputs.update({port: _first_source(feeds) for port, feeds in ports.items() if feeds})
-            self._expand(copy)
-            self._note_outputs(copy)
-            ports = {copy.inputs[0]: [(self._source(copy.carry or copy.outputs[0], copy, copy.nodes_path), None,
-                                       self._at(copy.nodes_path))]}
-        raw = scope.nodes[use]
-        where = self._at(scope.nodes_path + (use, blocks.DISCARD), scope.context)
-        for port in blocks.discarded_ports(raw, copies[0].outputs, where):  # the carry leaves the last copy only
-            for copy in copies[-1:] if port == copies[0].carry else copies:
-                self.discarded.append(Discarded(self._source(port, copy, copy.nodes_path), copy.prefix,
-                                                f"{scope.prefix}{use}.{port}", where))
-
-    def _note_outputs(self, copy: _Scope) -> None:
-        """Record which node each output port of a copy comes from (provenance only: errors stay where they were)."""
-        for port in copy.outputs:
-            try:
-                copy.frames[-1].outputs[port] = self._source(port, copy, copy.nodes_path)
-            except SchemaError:
-                continue  # an output nobody uses that cannot be resolved: reported only if used
-
-    def _instances(self, scope: _Scope, use: str) -> list[_Scope]:
-        """The copies a block use makes (one, or `repeat` of them), built once and cached."""
-        cache_key = (id(scope), use)
-        if cache_key in self.instances:
-            return self.instances[cache_key]
-        path = scope.nodes_path + (use,)
-        raw = scope.nodes[use]
-        twins, owner = self._twins(scope, use, raw, path)
-        if owner is not None:  # `shares: other`: the block, params and repeat of the use that owns the layers
-            raw = scope.nodes[owner]
-        name = raw["block"]
-        if not isinstance(name, str) or name not in self.blocks:
-            raise SchemaError(f"unknown block '{name}'", location=self._at(path + ("block",), scope.context),
-                              node=scope.prefix + use,
-                              expected="one of " + (", ".join(self.blocks) or "(no blocks defined)"),
-                              hint=did_you_mean(str(name), self.blocks) or "define it under 'blocks:'")
-        if name in scope.stack:
-            raise SchemaError(f"block '{name}' uses itself", location=self._at(path, scope.context),
-                              got=" -> ".join(scope.stack + (name,)))
-        block = self._block(name)
-        repeat = self._count(raw, "repeat", None, scope, path)
-        start = self._count(raw, "start", 1, scope, path)
-        params = self._params(name, block, raw, scope, path)
-        inputs, outputs = blocks.names_of(block.get("inputs", [])), blocks.names_of(block.get("outputs", []))
-        carry = blocks.check_carry(name, raw, inputs, outputs, repeat, self._at, path, scope.context)
-        use_at = self._at(path, key=True)
-        indices = [None] if repeat is None else list(range(start, start + repeat))
-        self._check_size(path, scope.context)
-        self.copies += len(indices)
-        copies = []
-        for index in indices:
-            instance = scope.prefix + use + ("" if index is None else str(index))
-            context = f"block '{name}' used as '{instance}' at {Location(use_at.file, use_at.line, use_at.column)}"
-            if scope.context:
-                context = f"{context}; {scope.context}"
-            number = index if index is not None else (start if "start" in raw else None)  # names with {index}
-            env = {**self.env, **params, **({} if number is None else {"index": Binding(number, 1)})}
-            block_path: Path_ = ("blocks", name)
-            frame = BlockUse(instance, scope.prefix + use, name, index, repeat)
-            copies.append(_Scope(
-                block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
-                block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
-                inputs, outputs, frames=scope.frames + (frame,),
-                twin=None if twins is None else twins[len(copies)], carry=carry,
-            ))
-        self.instances[cache_key] = copies
-        return copies
-
-    def _twins(self, scope: _Scope, use: str, raw: dict, path: Path_) -> tuple[list[_Scope] | None, str | None]:
-        """The copies whose layers the copies of `use` call again (None if it shares none): of the use
-        that owns the layers it `shares:` (returned too), or of the same use in the copy this scope
-        shares (a use inside a shared block)."""
-        if SHARES not in raw:
-            return (None if scope.twin is None else self._instances(scope.twin, use)), None
-        other = raw[SHARES]
-        at = self._at(path + (SHARES,), scope.context)
-        if not isinstance(other, str) or other not in scope.uses or other == use:
-            raise SchemaError(f"block use '{use}' shares {other!r}, which is not another block use here",
-                              location=at, node=scope.prefix + use, expected="one of " + (
-                                  ", ".join(sorted(scope.uses - {use})) or "(no other block use)"),
-                              hint=did_you_mean(str(other), scope.uses - {use})
-                              or "a block use shares the layers of another use of a block in the same scope")
-        seen = [use, other]
-        while SHARES in scope.nodes[other]:  # shares a use that shares another: the one that owns the layers
-            other = scope.nodes[other][SHARES]
-            if other in seen or other not in scope.uses:
-                raise SchemaError(f"block use '{use}' shares '{seen[1]}', and the uses sharing each other never "
-                                  f"reach one that owns its layers: {' -> '.join(seen + [str(other)])}",
-                                  location=at, node=scope.prefix + use,
-                                  hint="one of them must be a use of a block without 'shares'")
-            seen.append(other)
-        given = [key for key in raw if key not in ("block", SHARES)]
-        if given or raw.get("block", scope.nodes[other]["block"]) != scope.nodes[other]["block"]:
-            key = given[0] if given else "block"
-            raise SchemaError(f"block use '{use}' shares the layers of '{other}', so it takes its block, params "
-                              f"and repeat from it, but it sets '{key}'",
-                              location=self._at(path + (key,), scope.context, key=True), node=scope.prefix + use,
-                              hint=f"remove '{key}' (one set of layers has one set of params)")
-        return self._instances(scope, other), other
-
-    def _block(self, name: str) -> dict[str, Any]:
-        if name not in self.checked:
-            self.checked[name] = blocks.check_block(name, self.blocks[name], self._at)
-        return self.checked[name]
-
-    def _params(self, name: str, block: dict, raw: dict, scope: _Scope, path: Path_) -> dict[str, Binding]:
-        params_path: Path_ = ("blocks", name, "params")
-        declared = blocks.check_params(name, block.get("params") or {}, self._at)
-        given = {key: value for key, value in raw.items() if key not in blocks.USE_KEYS}
-        blocks.check_given(name, declared, given, path, scope.context, self._at)
-        bound = {}
-        for key, value in declared.items():
-            if key in given:
-                at, positions = path + (key,), self.source.section(path + (key,), scope.context, inner=True)
-                bound[key] = self.substituter.bind(given[key], scope.env, self._at(at, scope.context), positions)
-            else:
-                at = params_path + (key,) if isinstance(block.get("params"), dict) else params_path
-                bound[key] = self.substituter.bind(value, self.env, self._at(at), self.source.section(at))
-        return bound
-
-    def _count(self, raw: dict, key: str, default: int | None, scope: _Scope, path: Path_) -> int | None:
-        if key not in raw:
-            return default
-        value = self._resolve(raw[key], scope.env, path + (key,), None, scope.context)
-        return blocks.check_count(key, value, self._at(path + (key,), scope.context))
-
-
-def _first_source(feeds: list[_Feed]) -> str:
-    """The node a port draws from (its first plain feed): what a folded diagram attaches the port to."""
-    return next((source for source, extra, _ in feeds if extra is None), feeds[0][0])

@@ -1,5 +1,5 @@
-"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> desugar
--> expand -> validate (desugar is the short forms, inline steps and defaults, and block outputs; the
+"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> loops
+-> desugar -> expand -> validate (desugar is the short forms, inline steps and defaults, and block outputs; the
 spec's own outputs default after expanding, from the flat graph).
 
 Each stage takes a positioned Document and returns one, and no stage calls
