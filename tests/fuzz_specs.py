@@ -273,7 +273,8 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
-                                     "rename_node", "share_node"]))
+                                     "rename_node", "share_node", "fan_in", "loop", "when",
+                                     "residual"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -305,6 +306,30 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
         owner = draw(st.sampled_from([*_names(data), "ghost", 3, ["x"], None]))
         data["nodes"][name] = {"shares": owner}
         must_fail = owner == name or not isinstance(owner, str) or owner not in data["nodes"]
+    elif mutation == "fan_in":  # a group of sources into one node: `[a, b] -> t`, `a, b -> t` or {from: [a, b]}
+        sources = draw(st.lists(st.sampled_from([*_names(data), "ghost", ""]), min_size=1, max_size=3))
+        target = draw(st.sampled_from(list(data["nodes"])))
+        form = draw(st.sampled_from(["brackets", "commas", "mapping"]))
+        data["edges"].append({"from": sources, "to": target} if form == "mapping" else
+                             f"[{', '.join(sources)}] -> {target}" if form == "brackets" else
+                             f"{', '.join(sources)} -> {target}")
+        must_fail = "ghost" in sources or "" in sources
+    elif mutation == "loop":  # an edge wrapped in a loop: over one value, two, none, or a header that is wrong
+        index = draw(st.integers(0, len(data["edges"]) - 1))
+        header = draw(st.sampled_from(["i in range(1)", "k in range(1, 2)", "i in range(2)", "i in range(0)",
+                                       "i in range(x)", "i in rang(1)", "i in range(1, 2, 0)", 3, None]))
+        data["edges"][index] = {"for": header, "do": [data["edges"][index]]}
+        must_fail = header not in ("i in range(1)", "k in range(1, 2)", "i in range(2)", "i in range(0)")
+    elif mutation == "when":  # an edge made conditional: on a condition that holds, one that fails, or junk
+        index = draw(st.integers(0, len(data["edges"]) - 1))
+        condition = draw(st.sampled_from([True, False, "${1 < 2}", "${2 < 1}", 3, "${nope}", None, "yes"]))
+        data["edges"][index] = {"when": condition, "do": data["edges"][index]}
+        must_fail = condition not in (True, False, "${1 < 2}", "${2 < 1}")
+    elif mutation == "residual":  # `a -> +b`: a sum of two nodes (or of a node and a ghost) in one step
+        names = _names(data)
+        source, other = draw(st.sampled_from(names)), draw(st.sampled_from([*names, "ghost"]))
+        data["edges"].append(f"{source} -> +{other}")
+        must_fail = other == "ghost"
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value
@@ -320,6 +345,8 @@ def mangled_texts(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
 
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+LANGUAGE_SPECS = [SPECS_DIR / "zoo" / "unetpp.yaml", SPECS_DIR / "zoo" / "wavenet.yaml"]
+"""Zoo specs written with loops, groups, carry and discard, so mangling reaches those forms too."""
 
 
 @st.composite
@@ -328,7 +355,7 @@ def mangled_real_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[s
 
     The change is textual, or a key deleted or a value replaced by one of another type.
     """
-    text = draw(st.sampled_from(sorted(SPECS_DIR.glob("*.yaml")))).read_text(encoding="utf-8")
+    text = draw(st.sampled_from(sorted(SPECS_DIR.glob("*.yaml")) + LANGUAGE_SPECS)).read_text(encoding="utf-8")
     if draw(st.booleans()):
         return _mangle(draw, text)
     data = yaml.safe_load(text)

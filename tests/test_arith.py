@@ -15,6 +15,9 @@ from archspec.spec.arith import ArithError, evaluate
     ("-width % 10", 6),
     ("1.5e-3 * 2", 0.003),
     ("act", "relu"),
+    ("width > 2 ** depth", True),
+    ("1 < depth <= 2", False),
+    ("depth == 3 and not width < 64 or act != act", True),
 ])
 def test_evaluates_arithmetic_on_numbers_and_names(text, expected):
     assert evaluate(text, {"width": 64, "depth": 3, "act": "relu"}) == expected
@@ -24,11 +27,13 @@ def test_evaluates_arithmetic_on_numbers_and_names(text, expected):
     ("__import__('os')", "'__import__('os')' is not allowed"),
     ("width.bit_length", "'width.bit_length' is not allowed"),
     ("[1][0]", "'[1][0]' is not allowed"),
-    ("width > 2", "'width > 2' is not allowed"),
+    ("width if depth else 2", "'width if depth else 2' is not allowed"),
     ("lambda: 1", "'lambda: 1' is not allowed"),
     ("heigth * 2", "unknown variable 'heigth' (known: act, width)"),
     ("act * 2", "'act' is 'relu', not a number"),
     ("True + 1", "'True' is not allowed"),
+    ("act < 2", "'act < 2' orders 'relu' and 2, but only numbers have an order"),
+    ("width and depth", "'width' is 64, not true or false"),
     ("9 ** 9 ** 9", "exponent 387420489 is too large (at most 64)"),
     ("width // 0", "division by zero"),
     ("width *", "cannot read 'width *' as arithmetic"),

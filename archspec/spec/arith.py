@@ -1,13 +1,15 @@
-"""A tiny arithmetic evaluator for `${...}` in specs: numbers, names, + - * / // % ** and parentheses.
+"""A tiny arithmetic evaluator for `${...}` in specs: numbers, names, + - * / // % **, comparisons, and, or,
+not and parentheses (a block's `when:` condition is one such expression).
 
 Specs are data, never code, so this walks Python's own expression AST and
 accepts only those few node types; anything else (calls, attributes,
-subscripts, comparisons) is refused with a message. No `eval`.
+subscripts, conditional expressions) is refused with a message. No `eval`.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -28,6 +30,10 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 }
 _SIZE_HINT = f"numbers in ${{...}} stay within {MAX_MAGNITUDE:.0e} in magnitude; a layer size never needs more"
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+}
 
 
 class ArithError(ValueError):
@@ -76,10 +82,33 @@ def _value(node: ast.AST, names: Mapping[str, Any]) -> Any:
         except OverflowError:
             raise ArithError(f"'{ast.unparse(node)}' is too large to compute", hint=_SIZE_HINT) from None
         return _sized(result)
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        values = [_value(node.left, names), *(_value(item, names) for item in node.comparators)]
+        for (left, right), op in zip(itertools.pairwise(values), node.ops, strict=True):
+            if not isinstance(op, (ast.Eq, ast.NotEq)) and not (_is_number(left) and _is_number(right)):
+                raise ArithError(f"'{ast.unparse(node)}' orders {left!r} and {right!r}, "
+                                 "but only numbers have an order")
+            if not _COMPARE[type(op)](left, right):
+                return False
+        return True
+    if isinstance(node, ast.BoolOp):
+        parts = [_truth(item, names) for item in node.values]
+        return all(parts) if isinstance(node.op, ast.And) else any(parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _truth(node.operand, names)
     raise ArithError(
         f"'{ast.unparse(node)}' is not allowed: only numbers, variable names, "
-        "+ - * / // % ** and parentheses"
+        "+ - * / // % **, comparisons, and, or, not and parentheses"
     )
+
+
+def _truth(node: ast.AST, names: Mapping[str, Any]) -> bool:
+    """The value of a condition: `and`, `or` and `not` take comparisons (or names holding true or false)."""
+    value = _value(node, names)
+    if not isinstance(value, bool):
+        raise ArithError(f"'{ast.unparse(node)}' is {value!r}, not true or false",
+                         hint="compare it, e.g. ${strides > 1 and filters != 64}")
+    return value
 
 
 def _sized(value: Any) -> Any:

@@ -12,9 +12,10 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.document import Path_
-from archspec.spec.syntax import SHARES, chain_links
+from archspec.spec.syntax import SHARES, chain_links, edge_ends, type_word
 
-USE_KEYS = ("block", "repeat", "start", SHARES)
+CARRY, DISCARD = "carry", "discard"
+USE_KEYS = ("block", "repeat", "start", SHARES, CARRY, DISCARD)
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
 MAX_REPEAT = 1_000
 SEPARATOR = "_"
@@ -108,6 +109,41 @@ def check_given(name: str, defaults: dict[str, Any], given: dict[str, Any], path
                           hint=f"add '{missing[0]}: ...' to the use ({name}({missing[0]}=...) in a chain)")
 
 
+def check_carry(name: str, raw: dict[str, Any], inputs: list[str], outputs: list[str], repeat: int | None,
+                at: Locate, path: Path_, context: str | None) -> str | None:
+    """The output of a repeated use that feeds the next copy: `carry:`, or the block's one output.
+
+    The other outputs of a repeated use are collected: an edge from `use.skip`
+    is one edge from each copy's `skip`, in copy order (WaveNet's skips into a sum).
+    """
+    if CARRY in raw and (repeat is None or not isinstance(raw[CARRY], str) or raw[CARRY] not in outputs):
+        problem = "needs 'repeat'" if repeat is None else "must name an output of the block"
+        raise SchemaError(f"'{CARRY}' of block use {problem}: the output that feeds the next copy",
+                          location=at(path + (CARRY,), context), got=repr(raw[CARRY]),
+                          expected="one of " + ", ".join(outputs), hint=did_you_mean(str(raw[CARRY]), outputs))
+    if repeat is None or (repeat == 1 and CARRY not in raw):
+        return None
+    if len(inputs) != 1 or (len(outputs) != 1 and CARRY not in raw):
+        raise SchemaError(f"block '{name}' cannot repeat: it needs one input, and one output or a '{CARRY}:' "
+                          "output, to chain", location=at(path + ("repeat",), context),
+                          got=f"{len(inputs)} inputs, {len(outputs)} outputs",
+                          hint=f"name the output that feeds the next copy: {CARRY}: {outputs[0]} (the others are "
+                          "collected: an edge from USE.OUTPUT leaves every copy)" if len(inputs) == 1 else None)
+    return raw.get(CARRY, outputs[0])
+
+
+def discarded_ports(raw: dict[str, Any], outputs: list[str], location: Location) -> list[str]:
+    """The outputs a use's `discard:` names (one name or a list): left unused, and pruned with what only feeds them."""
+    value = raw.get(DISCARD, [])
+    ports = [value] if isinstance(value, str) else value
+    if not isinstance(ports, list) or not all(isinstance(port, str) and port in outputs for port in ports):
+        wrong = next((port for port in ports if port not in outputs), ports) if isinstance(ports, list) else ports
+        raise SchemaError(f"'{DISCARD}' of a block use names outputs of its block", location=location,
+                          got=repr(wrong), expected="one or more of " + ", ".join(outputs),
+                          hint=did_you_mean(str(wrong), outputs) or f"{DISCARD}: {outputs[-1]}")
+    return ports
+
+
 def check_count(key: str, value: Any, location: Location) -> int:
     """A use's `repeat:` or `start:` value: a whole number from 1 to MAX_REPEAT."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_REPEAT:
@@ -126,15 +162,29 @@ def check_feed(use: str, port: str, inputs: list[str], location: Location) -> st
     written (a merge inside the block sees them in that order), and a
     skip, gate or attention edge into it goes to the one node the port feeds.
     """
-    if not port:
-        if len(inputs) != 1:
-            raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)})",
-                              location=location, hint=f"name one: '{use}.{inputs[0]}'")
+    if not port:  # a use with several inputs takes such edges on its one unnamed input (unnamed_port)
         port = inputs[0]
     if port not in inputs:
         raise SchemaError(f"block use '{use}' has no input '{port}'", location=location,
                           expected="one of " + ", ".join(inputs), hint=did_you_mean(port, inputs))
     return port
+
+
+def unnamed_port(use: str, block: str, inputs: list[str], bound: dict[str, Any], location: Location) -> str:
+    """The input of a use with several inputs that the edges naming no port feed: the one no edge names.
+
+    So `a -> dec` with `e2 -> dec.skip` (or `dec=up(32, skip=e2)` in a chain)
+    feeds `dec.x`, and a chain runs through a use with several inputs.
+    """
+    free = [port for port in inputs if port not in bound]
+    if len(free) == 1:
+        return free[0]
+    left = "every input is named by another edge" if not free else f"{' and '.join(free)} are fed by none"
+    first, other = (free[0], free[1]) if len(free) > 1 else (inputs[0], inputs[-1])
+    raise SchemaError(f"block use '{use}' has several inputs ({', '.join(inputs)}), and an edge that names none "
+                      f"goes to the one input no other edge names, but {left}", location=location,
+                      hint=f"feed the others by name: in the chain step, {use}={block}(..., {other}=SOURCE), or "
+                      f"with an edge 'SOURCE -> {use}.{other}'; or name this edge's input: '... -> {use}.{first}'")
 
 
 def port_feeds(use: str, port: str, feeds: list[tuple[str, dict[str, Any] | None, Location]],
@@ -181,11 +231,6 @@ def one_source(port: str, feeds: list[tuple[str, dict[str, Any] | None, Location
     return feeds[0][0]
 
 
-def consumers_of(port: str, edges: list[Any]) -> int:
-    """How many edge links inside a block start at `port` (as written, before expansion)."""
-    return sum(1 for entry in edges for source, _, _ in (links_of(entry) or []) if source == port)
-
-
 def names_of(value: Any) -> list[str]:
     """The names of a block's `inputs:` or `outputs:` (one name or a list)."""
     if isinstance(value, str):
@@ -198,7 +243,38 @@ def links_of(entry: Any) -> list[tuple[str, str, dict[str, Any] | None]] | None:
     if isinstance(entry, str):
         links = chain_links(entry)
         return None if links is None else [(source, target, None) for source, target in links]
-    if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str):
+    if not isinstance(entry, dict):
+        return None
+    sources, targets = edge_ends(entry.get("from")), edge_ends(entry.get("to"))
+    if sources and targets:
         extra = {key: value for key, value in entry.items() if key not in ("from", "to")}
-        return [(entry["from"], entry["to"], extra)]
+        return [(source, target, extra) for target in targets for source in sources]
     return None
+
+
+def call_params(blocks: Any) -> dict[str, tuple[str, ...]]:
+    """Each block's declared params in order: the positional arguments of a block call step `res(64, 2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    found = {}
+    for name, block in blocks.items():
+        params = block.get("params") if isinstance(block, dict) else None
+        found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
+    return found
+
+
+def call_inputs(blocks: Any) -> dict[str, list[str]]:
+    """Each block's inputs: a block call step may feed all but its first by name, `up(32, skip=e2)`."""
+    if not isinstance(blocks, dict):
+        return {}
+    return {name: names_of(block.get("inputs", [])) for name, block in blocks.items() if isinstance(block, dict)}
+
+
+def port_arguments(block: str, port: str, value: Any, where: Location) -> list[str]:
+    """The sources a block call step's `port=value` names (`skip=e2`, `skip=[e2, e1]`), after checking them."""
+    sources = value if isinstance(value, list) else [value]
+    if not sources or not all(isinstance(source, str) and source and "${" not in source for source in sources):
+        raise SchemaError(f"input '{port}' of block '{block}' takes the name of what feeds it (or a list of "
+                          "names)", location=where, got=type_word(value),
+                          hint=f"{block}(..., {port}=NODE), e.g. the node of an earlier chain step 'enc=...'")
+    return sources

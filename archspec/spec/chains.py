@@ -26,9 +26,20 @@ from typing import Any
 
 from archspec.catalogue.ops import OPS
 from archspec.errors import Location, SchemaError, did_you_mean
+from archspec.spec.blocks import call_inputs, call_params, port_arguments
+from archspec.spec.branches import arms, is_branch
+from archspec.spec.columns import chain_columns
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import Step, StepError, read_step
-from archspec.spec.syntax import LINE_BREAK, SHARES, chain_problem, join_chain, split_steps
+from archspec.spec.syntax import (
+    SHARES,
+    chain_problem,
+    edge_ends,
+    group_names,
+    join_chain,
+    split_group,
+    split_steps,
+)
 
 DEFAULTS_KEY = "defaults"
 
@@ -41,9 +52,9 @@ def desugar(document: Document) -> Document:
     data = dict(data)
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
     defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
-    blocks = _block_params(data.get("blocks"))
+    blocks, ports = call_params(data.get("blocks")), call_inputs(data.get("blocks"))
     for scope in _scopes(data):
-        _Scope(result, *scope, blocks).rewrite(defaults)
+        _Scope(result, *scope, blocks, ports).rewrite(defaults)
     return result
 
 
@@ -74,8 +85,9 @@ class _Scope:
     """The nodes and edges of the top level or of one block definition, rewritten in place."""
 
     def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
-                 blocks: dict[str, tuple[str, ...]]) -> None:
-        self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
+                 blocks: dict[str, tuple[str, ...]], ports: dict[str, list[str]]) -> None:
+        self.document, self.path, self.holder, self.blocks, self.ports = document, path, holder, blocks, ports
+        self.feeds: list[tuple[str, str, Location]] = []  # `up(32, skip=e2)`, `+x`: (source, target, where written)
         nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
         self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
         self.pending = {name: raw for name, raw in (self.nodes or {}).items() if _is_pending(raw)}
@@ -91,8 +103,10 @@ class _Scope:
         if isinstance(edges, list):
             self.holder["edges"] = edges = list(edges)
             for index, entry in enumerate(edges):
-                if isinstance(entry, str):
-                    edges[index] = self._chain(entry, self.path + ("edges", index))
+                edges[index] = self._entry(entry, self.path + ("edges", index))
+            for source, target, where in self.feeds:
+                self.document.positions.put(self.path + ("edges", len(edges)), Positions(where, where))
+                edges.append(join_chain([source, target]))
             self._check_bare(edges)
         for name, raw in self.nodes.items():
             op = raw.get("op") if isinstance(raw, dict) else None
@@ -106,29 +120,59 @@ class _Scope:
         if "nodes" in self.holder or self.nodes:  # a missing nodes: stays missing unless chains made some
             self.holder["nodes"] = self.nodes
 
+    def _entry(self, entry: Any, path: Path_) -> Any:
+        """An edge entry with its chains' inline steps made nodes, in both arms of a conditional too."""
+        if isinstance(entry, str):
+            return self._chain(entry, path)
+        if not is_branch(entry):
+            return entry
+        result = {key: list(value) if isinstance(value, list) else value for key, value in entry.items()}
+        for key, item, item_path in arms(entry, path):
+            if isinstance(result[key], list):
+                result[key][item_path[-1]] = self._entry(item, item_path)
+            else:
+                result[key] = self._entry(item, item_path)
+        return result
+
     def _chain(self, text: str, path: Path_) -> str:
-        at = _columns(self.document, path, text)
+        at = chain_columns(self.document, path, text)
         problem = chain_problem(text)
         if problem is not None:
             message, offset, hint = problem
             raise SchemaError(message, location=at(offset), got=text, hint=hint)
         parts = split_steps(text)
         assert parts is not None
-        steps = []
+        groups: list[tuple[list[Step], bool]] = []  # each step's items, and whether it is a group [a, b]
         for part, offset in parts:
+            items = split_group(part)
             try:
-                steps.append(read_step(part, offset))
+                groups.append(([read_step(item, offset + at_) for item, at_ in items or [(part, 0)]],
+                               items is not None))
             except StepError as error:
                 raise SchemaError(str(error), location=at(error.offset), hint=error.hint) from None
-        new = [self._is_new(step, at) for step in steps]
-        if not any(new):
+        if groups[0][0][0].residual is not None:
+            raise SchemaError(f"'{groups[0][0][0].text}' adds its tensor to the step before it, but it starts the "
+                              "chain", location=at(groups[0][0][0].offset),
+                              hint="write the branch first: x -> conv2d(64) -> batch_norm -> +x")
+        new = [[self._is_new(step, at) for step in steps] for steps, _ in groups]
+        if not any(map(any, new)) and not any(grouped for _, grouped in groups):
             return text
-        return join_chain([self._node(step, at) if made else step.text for step, made in zip(steps, new, strict=True)])
+        written = [[self._node(step, at) if made else step.text for step, made in zip(steps, made_, strict=True)]
+                   for (steps, _), made_ in zip(groups, new, strict=True)]
+        return join_chain([f"[{', '.join(names)}]" if grouped else names[0]
+                           for names, (_, grouped) in zip(written, groups, strict=True)])
 
     def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
         if step.name is None:
             return False
+        if step.residual is not None:
+            if step.label in self.declared:
+                raise SchemaError(f"'{step.label}' is already a name in this scope", location=at(step.offset),
+                                  node=step.label, hint="a step 'name=+x' declares a new node; pick another name")
+            if step.label:
+                self.declared.add(step.label)
+            return True
         if step.label is not None:
             if step.label in self.declared:
                 raise SchemaError(f"'{step.label}' is already a name in this scope", location=at(step.offset),
@@ -162,9 +206,11 @@ class _Scope:
         used: set[str] = set()
         for entry in edges:
             if isinstance(entry, str):
-                used.update(step.partition(".")[0] for step, _ in split_steps(entry) or [])
+                used.update(name.partition(".")[0] for step, _ in split_steps(entry) or []
+                            for name in group_names(step))
             elif isinstance(entry, dict):
-                used.update(str(entry.get(key, "")).partition(".")[0] for key in ("from", "to"))
+                used.update(name.partition(".")[0] for key in ("from", "to")
+                            for name in edge_ends(entry.get(key)) or [])
         unused = [name for name in self.nodes or {} if name not in used and name not in self.generated]
         for op, where in self.bare:
             hint = did_you_mean(op, unused)
@@ -199,6 +245,9 @@ class _Scope:
             if key in ("op", "block") or key in raw:
                 raise SchemaError(f"argument '{key}' is given twice" if key in raw else
                                   f"'{key}' is the step's name, not an argument", location=at(arg.offset))
+            if kind == "block" and key in self.ports.get(step.name, ()) and key not in names:
+                self._feed(step.name, name, key, arg.value, at(arg.offset))
+                continue
             raw[key] = arg.value
             located = at(arg.offset)
             positions.child(key).key = positions.child(key).value = located
@@ -208,7 +257,13 @@ class _Scope:
                 positions.children[key] = self.document.section(self.path + ("nodes", name, key))
         self.nodes[name] = raw
         self.document.positions.put(self.path + ("nodes", name), positions)
+        if step.residual is not None:  # `+x`: x is the sum's second input, after the step before it
+            self.feeds.append((step.residual, name, where))
         return name
+
+    def _feed(self, block: str, use: str, port: str, value: Any, where: Location) -> None:
+        """`up(32, skip=e2)`: an edge from e2 (or from each name of a list) into input `skip` of the new use."""
+        self.feeds += [(source, f"{use}.{port}", where) for source in port_arguments(block, port, value, where)]
 
     def _named_hint(self, name: str, positional: tuple[str, ...]) -> str:
         """What to write for arguments past the positional ones: an op's other parameters by name."""
@@ -247,60 +302,6 @@ def _is_pending(raw: Any) -> bool:
     an entry without an op, which validation reports.
     """
     return isinstance(raw, dict) and "op" not in raw and "block" not in raw and SHARES not in raw
-
-
-def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
-    """Each block's declared params in order: the positional arguments of a block call step `res(64, 2)`."""
-    if not isinstance(blocks, dict):
-        return {}
-    found = {}
-    for name, block in blocks.items():
-        params = block.get("params") if isinstance(block, dict) else None
-        found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
-    return found
-
-
-def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:
-    """Where offset N of chain `text` (written at `path`) is in the file; the chain's start if unknown.
-
-    The chain may be quoted, or a plain scalar folded over several lines (a
-    line break and the indentation after it read as one space).
-    """
-    start = document.locate(path)
-    if start.file != document.file or start.line is None or start.column is None or not document.text:
-        return lambda offset: start
-    lines = LINE_BREAK.split(document.text)
-    if start.line > len(lines):
-        return lambda offset: start
-    line = lines[start.line - 1]
-    column = start.column - 1
-    if column < len(line) and line[column] in "'\"" and not line.startswith(text, column):
-        column += 1  # a quoted chain: the text starts after the quote
-    places = _places(lines, start.line - 1, column, text)
-    if places is None:
-        return lambda offset: start
-    return lambda offset: Location(start.file, *places[min(offset, len(places) - 1)], start.context)
-
-
-def _places(lines: list[str], row: int, column: int, text: str) -> list[tuple[int, int]] | None:
-    """The 1-based (line, column) of each character of `text` as written from (row, column); None if it differs."""
-    places: list[tuple[int, int]] = []
-    index = 0
-    while index < len(text):
-        line = lines[row] if row < len(lines) else ""
-        if column >= len(line) and text[index] == " " and row + 1 < len(lines):
-            places.append((row + 1, column + 1))  # a line break folded into one space
-            row, column, index = row + 1, 0, index + 1
-            line = lines[row]
-            while column < len(line) and line[column] in " \t":
-                column += 1
-            continue
-        if column >= len(line) or line[column] != text[index]:
-            return None
-        places.append((row + 1, column + 1))
-        column, index = column + 1, index + 1
-    places.append((row + 1, column + 1))
-    return places
 
 
 def _defaults(document: Document, raw: Any) -> dict[str, dict[str, Any]]:

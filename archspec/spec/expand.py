@@ -12,9 +12,6 @@ Naming: a use `conv2` of a block makes nodes `conv2_<inner>`; with
 `block` with repeat in a use `conv3` gives `conv3_block2_1_conv`, the names
 Keras's own ResNet50 uses.
 
-A scope (archspec.spec.scopes) is the top level or one copy of a block: its
-nodes, edges and naming, and which use owns the layers a `shares:` use calls.
-
 Cost: each node, edge and block copy is visited once and its positions (a
 subtree) copied once, and block copies count toward the node limit even when
 they hold no node, so expansion is linear in what it produces and bounded.
@@ -25,13 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
-from archspec.spec import blocks
+from archspec.spec import blocks, branches
 from archspec.spec.composer import MAX_ENTRIES
+from archspec.spec.copies import BlockCopies, Feed, Scope
+from archspec.spec.discard import Discarded, prune
 from archspec.spec.document import Document, Path_, with_context
-from archspec.spec.provenance import BlockUse
-from archspec.spec.scopes import Feed, Scope, first_source
 from archspec.spec.substitute import Binding, Substituter, has_expression
-from archspec.spec.syntax import NAME_RULE, SHARES, is_name, join_chain
+from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, SHARES, is_name, join_chain
 
 MAX_NODES = MAX_ENTRIES
 """The one node limit, whether written out or expanded; block copies count too (docs/security.md)."""
@@ -40,12 +37,14 @@ MAX_NODES = MAX_ENTRIES
 def expand(document: Document) -> Document:
     """The document with vars, `${...}` and blocks expanded; unchanged if it uses none of them."""
     data = document.data
-    if not isinstance(data, dict) or not ("vars" in data or "blocks" in data or has_expression(data)):
+    edges = data.get("edges") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not ("vars" in data or "blocks" in data or has_expression(data)
+                                          or (isinstance(edges, list) and any(map(branches.is_branch, edges)))):
         return document
     return _Expander(document).run()
 
 
-class _Expander:
+class _Expander(BlockCopies):
     def __init__(self, document: Document) -> None:
         self.source = document
         self.data: dict[str, Any] = document.data
@@ -59,6 +58,7 @@ class _Expander:
             raise SchemaError("'blocks' must be a mapping of block names to definitions",
                               location=self._at(("blocks",)))
         self.checked: dict[str, dict[str, Any]] = {}
+        self.discarded: list[Discarded] = []
         self.env = self._vars()
 
     def run(self) -> Document:
@@ -76,6 +76,7 @@ class _Expander:
         if flat:
             top = Scope(nodes, edges, ("nodes",), ("edges",), "", self.env)
             self._expand(top)
+            prune(self.out, self.discarded)
             outputs = out.get("outputs")
             if isinstance(outputs, (str, list)):
                 names = [outputs] if isinstance(outputs, str) else outputs
@@ -115,8 +116,9 @@ class _Expander:
 
     def _expand(self, scope: Scope) -> None:
         out_nodes = self.out.data["nodes"]
+        taken, dropped = self._branches(scope)
         for name, raw in scope.nodes.items():
-            if name in scope.uses:
+            if name in scope.uses or name in dropped:
                 continue
             path = scope.nodes_path + (name,)
             full = self._full(scope, name, path)
@@ -133,8 +135,7 @@ class _Expander:
             if scope.frames:
                 self.out.block_uses[full] = scope.frames
         bindings: dict[str, dict[str, list[Feed]]] = {use: {} for use in scope.uses}
-        for index, raw_entry in enumerate(scope.edges):
-            path = scope.edges_path + (index,)
+        for raw_entry, path in taken:
             entry = self._resolve(raw_entry, scope.env, path, None, scope.context)
             links = blocks.links_of(entry)
             if links is None:  # malformed: pass it through for the validator to report
@@ -144,8 +145,23 @@ class _Expander:
                 for resolved, kind in self._feeds(source, extra, scope, path):
                     self._link(scope, resolved, target, kind, bindings, path)
         for use in scope.nodes:
-            if use in scope.uses:
+            if use in scope.uses and use not in dropped:
                 self._instantiate(scope, use, bindings[use])
+
+    def _branches(self, scope: Scope) -> tuple[branches.Entries, set[str]]:
+        """The edge entries `when:` conditions take (with their paths), and the names only the others use."""
+        def at(path: Path_) -> Location:
+            return self._at(path, scope.context)
+
+        def resolve(value: Any, path: Path_) -> Any:
+            return self._resolve(value, scope.env, path, None, scope.context)
+
+        taken, skipped = branches.choose(scope.edges, scope.edges_path, resolve, at)
+        if not skipped:
+            return taken, set()
+        inputs = set(self.data.get("inputs") or {}) if not scope.frames else set()  # the top level's
+        known = set(scope.nodes) | set(scope.inputs) | inputs
+        return taken, branches.dropped_names(taken, skipped, known, at)
 
     def _link(self, scope: Scope, source: str, target: str, extra: dict | None,
               bindings: dict[str, dict[str, list[Feed]]], path: Path_) -> None:
@@ -153,7 +169,9 @@ class _Expander:
         use, _, port = target.partition(".")
         if use in scope.uses:
             inputs = self._instances(scope, use)[0].inputs
-            port = blocks.check_feed(use, port, inputs, self._at(path, scope.context))
+            if port or len(inputs) == 1:
+                port = blocks.check_feed(use, port, inputs, self._at(path, scope.context))
+            # else: '' holds the edges that name no port, for the one input no edge names (_instantiate)
             bindings[use].setdefault(port, []).append((source, extra, self._at(path, scope.context)))
             return
         if target in scope.ports:
@@ -167,9 +185,17 @@ class _Expander:
 
     def _feeds(self, name: str, extra: dict | None, scope: Scope, path: Path_) -> list[tuple[str, dict | None]]:
         """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it."""
+        use, _, port = name.partition(".")
+        if use in scope.uses and port and self._collected(scope, use, port):
+            return [(self._source(port, copy, path), extra) for copy in self._instances(scope, use)]
         if name not in scope.ports:
             return [(self._source(name, scope, path), extra)]
         return blocks.port_sources(name, scope.ports[name], extra, self._at(path, scope.context))
+
+    def _collected(self, scope: Scope, use: str, port: str) -> bool:
+        """True for an output of a repeated use other than its carry: each copy's, collected (blocks.check_carry)."""
+        copies = self._instances(scope, use)
+        return len(copies) > 1 and port != copies[0].carry and port in copies[0].outputs
 
     def _check_size(self, path: Path_, context: str | None) -> None:
         if len(self.out.data["nodes"]) + self.copies >= MAX_NODES:
@@ -189,12 +215,27 @@ class _Expander:
         use, _, port = name.partition(".")
         if use in scope.uses:
             last = self._instances(scope, use)[-1]
-            if not port:
-                if len(last.outputs) != 1:
+            if port and self._collected(scope, use, port):
+                raise SchemaError(f"'{use}.{port}' is an output of every copy of the repeated use '{use}', so it is "
+                                  "not one tensor", location=self._at(path, scope.context),
+                                  hint=f"merge the copies' outputs in a node: '{use}.{port} -> add' (or concat)")
+            port = port or last.carry or ""
+            if not port:  # the one output not discarded
+                kept = [name for name in last.outputs if name not in blocks.discarded_ports(
+                    scope.nodes[use], last.outputs, self._at(scope.nodes_path + (use,), scope.context))]
+                if len(kept) != 1:
                     raise SchemaError(f"block use '{use}' has several outputs ({', '.join(last.outputs)})",
                                       location=self._at(path, scope.context),
-                                      hint=f"name one: '{use}.{last.outputs[0]}'")
-                port = last.outputs[0]
+                                      hint=f"name one: '{use}.{last.outputs[0]}', or discard the others in the use "
+                                      f"({blocks.DISCARD}: [{', '.join(last.outputs[1:])}])")
+                port = kept[0]
+            if port not in last.outputs and port in last.inputs:
+                raise SchemaError(f"'{use}.{port}' is an input of block use '{use}', and an edge from it would "
+                                  "start at its output", location=self._at(path, scope.context),
+                                  hint=f"feed the input and read the output in two links: '... -> {use}.{port}' "
+                                  f"and '{use} -> ...', or make the use in the chain and feed the other inputs by "
+                                  f"name: '... -> {use}={last.frames[-1].block}(ARGS, "
+                                  f"{next(name for name in last.inputs if name != port)}=SOURCE) -> ...'")
             if port not in last.outputs:
                 raise SchemaError(f"block use '{use}' has no output '{port}'",
                                   location=self._at(path, scope.context),
@@ -204,119 +245,13 @@ class _Expander:
         return self._full(scope, name, path)
 
     def _full(self, scope: Scope, name: str, path: Path_) -> str:
-        return scope.full_name(name, lambda: self._at(path, scope.context))
-
-    # -- block copies ------------------------------------------------------------------------
-
-    def _instantiate(self, scope: Scope, use: str, bound: dict[str, list[Feed]]) -> None:
-        copies = self._instances(scope, use)
-        missing = [port for port in copies[0].inputs if port not in bound]
-        if missing:
-            raise SchemaError(f"input '{missing[0]}' of block use '{use}' is not connected",
-                              location=self._at(scope.nodes_path + (use,), scope.context, key=True),
-                              hint=f"add an edge into it, e.g. 'SOURCE -> {use}'")
-        for port, feeds in bound.items():
-            blocks.port_feeds(use, port, feeds, blocks.consumers_of(port, copies[0].edges))
-        ports = bound
-        for copy in copies:
-            copy.ports = ports
-            copy.frames[-1].inputs.update({port: first_source(feeds) for port, feeds in ports.items() if feeds})
-            self._expand(copy)
-            self._note_outputs(copy)
-            ports = {copy.inputs[0]: [(self._source(copy.outputs[0], copy, copy.nodes_path), None,
-                                       self._at(copy.nodes_path))]}
-
-    def _note_outputs(self, copy: Scope) -> None:
-        """Record which node each output port of a copy comes from (provenance only: errors stay where they were)."""
-        for port in copy.outputs:
-            try:
-                copy.frames[-1].outputs[port] = self._source(port, copy, copy.nodes_path)
-            except SchemaError:
-                continue  # an output nobody uses that cannot be resolved: reported only if used
-
-    def _instances(self, scope: Scope, use: str) -> list[Scope]:
-        """The copies a block use makes (one, or `repeat` of them), built once and cached."""
-        cache_key = (id(scope), use)
-        if cache_key in self.instances:
-            return self.instances[cache_key]
-        path = scope.nodes_path + (use,)
-        raw = scope.nodes[use]
-        twins, owner = self._twins(scope, use, raw, path)
-        if owner is not None:  # `shares: other`: the block, params and repeat of the use that owns the layers
-            raw = scope.nodes[owner]
-        name = raw["block"]
-        if not isinstance(name, str) or name not in self.blocks:
-            raise SchemaError(f"unknown block '{name}'", location=self._at(path + ("block",), scope.context),
-                              node=scope.prefix + use,
-                              expected="one of " + (", ".join(self.blocks) or "(no blocks defined)"),
-                              hint=did_you_mean(str(name), self.blocks) or "define it under 'blocks:'")
-        if name in scope.stack:
-            raise SchemaError(f"block '{name}' uses itself", location=self._at(path, scope.context),
-                              got=" -> ".join(scope.stack + (name,)))
-        block = self._block(name)
-        repeat = self._count(raw, "repeat", None, scope, path)
-        start = self._count(raw, "start", 1, scope, path)
-        params = self._params(name, block, raw, scope, path)
-        inputs, outputs = blocks.names_of(block.get("inputs", [])), blocks.names_of(block.get("outputs", []))
-        if repeat is not None and repeat > 1 and (len(inputs) != 1 or len(outputs) != 1):
-            raise SchemaError(f"block '{name}' cannot repeat: it needs one input and one output to chain",
-                              location=self._at(path + ("repeat",), scope.context),
-                              got=f"{len(inputs)} inputs, {len(outputs)} outputs")
-        use_at = self._at(path, key=True)
-        indices = [None] if repeat is None else list(range(start, start + repeat))
-        self._check_size(path, scope.context)
-        self.copies += len(indices)
-        copies = []
-        for index in indices:
-            instance = scope.prefix + use + ("" if index is None else str(index))
-            context = f"block '{name}' used as '{instance}' at {Location(use_at.file, use_at.line, use_at.column)}"
-            if scope.context:
-                context = f"{context}; {scope.context}"
-            number = index if index is not None else (start if "start" in raw else None)  # names with {index}
-            env = {**self.env, **params, **({} if number is None else {"index": Binding(number, 1)})}
-            block_path: Path_ = ("blocks", name)
-            frame = BlockUse(instance, scope.prefix + use, name, index, repeat)
-            copies.append(Scope(
-                block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
-                block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
-                inputs, outputs, frames=scope.frames + (frame,),
-                twin=None if twins is None else twins[len(copies)],
-            ))
-        self.instances[cache_key] = copies
-        return copies
-
-    def _twins(self, scope: Scope, use: str, raw: dict, path: Path_) -> tuple[list[Scope] | None, str | None]:
-        """The copies whose layers the copies of `use` call again (None if it shares none): of the use
-        that owns the layers it `shares:` (returned too), or of the same use in the copy this scope
-        shares (a use inside a shared block)."""
-        if SHARES not in raw:
-            return (None if scope.twin is None else self._instances(scope.twin, use)), None
-        other = scope.layer_owner(use, path, lambda at, key=False: self._at(at, scope.context, key=key))
-        return self._instances(scope, other), other
-
-    def _block(self, name: str) -> dict[str, Any]:
-        if name not in self.checked:
-            self.checked[name] = blocks.check_block(name, self.blocks[name], self._at)
-        return self.checked[name]
-
-    def _params(self, name: str, block: dict, raw: dict, scope: Scope, path: Path_) -> dict[str, Binding]:
-        params_path: Path_ = ("blocks", name, "params")
-        declared = blocks.check_params(name, block.get("params") or {}, self._at)
-        given = {key: value for key, value in raw.items() if key not in blocks.USE_KEYS}
-        blocks.check_given(name, declared, given, path, scope.context, self._at)
-        bound = {}
-        for key, value in declared.items():
-            if key in given:
-                at, positions = path + (key,), self.source.section(path + (key,), scope.context, inner=True)
-                bound[key] = self.substituter.bind(given[key], scope.env, self._at(at, scope.context), positions)
-            else:
-                at = params_path + (key,) if isinstance(block.get("params"), dict) else params_path
-                bound[key] = self.substituter.bind(value, self.env, self._at(at), self.source.section(at))
-        return bound
-
-    def _count(self, raw: dict, key: str, default: int | None, scope: Scope, path: Path_) -> int | None:
-        if key not in raw:
-            return default
-        value = self._resolve(raw[key], scope.env, path + (key,), None, scope.context)
-        return blocks.check_count(key, value, self._at(path + (key,), scope.context))
-
+        """A node's name after expanding: the use's prefix and its own (`stage2_conv`), or, for a name
+        holding {index}, that template with the use's number (`conv_dw_{index}_bn` -> `conv_dw_3_bn`)."""
+        if INDEX_FIELD not in name:
+            return scope.prefix + name
+        number = scope.env.get("index")
+        if number is None:
+            raise SchemaError(f"node name '{name}' holds {INDEX_FIELD}, but nothing gives it a number here",
+                              location=self._at(path, scope.context),
+                              hint="use its block with repeat: N (copies numbered from start:) or with start: N")
+        return name.replace(INDEX_FIELD, str(number.value))

@@ -1,5 +1,5 @@
-"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> desugar
--> expand -> validate (desugar is the short forms, inline steps and defaults, and block outputs; the
+"""The front end, in the order docs/architecture.md gives: load YAML -> merge base -> overrides -> loops
+-> desugar -> expand -> validate (desugar is the short forms, inline steps and defaults, and block outputs; the
 spec's own outputs default after expanding, from the flat graph).
 
 Each stage takes a positioned Document and returns one, and no stage calls
@@ -18,6 +18,7 @@ from archspec.spec.document import Document
 from archspec.spec.expand import expand
 from archspec.spec.extends import merge_base
 from archspec.spec.loader import load_yaml, parse_yaml
+from archspec.spec.loops import unroll_loops
 from archspec.spec.models import Spec
 from archspec.spec.overrides import apply_overrides
 from archspec.spec.shorthand import block_outputs, default_name, model_outputs, read_short_forms
@@ -43,6 +44,7 @@ def front_end(document: Document, overrides: Sequence[str] = ()) -> Spec:
     document = merge_base(document)  # extends: base.yaml, with remove:
     document = default_name(document)  # name: the file's stem
     document = apply_overrides(document, overrides)  # --set key=value
+    document = unroll_loops(document)  # for: i in range(n), do: [...]
     document = desugar(document)  # inline chain steps, defaults:
     document = block_outputs(document)  # a block's outputs: its one sink
     document = expand(document)  # vars, ${...}, blocks and repeat

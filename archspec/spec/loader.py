@@ -9,6 +9,7 @@ and input is bounded. The limits are documented in docs/security.md.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -94,6 +95,10 @@ def _position(before: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+_GROUP_CHAIN = re.compile(r"\s*(-\s+)?(\w+:\s*)?\[[^\]]*\]\s*->")
+"""A chain starting with a group, `- [a, b] -> add`, which YAML cannot read unquoted."""
+
+
 def _syntax_error(error: yaml.MarkedYAMLError, name: str, text: str, where: Location | None) -> YamlError:
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark else None
@@ -112,6 +117,9 @@ def _syntax_error(error: yaml.MarkedYAMLError, name: str, text: str, where: Loca
         hint = f"archspec accepts at most {MAX_DEPTH} levels of mappings and lists"
     elif error.context:
         problem = f"{problem} ({error.context})"
+    if line is not None and _GROUP_CHAIN.match(_line(text, line)):
+        hint = ("YAML reads a line that starts with '[' as a list: quote the chain (- \"[a, b] -> add\") "
+                "or leave out the brackets (- a, b -> add)")
     last = len(LINE_BREAK.split(text))
     if line is not None and line > last:  # libyaml puts the end of the stream past the last line
         line, column = last, len(_line(text, last)) + 1

@@ -33,6 +33,8 @@ class BlockUse(_Open):
     repeat: int | str | None = None
     start: int | str | None = None
     shares: str | None = None
+    carry: str | None = None
+    discard: str | list[str] | None = None
 
 
 class SharingNode(BaseModel):
@@ -46,12 +48,29 @@ class SharingNode(BaseModel):
 class EdgeMapping(_Open):
     """An edge with a kind; other keys are the kind's parameters (e.g. axis for concat-skip)."""
 
-    from_: str = Field(alias="from")
-    to: str
+    from_: str | list[str] = Field(alias="from")
+    to: str | list[str]
     kind: Literal[tuple(CONNECTIONS)] = "plain"  # type: ignore[valid-type]
 
 
-Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping
+class Loop(BaseModel):
+    """Edges repeated over an index: `{for: i in range(4), do: [x${i} -> ...]}` (archspec.spec.loops)."""
+
+    model_config = ConfigDict(extra="forbid")
+    for_: str = Field(alias="for", pattern=r"^\s*[A-Za-z_][A-Za-z0-9_]*\s+in\s+range\s*\(.*\)\s*$")
+    do: list[Any] | str
+
+
+class Conditional(BaseModel):
+    """Edges only where a condition holds: `{when: ${strides > 1}, do: [...], else: [...]}` (spec.branches)."""
+
+    model_config = ConfigDict(extra="forbid")
+    when: bool | str
+    do: list[Any] | str
+    else_: list[Any] | str | None = Field(default=None, alias="else")
+
+
+Edge = Annotated[str, Field(pattern=rf".+{CHAIN_ARROW}.+")] | EdgeMapping | Loop | Conditional
 
 
 def node_models() -> dict[str, type[BaseModel]]:

@@ -32,7 +32,7 @@ from typing import Any
 import networkx as nx
 
 from archspec.errors import Location, SchemaError
-from archspec.spec.blocks import links_of
+from archspec.spec.branches import all_links
 from archspec.spec.document import Document, Positions
 from archspec.spec.models import MODEL_NAME_PATTERN
 from archspec.spec.steps import StepError, read_step
@@ -139,6 +139,8 @@ def _blocks(document: Document, blocks: dict[str, Any]) -> dict[str, Any]:
         document.positions.put(("blocks", name), old)
         if isinstance(body, dict):
             body = dict(body)
+            if isinstance(body.get("edges"), str):  # {inputs: [x, skip], edges: x -> ...}: one chain here too
+                body["edges"] = _one_chain(document, ("blocks", name, "edges"), body["edges"])
             if params is not None:
                 if "params" in body:
                     raise SchemaError(f"block '{name}' declares its params twice: in its signature and in 'params:'",
@@ -222,8 +224,7 @@ def _one_sink(document: Document, path: tuple, inputs: list[str], owner: str) ->
     for key in path:
         holder = holder[key]
     nodes, edges = holder["nodes"], holder["edges"]
-    links = [(source.partition(".")[0], target.partition(".")[0], index)
-             for index, entry in enumerate(edges) for source, target, _ in links_of(entry) or []]
+    links = [(source.partition(".")[0], target.partition(".")[0], index) for source, target, index in all_links(edges)]
     sources = {source for source, _, _ in links}
     formed = [name for name, raw in nodes.items()
               if isinstance(raw, dict) and ("op" in raw or "block" in raw or SHARES in raw)]

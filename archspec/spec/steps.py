@@ -3,7 +3,7 @@
 The grammar (docs/spec.md, "Inline chains"):
 
     chain := step ("->" step)+
-    step  := [NAME "="] (NAME | NAME "(" [arg ("," arg)*] ")") | REFERENCE
+    step  := [NAME "="] (NAME | NAME "(" [arg ("," arg)*] ")" | "+" NAME) | REFERENCE
     arg   := [NAME "="] value
     value := "[" [value ("," value)*] "]" | "${" ... "}" | 'quoted' | "quoted" | plain
 
@@ -57,6 +57,7 @@ class Step:
     args: list[Arg] = field(default_factory=list)
     call: bool = False
     label: str | None = None
+    residual: str | None = None  # `+x`: a new `add` node that also reads x (the step before it is its first input)
 
 
 _LABEL = re.compile(r"((?:[A-Za-z0-9_]|\{index\})*[A-Za-z_](?:[A-Za-z0-9_]|\{index\})*)\s*=(?!=)\s*")
@@ -65,18 +66,31 @@ _LABEL = re.compile(r"((?:[A-Za-z0-9_]|\{index\})*[A-Za-z_](?:[A-Za-z0-9_]|\{ind
 at the top level the name rules reject both."""
 
 
+_RESIDUAL = re.compile(r"\+\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)")
+RESIDUAL_OP = "add"
+"""`... -> +x`: the sum of the step before and x, written as in the maths (ResNet's F(x) + x)."""
+
+
 def read_step(text: str, offset: int) -> Step:
     """The step `text`, written at `offset` of its chain; StepError (offset in the chain) if malformed."""
     label = _LABEL.match(text)
     if label:
         step = read_step(text[label.end():], offset + label.end())
         if step.name is None:
+            use, dot, port = step.text.partition(".")
+            hint = (f"to feed input '{port}' of a use '{use}', connect it without a name: '... -> {step.text}'; "
+                    f"to make a new use of a block '{use}', call it and feed its other inputs by name: "
+                    f"{label.group(1)}={use}(ARGS, INPUT=SOURCE)"
+                    if dot and is_name(use) and is_name(port) else "write name=op or name=op(arguments), e.g. out=add")
             raise StepError(f"'{label.group(1)}=' names a new node, but {step.text!r} is no op or block",
-                            step.offset, hint="write name=op or name=op(arguments), e.g. out=add")
+                            step.offset, hint=hint)
         step.text, step.offset, step.label = text, offset, label.group(1)
         return step
     if is_name(text) or is_name_template(text):
         return Step(text, offset, text)
+    residual = _RESIDUAL.fullmatch(text)
+    if residual:
+        return Step(text, offset, RESIDUAL_OP, residual=residual.group(1))
     match = _CALL.fullmatch(text)
     if match is None:
         if "(" in text and not text.startswith("${"):

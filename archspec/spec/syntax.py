@@ -69,14 +69,72 @@ def split_chain(text: str) -> list[str] | None:
 
 
 def chain_links(text: str) -> list[tuple[str, str]] | None:
-    """The (source, target) links of a chain 'a -> b -> c', or None if it is not a chain."""
+    """The (source, target) links of a chain 'a -> b -> c', or None if it is not a chain.
+
+    A step may be a group, `[a, b] -> add` (or `a, b -> add`): each of its
+    names links to each name of the next step, the group's names in the order
+    written, so `add` reads a, then b.
+    """
     parts = split_chain(text)
-    return None if parts is None else list(itertools.pairwise(parts))
+    if parts is None:
+        return None
+    groups = [group_names(part) for part in parts]
+    if any(not group for group in groups):
+        return None
+    return [(source, target) for before, after in itertools.pairwise(groups) for target in after for source in before]
+
+
+def group_names(step: str) -> list[str]:
+    """The names a chain step stands for: [step], or each name of a group `[a, b]` / `a, b`; [] if one is empty."""
+    items = split_group(step)
+    if items is None:
+        return [step]
+    return [] if not all(item for item, _ in items) else [item for item, _ in items]
+
+
+def edge_ends(value: Any) -> list[str] | None:
+    """The names an edge mapping's `from:` or `to:` gives: one name, or a non-empty list of them; None if neither."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return list(value)
+    return None
+
+
+def split_group(step: str) -> list[tuple[str, int]] | None:
+    """The items of a group step `[a, b, c]` or `a, b, c` with their offsets in `step`; None if it is no group.
+
+    Commas inside brackets or quotes do not split, so `conv2d(64, 3)` is one
+    step and `[conv2d(8, 1), conv2d(8, 3)]` a group of two.
+    """
+    if step.startswith("[") and _bracket_end(step) == len(step) - 1:
+        return [(item, 1 + offset) for item, offset in _split_outside(step[1:-1], ",")]
+    items = _split_outside(step, ",")
+    return items if len(items) > 1 else None
+
+
+def _bracket_end(text: str) -> int:
+    """Where the bracket opening `text` closes (outside quotes); -1 if it does not."""
+    depth: list[str] = []
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _OPENERS:
+            depth.append(_OPENERS[char])
+        elif depth and char == depth[-1]:
+            depth.pop()
+            if not depth:
+                return index
+    return -1
 
 
 def join_chain(names: list[str] | tuple[str, ...]) -> str:
     """The chain text for names: join_chain(['a', 'b']) == 'a -> b'."""
     return f" {CHAIN_ARROW} ".join(names)
+
 
 MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """A model name: TensorFlow's rule for a root name scope (`fit` opens one named after the model), less
@@ -108,11 +166,21 @@ def chain_problem(text: str) -> tuple[str, int, str] | None:
     if empty is not None:
         return ("a chain step is empty: two arrows in a row, or an arrow at an end", empty,
                 "remove the extra '->' or put a step between the arrows")
+    for step, offset in steps:
+        hole = next((offset + at for item, at in split_group(step) or [] if not item), None)
+        if hole is not None:
+            return (f"a name in the list {step!r} is empty: two commas in a row, or a comma at an end", hole,
+                    "write the list as [a, b, c]: names (or steps) separated by single commas")
     return None
 
 
 def _all_steps(text: str) -> list[tuple[str, int]]:
     """The text split at each arrow outside brackets and quotes, empty steps included."""
+    return _split_outside(text, CHAIN_ARROW)
+
+
+def _split_outside(text: str, separator: str) -> list[tuple[str, int]]:
+    """The text split at each `separator` outside brackets and quotes, stripped, with offsets; empty parts kept."""
     steps: list[tuple[str, int]] = []
     depth: list[str] = []
     quote = ""
@@ -127,9 +195,9 @@ def _all_steps(text: str) -> list[tuple[str, int]]:
             depth.append(_OPENERS[char])
         elif depth and char == depth[-1]:
             depth.pop()
-        elif not depth and text.startswith(CHAIN_ARROW, index):
+        elif not depth and text.startswith(separator, index):
             steps.append(_stripped(text, start, index))
-            start = index + len(CHAIN_ARROW)
+            start = index + len(separator)
             index = start
             continue
         index += 1

@@ -30,6 +30,7 @@ from archspec.spec.syntax import (
     article,
     chain_links,
     chain_problem,
+    edge_ends,
     is_name,
     type_word,
 )
@@ -292,10 +293,17 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
     if missing:
         raise SchemaError(f"edge has no '{missing[0]}'", location=location,
                           expected="{from: SOURCE, to: TARGET, kind: " + "|".join(CONNECTIONS) + "}")
-    for key in ("from", "to"):
-        if not isinstance(raw[key], str):
-            raise SchemaError(f"edge '{key}' must be a node name", location=document.locate(path + (key,)),
-                              got=type_word(raw[key]))
+    ends = {key: edge_ends(raw[key]) for key in ("from", "to")}
+    for key, names in ends.items():
+        if names is None:
+            raise SchemaError(f"edge '{key}' must be a node name or a list of them",
+                              location=document.locate(path + (key,)), got=type_word(raw[key]),
+                              hint=f"{key}: a, or {key}: [a, b] for one edge from (or to) each, in order")
+    links = [(source, target) for target in ends["to"] for source in ends["from"]]  # type: ignore[union-attr]
+    if len(links) > 1 and "as" in raw:
+        raise SchemaError("'as:' names one input of an expr node, but this edge stands for several",
+                          location=document.locate(path + ("as",), key=True), got=f"{len(links)} edges",
+                          hint="write one edge per input, each with its own 'as:'")
     kind = raw.get("kind", "plain")
     if not isinstance(kind, str) or kind not in CONNECTIONS:
         raise SchemaError(
@@ -308,4 +316,5 @@ def validate_edge(raw: Any, index: int, first_id: int, document: Document) -> li
     params = {key: value for key, value in raw.items() if key not in ("from", "to", "kind")}
     validated = _validated(CONNECTIONS[kind].Params, params, document, path, what=f"for {article(kind)} edge")
     raise_collected(coercion_errors(params, validated, document, path))
-    return [EdgeSpec(raw["from"], raw["to"], kind, validated, location, first_id)]
+    return [EdgeSpec(source, target, kind, validated, location, first_id + offset)
+            for offset, (source, target) in enumerate(links)]
