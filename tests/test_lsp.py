@@ -292,6 +292,33 @@ def test_the_server_never_imports_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_memory_stays_bounded_over_many_edits(monkeypatch):
+    """The server keeps one analysis per open document: 40 more edits retain (almost) nothing more."""
+    import gc
+    import tracemalloc
+
+    from archspec.lsp.server import SpecServer
+
+    server = SpecServer()
+    monkeypatch.setattr(server, "text_document_publish_diagnostics", lambda params: None)
+    uri, text = UNET.as_uri(), UNET.read_text()
+    versions = (text, text.replace("concat-skip}", "add-residual}", 1))
+
+    def edit(count: int) -> int:
+        for number in range(count):
+            server.check(uri, versions[number % 2])
+            _ = server.specs[uri].index  # features build the name index too
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        after_10, after_50 = edit(10), edit(40)
+    finally:
+        tracemalloc.stop()
+    assert after_50 - after_10 < 100_000, (after_10, after_50)
+
+
 def _apply(text: str, edits: list[dict]) -> str:
     """Apply LSP text edits (0-based line/character ranges) to text, last first."""
     lines = text.split("\n")

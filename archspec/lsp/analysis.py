@@ -9,6 +9,7 @@ valid, with its shapes) is kept beside them. Never imports TensorFlow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -28,14 +29,21 @@ class Analysis:
 
     file: str
     text: str
-    document: Document | None = None
-    """This text alone (no base merged): where its keys and values are written."""
     graph: nx.MultiDiGraph | None = None
     errors: list[SpecError] = field(default_factory=list)
+    parses: bool = True
+    """Whether the text is YAML archspec reads (half-typed text often is not)."""
 
-    @property
-    def shaped(self) -> bool:
-        return self.graph is not None and any("shape" in data for _, data in self.graph.nodes(data=True))
+    @cached_property
+    def document(self) -> Document | None:
+        """This text alone (no base merged): where its keys and values are written. Parsed when first
+        asked for, so that the diagnostics after an edit do not wait for it."""
+        if not self.parses:
+            return None
+        try:
+            return parse_yaml(self.text, self.file)
+        except ArchspecError:
+            return None
 
 
 def analyze_text(text: str, file: str | Path) -> Analysis:
@@ -43,16 +51,18 @@ def analyze_text(text: str, file: str | Path) -> Analysis:
     name = str(file)
     result = Analysis(name, text)
     if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        result.parses = False
         result.errors.append(YamlError(
             "spec file is too large", location=Location(name, 1, 1),
             expected=f"at most {MAX_FILE_BYTES:,} bytes", got=f"{len(text.encode('utf-8', errors='replace')):,}",
             hint="a spec describes an architecture, not data; see docs/security.md for the limits"))
         return result
     try:
-        result.document = parse_yaml(text, name)
-        spec = front_end(parse_yaml(text, name))  # each stage may change its document: a fresh one
+        spec = front_end(parse_yaml(text, name))
     except ArchspecError as error:
         result.errors.extend(flatten_errors(error) or [SchemaError(str(error), location=Location(name, 1, 1))])
+        result.parses = not any(isinstance(problem, YamlError) and problem.location is not None
+                                and problem.location.file == name for problem in result.errors)
         return result
     except (OSError, RecursionError, ValueError) as error:  # a base the system refuses, a path too long
         result.errors.append(SchemaError(f"cannot check this spec: {error}", location=Location(name, 1, 1)))

@@ -13,6 +13,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -28,6 +29,7 @@ from archspec.lsp.hover import hover_text
 from archspec.lsp.names import NameIndex
 from archspec.lsp.navigation import definition, document_symbols, occurrence_range, references, rename_edits
 from archspec.spec.fmt import format_spec
+from archspec.spec.loader import parse_yaml
 
 NAME = "archspec"
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -35,15 +37,28 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 @dataclass
 class OpenSpec:
-    """One open document: its latest analysis and name index, and the last index that parsed."""
+    """One open document: its latest analysis, and the text of its last version that parsed."""
 
     file: str
     analysis: Analysis
-    index: NameIndex
-    parsed: NameIndex
-    """The last version that parsed as YAML: names to complete while the text being typed does not."""
+    parsed_text: str
+    """The last version that parsed as YAML: its names are completed while the text being typed does not."""
     published: set[str] = field(default_factory=set)
     """The URIs this document's diagnostics went to (itself and bases), to clear them when fixed."""
+
+    @cached_property
+    def index(self) -> NameIndex:
+        """Where the names of this version are written (made when a feature first asks, not per keystroke)."""
+        return NameIndex(self.analysis.document)
+
+    @cached_property
+    def parsed(self) -> NameIndex:
+        if self.analysis.parses:
+            return self.index
+        try:
+            return NameIndex(parse_yaml(self.parsed_text, self.file))
+        except ArchspecError:
+            return NameIndex(None)
 
 
 class SpecServer(LanguageServer):
@@ -58,10 +73,9 @@ class SpecServer(LanguageServer):
         """Analyse a document's text and publish its diagnostics (and those of the bases it names)."""
         file = to_fs_path(uri) or uri
         analysis = analyze_text(text, file)
-        index = NameIndex(analysis.document)
         old = self.specs.get(uri)
-        parsed = index if analysis.document is not None or old is None else old.parsed
-        spec = self.specs[uri] = OpenSpec(file, analysis, index, parsed)
+        parsed_text = text if analysis.parses or old is None else old.parsed_text
+        spec = self.specs[uri] = OpenSpec(file, analysis, parsed_text)
         for path, diagnostics in diagnostics_by_file(analysis).items():
             target = uri if path == file else (from_fs_path(path) or path)
             spec.published.add(target)
