@@ -8,15 +8,13 @@ block's body); a name the file uses but does not define is looked up in its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from lsprotocol import types
 
-from archspec.errors import ArchspecError, Location
+from archspec.errors import ArchspecError
+from archspec.lsp.bases import base_path, spec_files
 from archspec.lsp.names import ROOT, NameIndex, Occurrence
-from archspec.spec.extends import MAX_EXTENDS_DEPTH
 from archspec.spec.loader import load_yaml
-from archspec.spec.project_paths import check_project_file
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class Place:
 
 def definition(index: NameIndex, file: str, line: int, column: int) -> Place | None:
     """Where the name under the cursor is defined: in this file, or in its base (recursively)."""
-    target = base_path(index, file) if _on_extends(index, line) else None
+    target = base_path(index.lines, file) if _on_extends(index, line) else None
     if target is not None:
         return Place(str(target), 1, 1)
     occurrence = index.at(line, column)
@@ -87,31 +85,15 @@ def document_symbols(index: NameIndex) -> list[types.DocumentSymbol]:
     return symbols
 
 
-def base_path(index: NameIndex, file: str) -> Path | None:
-    """The base file this spec extends, when it is one the rule for `extends:` lets archspec read."""
-    for text in index.lines:
-        if text.startswith("extends:"):
-            reference = text.partition(":")[2].split(" #")[0].strip().strip("'\"")
-            try:
-                return check_project_file(reference, Path(file).parent, Location(file), key="extends")
-            except ArchspecError:
-                return None
-    return None
-
-
 def _on_extends(index: NameIndex, line: int) -> bool:
     return 0 < line <= len(index.lines) and index.lines[line - 1].startswith("extends:")
 
 
 def _with_bases(index: NameIndex, file: str) -> list[tuple[str, NameIndex]]:
-    """This file's index, then its base's, and so on (at most as deep as `extends:` may go, no cycles)."""
+    """This file's index (the editor's text), then its bases' (read from disk), nearest first."""
     chain = [(file, index)]
-    seen = {Path(file).resolve()}
-    while len(chain) <= MAX_EXTENDS_DEPTH:
-        base = base_path(chain[-1][1], chain[-1][0])
-        if base is None or base in seen or not base.is_file():
-            break
-        seen.add(base)
+    first = base_path(index.lines, file)
+    for base in spec_files(first) if first is not None else []:
         try:
             chain.append((str(base), NameIndex(load_yaml(base))))
         except ArchspecError:
