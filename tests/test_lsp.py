@@ -285,9 +285,11 @@ def test_bad_input_leaves_the_server_up(client, tmp_path):
     assert client.process.poll() is None
 
 
-def test_the_server_never_imports_tensorflow():
-    code = ("import sys, archspec.lsp.server; from archspec.lsp.analysis import analyze_text; "
+def test_the_server_and_the_preview_never_import_tensorflow():
+    code = ("import sys, pathlib, archspec.lsp.server; from archspec.lsp.analysis import analyze_text; "
+            "from archspec.serve.views import SpecView; "
             f"analyze_text(open({str(CNN)!r}).read(), {str(CNN)!r}); "
+            f"assert SpecView(pathlib.Path({str(CNN)!r}), 'cnn').payload(fold=True)['valid']; "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
