@@ -169,7 +169,7 @@ def test_the_page_redraws_on_save_without_a_reload(running, folder, browser):
 
     browser.find_element(By.ID, "node-conv1").click()
     wait_until(lambda: "conv1: {op: conv2d, filters: 32}" in browser.find_element(By.CSS_SELECTOR, "#panel .yaml").text)
-    assert "`28x28x1` → `26x26x32` · 320 parameters" in browser.find_element(By.CSS_SELECTOR, "#panel .info").text
+    assert "28x28x1 → 26x26x32 · 320 parameters" in browser.find_element(By.CSS_SELECTOR, "#panel .info").text
 
     (folder / "cnn.yaml").write_text(CNN.replace("filters: 64}", "filters: 64, kernel: 30}"))
     wait_until(lambda: "invalid" in browser.find_element(By.TAG_NAME, "body").get_attribute("class"))

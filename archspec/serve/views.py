@@ -85,14 +85,19 @@ def node_panels(graph: nx.MultiDiGraph) -> dict[str, dict[str, str]]:
         if location.file not in texts:
             texts[location.file] = _lines(location.file)
         panels[name] = {"where": str(location), "yaml": _entry(texts[location.file], location.line),
-                        "info": describe_node(graph, name)}
+                        "info": _plain(describe_node(graph, name))}
     for frames in block_uses_of(graph).values():
         use = frames[0].use if frames else None
         if use is not None and use not in panels:
             text = describe_block_use(graph, use)
             if text:
-                panels[use] = {"where": "", "yaml": "", "info": text}
+                panels[use] = {"where": "", "yaml": "", "info": _plain(text)}
     return panels
+
+
+def _plain(markdown: str) -> str:
+    """The hover's markdown as the page's plain text (no emphasis marks or code fences)."""
+    return markdown.replace("```yaml\n", "").replace("```", "").replace("**", "").replace("`", "").strip()
 
 
 def _lines(file: str) -> list[str]:
