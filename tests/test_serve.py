@@ -62,11 +62,55 @@ def add_box(path: Path) -> None:
     path.write_text(text)
 
 
+@pytest.fixture
+def run_folder(tmp_path):
+    """A run folder as `archspec fit` leaves it mid-training: the spec as run, two epochs, some steps."""
+    run = tmp_path / "runs" / "cnn-20260101-000000"
+    run.mkdir(parents=True)
+    (run / "spec.yaml").write_text(CNN)
+    (run / "config.json").write_text("{}")
+    (run / "history.csv").write_text("epoch,loss,val_loss,time_s\n1,0.5,0.4,1.0\n2,0.3,0.25,2.0\n")
+    (run / "steps.csv").write_text("step,epoch,loss\n1,1,0.9\n2,1,0.5\n3,2,0.35\n")
+    return run
+
+
 def test_a_folder_serves_its_specs_by_name(folder):
     specs = served_specs([str(folder)])
     assert list(specs) == ["ae", "cnn", "unet"]
     with pytest.raises(ArchspecError, match="no such spec file or folder"):
         served_specs([str(folder / "missing.yaml")])
+
+
+def test_a_run_folder_shows_its_curves_as_it_trains(run_folder):
+    preview = Preview(served_specs([str(run_folder)]))
+    server = make_server(preview, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    preview.watcher.start()
+    port = server.server_address[1]
+    try:
+        payload = json.loads(get(port, "/api/spec?name=cnn-20260101-000000")[1])
+        assert payload["valid"] and payload["run"]["history"] == [
+            {"epoch": 1, "loss": 0.5, "val_loss": 0.4, "time_s": 1}, {"epoch": 2, "loss": 0.3, "val_loss": 0.25,
+                                                                       "time_s": 2}]
+        assert [row["loss"] for row in payload["run"]["steps"]] == [0.9, 0.5, 0.35]
+        assert not payload["run"]["samples"] and get(port, "/api/run/samples.png?name=cnn-20260101-000000")[0] == 404
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/events")
+        stream = connection.getresponse()
+        stream.readline(), stream.readline()
+        with (run_folder / "history.csv").open("a") as history:  # the third epoch ends
+            history.write("3,0.2,0.2,3.0\n")
+        assert json.loads(stream.readline().removeprefix(b"data: ")) == {"changed": ["cnn-20260101-000000"]}
+        connection.close()
+        (run_folder / "samples.png").write_bytes(b"\x89PNG fake")
+        payload = json.loads(get(port, "/api/spec?name=cnn-20260101-000000")[1])
+        assert len(payload["run"]["history"]) == 3 and payload["run"]["samples"]
+        assert get(port, "/api/run/samples.png?name=cnn-20260101-000000") == (200, b"\x89PNG fake")
+        assert get(port, "/api/run/samples.png?name=../cnn-20260101-000000")[0] == 404
+    finally:
+        preview.watcher.stop()
+        server.shutdown()
+        server.server_close()
 
 
 def test_only_the_served_specs_are_reachable(running):
@@ -177,3 +221,28 @@ def test_the_page_redraws_on_save_without_a_reload(running, folder, browser):
     assert browser.find_element(By.ID, "last").is_displayed()
     assert browser.find_elements(By.CSS_SELECTOR, "#last g#node-extra")
     assert browser.execute_script("return window.notReloaded") is True
+
+
+@pytest.mark.slow
+def test_the_page_follows_a_training_run(run_folder, browser):
+    from selenium.webdriver.common.by import By
+
+    preview = Preview(served_specs([str(run_folder)]))
+    server = make_server(preview, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    preview.watcher.start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        columns = wait_until(lambda: [line.get_attribute("data-column")
+                                      for line in browser.find_elements(By.CSS_SELECTOR, "#run svg.chart polyline")])
+        assert columns == ["loss", "val_loss", "loss"]  # per epoch (two columns), then per step
+        assert "per epoch (2 done)" in browser.find_element(By.ID, "run").text
+        with (run_folder / "history.csv").open("a") as history:
+            history.write("3,0.125,0.2,3.0\n")
+        wait_until(lambda: "per epoch (3 done)" in browser.find_element(By.ID, "run").text)
+        assert "loss 0.1250" in browser.find_element(By.ID, "run").text
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#current g.node")) == CNN_BOXES
+    finally:
+        preview.watcher.stop()
+        server.shutdown()
+        server.server_close()

@@ -2,7 +2,8 @@
 
 A standard-library HTTP server on 127.0.0.1. It serves the page, a list of
 the specs it was started with, each spec's drawing (by its name in that
-list, never by a path, so nothing else on disk can be reached), and a
+list, never by a path, so nothing else on disk can be reached; a run
+folder's curves and samples.png by the run's name), and a
 server-sent event stream that says which specs changed. Requests whose Host
 is not this machine's loopback name are refused (DNS rebinding).
 """
@@ -19,47 +20,53 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from archspec.errors import ArchspecError
+from archspec.serve.run_folder import is_run_folder
 from archspec.serve.views import RENDER_TIMEOUT, SpecView
 from archspec.serve.watch import Watcher
+from archspec.train.runs import SAMPLES_FILE, SPEC_FILE
 
 HOST = "127.0.0.1"
 HEARTBEAT_SECONDS = 15.0
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-def served_specs(arguments: list[str]) -> dict[str, Path]:
-    """The specs to serve, by a unique name: each file named, and the .yaml files directly in each folder."""
-    files: list[Path] = []
+def served_specs(arguments: list[str], timeout: float = RENDER_TIMEOUT) -> dict[str, SpecView]:
+    """The specs to serve, by a unique name: each file named, each run folder's spec (with its curves),
+    and the .yaml files directly in each other folder."""
+    found: list[tuple[Path, Path | None]] = []
     for argument in arguments:
         path = Path(argument)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
-            if not found:
+        if path.is_dir() and is_run_folder(path):
+            found.append((path / SPEC_FILE, path))
+        elif path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+            if not files:
                 raise ArchspecError(f"archspec serve: {argument} holds no .yaml spec files")
-            files.extend(found)
+            found.extend((file, None) for file in files)
         elif path.is_file():
-            files.append(path)
+            found.append((path, None))
         else:
             raise ArchspecError(f"archspec serve: {argument}: no such spec file or folder")
-    specs: dict[str, Path] = {}
-    for file in files:
-        name, number = file.stem, 2
-        while name in specs:
-            name, number = f"{file.stem}_{number}", number + 1
-        specs[name] = file.resolve()
-    return specs
+    views: dict[str, SpecView] = {}
+    for file, run in found:
+        stem = run.resolve().name if run is not None else file.stem
+        name, number = stem, 2
+        while name in views:
+            name, number = f"{stem}_{number}", number + 1
+        views[name] = SpecView(file.resolve(), name, timeout, run.resolve() if run is not None else None)
+    return views
 
 
 class Preview:
     """The served specs, their views, and the change events the page listens to."""
 
-    def __init__(self, specs: dict[str, Path], timeout: float = RENDER_TIMEOUT, fold: bool = False) -> None:
-        self.views = {name: SpecView(path, name, timeout) for name, path in specs.items()}
+    def __init__(self, views: dict[str, SpecView], fold: bool = False) -> None:
+        self.views = views
         self.fold = fold
         self.version = 0
         self.changed: list[str] = []
         self.condition = threading.Condition()
-        self.watcher = Watcher(specs, self.notify)
+        self.watcher = Watcher(list(views), lambda name: views[name].files(), self.notify)
 
     def notify(self, names: list[str]) -> None:
         with self.condition:
@@ -97,6 +104,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._json({"name": view.name, "valid": False, "svg": None, "nodes": {}, "summary": None,
                             "errors": [f"archspec: internal error ({type(error).__name__}: {error}); "
                                        "this is a bug in archspec, please report it"]})
+        elif url.path == "/api/run/samples.png" and self._run_of(query) is not None:
+            try:
+                self._send(HTTPStatus.OK, "image/png", (self._run_of(query) / SAMPLES_FILE).read_bytes())
+            except OSError:
+                self._send(HTTPStatus.NOT_FOUND, "text/plain", b"no samples yet\n")
         elif url.path == "/events":
             self._events()
         else:
@@ -119,6 +131,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):
             return  # the page went away
+
+    def _run_of(self, query: dict[str, list[str]]) -> Path | None:
+        view = self.preview.views.get(query.get("name", [""])[0])
+        return view.run if view is not None else None
 
     def _local_host(self) -> bool:
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
@@ -154,7 +170,7 @@ def make_server(preview: Preview, port: int = 0) -> ThreadingHTTPServer:
 def serve(arguments: list[str], port: int = 0, fold: bool = False, timeout: float = RENDER_TIMEOUT,
           announce: Any = print) -> None:
     """Serve the specs until interrupted; `announce` gets the page's address."""
-    preview = Preview(served_specs(arguments), timeout, fold)
+    preview = Preview(served_specs(arguments, timeout), fold)
     server = make_server(preview, port)
     preview.watcher.start()
     announce(f"archspec serve: http://{HOST}:{server.server_address[1]}/  ({len(preview.views)} spec(s); "

@@ -19,7 +19,9 @@ from archspec.draw.diagram import RenderOptions, build_diagram
 from archspec.draw.fold import block_uses_of
 from archspec.errors import ArchspecError, flatten_errors
 from archspec.graph.summary import summary_table
+from archspec.lsp.bases import spec_files
 from archspec.lsp.describe import describe_block_use, describe_node
+from archspec.serve.run_folder import run_files, run_payload
 from archspec.spec.syntax import LINE_BREAK
 
 RENDER_TIMEOUT = 10.0
@@ -33,8 +35,14 @@ class SpecView:
     path: Path
     name: str
     timeout: float = RENDER_TIMEOUT
+    run: Path | None = None
+    """The run folder the spec came from (`archspec serve runs/X`): its curves and samples are shown too."""
     last_valid: dict[bool, str] = field(default_factory=dict)
     """The SVG of the last valid version, per fold setting."""
+
+    def files(self) -> list[Path]:
+        """What to watch: the spec, its bases, and the run's curves and samples."""
+        return spec_files(self.path) + (run_files(self.run) if self.run is not None else [])
 
     def payload(self, fold: bool) -> dict[str, Any]:
         """What the page needs to draw this spec now (read from disk)."""
@@ -56,6 +64,7 @@ class SpecView:
         if result["valid"] and result["svg"]:
             self.last_valid[fold] = result["svg"]
         result["last_valid_svg"] = None if result["valid"] else self.last_valid.get(fold)
+        result["run"] = run_payload(self.run) if self.run is not None else None
         return result
 
     def _svg(self, source: str) -> str:

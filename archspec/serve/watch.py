@@ -1,4 +1,4 @@
-"""Which served specs changed on disk: a polling watcher over each spec and the bases it extends.
+"""Which served specs changed on disk: a polling watcher over each spec, its bases and its run's files.
 
 Polling (a stat of a few files, five times a second) needs no library and
 works on every file system, editors' atomic saves (write a new file, rename
@@ -11,15 +11,13 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from archspec.lsp.bases import spec_files
-
 POLL_SECONDS = 0.2
 
 
-def signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """What identifies the saved state of a spec and its bases: each file's path, mtime and size."""
+def signature(files: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """What identifies the saved state of some files (a spec, its bases, a run's curves): path, mtime, size."""
     state = []
-    for file in spec_files(path):
+    for file in files:
         try:
             info = file.stat()
             state.append((str(file), info.st_mtime_ns, info.st_size))
@@ -29,12 +27,17 @@ def signature(path: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 class Watcher:
-    """Calls `changed(names)` from its own thread whenever specs (by name) or their bases are saved."""
+    """Calls `changed(names)` from its own thread whenever a served item's files change.
 
-    def __init__(self, specs: dict[str, Path], changed: Callable[[list[str]], None]) -> None:
-        self.specs = specs
+    `files(name)` lists them (asked again at every poll: a spec may name a new base).
+    """
+
+    def __init__(self, names: list[str], files: Callable[[str], list[Path]],
+                 changed: Callable[[list[str]], None]) -> None:
+        self.names = names
+        self.files = files
         self.changed = changed
-        self.seen = {name: signature(path) for name, path in specs.items()}
+        self.seen = {name: signature(files(name)) for name in names}
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="archspec-serve-watch", daemon=True)
 
@@ -48,8 +51,8 @@ class Watcher:
     def poll(self, names: Iterable[str] | None = None) -> list[str]:
         """The specs whose files changed since the last poll."""
         changed = []
-        for name in names or self.specs:
-            now = signature(self.specs[name])
+        for name in names or self.names:
+            now = signature(self.files(name))
             if now != self.seen.get(name):
                 self.seen[name] = now
                 changed.append(name)
