@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 class LspClient:
     """One running `archspec lsp`; use as a context manager (it shuts the server down on exit)."""
 
-    def __init__(self, cwd: Path = ROOT, initialization_options: dict | None = None) -> None:
+    def __init__(self, cwd: Path = ROOT, initialization_options: dict | None = None,
+                 command: list[str] | None = None) -> None:
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        self.process = subprocess.Popen([sys.executable, "-m", "archspec.cli", "lsp"], cwd=cwd, env=env,
+        command = command or [sys.executable, "-m", "archspec.cli", "lsp"]
+        self.process = subprocess.Popen(command, cwd=cwd, env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.responses: dict[int, dict] = {}
         self.notifications: list[dict] = []

@@ -71,6 +71,7 @@ class SpecServer(LanguageServer):
 
     def check(self, uri: str, text: str) -> OpenSpec:
         """Analyse a document's text and publish its diagnostics (and those of the bases it names)."""
+        self._forget_finished_handlers()
         file = to_fs_path(uri) or uri
         analysis = analyze_text(text, file)
         old = self.specs.get(uri)
@@ -83,6 +84,20 @@ class SpecServer(LanguageServer):
         for stale in (old.published if old else set()) - spec.published:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=stale, diagnostics=[]))
         return spec
+
+
+    def _forget_finished_handlers(self) -> None:
+        """Drop the finished futures pygls keeps of notification handlers.
+
+        pygls 2.1 stores a future per notification its built-in generator
+        handlers run (didOpen, didChange, didSave, ...) under a fresh id and
+        never removes it: about 2 KB per keystroke, forever. A finished future
+        is of no further use (a request's own callback has already answered it).
+        """
+        futures = getattr(self.protocol, "_request_futures", None)
+        if isinstance(futures, dict):
+            for key in [key for key, future in list(futures.items()) if future.done()]:
+                futures.pop(key, None)
 
 
 server = SpecServer()
