@@ -246,3 +246,12 @@ def test_the_page_follows_a_training_run(run_folder, browser):
         preview.watcher.stop()
         server.shutdown()
         server.server_close()
+
+
+def test_serve_on_the_command_line_refuses_a_missing_spec(capsys, tmp_path):
+    from archspec.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", str(tmp_path / "nope.yaml")])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == f"archspec serve: {tmp_path / 'nope.yaml'}: no such spec file or folder\n"
