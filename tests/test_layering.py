@@ -20,6 +20,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("graph",),
     ("keras", "draw"),
     ("train",),
+    ("lsp",),
+    ("serve",),
     ("cli", "notebook"),
 )
 """Bottom to top. A module may import its own package and the layers below; not a sibling (keras and draw

@@ -43,6 +43,8 @@ class Diagram:
 
     digraph: graphviz.Digraph
     errors: list[SpecError] = field(default_factory=list)
+    graph: nx.MultiDiGraph | None = None
+    """The analysed graph it was drawn from (the preview page reads shapes and places from it)."""
 
 
 def render(source: str | Path | Spec | nx.MultiDiGraph, *, rankdir: str = "TB", shapes: bool = True,
@@ -74,7 +76,7 @@ def build_diagram(source: str | Path | Spec | nx.MultiDiGraph,
                           + _hint(did_you_mean(unknown[0], graph.nodes)))
     fold = options.fold or bool(options.expand)  # opening a use implies folding the others
     folding = fold_blocks(graph, options.expand) if fold else Folding({})
-    return Diagram(Drawing(graph, spec, errors, options, folding).digraph(), errors)
+    return Diagram(Drawing(graph, spec, errors, options, folding).digraph(), errors, graph)
 
 
 def write_diagram(digraph: graphviz.Digraph, path: str | Path, format: str = "svg") -> Path:

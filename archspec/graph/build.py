@@ -117,6 +117,9 @@ def _add_outputs(graph: nx.MultiDiGraph, name: str, node: NodeSpec) -> list[Edge
 
 def _whole_split_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
     """An edge from a node with named outputs must name one of them."""
+    source = graph.nodes[edge.source] if edge.source in graph else {}
+    if getattr(OPS.get(source.get("op")), "outputs", None) is None:  # only such ops have them: no scan
+        return None
     outputs = [node for node, data in graph.nodes(data=True) if data.get("output_of") == edge.source]
     if not outputs:
         return None
