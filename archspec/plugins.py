@@ -15,21 +15,23 @@ A plugin op that lists Keras class names in `keras_classes` (and reads their con
 Each plugin is checked before it joins `archspec.graph.ops.OPS`: it must be an `Op`
 subclass (or instance) with a snake_case name no other op has, a pydantic
 params model derived from `OpParams` (unknown keys stay errors), and a known
-arity.
+arity and family.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from typing import Any
+from typing import Any, get_args
 
 from archspec.errors import PluginError
 from archspec.graph.ops import OPS, Op, OpParams
+from archspec.graph.ops.base import Family
 from archspec.spec.syntax import NAME_PATTERN
 
 ENTRY_POINT_GROUP = "archspec.ops"
 ARITIES = ("one", "many", "attention")
+FAMILIES: tuple[str, ...] = get_args(Family)
 
 
 def register_op(candidate: Any, *, source: str) -> Op:
@@ -51,6 +53,9 @@ def register_op(candidate: Any, *, source: str) -> Op:
     if op.arity not in ARITIES:
         raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
                           f"expected one of {', '.join(ARITIES)}")
+    if op.family not in FAMILIES:
+        raise PluginError(f"plugin {source}: op '{name}' has family {op.family!r}; "
+                          f"expected one of {', '.join(FAMILIES)}")
     _check_keras_classes(op, source)
     existing = OPS.get(name)
     if existing is not None:

@@ -31,6 +31,9 @@ WindowInt = Annotated[int, Field(gt=0, le=MAX_WINDOW)]
 IntPair = WindowInt | tuple[WindowInt, WindowInt]
 PaddingInt = Annotated[int, Field(ge=0, le=MAX_WINDOW)]
 Padding = Literal["same", "valid"]
+Family = Literal["conv", "dense", "merge", "attention", "keep", "other"]
+"""How an op is drawn (its fill in `archspec render`): convolution/pooling/padding, dense and sequence
+ops, merges, attention, shape-keeping ops (activation, normalisation, dropout), anything else."""
 
 
 MAX_INT = 2**63 - 1
@@ -109,6 +112,8 @@ class Op:
     """For a merge op (arity "many"): the number of plain inputs it takes, when it is fixed."""
     inputs_hint: ClassVar[str] = "add the other inputs, or use an identity node"
     """For a merge op: what to do when its plain inputs are too few (archspec.graph.plan)."""
+    family: ClassVar[Family] = "other"
+    """The family diagrams colour the op by (docs/render.md has the table); a new op picks one here."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""
