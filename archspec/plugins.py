@@ -26,11 +26,12 @@ from typing import Any, get_args
 
 from archspec.errors import PluginError
 from archspec.graph.ops import OPS, Op, OpParams
-from archspec.graph.ops.base import Family
+from archspec.graph.ops.base import ArityName, Family
 from archspec.spec.syntax import NAME_PATTERN
 
 ENTRY_POINT_GROUP = "archspec.ops"
-ARITIES = ("one", "many", "attention")
+ARITIES: tuple[str, ...] = tuple(name for name in get_args(ArityName) if name != "named")
+"""The arities a plugin op may have: all but `named`, the `expr` op's own protocol (expression_shape)."""
 FAMILIES: tuple[str, ...] = get_args(Family)
 
 

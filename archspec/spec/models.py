@@ -27,6 +27,9 @@ from archspec.spec.syntax import (
     MODEL_NAME_PATTERN,
     NAME_PATTERN,
 )
+from archspec.train.data import NOISES
+from archspec.train.datasets import DATASETS
+from archspec.train.tasks import TASKS
 
 __all__ = [
     "CHAIN_ARROW", "FORMAT_VERSION", "MAX_NAME_LENGTH", "NAME_PATTERN", "EdgeSpec", "InputSpec", "NodeSpec",
@@ -48,11 +51,15 @@ class InputSpec(StrictModel):
 
 
 class TrainSpec(StrictModel):
-    """How `archspec fit` trains the model; every key can be overridden on the command line."""
+    """How `archspec fit` trains the model; every key can be overridden on the command line.
 
-    dataset: Literal["mnist", "fashion_mnist"] = "mnist"
-    task: Literal["classify", "autoencode", "denoise"] = "classify"
-    noise: dict[Literal["gaussian", "salt_pepper"], float] | None = None
+    The names a dataset, task or noise may take are their registries' keys (a new task is one class
+    in archspec.train.tasks, and this model, the JSON Schema and the CLI's choices follow).
+    """
+
+    dataset: Literal[tuple(DATASETS)] = "mnist"  # type: ignore[valid-type]
+    task: Literal[tuple(TASKS)] = "classify"  # type: ignore[valid-type]
+    noise: dict[Literal[tuple(NOISES)], float] | None = None  # type: ignore[valid-type]
     loss: str | None = None
     optimizer: str | dict[str, dict[str, float | int | str | bool]] = "adam"
     metrics: list[str] | None = None

@@ -22,9 +22,9 @@ from pydantic import ValidationError
 from archspec.errors import RunError
 from archspec.spec.models import Spec, TrainSpec
 from archspec.train.datasets import resolve_data_dir
+from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import get_task
 
-STRATEGY_NAMES = ("default", "mirrored", "multiworker")
 DEFAULT_WORKER_TIMEOUT_S = 120.0
 
 
@@ -96,8 +96,8 @@ def resolve_config(
         )
         raise RunError(f"invalid training option ({problems})") from None
     strategy = given.get("strategy", "default")
-    if strategy not in STRATEGY_NAMES:
-        raise RunError(f"unknown strategy '{strategy}'; expected one of {', '.join(STRATEGY_NAMES)}")
+    if strategy not in STRATEGIES:
+        raise RunError(f"unknown strategy '{strategy}'; expected one of {', '.join(STRATEGIES)}")
     task = get_task(checked.task)
     noise = next(iter(checked.noise.items())) if checked.noise else None
     data_dir = resolve_data_dir(checked.dataset, given.get("data_dir"))

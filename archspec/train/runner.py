@@ -35,7 +35,6 @@ from archspec.spec.frontend import load_spec
 from archspec.train import runs
 from archspec.train.cluster import Cluster, lost_peer_error
 from archspec.train.compiling import (
-    STRATEGIES,
     compile_for_training,
     make_optimizer,
     speed_settings,
@@ -48,6 +47,7 @@ from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
 from archspec.train.recorder import RunRecorder, nan_error
 from archspec.train.rng import restore_seed_states
+from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 

@@ -31,6 +31,8 @@ WindowInt = Annotated[int, Field(gt=0, le=MAX_WINDOW)]
 IntPair = WindowInt | tuple[WindowInt, WindowInt]
 PaddingInt = Annotated[int, Field(ge=0, le=MAX_WINDOW)]
 Padding = Literal["same", "valid"]
+ArityName = Literal["one", "many", "attention", "named"]
+"""How an op's plain inputs reach its layer (Op.arity); archspec.graph.plan.ARITIES has one rule per name."""
 Family = Literal["conv", "dense", "merge", "attention", "keep", "other"]
 """How an op is drawn (its fill in `archspec render`): convolution/pooling/padding, dense and sequence
 ops, merges, attention, shape-keeping ops (activation, normalisation, dropout), anything else."""
@@ -97,7 +99,7 @@ class Op:
     name: ClassVar[str]
     Params: ClassVar[type[OpParams]]
     doc: ClassVar[str] = ""
-    arity: ClassVar[Literal["one", "many", "attention", "named"]] = "one"
+    arity: ClassVar[ArityName] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
     input_dtypes: ClassVar[tuple[str, ...]] = ("float32", "int32")
