@@ -36,6 +36,7 @@ def fit(
     noise_setting = _parse_noise(noise)  # a wrong command line is refused before TensorFlow loads
     _use_backend(backend)
     from archspec.train import runner as train
+    from archspec.train.config import RunOptions
 
     if resume is not None:
         if overrides or spec is not None:
@@ -45,11 +46,10 @@ def fit(
     elif spec is None:
         raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
     else:
-        run_dir = train.fit_spec(
-            spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-            task=chosen(task), noise=noise_setting, data_dir=data_dir, strategy=chosen(strategy),
-            worker_timeout_s=worker_timeout,
-        )
+        options = RunOptions(epochs=epochs, batch_size=batch_size, subset=subset, seed=seed, task=chosen(task),
+                             noise=noise_setting, data_dir=data_dir, strategy=chosen(strategy),
+                             worker_timeout_s=worker_timeout)
+        run_dir = train.fit_spec(spec, spec_overrides=overrides, out=out, options=options)
     if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder
         typer.echo("trained as a worker of a multi-worker run; the chief (worker 0) writes the run folder")
         return
