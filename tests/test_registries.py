@@ -88,3 +88,12 @@ def test_help_and_shell_completion_list_the_registry(capsys):
     with command.make_context("fit", [], resilient_parsing=True) as context:
         assert [item.value for item in task.shell_complete(context, "")] == list(TASKS)
         assert [item.value for item in task.shell_complete(context, "de")] == ["denoise"]
+
+
+def test_the_importers_old_loader_name_still_works_with_a_warning():
+    import archspec.keras.importer as importer
+
+    with pytest.warns(DeprecationWarning, match="load_keras_model is now load_model_to_import"):
+        assert importer.load_keras_model is importer.load_model_to_import
+    with pytest.raises(AttributeError):
+        importer.no_such_name  # noqa: B018

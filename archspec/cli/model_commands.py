@@ -46,9 +46,9 @@ def import_(
     output: Path = typer.Option(None, "-o", "--output", help="Write the spec here instead of stdout."),
 ) -> None:
     """Turn a Keras Functional model into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
-    from archspec.keras.importer import import_model, load_keras_model
+    from archspec.keras.importer import import_model, load_model_to_import
 
-    text = import_model(load_keras_model(source), source)
+    text = import_model(load_model_to_import(source), source)
     if output is None:
         typer.echo(text, nl=False)
     else:

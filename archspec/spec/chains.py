@@ -27,7 +27,7 @@ from typing import Any
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_, Positions
-from archspec.spec.steps import Step, StepError, read_step
+from archspec.spec.steps import ChainStep, StepError, read_step
 from archspec.spec.syntax import LINE_BREAK, SHARES, chain_problem, join_chain, split_steps
 
 DEFAULTS_KEY = "defaults"
@@ -125,7 +125,7 @@ class _Scope:
             return text
         return join_chain([self._node(step, at) if made else step.text for step, made in zip(steps, new, strict=True)])
 
-    def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
+    def _is_new(self, step: ChainStep, at: Callable[[int], Location]) -> bool:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
         if step.name is None:
             return False
@@ -173,7 +173,7 @@ class _Scope:
                                   "with a similar name is connected by no edge", location=where,
                                   hint=f"{hint} (write {op}() to make a new node on purpose)")
 
-    def _node(self, step: Step, at: Callable[[int], Location]) -> str:
+    def _node(self, step: ChainStep, at: Callable[[int], Location]) -> str:
         assert step.name is not None and self.nodes is not None
         kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
         names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]

@@ -26,7 +26,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec import blocks
 from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.document import Document, Path_, with_context
-from archspec.spec.provenance import BlockUse
+from archspec.spec.provenance import BlockCopy
 from archspec.spec.substitute import Binding, Substituter, has_expression
 from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, SHARES, is_name, join_chain
 
@@ -61,7 +61,7 @@ class _Scope:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     ports: dict[str, list[_Feed]] = field(default_factory=dict)
-    frames: tuple[BlockUse, ...] = ()  # the block uses this scope is a copy of, outermost first
+    frames: tuple[BlockCopy, ...] = ()  # the block uses this scope is a copy of, outermost first
     twin: _Scope | None = None  # the copy whose layers this copy calls again (a use with `shares:`)
 
     def __post_init__(self) -> None:
@@ -312,7 +312,7 @@ class _Expander:
             number = index if index is not None else (start if "start" in raw else None)  # names with {index}
             env = {**self.env, **params, **({} if number is None else {"index": Binding(number, 1)})}
             block_path: Path_ = ("blocks", name)
-            frame = BlockUse(instance, scope.prefix + use, name, index, repeat)
+            frame = BlockCopy(instance, scope.prefix + use, name, index, repeat)
             copies.append(_Scope(
                 block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
                 block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
