@@ -14,9 +14,14 @@ TensorFlow.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
+from archspec import moved
+
 __version__ = "0.1.0"
+
+moved.install()  # old import paths (archspec.ops, archspec.graph.ops...) keep working, with a warning
 
 _EXPORTS = {
     "ArchspecError": "archspec.errors",
@@ -43,6 +48,8 @@ __all__ = sorted([*_EXPORTS, *_ALIASES])
 
 
 def __getattr__(name: str) -> Any:
+    if "IPython" in sys.modules and "archspec.notebook" not in sys.modules:
+        importlib.import_module("archspec.notebook")  # in Jupyter, a Spec shows as its diagram
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     if name in _ALIASES:

@@ -42,6 +42,9 @@ def spec_svg(spec: Spec) -> str:
     return render(spec, params=True).pipe(format="svg").decode("utf-8")
 
 
+Spec.display_svg = spec_svg  # Jupyter shows a spec as its diagram (Spec._repr_svg_)
+
+
 @dataclass(frozen=True)
 class Run:
     """A run folder of `archspec fit`, readable from Python and shown in Jupyter as its results."""

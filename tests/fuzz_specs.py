@@ -386,8 +386,8 @@ _REQUIRED: dict[str, dict[str, Any]] = {
 @st.composite
 def random_documents(draw: Callable[[st.SearchStrategy[Any]], Any]) -> str:
     """Spec-shaped YAML with random ops, parameters, shapes and wiring: valid or not, never a crash."""
-    from archspec.graph.connections import CONNECTIONS
-    from archspec.graph.ops import OPS
+    from archspec.catalogue.connections import CONNECTIONS
+    from archspec.catalogue.ops import OPS
 
     size = st.integers(1, 9)
     shape = (st.lists(st.integers(-1, 9) | st.none(), max_size=4) if draw(st.integers(0, 7)) == 0

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import archspec
+from archspec.catalogue.ops import OPS
 from archspec.errors import ArchspecError
-from archspec.graph.ops import OPS
 from archspec.graph.summary import node_params
 from archspec.keras.importer import import_model
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from archspec.graph.ops import LayerCall, Op, OpParams, Shape
+from archspec.plugin import LayerCall, Op, OpParams, Shape
 
 
 class ScaleParams(OpParams):

@@ -284,7 +284,7 @@ def test_every_op_params_model_refuses_non_finite_floats_and_huge_integers():
     """The rules live in OpParams, so a plugin's Params (derived from it, as plugins must) has them too."""
     from pydantic import ValidationError
 
-    from archspec.graph.ops import OpParams
+    from archspec.catalogue.ops import OpParams
 
     class PluginParams(OpParams):
         scale: float = 1.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from archspec.catalogue.ops import OPS
 from archspec.errors import SpecError
-from archspec.graph.ops import OPS
 from archspec.spec.frontend import load_spec
 from archspec.spec.steps import read_step
 from archspec.spec.syntax import split_steps

@@ -1,13 +1,13 @@
-"""archspec.graph.connections directly: each edge kind's filing, application, shape rule and label."""
+"""archspec.catalogue.connections directly: each edge kind's filing, application, shape rule and label."""
 
 from __future__ import annotations
 
 import pytest
 
+from archspec.catalogue.connections import CONNECTIONS, NodeInputs
+from archspec.catalogue.ops import OPS
+from archspec.catalogue.primitives import Operand, ShapeProblem
 from archspec.errors import GraphError
-from archspec.graph.connections import CONNECTIONS, NodeInputs
-from archspec.graph.ops import OPS
-from archspec.graph.primitives import Operand, ShapeProblem
 from archspec.spec.models import EdgeSpec
 
 GATE = CONNECTIONS["gate"]

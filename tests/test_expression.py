@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import archspec
+from archspec.catalogue.expression import ExpressionProblem, parse_expression
 from archspec.errors import GraphError, SchemaError, ShapeError, flatten_errors
-from archspec.graph.expression import ExpressionProblem, parse_expression
 
 SPEC = """archspec: 1
 name: e

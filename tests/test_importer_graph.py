@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import archspec
+from archspec.catalogue.ops import OPS
 from archspec.cli import main
-from archspec.graph.ops import OPS
 from archspec.keras.importer import KerasImportError, import_model, load_model_to_import
 from tests.test_importer import assert_round_trip
 

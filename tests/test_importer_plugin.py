@@ -11,14 +11,13 @@ import pytest
 import archspec
 from archspec.cli import main
 from archspec.errors import PluginError
-from archspec.graph.ops import OPS
-from archspec.plugins import load_plugin
+from archspec.plugin import OPS, load_plugin
 
 PLUGIN = textwrap.dedent('''
     """A learned per-channel scale and shift, and the op that compiles to it and imports it."""
     import keras
 
-    from archspec.graph.ops import LayerCall, Op, OpParams
+    from archspec.plugin import LayerCall, Op, OpParams
 
 
     @keras.saving.register_keras_serializable(package="demo")

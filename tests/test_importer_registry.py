@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import archspec
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.keras.importer import import_model
 
 IMG, SEQ, VEC = [6, 6, 4], [5, 4], [6]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.ops import OPS
 from archspec.errors import SpecError, flatten_errors
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.ops import OPS
 from archspec.spec.frontend import loads_spec
 
 NODE_SPEC = """\

@@ -50,6 +50,18 @@ def test_a_spec_shows_itself_as_its_diagram_without_a_framework():
     assert spec._repr_svg_() == spec_svg(spec)
 
 
+def test_the_diagram_hook_is_installed_by_the_notebook_module_not_by_the_spec():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom archspec.spec.frontend import loads_spec\n"
+            f"print(loads_spec({MLP!r})._repr_svg_(), 'archspec.notebook' in sys.modules)\n"
+            "import IPython, archspec\narchspec.load\n"  # the facade, under IPython: notebook installs it
+            f"print(loads_spec({MLP!r})._repr_svg_().count('<svg'))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.splitlines() == ["None False", "1"], result.stderr
+
+
 def test_metrics_table_has_a_row_per_metric_and_a_column_per_split():
     table = metrics_table({"train": {"loss": 0.5, "accuracy": 0.75}, "validation": {"loss": 0.625},
                            "test": {"loss": 0.25, "accuracy": 1.0}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import archspec
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.graph.summary import node_params
 
 CASES = [
@@ -134,7 +134,7 @@ def test_every_op_has_a_doc_and_its_name_as_key():
 
 
 def test_docs_describe_every_op_and_edge_kind():
-    from archspec.graph.connections import CONNECTIONS
+    from archspec.catalogue.connections import CONNECTIONS
     from tests.conftest import ROOT
 
     text = (ROOT / "docs" / "spec.md").read_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archspec.graph.ops.base import Activation
+from archspec.catalogue.ops.base import Activation
 from tests.op_checks import assert_matches_keras, assert_round_trips, compile_one, located_error
 
 CASES = [

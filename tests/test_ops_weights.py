@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from tests.op_checks import assert_round_trips, compile_one, located_error
 
 CONSTANTS = [

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 
 import pytest
 
+import archspec.plugin as archspec_plugin
+from archspec.catalogue.ops import OPS
 from archspec.errors import PluginError
-from archspec.graph.ops import OPS
-from archspec.plugins import ENTRY_POINT_GROUP, load_entry_points, load_plugin, register_op
+from archspec.graph.shapes import analyze
+from archspec.moved import new_name
+from archspec.plugin import ENTRY_POINT_GROUP, LayerCall, Op, load_entry_points, load_plugin, register_op
+from archspec.spec.frontend import loads_spec
 from tests.plugin_ops import Scale
 
 SPEC = """archspec: 1
@@ -92,11 +97,11 @@ def test_a_broken_entry_point_names_itself(monkeypatch):
 
 @pytest.mark.parametrize(("reference", "message"), [
     ("tests.plugin_ops:FakeDense",
-     "plugin tests.plugin_ops:FakeDense: op name 'dense' is already taken by archspec.graph.ops.core.Dense"),
+     "plugin tests.plugin_ops:FakeDense: op name 'dense' is already taken by archspec.catalogue.ops.core.Dense"),
     ("tests.plugin_ops:NotAnOp",
      "plugin tests.plugin_ops:NotAnOp: <class 'tests.plugin_ops.NotAnOp'> is not an archspec Op subclass"),
     ("tests.plugin_ops:Loose",
-     "plugin tests.plugin_ops:Loose: op 'loose' needs a Params model derived from archspec.graph.ops.OpParams"),
+     "plugin tests.plugin_ops:Loose: op 'loose' needs a Params model derived from archspec.plugin.OpParams"),
     ("tests.plugin_ops:Tinted", "plugin tests.plugin_ops:Tinted: op 'tinted' has family 'purple'; "
      "expected one of conv, dense, merge, attention, keep, other"),
     ("tests.plugin_ops:Missing", "plugin tests.plugin_ops:Missing: module 'tests.plugin_ops' has no 'Missing'"),
@@ -119,3 +124,79 @@ def test_bad_plugin_on_the_command_line_exits_1(capsys):
 def test_registering_the_same_op_twice_is_harmless():
     first = register_op(Scale, source="test")
     assert register_op(Scale(), source="test") is first
+
+
+TURN_1_PLUGIN = '''"""A plugin written against the turn-1 docs: `archspec.ops.Op`, `archspec.ops.base`."""
+
+from archspec.ops import LayerCall, Op, OpParams, Shape
+from archspec.ops.base import format_shape
+
+
+class HalfParams(OpParams):
+    factor: float = 1.0
+
+
+class Half(Op):
+    name = "half"
+    Params = HalfParams
+    doc = "Multiplies by `factor`."
+
+    def infer_shape(self, params: HalfParams, inputs: list[Shape]) -> Shape:
+        assert format_shape(inputs[0]) == "4"
+        return inputs[0]
+
+    def layer(self, params: HalfParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall("Rescaling", {"scale": params.factor})
+'''
+
+
+@pytest.fixture
+def plugin_folder(tmp_path, monkeypatch):
+    """A folder on sys.path for plugin modules, and the moved modules forgotten, so their import warns again."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    forget_moved_modules(monkeypatch)
+    return tmp_path
+
+
+def forget_moved_modules(monkeypatch):
+    for name in [name for name in sys.modules if new_name(name) is not None]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_a_plugin_written_against_the_turn_1_docs_loads_with_a_deprecation_warning(plugin_folder, write_spec):
+    (plugin_folder / "turn1_half.py").write_text(TURN_1_PLUGIN)
+    with pytest.warns(DeprecationWarning) as warned:
+        op = load_plugin("turn1_half:Half")
+    messages = [str(warning.message) for warning in warned]
+    assert "archspec.ops moved to archspec.catalogue.ops; import an op plugin's names from archspec.plugin " \
+           "(docs/plugins.md)" in messages
+    assert any(message.startswith("archspec.ops.base moved to archspec.catalogue.ops.base;") for message in messages)
+    assert {warning.filename for warning in warned} == {str(plugin_folder / "turn1_half.py")}  # the import line
+    assert OPS["half"] is op and isinstance(op, Op)
+    graph = analyze(loads_spec(SPEC.replace("op: scale", "op: half")))
+    assert graph.nodes["half"]["shape"] == (4,)
+    assert op.layer(graph.nodes["half"]["params"], [(4,)]) == LayerCall("Rescaling", {"scale": 0.5})
+
+
+def test_an_old_path_is_the_module_it_moved_to(monkeypatch):
+    forget_moved_modules(monkeypatch)
+    with pytest.warns(DeprecationWarning) as warned:
+        import archspec.graph.ops.conv as conv
+    assert [str(warning.message).partition(";")[0] for warning in warned] == [
+        "archspec.graph.ops moved to archspec.catalogue.ops",
+        "archspec.graph.ops.conv moved to archspec.catalogue.ops.conv"]
+    from archspec.catalogue.ops import conv as moved_conv
+
+    assert conv is moved_conv and conv.__spec__.name == "archspec.catalogue.ops.conv"  # its own spec, kept
+    assert archspec_plugin.Op is Op and archspec_plugin.OPS is OPS
+
+
+def test_a_plugin_that_fails_on_an_archspec_name_is_told_where_the_api_is(plugin_folder):
+    (plugin_folder / "stale_plugin.py").write_text("from archspec.spec import NAME_PATTERN\n")
+    with pytest.raises(PluginError) as caught:
+        load_plugin("stale_plugin:Op")
+    assert str(caught.value) == (
+        "plugin stale_plugin:Op: cannot import module 'stale_plugin': cannot import name 'NAME_PATTERN' from "
+        "'archspec.spec' (unknown location)\n"
+        "  hint: a plugin imports Op, OpParams, LayerCall, Shape and the shape helpers from archspec.plugin, "
+        "the stable API (docs/plugins.md)")

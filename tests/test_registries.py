@@ -7,12 +7,12 @@ from typing import get_args
 import pytest
 import typer.main
 
+from archspec.catalogue.ops.base import ArityName, Family
+from archspec.catalogue.plugins import ARITIES as PLUGIN_ARITIES
+from archspec.catalogue.plugins import FAMILIES
 from archspec.cli import app, main
-from archspec.graph.ops.base import ArityName, Family
 from archspec.graph.plan import ARITIES
 from archspec.keras.backend import BACKENDS
-from archspec.plugins import ARITIES as PLUGIN_ARITIES
-from archspec.plugins import FAMILIES
 from archspec.spec.models import TrainSpec
 from archspec.train.data import NOISES
 from archspec.train.datasets import DATASETS

@@ -13,10 +13,10 @@ import graphviz
 import pytest
 
 import archspec
+from archspec.catalogue.connections import CONNECTIONS
 from archspec.cli import main
 from archspec.draw.diagram import EDGE_STYLES, RenderOptions, build_diagram, write_diagram
 from archspec.errors import RenderError, SpecError
-from archspec.graph.connections import CONNECTIONS
 from tests.conftest import ROOT, SPECS
 
 SVG = "{http://www.w3.org/2000/svg}"

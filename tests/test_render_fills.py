@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from archspec.catalogue.ops import OPS
 from archspec.draw.diagram import FAMILY_FILLS, render, write_diagram
-from archspec.graph.ops import OPS
 from archspec.graph.shapes import analyze
 from tests.conftest import ROOT
 

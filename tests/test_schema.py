@@ -9,8 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from archspec.catalogue.ops import OPS
 from archspec.cli import app
-from archspec.graph.ops import OPS
 from archspec.spec.schema import spec_schema
 from tests.conftest import ROOT, SPECS
 

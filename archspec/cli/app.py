@@ -38,7 +38,7 @@ def _options(
     ),
 ) -> None:
     _state["debug"] = debug
-    from archspec.plugins import load_entry_points, load_plugin
+    from archspec.catalogue.plugins import load_entry_points, load_plugin
 
     load_entry_points()
     for reference in plugin:

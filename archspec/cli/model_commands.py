@@ -67,10 +67,12 @@ def export(
     """Export through Keras's model.export; the artifact is loaded back and checked against the model first."""
     _use_backend(backend)
     from archspec.keras.export import FORMATS, default_path, export_model, load_source
+    from archspec.train.runs import final_model_file
 
     if format not in FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS)}; got {format!r}", param_hint="--format")
-    report = export_model(load_source(source), output or default_path(source, format), format)
+    model = load_source(final_model_file(source) if source.is_dir() else source)  # a run folder: its final model
+    report = export_model(model, output or default_path(source, format), format)
     typer.echo(f"wrote {report.path} ({format}, {report.backend} backend); outputs match the Keras model "
                f"within {report.max_difference:.1e}")
 

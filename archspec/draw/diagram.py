@@ -5,7 +5,7 @@ Two steps, as keras does it (`model_to_dot` builds, `plot_model` writes):
 problems, drawn in red), `write_diagram` runs graphviz's `dot` to make the
 file. Each node shows its name, op, key parameters and output shape; each
 edge kind has its own colour, line style and merge glyph at the target
-(`EDGE_STYLES`, glyphs from `archspec.graph.connections`), and a legend lists the
+(`EDGE_STYLES`, glyphs from `archspec.catalogue.connections`), and a legend lists the
 kinds that appear.
 
 The work is split by job: `labels` (styles and label text), `fold` (which
@@ -26,7 +26,7 @@ from pathlib import Path
 import graphviz
 import networkx as nx
 
-from archspec.draw.drawing import Drawing
+from archspec.draw.drawing import Drawing, RenderOptions
 from archspec.draw.fold import Folding, fold_blocks
 from archspec.draw.labels import EDGE_STYLES, ERROR_COLOR, FAMILY_FILLS, FONT, EdgeStyle
 from archspec.errors import RenderError, SpecError, did_you_mean, raise_collected
@@ -35,19 +35,6 @@ from archspec.spec.models import Spec
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = "install graphviz: `apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS)"
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """What `archspec render` draws; the defaults are the command's."""
-
-    rankdir: str = "TB"
-    shapes: bool = True
-    params: bool = False
-    highlight: tuple[str, ...] = ()
-    compact: bool = False
-    fold: bool = False
-    expand: tuple[str, ...] = ()
 
 
 @dataclass

@@ -13,24 +13,34 @@ from __future__ import annotations
 import itertools
 import textwrap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import graphviz
 import networkx as nx
 
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.ops import OPS, Shape
 from archspec.draw import labels
 from archspec.draw.fold import Folding, fold_compact
 from archspec.draw.labels import EDGE_STYLES, ERROR_COLOR, FAMILY_FILLS, FONT
 from archspec.draw.layout import Box, Layout, choose_layout, main_path
 from archspec.draw.problems import edge_errors, node_errors
 from archspec.errors import SpecError
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.ops import OPS, Shape
 from archspec.graph.summary import node_details, node_params
 from archspec.spec.models import EdgeSpec, Spec
 
-if TYPE_CHECKING:
-    from archspec.draw.diagram import RenderOptions
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What `archspec render` draws; the defaults are the command's."""
+
+    rankdir: str = "TB"
+    shapes: bool = True
+    params: bool = False
+    highlight: tuple[str, ...] = ()
+    compact: bool = False
+    fold: bool = False
+    expand: tuple[str, ...] = ()
 
 
 class Drawing:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from archspec.catalogue.ops import OPS
 from archspec.errors import RenderError, SpecError, did_you_mean
-from archspec.graph.ops import OPS
 from archspec.spec.provenance import BlockCopy
 
 

@@ -13,8 +13,8 @@ import textwrap
 import graphviz
 import networkx as nx
 
-from archspec.graph.connections import CONNECTIONS, EdgeStyle
-from archspec.graph.ops import Op, Shape, format_shape
+from archspec.catalogue.connections import CONNECTIONS, EdgeStyle
+from archspec.catalogue.ops import Op, Shape, format_shape
 from archspec.spec.models import EdgeSpec
 
 ERROR_COLOR = "#d32f2f"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from archspec.graph.ops import Shape
+from archspec.catalogue.ops import Shape
 
 TARGET_ASPECT = 1.3
 """Estimated height / width that the column count aims at (a page, a little taller than wide)."""

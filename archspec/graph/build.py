@@ -16,11 +16,12 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.errors import GraphError, Location, SpecError, raise_collected, suggest
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.ops import OPS
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.ops import OPS
+from archspec.errors import GraphError, SpecError, raise_collected, suggest
 from archspec.graph.plan import NodePlan, plan_node
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec
+from archspec.spec.wiring import cycle_error, input_target_error
 
 OUTPUT_SEPARATOR = "."
 """Between a node and one of its named outputs: `halves.a`."""
@@ -146,23 +147,6 @@ def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | Non
     if graph.nodes[edge.target]["kind"] == "input":
         return input_target_error(edge.source, edge.target, edge.location)
     return None
-
-
-def input_target_error(source: str, target: str, location: Location) -> GraphError:
-    """An edge into an input (also found before validation, when a spec without outputs has no sink)."""
-    return GraphError(f"edge {source} -> {target}: '{target}' is an input and takes no edges",
-                      location=location, hint="inputs are fed with data; point the edge at a node")
-
-
-def cycle_error(graph: nx.MultiDiGraph, *, before: str = "") -> GraphError | None:
-    """The first cycle of `graph` (edges carry `location`) as an error at its closing edge; None if acyclic."""
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return None
-    path = " -> ".join([cycle[0][0]] + [edge[1] for edge in cycle])
-    return GraphError(f"{before}the edges form a cycle: {path}", location=graph.edges[cycle[-1]]["location"],
-                      node=cycle[-1][1], hint="a spec is a DAG: remove or reverse one of these edges")
 
 
 def _cycle_errors(graph: nx.MultiDiGraph) -> list[SpecError]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import networkx as nx
 from pydantic import ValidationError
 
+from archspec.catalogue.ops import OPS, format_shape
+from archspec.catalogue.primitives import Application, Operand
 from archspec.errors import ShapeError
-from archspec.graph.ops import OPS, format_shape
 from archspec.graph.plan import plan_node
-from archspec.graph.primitives import Application, Operand
 from archspec.spec.arith import ArithError
 from archspec.spec.shape_expr import evaluate_with_input
 from archspec.spec.validate import deferred_expression

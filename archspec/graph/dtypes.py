@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import networkx as nx
 
+from archspec.catalogue.ops import OPS
 from archspec.errors import ShapeError, SpecError
 from archspec.graph.build import topological_nodes
-from archspec.graph.ops import OPS
 
 FLOAT = "float32"
 

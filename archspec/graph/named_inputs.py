@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from archspec.catalogue.connections import NodeInputs
+from archspec.catalogue.expression import names_in
+from archspec.catalogue.primitives import Application
 from archspec.errors import GraphError, Location, did_you_mean
-from archspec.graph.connections import NodeInputs
-from archspec.graph.expression import names_in
-from archspec.graph.primitives import Application
 
 DEFAULT_NAME = "x"
 

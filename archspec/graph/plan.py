@@ -2,11 +2,11 @@
 
 A node's output is a fold: start from its main input, apply each merge edge
 in the order it is written, then the node's op. `plan_node` writes that fold
-down as `Application`s (archspec.graph.primitives) and checks that it exists;
+down as `Application`s (archspec.catalogue.primitives) and checks that it exists;
 the shape checker (archspec.graph.shapes) and the lowering
 (archspec.keras.lowering) both run the same list, one with shapes, the other
 with Keras steps, so they cannot disagree. Where an edge goes in the list is
-its connection's rule (archspec.graph.connections), how the op reads it is
+its connection's rule (archspec.catalogue.connections), how the op reads it is
 its arity's rule (`ARITIES` below).
 """
 
@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from archspec.catalogue.connections import CONNECTIONS, NodeInputs
+from archspec.catalogue.ops import Op
+from archspec.catalogue.primitives import Application, Operand, Shape, Step
 from archspec.errors import GraphError, Location
-from archspec.graph.connections import CONNECTIONS, NodeInputs
 from archspec.graph.named_inputs import input_names, no_merges
-from archspec.graph.ops import Op
-from archspec.graph.primitives import Application, Operand, Shape, Step
 from archspec.spec.models import EdgeSpec
 
 

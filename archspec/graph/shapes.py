@@ -14,13 +14,13 @@ from pathlib import Path
 
 import networkx as nx
 
+from archspec.catalogue.ops import Shape, ShapeProblem, format_shape
+from archspec.catalogue.primitives import Application, Operand
 from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
 from archspec.graph.deferred import has_deferred, resolve_deferred
 from archspec.graph.dtypes import dtype_errors
-from archspec.graph.ops import Shape, ShapeProblem, format_shape
 from archspec.graph.plan import op_input_shape
-from archspec.graph.primitives import Application, Operand
 from archspec.graph.summary import layer_params
 from archspec.spec.frontend import load_spec
 from archspec.spec.models import EdgeSpec, Spec

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from archspec.catalogue.ops import OPS, format_shape
 from archspec.graph.build import topological_nodes
-from archspec.graph.ops import OPS, format_shape
 
 
 def node_params(graph: nx.MultiDiGraph, name: str) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.graph.primitives import LayerCall, Step
+from archspec.catalogue.primitives import LayerCall, Step
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.compiler import layer_class

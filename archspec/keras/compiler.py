@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from archspec.catalogue.primitives import LayerCall, Step
 from archspec.graph.memory import check_activations_fit, check_weights_fit
-from archspec.graph.primitives import LayerCall, Step
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras
 from archspec.keras.lowering import lower_graph

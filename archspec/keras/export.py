@@ -26,7 +26,6 @@ from archspec.keras.backend import current_backend, import_keras, import_tensorf
 from archspec.keras.compiler import compile_model
 from archspec.keras.equivalence import TOLERANCE, max_difference, sample_inputs
 from archspec.keras.saved import load_keras_model
-from archspec.train.runs import MODEL_FILE
 
 CHECK_BATCH = 4
 
@@ -114,13 +113,8 @@ FORMATS: dict[str, ExportFormat] = {
 
 
 def load_source(source: str | Path) -> Any:
-    """The model to export: a run folder's final model.keras, a .keras file, or a spec compiled afresh."""
+    """The model to export: a .keras file (a run folder's is found by the CLI), or a spec compiled afresh."""
     source = Path(source)
-    if source.is_dir():
-        final = source / MODEL_FILE
-        if not final.is_file():
-            raise ExportError(f"{source}: no {MODEL_FILE}; is it a finished run folder of `archspec fit`?")
-        return load_keras_model(final, compile=False)
     if source.suffix == ".keras":
         return load_keras_model(source, compile=False)
     return compile_model(source)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.graph.expression import Folder, fold, parse_expression
+from archspec.catalogue.expression import Folder, fold, parse_expression
 from archspec.keras.backend import import_keras
 
 keras = import_keras()  # on the backend archspec chose, quietly
@@ -207,7 +207,7 @@ class Expression(keras.layers.Layer):
     """A tensor expression (`op: expr`) over named inputs and learned tensors, with keras.ops.
 
     Called on the list of inputs in the order of `names`. The expression is
-    parsed and checked by archspec.graph.expression (a walk over Python's
+    parsed and checked by archspec.catalogue.expression (a walk over Python's
     expression tree that accepts only arithmetic and a few functions), never
     evaluated as code, so a saved model reloads with safe_mode=True.
     """

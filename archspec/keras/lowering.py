@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import networkx as nx
 
+from archspec.catalogue.primitives import Step
 from archspec.graph.build import topological_nodes
-from archspec.graph.primitives import Step
 
 
 def lower_graph(graph: nx.MultiDiGraph) -> tuple[list[Step], dict[str, str]]:

@@ -24,8 +24,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from archspec.catalogue.ops import OPS
 from archspec.errors import Location, SchemaError, did_you_mean
-from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import ChainStep, StepError, read_step
 from archspec.spec.syntax import LINE_BREAK, SHARES, chain_problem, join_chain, split_steps

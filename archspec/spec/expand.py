@@ -12,6 +12,9 @@ Naming: a use `conv2` of a block makes nodes `conv2_<inner>`; with
 `block` with repeat in a use `conv3` gives `conv3_block2_1_conv`, the names
 Keras's own ResNet50 uses.
 
+A scope (archspec.spec.scopes) is the top level or one copy of a block: its
+nodes, edges and naming, and which use owns the layers a `shares:` use calls.
+
 Cost: each node, edge and block copy is visited once and its positions (a
 subtree) copied once, and block copies count toward the node limit even when
 they hold no node, so expansion is linear in what it produces and bounded.
@@ -19,7 +22,6 @@ they hold no node, so expansion is linear in what it produces and bounded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
@@ -27,8 +29,9 @@ from archspec.spec import blocks
 from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.document import Document, Path_, with_context
 from archspec.spec.provenance import BlockCopy
+from archspec.spec.scopes import Feed, Scope, first_source
 from archspec.spec.substitute import Binding, Substituter, has_expression
-from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, SHARES, is_name, join_chain
+from archspec.spec.syntax import NAME_RULE, SHARES, is_name, join_chain
 
 MAX_NODES = MAX_ENTRIES
 """The one node limit, whether written out or expanded; block copies count too (docs/security.md)."""
@@ -42,37 +45,6 @@ def expand(document: Document) -> Document:
     return _Expander(document).run()
 
 
-_Feed = tuple[str, dict[str, Any] | None, Location]
-"""An edge into a block input: its source node, its extra keys (None: plain), where it was written."""
-
-
-@dataclass
-class _Scope:
-    """The nodes and edges of the top level or of one copy of a block, and how to name them."""
-
-    nodes: dict[str, Any]
-    edges: list[Any]
-    nodes_path: Path_
-    edges_path: Path_
-    prefix: str
-    env: dict[str, Binding]
-    context: str | None = None
-    stack: tuple[str, ...] = ()
-    inputs: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    ports: dict[str, list[_Feed]] = field(default_factory=dict)
-    frames: tuple[BlockCopy, ...] = ()  # the block uses this scope is a copy of, outermost first
-    twin: _Scope | None = None  # the copy whose layers this copy calls again (a use with `shares:`)
-
-    def __post_init__(self) -> None:
-        self.uses = {name for name, raw in self.nodes.items() if isinstance(raw, dict) and "block" in raw}
-        sharing = {name: raw[SHARES] for name, raw in self.nodes.items()  # `{shares: USE}`: a use of USE's block
-                   if isinstance(raw, dict) and "op" not in raw and "block" not in raw
-                   and isinstance(raw.get(SHARES), str)}
-        while grown := {name for name, other in sharing.items() if other in self.uses} - self.uses:
-            self.uses |= grown  # a use may share a use that shares another
-
-
 class _Expander:
     def __init__(self, document: Document) -> None:
         self.source = document
@@ -80,7 +52,7 @@ class _Expander:
         self.out = Document(data={}, file=document.file, text=document.text)
         self.out.positions.key, self.out.positions.value = document.positions.key, document.positions.value
         self.substituter = Substituter()
-        self.instances: dict[tuple[int, str], list[_Scope]] = {}
+        self.instances: dict[tuple[int, str], list[Scope]] = {}
         self.copies = 0
         self.blocks = self.data.get("blocks") or {}
         if not isinstance(self.blocks, dict):
@@ -102,7 +74,7 @@ class _Expander:
                 continue
             out[key] = self._resolve(value, self.env, (key,), (key,), None)
         if flat:
-            top = _Scope(nodes, edges, ("nodes",), ("edges",), "", self.env)
+            top = Scope(nodes, edges, ("nodes",), ("edges",), "", self.env)
             self._expand(top)
             outputs = out.get("outputs")
             if isinstance(outputs, (str, list)):
@@ -141,7 +113,7 @@ class _Expander:
 
     # -- scopes ------------------------------------------------------------------------------
 
-    def _expand(self, scope: _Scope) -> None:
+    def _expand(self, scope: Scope) -> None:
         out_nodes = self.out.data["nodes"]
         for name, raw in scope.nodes.items():
             if name in scope.uses:
@@ -160,7 +132,7 @@ class _Expander:
                 out_nodes[full] = {SHARES: self._full(scope.twin, name, path)}
             if scope.frames:
                 self.out.block_uses[full] = scope.frames
-        bindings: dict[str, dict[str, list[_Feed]]] = {use: {} for use in scope.uses}
+        bindings: dict[str, dict[str, list[Feed]]] = {use: {} for use in scope.uses}
         for index, raw_entry in enumerate(scope.edges):
             path = scope.edges_path + (index,)
             entry = self._resolve(raw_entry, scope.env, path, None, scope.context)
@@ -175,8 +147,8 @@ class _Expander:
             if use in scope.uses:
                 self._instantiate(scope, use, bindings[use])
 
-    def _link(self, scope: _Scope, source: str, target: str, extra: dict | None,
-              bindings: dict[str, dict[str, list[_Feed]]], path: Path_) -> None:
+    def _link(self, scope: Scope, source: str, target: str, extra: dict | None,
+              bindings: dict[str, dict[str, list[Feed]]], path: Path_) -> None:
         """One edge from full node name `source` to `target` of `scope` (a node, or an input of a use)."""
         use, _, port = target.partition(".")
         if use in scope.uses:
@@ -193,7 +165,7 @@ class _Expander:
             entry_out = {"from": source, "to": self._full(scope, target, path), **extra}
         self._emit(entry_out, path, scope.context)
 
-    def _feeds(self, name: str, extra: dict | None, scope: _Scope, path: Path_) -> list[tuple[str, dict | None]]:
+    def _feeds(self, name: str, extra: dict | None, scope: Scope, path: Path_) -> list[tuple[str, dict | None]]:
         """The (source, extra) edges a link from `name` stands for: one, or, from a block input, what feeds it."""
         if name not in scope.ports:
             return [(self._source(name, scope, path), extra)]
@@ -210,7 +182,7 @@ class _Expander:
         self.out.positions.put(("edges", len(edges)), self.source.section(path, context, inner=True))
         edges.append(entry)
 
-    def _source(self, name: str, scope: _Scope, path: Path_) -> str:
+    def _source(self, name: str, scope: Scope, path: Path_) -> str:
         """The full node name an edge (or output) from `name` in `scope` starts at."""
         if name in scope.ports:
             return blocks.one_source(name, scope.ports[name], self._at(path, scope.context))
@@ -231,21 +203,12 @@ class _Expander:
             return self._source(port, last, path)
         return self._full(scope, name, path)
 
-    def _full(self, scope: _Scope, name: str, path: Path_) -> str:
-        """A node's name after expanding: the use's prefix and its own (`stage2_conv`), or, for a name
-        holding {index}, that template with the use's number (`conv_dw_{index}_bn` -> `conv_dw_3_bn`)."""
-        if INDEX_FIELD not in name:
-            return scope.prefix + name
-        number = scope.env.get("index")
-        if number is None:
-            raise SchemaError(f"node name '{name}' holds {INDEX_FIELD}, but nothing gives it a number here",
-                              location=self._at(path, scope.context),
-                              hint="use its block with repeat: N (copies numbered from start:) or with start: N")
-        return name.replace(INDEX_FIELD, str(number.value))
+    def _full(self, scope: Scope, name: str, path: Path_) -> str:
+        return scope.full_name(name, lambda: self._at(path, scope.context))
 
     # -- block copies ------------------------------------------------------------------------
 
-    def _instantiate(self, scope: _Scope, use: str, bound: dict[str, list[_Feed]]) -> None:
+    def _instantiate(self, scope: Scope, use: str, bound: dict[str, list[Feed]]) -> None:
         copies = self._instances(scope, use)
         missing = [port for port in copies[0].inputs if port not in bound]
         if missing:
@@ -257,13 +220,13 @@ class _Expander:
         ports = bound
         for copy in copies:
             copy.ports = ports
-            copy.frames[-1].inputs.update({port: _first_source(feeds) for port, feeds in ports.items() if feeds})
+            copy.frames[-1].inputs.update({port: first_source(feeds) for port, feeds in ports.items() if feeds})
             self._expand(copy)
             self._note_outputs(copy)
             ports = {copy.inputs[0]: [(self._source(copy.outputs[0], copy, copy.nodes_path), None,
                                        self._at(copy.nodes_path))]}
 
-    def _note_outputs(self, copy: _Scope) -> None:
+    def _note_outputs(self, copy: Scope) -> None:
         """Record which node each output port of a copy comes from (provenance only: errors stay where they were)."""
         for port in copy.outputs:
             try:
@@ -271,7 +234,7 @@ class _Expander:
             except SchemaError:
                 continue  # an output nobody uses that cannot be resolved: reported only if used
 
-    def _instances(self, scope: _Scope, use: str) -> list[_Scope]:
+    def _instances(self, scope: Scope, use: str) -> list[Scope]:
         """The copies a block use makes (one, or `repeat` of them), built once and cached."""
         cache_key = (id(scope), use)
         if cache_key in self.instances:
@@ -313,7 +276,7 @@ class _Expander:
             env = {**self.env, **params, **({} if number is None else {"index": Binding(number, 1)})}
             block_path: Path_ = ("blocks", name)
             frame = BlockCopy(instance, scope.prefix + use, name, index, repeat)
-            copies.append(_Scope(
+            copies.append(Scope(
                 block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
                 block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),
                 inputs, outputs, frames=scope.frames + (frame,),
@@ -322,36 +285,13 @@ class _Expander:
         self.instances[cache_key] = copies
         return copies
 
-    def _twins(self, scope: _Scope, use: str, raw: dict, path: Path_) -> tuple[list[_Scope] | None, str | None]:
+    def _twins(self, scope: Scope, use: str, raw: dict, path: Path_) -> tuple[list[Scope] | None, str | None]:
         """The copies whose layers the copies of `use` call again (None if it shares none): of the use
         that owns the layers it `shares:` (returned too), or of the same use in the copy this scope
         shares (a use inside a shared block)."""
         if SHARES not in raw:
             return (None if scope.twin is None else self._instances(scope.twin, use)), None
-        other = raw[SHARES]
-        at = self._at(path + (SHARES,), scope.context)
-        if not isinstance(other, str) or other not in scope.uses or other == use:
-            raise SchemaError(f"block use '{use}' shares {other!r}, which is not another block use here",
-                              location=at, node=scope.prefix + use, expected="one of " + (
-                                  ", ".join(sorted(scope.uses - {use})) or "(no other block use)"),
-                              hint=did_you_mean(str(other), scope.uses - {use})
-                              or "a block use shares the layers of another use of a block in the same scope")
-        seen = [use, other]
-        while SHARES in scope.nodes[other]:  # shares a use that shares another: the one that owns the layers
-            other = scope.nodes[other][SHARES]
-            if other in seen or other not in scope.uses:
-                raise SchemaError(f"block use '{use}' shares '{seen[1]}', and the uses sharing each other never "
-                                  f"reach one that owns its layers: {' -> '.join(seen + [str(other)])}",
-                                  location=at, node=scope.prefix + use,
-                                  hint="one of them must be a use of a block without 'shares'")
-            seen.append(other)
-        given = [key for key in raw if key not in ("block", SHARES)]
-        if given or raw.get("block", scope.nodes[other]["block"]) != scope.nodes[other]["block"]:
-            key = given[0] if given else "block"
-            raise SchemaError(f"block use '{use}' shares the layers of '{other}', so it takes its block, params "
-                              f"and repeat from it, but it sets '{key}'",
-                              location=self._at(path + (key,), scope.context, key=True), node=scope.prefix + use,
-                              hint=f"remove '{key}' (one set of layers has one set of params)")
+        other = scope.layer_owner(use, path, lambda at, key=False: self._at(at, scope.context, key=key))
         return self._instances(scope, other), other
 
     def _block(self, name: str) -> dict[str, Any]:
@@ -359,7 +299,7 @@ class _Expander:
             self.checked[name] = blocks.check_block(name, self.blocks[name], self._at)
         return self.checked[name]
 
-    def _params(self, name: str, block: dict, raw: dict, scope: _Scope, path: Path_) -> dict[str, Binding]:
+    def _params(self, name: str, block: dict, raw: dict, scope: Scope, path: Path_) -> dict[str, Binding]:
         params_path: Path_ = ("blocks", name, "params")
         declared = blocks.check_params(name, block.get("params") or {}, self._at)
         given = {key: value for key, value in raw.items() if key not in blocks.USE_KEYS}
@@ -374,13 +314,9 @@ class _Expander:
                 bound[key] = self.substituter.bind(value, self.env, self._at(at), self.source.section(at))
         return bound
 
-    def _count(self, raw: dict, key: str, default: int | None, scope: _Scope, path: Path_) -> int | None:
+    def _count(self, raw: dict, key: str, default: int | None, scope: Scope, path: Path_) -> int | None:
         if key not in raw:
             return default
         value = self._resolve(raw[key], scope.env, path + (key,), None, scope.context)
         return blocks.check_count(key, value, self._at(path + (key,), scope.context))
 
-
-def _first_source(feeds: list[_Feed]) -> str:
-    """The node a port draws from (its first plain feed): what a folded diagram attaches the port to."""
-    return next((source for source, extra, _ in feeds if extra is None), feeds[0][0])

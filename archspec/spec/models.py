@@ -1,8 +1,8 @@
 """The spec file format as pydantic models, and the validated `Spec` the rest of archspec reads.
 
 These models say what the top level, an input and `train:` may hold; each
-node's parameters are described by its op's own model (archspec.graph.ops) and
-each edge's extra parameters by its connection kind (archspec.graph.connections),
+node's parameters are described by its op's own model (archspec.catalogue.ops) and
+each edge's extra parameters by its connection kind (archspec.catalogue.connections),
 so that an error names only what the chosen op or kind accepts. The checking
 itself is archspec.spec.validate; turning pydantic's errors into located
 messages is archspec.spec.messages.
@@ -10,8 +10,9 @@ messages is archspec.spec.messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
@@ -27,9 +28,6 @@ from archspec.spec.syntax import (
     MODEL_NAME_PATTERN,
     NAME_PATTERN,
 )
-from archspec.train.data import NOISES
-from archspec.train.datasets import DATASETS
-from archspec.train.tasks import TASKS
 
 __all__ = [
     "CHAIN_ARROW", "FORMAT_VERSION", "MAX_NAME_LENGTH", "NAME_PATTERN", "EdgeSpec", "InputSpec", "NodeSpec",
@@ -53,13 +51,14 @@ class InputSpec(StrictModel):
 class TrainSpec(StrictModel):
     """How `archspec fit` trains the model; every key can be overridden on the command line.
 
-    The names a dataset, task or noise may take are their registries' keys (a new task is one class
-    in archspec.train.tasks, and this model, the JSON Schema and the CLI's choices follow).
+    The names a dataset, task or noise may take are the keys of their registries in train/ (DATASETS,
+    TASKS, NOISES); the spec sits below train/ and cannot import them, so tests/test_registries.py
+    pins these lists to the registries' keys.
     """
 
-    dataset: Literal[tuple(DATASETS)] = "mnist"  # type: ignore[valid-type]
-    task: Literal[tuple(TASKS)] = "classify"  # type: ignore[valid-type]
-    noise: dict[Literal[tuple(NOISES)], float] | None = None  # type: ignore[valid-type]
+    dataset: Literal["mnist", "fashion_mnist"] = "mnist"
+    task: Literal["classify", "autoencode", "denoise"] = "classify"
+    noise: dict[Literal["gaussian", "salt_pepper"], float] | None = None
     loss: str | None = None
     optimizer: str | dict[str, dict[str, float | int | str | bool]] = "adam"
     metrics: list[str] | None = None
@@ -158,11 +157,12 @@ class Spec:
     def file(self) -> str:
         return self.document.file
 
-    def _repr_svg_(self) -> str:
-        """Jupyter shows a spec as its diagram."""
-        from archspec.notebook import spec_svg  # notebook -> draw -> spec: imported here, not at the top
+    display_svg: ClassVar[Callable[[Spec], str] | None] = None
+    """How Jupyter draws a spec; archspec.notebook installs it (drawing is layers above the spec)."""
 
-        return spec_svg(self)
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a spec as its diagram once archspec.notebook is imported; None: the text repr."""
+        return None if Spec.display_svg is None else Spec.display_svg(self)
 
     def resolved_yaml(self) -> str:
         """The spec as validated, self-contained: extends, vars, blocks and --set already applied.

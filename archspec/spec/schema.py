@@ -1,7 +1,7 @@
 """The JSON Schema of the spec format, for editors (YAML language server) and other tools.
 
 Built from the same pydantic models that validate specs: one node model per
-op in archspec.graph.ops.OPS, tagged by a Literal `op` and joined in a discriminated
+op in archspec.catalogue.ops.OPS, tagged by a Literal `op` and joined in a discriminated
 union, so an editor reports only the parameters of the op a node names.
 Values may also be `${...}` expressions (archspec.spec.expand), so every op
 parameter also accepts such a string.
@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model
 
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.ops import OPS
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.ops import OPS
 from archspec.spec.models import CHAIN_ARROW, FORMAT_VERSION, InputSpec, TrainSpec
 
 SCHEMA_ID = "https://archspec.dev/schema/spec-v1.json"

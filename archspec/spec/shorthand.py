@@ -32,12 +32,12 @@ from typing import Any
 import networkx as nx
 
 from archspec.errors import Location, SchemaError
-from archspec.graph.build import cycle_error, input_target_error
 from archspec.spec.blocks import links_of
 from archspec.spec.document import Document, Positions
 from archspec.spec.models import MODEL_NAME_PATTERN
 from archspec.spec.steps import StepError, read_step
 from archspec.spec.syntax import MAX_MODEL_NAME_LENGTH, SHARES, is_name
+from archspec.spec.wiring import cycle_error, input_target_error
 
 DEFAULT_INPUT = "x"
 UNNAMED = "model"

@@ -1,4 +1,4 @@
-"""The lexical rules of a spec, written once: names, edge chains, line breaks and words for types.
+"""The lexical rules of a spec, written once: names (catalogue.names), edge chains, line breaks, type words.
 
 Every stage (loader, expansion, validation, graph checks, plugins, the Keras
 importer) reads names and chains by these rules, so a name the validator
@@ -12,9 +12,8 @@ import itertools
 import re
 from typing import Any
 
-NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-"""A node, input, variable or block name: a Python identifier in ASCII (it becomes a Keras name)."""
-NAME_RULE = "letters, digits and underscores, not starting with a digit"
+from archspec.catalogue.names import NAME_PATTERN, NAME_RULE, is_name  # noqa: F401 (the name rule, re-exported)
+
 MAX_NAME_LENGTH = 100
 CHAIN_ARROW = "->"
 SHARES = "shares"
@@ -44,11 +43,6 @@ names that carry the unit's number inside them rather than as a prefix (Keras's 
 def is_name_template(text: Any) -> bool:
     """True if `text` holds INDEX_FIELD and is a valid name once it is filled in."""
     return isinstance(text, str) and INDEX_FIELD in text and is_name(text.replace(INDEX_FIELD, "0"))
-
-
-def is_name(text: Any) -> bool:
-    """True if `text` is a valid name (see NAME_PATTERN)."""
-    return isinstance(text, str) and NAME_PATTERN.fullmatch(text) is not None
 
 
 def type_word(value: Any) -> str:

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from archspec.catalogue.connections import CONNECTIONS
+from archspec.catalogue.expression import ExpressionProblem, parse_expression
+from archspec.catalogue.ops import OPS
 from archspec.errors import Location, SchemaError, SpecError, SpecErrors, did_you_mean, raise_collected
-from archspec.graph.connections import CONNECTIONS
-from archspec.graph.expression import ExpressionProblem, parse_expression
-from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_
 from archspec.spec.messages import coercion_errors, nonfinite_errors, pydantic_errors
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec, SpecFile

@@ -57,6 +57,14 @@ OUTPUT_HINTS = {
 }
 
 
+def final_model_file(run_dir: Path) -> Path:
+    """The model a finished run saved (what `archspec export RUN_DIR` exports); RunError if it has none."""
+    path = run_dir / MODEL_FILE
+    if not path.is_file():
+        raise RunError(f"{run_dir}: no {MODEL_FILE}; is it a finished run folder of `archspec fit`?")
+    return path
+
+
 def output_error(path: Path, error: OSError) -> RunError:
     """An OS error on writing `path` as one message: the path, the reason, what to do, how to go on."""
     hint = OUTPUT_HINTS.get(error.errno or 0, "check the folder and the disk")

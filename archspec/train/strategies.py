@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from archspec.errors import RunError
 from archspec.keras.backend import import_tensorflow
 from archspec.train.cluster import Cluster, exit_on_signals, read_cluster, rendezvous
 
-if TYPE_CHECKING:
-    from archspec.train.config import RunConfig
+
+class RunConfig(Protocol):
+    """What a strategy reads of the run's settings (archspec.train.config.RunConfig, which imports
+    this registry to check its strategy's name)."""
+
+    seed: int | None
+    worker_timeout_s: float
 
 LOCAL = Cluster(("localhost",), 0)
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import optuna
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from archspec.graph.connections import CONNECTIONS
+from archspec.catalogue.connections import CONNECTIONS
 
 Scalar = str | int | float | bool
 ABSENT = "absent"

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from archspec.catalogue.primitives import Shape, format_shape
 from archspec.errors import DataError, Location, SpecError, raise_collected
-from archspec.graph.primitives import Shape, format_shape
 
 if TYPE_CHECKING:
     import networkx as nx  # only annotated: the CLI lists TASKS without loading networkx

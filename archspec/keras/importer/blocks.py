@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.keras.importer.structure import (
     Block,
     Edge,

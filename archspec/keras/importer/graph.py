@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode

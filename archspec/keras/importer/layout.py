@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.spec.scalars import reads_as_string
 
 FOLDS = {"add": "add-residual", "concat": "concat-skip", "multiply": "gate"}

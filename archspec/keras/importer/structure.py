@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.keras.importer.layout import ImportedNode
 
 

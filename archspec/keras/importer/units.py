@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.keras.importer.structure import Item, consumers, frozen, producer
 from archspec.spec.scalars import reads_as_string
 from archspec.spec.syntax import INDEX_FIELD

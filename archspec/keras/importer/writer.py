@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from archspec.graph.ops import OPS
+from archspec.catalogue.ops import OPS
 from archspec.keras.importer.blocks import Folded
 from archspec.keras.importer.layout import chain_cover, flow
 from archspec.keras.importer.structure import REQUIRED, Block, Item, frozen, full_value, op_default, producer

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
-from archspec.graph.ops.weights import Initializer, weight_kwargs, weight_params
-from archspec.spec.syntax import NAME_RULE, is_name
+from archspec.catalogue.names import NAME_RULE, is_name
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
+from archspec.catalogue.ops.weights import Initializer, weight_kwargs, weight_params
 
 
 def axis_index(axis: int, shape: Shape, what: str) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from archspec.graph.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
+from archspec.catalogue.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
 
 Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
@@ -43,7 +43,6 @@ MAX_INT = 2**63 - 1
 size) to a 64-bit tensor and fails at build time beyond it, long after `validate` said ok."""
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A float that is a number: NaN and infinity are refused (OpParams refuses them in every field)."""
-
 
 
 class OpParams(BaseModel):
@@ -81,6 +80,14 @@ def check_strides_or_dilation(strides: Any, dilation: Any) -> None:
     if pair(strides) != (1, 1) and pair(dilation) != (1, 1):
         raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
 
+
+class WindowParams(OpParams):
+    """Params of a convolution window (1-D or 2-D) with `strides` and `dilation`: one validator for all."""
+
+    @model_validator(mode="after")
+    def _strides_or_dilation(self) -> WindowParams:
+        check_strides_or_dilation(self.strides, self.dilation)
+        return self
 
 
 class NoParams(OpParams):

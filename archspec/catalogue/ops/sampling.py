@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
-from archspec.graph.shape_rules import Operand
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
+from archspec.catalogue.shape_rules import Operand
 
 
 class GaussianSampleParams(OpParams):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     LayerCall,
     Op,
     OpParams,
@@ -17,7 +17,7 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
-from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class EmbeddingParams(OpParams):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, NonNegativeFloat, model_validator
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
 
 
 class RescalingParams(OpParams):

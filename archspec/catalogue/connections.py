@@ -24,9 +24,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archspec.errors import GraphError
-from archspec.graph.primitives import Application, LayerCall, Operand, Shape, Step
-from archspec.graph.shape_rules import (
+from archspec.catalogue.primitives import Application, LayerCall, Operand, Shape, Step
+from archspec.catalogue.shape_rules import (
     broadcast_shapes,
     concat_intended,
     concat_shapes,
@@ -35,6 +34,7 @@ from archspec.graph.shape_rules import (
     sigmoid_gate_shape,  # noqa: F401 (re-exported, as above)
     softmax_gate_shape,
 )
+from archspec.errors import GraphError
 
 
 @dataclass

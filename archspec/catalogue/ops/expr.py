@@ -3,7 +3,7 @@
 Its inputs are its plain in-edges, each named by the edge's `as:` (the one
 unnamed input is `x`); `learnable:` declares tensors of given shapes that the
 layer learns (LayerScale's gamma). The expression is parsed and checked by
-archspec.graph.expression; shapes follow numpy broadcasting (batch excluded);
+archspec.catalogue.expression; shapes follow numpy broadcasting (batch excluded);
 it lowers to one archspec.keras.layers.Expression layer.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field, PositiveInt, field_validator
 
-from archspec.graph.expression import (
+from archspec.catalogue.expression import (
     Expression,
     ExpressionProblem,
     Folder,
@@ -23,10 +23,10 @@ from archspec.graph.expression import (
     operator_offset,
     parse_expression,
 )
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
-from archspec.graph.ops.weights import Initializer, weight_kwargs, weight_params
-from archspec.graph.primitives import Operand
-from archspec.graph.shape_rules import broadcast_shapes
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
+from archspec.catalogue.ops.weights import Initializer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import Operand
+from archspec.catalogue.shape_rules import broadcast_shapes
 
 
 class LearnableTensor(OpParams):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     LayerCall,
     Op,
     OpParams,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
@@ -12,18 +12,18 @@ from archspec.graph.ops.base import (
     OpParams,
     Padding,
     Shape,
-    check_strides_or_dilation,
+    WindowParams,
     keras_kwargs,
     keras_params,
     known,
     pair,
     require_rank,
 )
-from archspec.graph.ops.conv import Conv2D, Conv2DParams
-from archspec.graph.ops.weights import DEPTHWISE_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.conv import Conv2D, Conv2DParams
+from archspec.catalogue.ops.weights import DEPTHWISE_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class DepthwiseConv2DParams(OpParams):
+class DepthwiseConv2DParams(WindowParams):
     kernel: IntPair = 3
     strides: IntPair = 1
     padding: Padding = "same"
@@ -35,11 +35,6 @@ class DepthwiseConv2DParams(OpParams):
     bias_init: Initializer | None = None
     kernel_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
-
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> DepthwiseConv2DParams:
-        check_strides_or_dilation(self.strides, self.dilation)
-        return self
 
 
 class DepthwiseConv2D(Op):

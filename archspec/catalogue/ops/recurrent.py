@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     LayerCall,
     Op,
@@ -22,7 +22,7 @@ from archspec.graph.ops.base import (
     known,
     require_rank,
 )
-from archspec.graph.ops.weights import RECURRENT_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import RECURRENT_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 MergeMode = Literal["concat", "sum", "mul", "ave"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import NonNegativeFloat, PositiveFloat, model_validator
 
-from archspec.graph.ops.base import OpParams
+from archspec.catalogue.ops.base import OpParams
 
 InitializerName = Literal[
     "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",

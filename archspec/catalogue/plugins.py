@@ -12,7 +12,8 @@ from code the user chose to run:
 A plugin op that lists Keras class names in `keras_classes` (and reads their config in
 `from_keras`) is also what `archspec import` turns those layers into (docs/plugins.md).
 
-Each plugin is checked before it joins `archspec.graph.ops.OPS`: it must be an `Op`
+A plugin imports what it needs from `archspec.plugin`, the stable API. Each plugin is checked
+before it joins `archspec.catalogue.ops.OPS`: it must be an `Op`
 subclass (or instance) with a snake_case name no other op has, a pydantic
 params model derived from `OpParams` (unknown keys stay errors), and a known
 arity and family.
@@ -24,10 +25,11 @@ import importlib
 import importlib.metadata
 from typing import Any, get_args
 
+from archspec.catalogue.names import NAME_PATTERN
+from archspec.catalogue.ops import OPS, Op, OpParams
+from archspec.catalogue.ops.base import ArityName, Family
 from archspec.errors import PluginError
-from archspec.graph.ops import OPS, Op, OpParams
-from archspec.graph.ops.base import ArityName, Family
-from archspec.spec.syntax import NAME_PATTERN
+from archspec.moved import PLUGIN_API
 
 ENTRY_POINT_GROUP = "archspec.ops"
 ARITIES: tuple[str, ...] = tuple(name for name in get_args(ArityName) if name != "named")
@@ -43,14 +45,14 @@ def register_op(candidate: Any, *, source: str) -> Op:
         op = candidate
     else:
         raise PluginError(f"plugin {source}: {candidate!r} is not an archspec Op subclass\n"
-                          "  hint: subclass archspec.graph.ops.Op and set name, Params, infer_shape and layer")
+                          "  hint: subclass archspec.plugin.Op and set name, Params, infer_shape and layer")
     name = getattr(op, "name", None)
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name != name.lower():
         raise PluginError(f"plugin {source}: op name {name!r} is not a snake_case identifier")
     params = getattr(op, "Params", None)
     if not (isinstance(params, type) and issubclass(params, OpParams)):
         raise PluginError(f"plugin {source}: op '{name}' needs a Params model derived from "
-                          "archspec.graph.ops.OpParams")
+                          "archspec.plugin.OpParams")
     if op.arity not in ARITIES:
         raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
                           f"expected one of {', '.join(ARITIES)}")
@@ -79,7 +81,8 @@ def load_plugin(reference: str) -> Op:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise PluginError(f"plugin {reference}: cannot import module '{module_name}': {error}") from None
+        raise PluginError(f"plugin {reference}: cannot import module '{module_name}': {error}"
+                          + _moved_hint(error)) from None
     try:
         candidate = getattr(module, attribute)
     except AttributeError:
@@ -95,7 +98,8 @@ def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[Op]:
         try:
             candidate = entry_point.load()
         except Exception as error:
-            raise PluginError(f"plugin {source} failed to load: {type(error).__name__}: {error}") from None
+            raise PluginError(f"plugin {source} failed to load: {type(error).__name__}: {error}"
+                              + _moved_hint(error)) from None
         registered.append(register_op(candidate, source=source))
     return registered
 
@@ -114,3 +118,11 @@ def _check_keras_classes(op: Op, source: str) -> None:
         if taken:
             raise PluginError(f"plugin {source}: op '{op.name}' imports {sorted(taken)[0]}, which op "
                               f"'{other.name}' already imports\n  hint: a Keras class imports as one op")
+
+
+def _moved_hint(error: Exception) -> str:
+    """A hint when a plugin fails on an archspec name: archspec's modules move, `archspec.plugin` stays."""
+    if isinstance(error, ImportError) and (error.name or "").partition(".")[0] == "archspec":
+        return (f"\n  hint: a plugin imports Op, OpParams, LayerCall, Shape and the shape helpers from "
+                f"{PLUGIN_API}, the stable API (docs/plugins.md)")
+    return ""

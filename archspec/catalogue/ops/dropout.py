@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, keras_params, require_rank
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, keras_params, require_rank
 
 
 class SpatialDropoutParams(OpParams):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     LayerCall,
     Op,
     OpParams,
@@ -15,7 +15,7 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
-from archspec.graph.ops.weights import NORM_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import NORM_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class BatchNormParams(OpParams):

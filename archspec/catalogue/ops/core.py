@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     LayerCall,
     NoParams,
@@ -20,7 +20,7 @@ from archspec.graph.ops.base import (
     keras_params,
     known,
 )
-from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class DenseParams(OpParams):

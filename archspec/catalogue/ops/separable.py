@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-from pydantic import PositiveInt, model_validator
+from pydantic import PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
     Op,
-    OpParams,
     Padding,
     Shape,
     WindowInt,
+    WindowParams,
     keras_kwargs,
     keras_params,
     known,
     pair,
     require_rank,
 )
-from archspec.graph.ops.conv import Conv2D, Conv2DParams
-from archspec.graph.ops.sequence import Conv1D, Conv1DParams, single_values
-from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.conv import Conv2D, Conv2DParams
+from archspec.catalogue.ops.sequence import Conv1D, Conv1DParams, single_values
+from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class SeparableConv2DParams(OpParams):
+class SeparableParams(WindowParams):
+    """The parameters both separable convolutions take, in this order; windows as one length (1-D)."""
+
     filters: PositiveInt
-    kernel: IntPair = 3
-    strides: IntPair = 1
+    kernel: WindowInt = 3
+    strides: WindowInt = 1
     padding: Padding = "same"
-    dilation: IntPair = 1
+    dilation: WindowInt = 1
     depth_multiplier: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
@@ -40,11 +42,12 @@ class SeparableConv2DParams(OpParams):
     pointwise_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
 
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> SeparableConv2DParams:
-        if pair(self.strides) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
-        return self
+
+class SeparableConv2DParams(SeparableParams):
+    # the windows as one length or (height, width); a field declared again keeps its place
+    kernel: IntPair = 3
+    strides: IntPair = 1
+    dilation: IntPair = 1
 
 
 class SeparableConv2D(Op):
@@ -75,27 +78,8 @@ class SeparableConv2D(Op):
         return _separable_count(kh * kw, known(inputs[0][2], "separable_conv2d input channels"), params)
 
 
-class SeparableConv1DParams(OpParams):
-    filters: PositiveInt
-    kernel: WindowInt = 3
-    strides: WindowInt = 1
-    padding: Padding = "same"
-    dilation: WindowInt = 1
-    depth_multiplier: PositiveInt = 1
-    activation: Activation | None = None
-    use_bias: bool = True
-    depthwise_init: Initializer | None = None
-    pointwise_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    depthwise_reg: Regularizer | None = None
-    pointwise_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
-
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> SeparableConv1DParams:
-        if self.strides > 1 and self.dilation > 1:
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
-        return self
+class SeparableConv1DParams(SeparableParams):
+    pass  # SeparableParams as they are (no docstring: the JSON Schema describes the op, not this class)
 
 
 class SeparableConv1D(Op):
@@ -124,7 +108,7 @@ class SeparableConv1D(Op):
         return _separable_count(params.kernel, known(inputs[0][1], "separable_conv1d input features"), params)
 
 
-def _separable_count(window: int, channels: int, params: SeparableConv1DParams | SeparableConv2DParams) -> int:
+def _separable_count(window: int, channels: int, params: SeparableParams) -> int:
     depthwise = window * channels * params.depth_multiplier
     pointwise = channels * params.depth_multiplier * params.filters
     return depthwise + pointwise + (params.filters if params.use_bias else 0)

@@ -1,6 +1,6 @@
 """The small types every stage shares: shapes, shape problems, and the lowered program's steps.
 
-They live outside archspec.graph.ops so that the edge kinds (archspec.graph.connections)
+They live outside archspec.catalogue.ops so that the edge kinds (archspec.catalogue.connections)
 and the ops can both use them without importing each other.
 """
 

@@ -10,8 +10,8 @@ import math
 
 from pydantic import Field, NonNegativeFloat, PositiveInt
 
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
-from archspec.graph.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
+from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
 
 
 class _SameShape(Op):

@@ -1,13 +1,13 @@
 """The shape rules that merges share: concatenation, element-wise merges and gates.
 
-An edge kind (archspec.graph.connections) and the explicit merge op of the
-same name (archspec.graph.ops.merge) call the same rule here, so they accept
+An edge kind (archspec.catalogue.connections) and the explicit merge op of the
+same name (archspec.catalogue.ops.merge) call the same rule here, so they accept
 and reject the same shapes, with the same hints.
 """
 
 from __future__ import annotations
 
-from archspec.graph.primitives import Operand, Shape, ShapeProblem, format_shape
+from archspec.catalogue.primitives import Operand, Shape, ShapeProblem, format_shape
 
 
 def concat_shapes(operands: list[Operand], axis: int, *, what: str) -> Shape:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import PositiveInt, model_validator
+from pydantic import PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     LayerCall,
     NoParams,
@@ -16,6 +16,7 @@ from archspec.graph.ops.base import (
     Shape,
     ShapeProblem,
     WindowInt,
+    WindowParams,
     conv_length,
     format_shape,
     keras_kwargs,
@@ -23,12 +24,12 @@ from archspec.graph.ops.base import (
     known,
     require_rank,
 )
-from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 CausalPadding = Literal["same", "valid", "causal"]
 
 
-class Conv1DParams(OpParams):
+class Conv1DParams(WindowParams):
     filters: PositiveInt
     kernel: WindowInt = 3
     strides: WindowInt = 1
@@ -41,12 +42,6 @@ class Conv1DParams(OpParams):
     bias_init: Initializer | None = None
     kernel_reg: Regularizer | None = None
     bias_reg: Regularizer | None = None
-
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> Conv1DParams:
-        if self.strides > 1 and self.dilation > 1:
-            raise ValueError("strides and dilation cannot both be greater than 1 (Keras forbids it)")
-        return self
 
 
 class Conv1D(Op):
@@ -125,7 +120,6 @@ class AvgPool1D(_Pool1D):
     keras_class = "AveragePooling1D"
     keras_classes = ("AveragePooling1D",)
     doc = "Average over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."
-
 
 
 class _GlobalPool1D(Op):

@@ -1,14 +1,14 @@
 """Explicit merge nodes: several plain inputs combined into one tensor.
 
-They share their shape rules with the edge kinds (archspec.graph.shape_rules), so
+They share their shape rules with the edge kinds (archspec.catalogue.shape_rules), so
 `{op: concat}` and a `concat-skip` edge accept and reject the same shapes, and
 the element-wise ones broadcast exactly as `add-residual` and `gate` edges do.
 """
 
 from __future__ import annotations
 
-from archspec.graph.ops.base import LayerCall, NoParams, Op, OpParams, Shape, ShapeProblem
-from archspec.graph.shape_rules import Operand, broadcast_shapes, concat_shapes
+from archspec.catalogue.ops.base import LayerCall, NoParams, Op, OpParams, Shape, ShapeProblem
+from archspec.catalogue.shape_rules import Operand, broadcast_shapes, concat_shapes
 
 
 class ConcatParams(OpParams):

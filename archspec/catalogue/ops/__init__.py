@@ -6,10 +6,10 @@ its relatives and add it to the tuple below.
 
 from __future__ import annotations
 
-from archspec.graph.ops.activation import Elu, LeakyRelu, Prelu, Softmax
-from archspec.graph.ops.attention import MultiHeadAttention
-from archspec.graph.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
-from archspec.graph.ops.conv import (
+from archspec.catalogue.ops.activation import Elu, LeakyRelu, Prelu, Softmax
+from archspec.catalogue.ops.attention import MultiHeadAttention
+from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
+from archspec.catalogue.ops.conv import (
     AvgPool2D,
     Conv2D,
     Conv2DTranspose,
@@ -18,7 +18,7 @@ from archspec.graph.ops.conv import (
     MaxPool2D,
     Upsample2D,
 )
-from archspec.graph.ops.core import (
+from archspec.catalogue.ops.core import (
     ActivationOp,
     Dense,
     Dropout,
@@ -27,19 +27,19 @@ from archspec.graph.ops.core import (
     Identity,
     Reshape,
 )
-from archspec.graph.ops.dropout import DropPath, SpatialDropout1D, SpatialDropout2D
-from archspec.graph.ops.embedding import Embedding, PositionalEmbedding
-from archspec.graph.ops.expr import Expr
-from archspec.graph.ops.extra import DepthwiseConv2D, Relu
-from archspec.graph.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
-from archspec.graph.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
-from archspec.graph.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
-from archspec.graph.ops.preprocessing import Normalization, Rescaling
-from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
-from archspec.graph.ops.sampling import GaussianSample
-from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D
-from archspec.graph.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
-from archspec.graph.ops.tokens import ClassToken, Part, Permute, Slice, Split, Take
+from archspec.catalogue.ops.dropout import DropPath, SpatialDropout1D, SpatialDropout2D
+from archspec.catalogue.ops.embedding import Embedding, PositionalEmbedding
+from archspec.catalogue.ops.expr import Expr
+from archspec.catalogue.ops.extra import DepthwiseConv2D, Relu
+from archspec.catalogue.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
+from archspec.catalogue.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
+from archspec.catalogue.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
+from archspec.catalogue.ops.preprocessing import Normalization, Rescaling
+from archspec.catalogue.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
+from archspec.catalogue.ops.sampling import GaussianSample
+from archspec.catalogue.ops.separable import SeparableConv1D, SeparableConv2D
+from archspec.catalogue.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
+from archspec.catalogue.ops.tokens import ClassToken, Part, Permute, Slice, Split, Take
 
 OPS: dict[str, Op] = {
     op.name: op

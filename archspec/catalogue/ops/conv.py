@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import PositiveInt, model_validator
+from pydantic import PositiveInt
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
@@ -15,7 +15,7 @@ from archspec.graph.ops.base import (
     Padding,
     Shape,
     ShapeProblem,
-    check_strides_or_dilation,
+    WindowParams,
     conv_length,
     format_shape,
     keras_kwargs,
@@ -24,11 +24,11 @@ from archspec.graph.ops.base import (
     pair,
     require_rank,
 )
-from archspec.graph.ops.sequence import check_groups
-from archspec.graph.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.sequence import check_groups
+from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
 
 
-class Conv2DParams(OpParams):
+class Conv2DParams(WindowParams):
     filters: PositiveInt
     kernel: IntPair = 3
     strides: IntPair = 1
@@ -42,11 +42,6 @@ class Conv2DParams(OpParams):
     bias_reg: Regularizer | None = None
     groups: PositiveInt = 1
     """Grouped convolution (ConvNeXt's depthwise 7x7 is a Conv2D with groups = channels)."""
-
-    @model_validator(mode="after")
-    def _strides_or_dilation(self) -> Conv2DParams:
-        check_strides_or_dilation(self.strides, self.dilation)
-        return self
 
 
 class Conv2D(Op):
@@ -185,7 +180,6 @@ class AvgPool2D(_Pool2D):
     keras_class = "AveragePooling2D"
     keras_classes = ("AveragePooling2D",)
     doc = "Average over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
-
 
 
 class GlobalPool2DParams(OpParams):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archspec.graph.ops.base import (
+from archspec.catalogue.ops.base import (
     LayerCall,
     Op,
     OpParams,
