@@ -29,7 +29,7 @@ def main(backend: str, out: str, specs: list[str]) -> None:
     use_backend(backend)
     from archspec.keras.backend import import_keras
     from archspec.keras.compiler import compile_model
-    from archspec.keras.export import sample_inputs
+    from archspec.keras.equivalence import sample_inputs
 
     keras = import_keras()
     results = {}

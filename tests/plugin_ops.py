@@ -42,5 +42,12 @@ class Loose(Scale):
     Params = LooseParams  # type: ignore[assignment]
 
 
+class Tinted(Scale):
+    """Declares a family diagrams have no fill for."""
+
+    name = "tinted"
+    family = "purple"
+
+
 class NotAnOp:
     name = "not_an_op"

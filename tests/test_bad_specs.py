@@ -163,6 +163,7 @@ def test_spec_of_100000_nodes_is_refused_at_the_limit(tmp_path, monkeypatch, cap
     check(outcome, Expected(1, 5 + MAX_ENTRIES + 1, 3, "'nodes' has more than 10,000 entries", []))
 
 
+@pytest.mark.slow  # a 10,000-node spec: tens of seconds, outside the fast lane
 def test_spec_at_the_node_limit_validates(tmp_path, monkeypatch, capsys):
     (tmp_path / "big.yaml").write_text(chain_spec(MAX_ENTRIES, "{op: identity}"))
     monkeypatch.chdir(tmp_path)

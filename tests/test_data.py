@@ -18,13 +18,19 @@ from archspec.train.data import (
     read_idx,
     resolve_data_dir,
 )
-from archspec.train.pipeline import make_pipeline
 from tests.conftest import SHARED_MNIST, needs_mnist
 
 pytestmark = needs_mnist
 
 NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
          "t10k-labels-idx1-ubyte"]
+
+
+def make_pipeline(*args, **kwargs):
+    """The tf.data pipeline, imported by the tests that use it: this module itself loads no TensorFlow."""
+    from archspec.train.pipeline import make_pipeline as make
+
+    return make(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")

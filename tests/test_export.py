@@ -7,7 +7,8 @@ import pytest
 
 from archspec.cli import main
 from archspec.keras.compiler import compile_model
-from archspec.keras.export import FORMATS, ExportError, default_path, export_model, sample_inputs
+from archspec.keras.equivalence import TOLERANCE, sample_inputs
+from archspec.keras.export import FORMATS, ExportError, default_path, export_model
 from tests.conftest import ROOT
 
 pytestmark = [
@@ -48,12 +49,12 @@ def test_each_format_round_trips_within_1e_4(models, name, format, tmp_path):
     model = models[name]
     target = default_path(tmp_path / f"{name}.yaml", format)
     report = export_model(model, target, format)
-    assert report.path == target and report.max_difference <= 1e-4
+    assert report.path == target and report.max_difference <= TOLERANCE == 1e-4
     inputs = sample_inputs(model, seed=7, batch=3)[0]  # other inputs than the export's own check used
     expected = model.predict(inputs, verbose=0)
     got = run_artifact(format, target, model, inputs)
     assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(got, expected, atol=TOLERANCE, rtol=0)
 
 
 def test_an_artifact_that_computes_something_else_is_refused(models, tmp_path, monkeypatch):

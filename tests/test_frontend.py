@@ -150,6 +150,7 @@ def test_yaml_1_2_core_scalars(text, value):
     assert loader.parse_yaml(f"v: {text}\n").data["v"] == value
 
 
+@pytest.mark.slow  # a 10,000-node spec: tens of seconds, outside the fast lane
 def test_a_10000_node_spec_with_vars_extends_and_typos_copies_positions_once(tmp_path, monkeypatch):
     """Near-linear front end: each node's positions are copied a few times, not once per node of the file.
 

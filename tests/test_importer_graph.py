@@ -11,7 +11,7 @@ import pytest
 import archspec
 from archspec.catalogue.ops import OPS
 from archspec.cli import main
-from archspec.keras.importer import KerasImportError, import_model, load_keras_model
+from archspec.keras.importer import KerasImportError, import_model, load_model_to_import
 from tests.test_importer import assert_round_trip
 
 
@@ -42,7 +42,7 @@ def lecture_mlp(keras):
 def test_a_saved_sequential_model_round_trips(keras, tmp_path):
     """Reloaded, each layer records several calls (Keras's bookkeeping); only this graph's calls count."""
     lecture_mlp(keras).save(tmp_path / "mlp.keras")
-    model = load_keras_model(str(tmp_path / "mlp.keras"))
+    model = load_model_to_import(str(tmp_path / "mlp.keras"))
     assert [len(layer._inbound_nodes) for layer in model.layers] != [1] * len(model.layers)
     text = import_model(model)
     assert _body(text) == (
@@ -67,7 +67,7 @@ def test_keras_ops_between_layers_map_to_ops(keras, tmp_path):
     z = ops.concatenate([x, y * x], axis=-1)
     z = ops.reshape(z, (-1, 36, 8))
     keras.Model(image, layers.Dense(2, name="head")(z), name="opsy").save(tmp_path / "opsy.keras")
-    model = load_keras_model(str(tmp_path / "opsy.keras"))
+    model = load_model_to_import(str(tmp_path / "opsy.keras"))
     text = import_model(model)
     assert re.search(r"\n  pad(_\d+)?: +\{op: zero_padding2d\}\n", text), text  # keras.ops names count up
     assert "kind: concat-skip}" in text and "{op: reshape, shape: [36, 8]}" in text and "{op: multiply}" in text
@@ -84,7 +84,7 @@ def test_split_index_transpose_and_arithmetic_map_to_slices_take_permute_and_exp
     last = x[:, -1]
     out = layers.Concatenate(name="joined")([layers.Flatten(name="flat")(first), last / 2.0])
     keras.Model(tokens, out, name="opsy2").save(tmp_path / "opsy2.keras")
-    model = load_keras_model(str(tmp_path / "opsy2.keras"))
+    model = load_model_to_import(str(tmp_path / "opsy2.keras"))
     text = import_model(model)
     for line in ("{op: slice, axis: -1, stop: 4}", "{op: slice, axis: -1, start: 4, stop: 8}",
                  "{op: expr, expr: \"x * 0.5\"}", "{op: permute, axes: [2, 1]}", "{op: take, index: -1}",
@@ -129,7 +129,7 @@ def test_attention_and_conv1d_import_back(keras, tmp_path):
     x = layers.MultiHeadAttention(2, 4, name="self_att")(x, x, use_causal_mask=True)
     x = layers.MultiHeadAttention(2, 4, value_dim=3, name="cross")(x, memory)
     keras.Model([tokens, memory], x, name="att").save(tmp_path / "att.keras")
-    model = load_keras_model(str(tmp_path / "att.keras"))
+    model = load_model_to_import(str(tmp_path / "att.keras"))
     text = import_model(model)
     assert "  self_att: {op: attention, heads: 2, key_dim: 4, causal: true}\n" in text
     assert "  - {from: memory, to: cross, kind: attention}\n" in text

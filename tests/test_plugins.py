@@ -102,6 +102,8 @@ def test_a_broken_entry_point_names_itself(monkeypatch):
      "plugin tests.plugin_ops:NotAnOp: <class 'tests.plugin_ops.NotAnOp'> is not an archspec Op subclass"),
     ("tests.plugin_ops:Loose",
      "plugin tests.plugin_ops:Loose: op 'loose' needs a Params model derived from archspec.plugin.OpParams"),
+    ("tests.plugin_ops:Tinted", "plugin tests.plugin_ops:Tinted: op 'tinted' has family 'purple'; "
+     "expected one of conv, dense, merge, attention, keep, other"),
     ("tests.plugin_ops:Missing", "plugin tests.plugin_ops:Missing: module 'tests.plugin_ops' has no 'Missing'"),
     ("tests.plugin_ops", "plugin 'tests.plugin_ops': expected the form module:OpClass, e.g. mypkg.ops:Scale"),
 ])
@@ -109,7 +111,7 @@ def test_bad_plugins_are_refused(reference, message):
     with pytest.raises(PluginError) as caught:
         load_plugin(reference)
     assert str(caught.value).splitlines()[0] == message
-    assert "loose" not in OPS and "not_an_op" not in OPS
+    assert "loose" not in OPS and "not_an_op" not in OPS and "tinted" not in OPS
 
 
 def test_bad_plugin_on_the_command_line_exits_1(capsys):

@@ -9,10 +9,27 @@ from archspec.train import runs
 from tests.conftest import ROOT
 
 
+def read_scalars(run_dir) -> dict[str, dict[int, float]]:
+    """tag -> {step: value} of the scalars in a run folder's event files."""
+    from tensorflow.core.util import event_pb2
+
+    from archspec.keras.backend import import_tensorflow
+    from archspec.train.tensorboard import TENSORBOARD_DIR
+
+    tf = import_tensorflow()
+    scalars: dict[str, dict[int, float]] = {}
+    for path in sorted((run_dir / TENSORBOARD_DIR).glob("events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    scalars.setdefault(value.tag, {})[event.step] = float(tf.make_ndarray(value.tensor))
+    return scalars
+
+
 @pytest.mark.slow
 def test_event_file_scalars_equal_history_csv(tmp_path):
     from archspec.train.runner import fit_spec
-    from archspec.train.tensorboard import read_scalars
 
     run_dir = fit_spec(ROOT / "specs" / "mlp_sequential.yaml", out=tmp_path / "run", epochs=2, subset=512,
                        batch_size=64, seed=0, verbose=0)

@@ -83,12 +83,24 @@ class AttentionParams(EdgeParams):
     pass
 
 
+@dataclass(frozen=True)
+class EdgeStyle:
+    """How `render` draws one edge kind: line colour, graphviz line style and width; `sample` draws the
+    line in the legend."""
+
+    color: str
+    style: str
+    penwidth: float
+    sample: str
+
+
 class Connection:
-    """One edge kind. `glyph` is what `render` draws at the target (line styles: diagram.EDGE_STYLES)."""
+    """One edge kind. `glyph` is what `render` draws at the target, `style` how it draws the line."""
 
     kind: ClassVar[str]
     Params: ClassVar[type[EdgeParams]]
     doc: ClassVar[str]
+    style: ClassVar[EdgeStyle]
     glyph: ClassVar[str] = ""
     merges: ClassVar[bool] = True
     """False for edges that do not change the main input (plain, attention)."""
@@ -126,6 +138,7 @@ class Connection:
 
 class Plain(Connection):
     kind = "plain"
+    style = EdgeStyle("#546e7a", "solid", 1.3, "────")
     Params = PlainParams
     doc = "Passes the tensor on as (one of) the target's main inputs."
     merges = False
@@ -140,6 +153,7 @@ class Plain(Connection):
 
 class ConcatSkip(Connection):
     kind = "concat-skip"
+    style = EdgeStyle("#1e88e5", "dashed", 2.0, "╌╌╌╌")
     Params = ConcatParams
     doc = "Concatenates the source onto the main input (channel axis by default): feature reuse, U-Net."
     glyph = "‖"
@@ -157,6 +171,7 @@ class ConcatSkip(Connection):
 
 class AddResidual(Connection):
     kind = "add-residual"
+    style = EdgeStyle("#2e7d32", "bold", 2.6, "━━━━")
     Params = ResidualParams
     doc = "Adds the source to the main input, H(x) = F(x) + x: ResNet. Shapes broadcast as in numpy."
     glyph = "⊕"
@@ -171,6 +186,7 @@ class AddResidual(Connection):
 
 class Gate(Connection):
     kind = "gate"
+    style = EdgeStyle("#ef6c00", "dotted", 2.4, "┈┈┈┈")
     Params = GateParams
     doc = (
         "Multiplies the main input by f(source), f = sigmoid (default), hard_sigmoid, tanh or none, "
@@ -238,6 +254,7 @@ def _gate_mix(mains: list[str], gate: str, target: str) -> Step:
 
 class Attention(Connection):
     kind = "attention"
+    style = EdgeStyle("#8e24aa", "dashed", 2.6, "╍╍╍╍")
     Params = AttentionParams
     doc = "Gives an `attention` node its keys and values; the main input supplies the queries."
     glyph = "◈"  # Geometric Shapes: in common fonts, unlike U+27D0 ⟐

@@ -16,22 +16,25 @@ A plugin imports what it needs from `archspec.plugin`, the stable API. Each plug
 before it joins `archspec.catalogue.ops.OPS`: it must be an `Op`
 subclass (or instance) with a snake_case name no other op has, a pydantic
 params model derived from `OpParams` (unknown keys stay errors), and a known
-arity.
+arity and family.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from typing import Any
+from typing import Any, get_args
 
 from archspec.catalogue.names import NAME_PATTERN
 from archspec.catalogue.ops import OPS, Op, OpParams
+from archspec.catalogue.ops.base import ArityName, Family
 from archspec.errors import PluginError
 from archspec.moved import PLUGIN_API
 
 ENTRY_POINT_GROUP = "archspec.ops"
-ARITIES = ("one", "many", "attention")
+ARITIES: tuple[str, ...] = tuple(name for name in get_args(ArityName) if name != "named")
+"""The arities a plugin op may have: all but `named`, the `expr` op's own protocol (expression_shape)."""
+FAMILIES: tuple[str, ...] = get_args(Family)
 
 
 def register_op(candidate: Any, *, source: str) -> Op:
@@ -53,6 +56,9 @@ def register_op(candidate: Any, *, source: str) -> Op:
     if op.arity not in ARITIES:
         raise PluginError(f"plugin {source}: op '{name}' has arity {op.arity!r}; "
                           f"expected one of {', '.join(ARITIES)}")
+    if op.family not in FAMILIES:
+        raise PluginError(f"plugin {source}: op '{name}' has family {op.family!r}; "
+                          f"expected one of {', '.join(FAMILIES)}")
     _check_keras_classes(op, source)
     existing = OPS.get(name)
     if existing is not None:

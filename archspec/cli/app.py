@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from archspec.cli.choices import Backend, chosen
 from archspec.errors import ArchspecError
 
 app = typer.Typer(
@@ -45,14 +46,14 @@ def _options(
 
 
 BackendOption = typer.Option(
-    None, "--backend", help="Keras backend: tensorflow, jax or torch (default: $KERAS_BACKEND, else tensorflow).")
+    None, "--backend", help="Keras backend (default: $KERAS_BACKEND, else tensorflow).")
 
 
-def _use_backend(name: str | None) -> None:
+def _use_backend(name: Backend | None) -> None:
     """Fix Keras's backend before anything imports Keras."""
     from archspec.keras.backend import use_backend
 
-    use_backend(name)
+    use_backend(chosen(name))
 
 
 SpecArgument = typer.Argument(..., help="A spec file (.yaml).", show_default=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from archspec.cli.app import BackendOption, SetOption, SpecArgument, _load, _use_backend, app
+from archspec.cli.choices import Backend, chosen
 
 
 @app.command()
@@ -14,7 +15,7 @@ def build(
     spec: Path = SpecArgument,
     output: Path = typer.Option(None, "-o", "--output", help="Where to save (default: SPEC.keras)."),
     overrides: list[str] = SetOption,
-    backend: str | None = BackendOption,
+    backend: Backend | None = BackendOption,
 ) -> None:
     """Compile a spec to a Keras model and save it as a .keras file."""
     _use_backend(backend)
@@ -30,12 +31,12 @@ def build(
 
 @app.command()
 def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption,
-            backend: str | None = BackendOption) -> None:
+            backend: Backend | None = BackendOption) -> None:
     """Print the equivalent hand-written Keras Functional API code (--backend: code that selects it)."""
     _use_backend(backend)
     from archspec.keras.codegen import generate_code
 
-    typer.echo(generate_code(_load(spec, overrides), backend=backend), nl=False)
+    typer.echo(generate_code(_load(spec, overrides), backend=chosen(backend)), nl=False)
 
 
 @app.command("import")
@@ -45,9 +46,9 @@ def import_(
     output: Path = typer.Option(None, "-o", "--output", help="Write the spec here instead of stdout."),
 ) -> None:
     """Turn a Keras Functional model into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
-    from archspec.keras.importer import import_model, load_keras_model
+    from archspec.keras.importer import import_model, load_model_to_import
 
-    text = import_model(load_keras_model(source), source)
+    text = import_model(load_model_to_import(source), source)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -61,7 +62,7 @@ def export(
     format: str = typer.Option(..., "--format", "-f", help="savedmodel, onnx or litert."),
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Where to write (default: RUN_DIR/model.EXT, or beside the file)."),
-    backend: str | None = BackendOption,
+    backend: Backend | None = BackendOption,
 ) -> None:
     """Export through Keras's model.export; the artifact is loaded back and checked against the model first."""
     _use_backend(backend)

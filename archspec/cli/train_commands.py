@@ -6,9 +6,11 @@ from pathlib import Path
 
 import typer
 
+from archspec.cli import choices
 from archspec.cli.app import BackendOption, SetOption, _use_backend, app
+from archspec.cli.choices import Backend, chosen
 
-STRATEGY_HELP = "default (one device), mirrored (all local devices) or multiworker (TF_CONFIG)."
+STRATEGY_HELP = "mirrored: all local devices; multiworker: the cluster in TF_CONFIG."
 
 
 @app.command()
@@ -19,20 +21,22 @@ def fit(
     subset: int | None = typer.Option(None, "--subset", min=1, help="Use the first N train and test examples."),
     out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/<spec>-<time>)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for weights, shuffling and noise."),
-    task: str | None = typer.Option(None, "--task", help="classify, autoencode or denoise."),
+    task: choices.Task | None = typer.Option(None, "--task", help="The task (default: the spec's train: task)."),
     noise: str | None = typer.Option(None, "--noise", help="KIND:AMOUNT, e.g. gaussian:0.5 or salt_pepper:0.2."),
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
-    strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
+    strategy: choices.Strategy = typer.Option("default", "--strategy", help=STRATEGY_HELP),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
     overrides: list[str] = SetOption,
     worker_timeout: float | None = typer.Option(
         None, "--worker-timeout", min=1, help="multiworker: seconds to wait for the peers (default 120)."),
-    backend: str | None = BackendOption,
+    backend: Backend | None = BackendOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
+    noise_setting = _parse_noise(noise)  # a wrong command line is refused before TensorFlow loads
     _use_backend(backend)
     from archspec.train import runner as train
+    from archspec.train.config import RunOptions
 
     if resume is not None:
         if overrides or spec is not None:
@@ -42,11 +46,10 @@ def fit(
     elif spec is None:
         raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
     else:
-        run_dir = train.fit_spec(
-            spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-            task=task, noise=_parse_noise(noise), data_dir=data_dir, strategy=strategy,
-            worker_timeout_s=worker_timeout,
-        )
+        options = RunOptions(epochs=epochs, batch_size=batch_size, subset=subset, seed=seed, task=chosen(task),
+                             noise=noise_setting, data_dir=data_dir, strategy=chosen(strategy),
+                             worker_timeout_s=worker_timeout)
+        run_dir = train.fit_spec(spec, spec_overrides=overrides, out=out, options=options)
     if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder
         typer.echo("trained as a worker of a multi-worker run; the chief (worker 0) writes the run folder")
         return
@@ -57,7 +60,12 @@ def fit(
 def _parse_noise(text: str | None) -> dict[str, float] | None:
     if text is None:
         return None
+    from archspec.train.data import NOISES
+
     kind, _, amount = text.partition(":")
+    if kind not in NOISES:
+        raise typer.BadParameter(f"the noise kind {kind!r} is not one of {', '.join(map(repr, NOISES))}",
+                                 param_hint="--noise")
     try:
         return {kind: float(amount)}
     except ValueError:
@@ -69,7 +77,7 @@ def _parse_noise(text: str | None) -> dict[str, float] | None:
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
     data_dir: Path | None = typer.Option(None, "--data-dir"),
-    backend: str | None = BackendOption,
+    backend: Backend | None = BackendOption,
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
     _use_backend(backend)

@@ -197,9 +197,7 @@ class Drawing:
         data = self.graph.nodes[box]
         if data["kind"] == "input":
             return FAMILY_FILLS["input"]
-        op = OPS[data["op"]]
-        family = "foldable" if op.foldable else type(op).__module__.rsplit(".", 1)[-1]
-        return FAMILY_FILLS.get(family, "white")
+        return labels.family_fill(OPS[data["op"]])
 
     def params(self, name: str) -> int | None:
         data = self.graph.nodes[name]

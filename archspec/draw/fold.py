@@ -21,7 +21,7 @@ import networkx as nx
 
 from archspec.catalogue.ops import OPS
 from archspec.errors import RenderError, SpecError, did_you_mean
-from archspec.spec.provenance import BlockUse
+from archspec.spec.provenance import BlockCopy
 
 
 @dataclass
@@ -90,7 +90,7 @@ def fold_blocks(graph: nx.MultiDiGraph, expand: Iterable[str] = ()) -> Folding:
                               + ("" if groups else " (the spec has no block uses)"))
         opened |= groups[name]
     box_of: dict[str, str] = {}
-    uses: dict[str, list[BlockUse]] = {}
+    uses: dict[str, list[BlockCopy]] = {}
     for node, chain in frames.items():
         for frame in chain:
             keys = [frame.use, frame.name] if frame.repeat is not None else [frame.name]
@@ -103,7 +103,7 @@ def fold_blocks(graph: nx.MultiDiGraph, expand: Iterable[str] = ()) -> Folding:
     return Folding(box_of, {key: _folded(key, copies) for key, copies in uses.items()})
 
 
-def block_uses_of(graph: nx.MultiDiGraph) -> dict[str, tuple[BlockUse, ...]]:
+def block_uses_of(graph: nx.MultiDiGraph) -> dict[str, tuple[BlockCopy, ...]]:
     """Each node's block uses, outermost first, as expansion recorded them (`Document.block_uses`).
 
     A node the graph adds for a named output of another (`output_of`) belongs where its owner does.
@@ -113,7 +113,7 @@ def block_uses_of(graph: nx.MultiDiGraph) -> dict[str, tuple[BlockUse, ...]]:
             for name, data in graph.nodes(data=True)}
 
 
-def _groups(frames: dict[str, tuple[BlockUse, ...]]) -> dict[str, set[str]]:
+def _groups(frames: dict[str, tuple[BlockCopy, ...]]) -> dict[str, set[str]]:
     """Every foldable name (a use, a repeat, a copy) -> the names to open so that it shows opened."""
     groups: dict[str, set[str]] = {}
     for chain in frames.values():
@@ -127,7 +127,7 @@ def _groups(frames: dict[str, tuple[BlockUse, ...]]) -> dict[str, set[str]]:
     return groups
 
 
-def _folded(key: str, copies: list[BlockUse]) -> FoldedUse:
+def _folded(key: str, copies: list[BlockCopy]) -> FoldedUse:
     copies = sorted(copies, key=lambda frame: frame.index or 0)
     first, last = copies[0], copies[-1]
     repeat = first.repeat if first.repeat is not None and key == first.use else None

@@ -9,48 +9,39 @@ from __future__ import annotations
 
 import html
 import textwrap
-from dataclasses import dataclass
 
 import graphviz
 import networkx as nx
 
-from archspec.catalogue.connections import CONNECTIONS
-from archspec.catalogue.ops import Shape, format_shape
+from archspec.catalogue.connections import CONNECTIONS, EdgeStyle
+from archspec.catalogue.ops import Op, Shape, format_shape
 from archspec.spec.models import EdgeSpec
 
 ERROR_COLOR = "#d32f2f"
 FONT = "Helvetica"
 
 
-@dataclass(frozen=True)
-class EdgeStyle:
-    """How one edge kind is drawn; `sample` draws its line in the legend."""
-
-    color: str
-    style: str
-    penwidth: float
-    sample: str
-
-
-EDGE_STYLES: dict[str, EdgeStyle] = {
-    "plain": EdgeStyle("#546e7a", "solid", 1.3, "────"),
-    "concat-skip": EdgeStyle("#1e88e5", "dashed", 2.0, "╌╌╌╌"),
-    "add-residual": EdgeStyle("#2e7d32", "bold", 2.6, "━━━━"),
-    "gate": EdgeStyle("#ef6c00", "dotted", 2.4, "┈┈┈┈"),
-    "attention": EdgeStyle("#8e24aa", "dashed", 2.6, "╍╍╍╍"),
-}
-"""One style per edge kind in `archspec.catalogue.connections.CONNECTIONS`."""
+EDGE_STYLES: dict[str, EdgeStyle] = {kind: connection.style for kind, connection in CONNECTIONS.items()}
+"""Each edge kind's look, as its `Connection` declares it (a new kind brings its own)."""
 
 FAMILY_FILLS: dict[str, str] = {
     "input": "#e8f5e9",
     "conv": "#e3f2fd",
-    "core": "#fff8e1",
+    "dense": "#fff8e1",
     "merge": "#f3e5f5",
     "attention": "#ede7f6",
-    "foldable": "#f5f5f5",
+    "keep": "#f5f5f5",
+    "other": "white",
     "block": "#fffde7",
 }
-"""Node fill by op family: the `archspec.catalogue.ops` module an op lives in (`block`: a folded block use)."""
+"""Node fill by the `family` an op declares (`input`: an input node, `block`: a folded block use);
+docs/render.md shows the same table."""
+
+
+def family_fill(op: Op) -> str:
+    """The fill of a box drawing `op`."""
+    return FAMILY_FILLS[op.family]
+
 
 POINTS_PER_CHAR = 6.6
 """Average width of a character of the label fonts, in points, for estimating a box before dot runs."""

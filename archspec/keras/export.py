@@ -24,10 +24,9 @@ import numpy as np
 from archspec.errors import ArchspecError
 from archspec.keras.backend import current_backend, import_keras, import_tensorflow, stderr_captured
 from archspec.keras.compiler import compile_model
+from archspec.keras.equivalence import TOLERANCE, max_difference, sample_inputs
 from archspec.keras.saved import load_keras_model
 
-TOLERANCE = 1e-4
-"""Largest absolute difference allowed between the artifact's and the Keras model's outputs."""
 CHECK_BATCH = 4
 
 Runner = Callable[[list[np.ndarray]], list[np.ndarray]]
@@ -144,7 +143,7 @@ def export_model(model: Any, path: str | Path, format: str, *, seed: int = 0) ->
     if spec.suffix.startswith(".") and path.suffix != spec.suffix:
         raise ExportError(f"{path}: {format} files end in {spec.suffix}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    inputs = sample_inputs(model, seed=seed)
+    inputs = sample_inputs(model, seed=seed, batch=CHECK_BATCH)
     # the reference outputs; calling the model (not predict) marks it called, which Keras's ONNX export requires
     keras = import_keras()
     outputs = model(inputs[0] if len(inputs) == 1 else inputs, training=False)
@@ -170,31 +169,6 @@ def export_model(model: Any, path: str | Path, format: str, *, seed: int = 0) ->
             f"  hint: an op is converted differently by {spec.runtime}; try another format or backend"
         )
     return ExportReport(path, format, difference, backend)
-
-
-def sample_inputs(model: Any, *, seed: int = 0, batch: int = CHECK_BATCH) -> list[np.ndarray]:
-    """A random batch for each model input: uniform [0, 1) floats, or small integers for integer inputs."""
-    rng = np.random.default_rng(seed)
-    inputs = []
-    for tensor in model.inputs:
-        shape = (batch, *tensor.shape[1:])
-        dtype = np.dtype(str(tensor.dtype))
-        values = rng.integers(0, 2, size=shape) if np.issubdtype(dtype, np.integer) else rng.random(shape)
-        inputs.append(values.astype(dtype))
-    return inputs
-
-
-def max_difference(expected: list[np.ndarray], got: list[np.ndarray]) -> float:
-    """Largest absolute difference over all outputs; inf when their number or shapes differ."""
-    if len(expected) != len(got):
-        return float("inf")
-    worst = 0.0
-    for want, have in zip(expected, got):
-        want, have = np.asarray(want), np.asarray(have)
-        if want.shape != have.shape:
-            return float("inf")
-        worst = max(worst, float(np.max(np.abs(want.astype(np.float64) - have.astype(np.float64)), initial=0.0)))
-    return worst
 
 
 def _check_packages(format: str, spec: ExportFormat, backend: str) -> None:

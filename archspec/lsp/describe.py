@@ -15,7 +15,7 @@ import networkx as nx
 from archspec.catalogue.ops import OPS, format_shape
 from archspec.graph.summary import node_details, node_params
 from archspec.lsp.names import ROOT, Occurrence
-from archspec.spec.provenance import BlockUse
+from archspec.spec.provenance import BlockCopy
 
 
 def own_nodes(graph: nx.MultiDiGraph, file: str) -> dict[tuple[int, int], str]:
@@ -42,7 +42,7 @@ def node_for(graph: nx.MultiDiGraph, file: str, occurrence: Occurrence) -> str |
     return None
 
 
-def block_use_frames(graph: nx.MultiDiGraph, use: str) -> dict[str, BlockUse]:
+def block_use_frames(graph: nx.MultiDiGraph, use: str) -> dict[str, BlockCopy]:
     """The graph nodes that a top-level block use `use` became, with the use's copy each belongs to."""
     recorded = graph.graph["spec"].document.block_uses if "spec" in graph.graph else {}
     return {name: frames[0] for name, frames in recorded.items()
@@ -92,7 +92,7 @@ def output_shape_of_use(graph: nx.MultiDiGraph, use: str) -> Any:
     return graph.nodes[node].get("shape") if node in graph else None
 
 
-def _last_copy(frames: dict[str, BlockUse]) -> tuple[int, BlockUse]:
+def _last_copy(frames: dict[str, BlockCopy]) -> tuple[int, BlockCopy]:
     """How many copies a use made (`repeat`), and its last copy, whose outputs are the use's."""
     copies = list(dict.fromkeys(frame.name for frame in frames.values()))
     return len(copies), next(frame for frame in frames.values() if frame.name == copies[-1])

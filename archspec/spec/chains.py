@@ -30,7 +30,7 @@ from archspec.spec.blocks import call_inputs, call_params, port_arguments
 from archspec.spec.branches import arms, is_branch
 from archspec.spec.columns import chain_columns
 from archspec.spec.document import Document, Path_, Positions
-from archspec.spec.steps import Step, StepError, read_step
+from archspec.spec.steps import ChainStep, StepError, read_step
 from archspec.spec.syntax import (
     SHARES,
     chain_problem,
@@ -142,7 +142,7 @@ class _Scope:
             raise SchemaError(message, location=at(offset), got=text, hint=hint)
         parts = split_steps(text)
         assert parts is not None
-        groups: list[tuple[list[Step], bool]] = []  # each step's items, and whether it is a group [a, b]
+        groups: list[tuple[list[ChainStep], bool]] = []  # each step's items, and whether it is a group [a, b]
         for part, offset in parts:
             items = split_group(part)
             try:
@@ -162,7 +162,7 @@ class _Scope:
         return join_chain([f"[{', '.join(names)}]" if grouped else names[0]
                            for names, (_, grouped) in zip(written, groups, strict=True)])
 
-    def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
+    def _is_new(self, step: ChainStep, at: Callable[[int], Location]) -> bool:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
         if step.name is None:
             return False
@@ -219,7 +219,7 @@ class _Scope:
                                   "with a similar name is connected by no edge", location=where,
                                   hint=f"{hint} (write {op}() to make a new node on purpose)")
 
-    def _node(self, step: Step, at: Callable[[int], Location]) -> str:
+    def _node(self, step: ChainStep, at: Callable[[int], Location]) -> str:
         assert step.name is not None and self.nodes is not None
         kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
         names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]

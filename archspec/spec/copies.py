@@ -16,7 +16,7 @@ from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec import blocks, branches
 from archspec.spec.discard import Discarded
 from archspec.spec.document import Document, Path_
-from archspec.spec.provenance import BlockUse
+from archspec.spec.provenance import BlockCopy
 from archspec.spec.substitute import Binding, Substituter
 from archspec.spec.syntax import SHARES
 
@@ -39,7 +39,7 @@ class Scope:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     ports: dict[str, list[Feed]] = field(default_factory=dict)
-    frames: tuple[BlockUse, ...] = ()  # the block uses this scope is a copy of, outermost first
+    frames: tuple[BlockCopy, ...] = ()  # the block uses this scope is a copy of, outermost first
     twin: Scope | None = None  # the copy whose layers this copy calls again (a use with `shares:`)
     carry: str | None = None  # in a repeated use: the output that feeds the next copy (the others are collected)
 
@@ -154,7 +154,7 @@ class BlockCopies:
             number = index if index is not None else (start if "start" in raw else None)  # names with {index}
             env = {**self.env, **params, **({} if number is None else {"index": Binding(number, 1)})}
             block_path: Path_ = ("blocks", name)
-            frame = BlockUse(instance, scope.prefix + use, name, index, repeat)
+            frame = BlockCopy(instance, scope.prefix + use, name, index, repeat)
             copies.append(Scope(
                 block.get("nodes") or {}, block.get("edges") or [], block_path + ("nodes",),
                 block_path + ("edges",), instance + blocks.SEPARATOR, env, context, scope.stack + (name,),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.errors import Location
-from archspec.spec.provenance import BlockUse
+from archspec.spec.provenance import BlockCopy
 
 Path_ = tuple[str | int, ...]
 
@@ -139,7 +139,7 @@ class Document:
     file: str
     text: str = ""
     positions: Positions = field(default_factory=Positions)
-    block_uses: dict[str, tuple[BlockUse, ...]] = field(default_factory=dict)
+    block_uses: dict[str, tuple[BlockCopy, ...]] = field(default_factory=dict)
     """For each node made by expanding a block use, its uses, outermost first (archspec.spec.provenance)."""
 
     def locate(self, path: Path_, *, key: bool = False) -> Location:

@@ -49,7 +49,12 @@ class InputSpec(StrictModel):
 
 
 class TrainSpec(StrictModel):
-    """How `archspec fit` trains the model; every key can be overridden on the command line."""
+    """How `archspec fit` trains the model; every key can be overridden on the command line.
+
+    The names a dataset, task or noise may take are the keys of their registries in train/ (DATASETS,
+    TASKS, NOISES); the spec sits below train/ and cannot import them, so tests/test_registries.py
+    pins these lists to the registries' keys.
+    """
 
     dataset: Literal["mnist", "fashion_mnist"] = "mnist"
     task: Literal["classify", "autoencode", "denoise"] = "classify"

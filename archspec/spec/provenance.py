@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(eq=False)
-class BlockUse:
+class BlockCopy:
     """One copy of one block use: `conv3_block2` is copy 2 of use `conv3_block` (block `identity`, repeat 3).
 
     `inputs` maps each input port to the node that feeds it; `outputs` maps

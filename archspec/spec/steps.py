@@ -45,7 +45,7 @@ class Arg:
 
 
 @dataclass
-class Step:
+class ChainStep:
     """A chain step: `name` alone (a node or an op), a call `name(args)`, or a reference (name None).
 
     `label` is the name a new node is given in place (`out=add`), else None.
@@ -71,7 +71,7 @@ RESIDUAL_OP = "add"
 """`... -> +x`: the sum of the step before and x, written as in the maths (ResNet's F(x) + x)."""
 
 
-def read_step(text: str, offset: int) -> Step:
+def read_step(text: str, offset: int) -> ChainStep:
     """The step `text`, written at `offset` of its chain; StepError (offset in the chain) if malformed."""
     label = _LABEL.match(text)
     if label:
@@ -87,10 +87,10 @@ def read_step(text: str, offset: int) -> Step:
         step.text, step.offset, step.label = text, offset, label.group(1)
         return step
     if is_name(text) or is_name_template(text):
-        return Step(text, offset, text)
+        return ChainStep(text, offset, text)
     residual = _RESIDUAL.fullmatch(text)
     if residual:
-        return Step(text, offset, RESIDUAL_OP, residual=residual.group(1))
+        return ChainStep(text, offset, RESIDUAL_OP, residual=residual.group(1))
     match = _CALL.fullmatch(text)
     if match is None:
         if "(" in text and not text.startswith("${"):
@@ -100,9 +100,9 @@ def read_step(text: str, offset: int) -> Step:
                             hint="in a flow list [a -> b, ...] YAML splits at every comma: write the chain "
                             "as its own '- ' item (or quote it)" if unclosed else
                             "write a step as op(arguments), e.g. conv2d(64, 3, strides=2)")
-        return Step(text, offset, None)
+        return ChainStep(text, offset, None)
     reader = _ArgReader(match.group(2), offset + match.start(2))
-    return Step(text, offset, match.group(1), reader.args(), call=True)
+    return ChainStep(text, offset, match.group(1), reader.args(), call=True)
 
 
 class _ArgReader:

@@ -5,15 +5,14 @@ Imported only by the commands that train (it imports TensorFlow).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from archspec.errors import RunError, SchemaError
+from archspec.errors import SchemaError
 from archspec.keras.backend import current_backend, import_keras, import_tensorflow, require
 from archspec.spec.models import Spec
-from archspec.train.cluster import Cluster, exit_on_signals, read_cluster, rendezvous
+from archspec.train.cluster import Cluster
 from archspec.train.config import RunConfig
+from archspec.train.strategies import STRATEGIES
 
 keras = import_keras()
 tf = import_tensorflow()  # tf.data feeds every backend; tf.distribute only TensorFlow's
@@ -22,40 +21,6 @@ MAX_STEPS_PER_EXECUTION = 32  # enough to amortise per-call overhead; progress s
 MIN_LOGGED_STEPS = 16
 """Calls into the graph per epoch at least (where the epoch has that many steps): each call logs
 the training loss (steps.csv, curves.png, TensorBoard), so a one-epoch run still has a curve."""
-
-LOCAL = Cluster(("localhost",), 0)
-
-
-@dataclass(frozen=True)
-class Engine:
-    """How a --strategy starts (-> the tf.distribute strategy and this process's place in the
-    cluster) and whether it trains with Keras's fit or the step loop (loops.py)."""
-
-    start: Callable[[RunConfig], tuple[Any, Cluster]]
-    step_loop: bool = False
-    several_steps: bool = True
-    """Several steps per graph call: Keras's fit on one device, and the step loop; not Keras's fit
-    under tf.distribute, where Keras 3.15's multi-step loop fails ("You must feed a value for
-    placeholder tensor ...")."""
-
-
-def _multiworker(config: RunConfig) -> tuple[Any, Cluster]:
-    """MultiWorkerMirroredStrategy from TF_CONFIG, once every peer has answered (or exit 1)."""
-    cluster = read_cluster()
-    if config.seed is None and cluster.size > 1:
-        raise RunError("--strategy multiworker needs a seed (--seed N, the same on every worker), "
-                       "so that every worker shuffles and adds noise the same way")
-    exit_on_signals(cluster, "the run folder keeps every complete epoch; continue with --resume")
-    rendezvous(cluster, config.worker_timeout_s)  # in Python: the strategy's own wait cannot be stopped
-    return tf.distribute.MultiWorkerMirroredStrategy(), cluster
-
-
-STRATEGIES: dict[str, Engine] = {
-    "default": Engine(lambda config: (tf.distribute.get_strategy(), LOCAL)),
-    "mirrored": Engine(lambda config: (tf.distribute.MirroredStrategy(), LOCAL), several_steps=False),
-    # reads the cluster from TF_CONFIG; without TF_CONFIG it is one local worker
-    "multiworker": Engine(_multiworker, step_loop=True),
-}
 
 
 def start_strategy(config: RunConfig) -> tuple[Any, Cluster]:

@@ -22,10 +22,34 @@ from pydantic import ValidationError
 from archspec.errors import RunError
 from archspec.spec.models import Spec, TrainSpec
 from archspec.train.datasets import resolve_data_dir
+from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import get_task
 
-STRATEGY_NAMES = ("default", "mirrored", "multiworker")
 DEFAULT_WORKER_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `archspec fit` (or a caller of `fit_spec`) sets for one run over the spec's `train:` section.
+
+    Typed and frozen, so the command line's checked choices reach RunConfig as they are; None keeps
+    the spec's value (or the default). A new option is one field here and its flag in the CLI.
+    """
+
+    epochs: int | None = None
+    batch_size: int | None = None
+    seed: int | None = None
+    task: str | None = None
+    noise: dict[str, float] | None = None
+    subset: int | None = None
+    data_dir: str | Path | None = None
+    strategy: str = "default"
+    worker_timeout_s: float | None = None
+
+    def train_overrides(self) -> dict[str, Any]:
+        """The options given that replace keys of the spec's `train:` section."""
+        return {name: getattr(self, name) for name in TrainSpec.model_fields
+                if getattr(self, name, None) is not None}
 
 
 @dataclass(frozen=True)
@@ -83,24 +107,23 @@ class RunConfig:
 
 
 def resolve_config(
-    spec: Spec, spec_file: Path, overrides: dict[str, Any], versions: dict[str, str] | None = None,
+    spec: Spec, spec_file: Path, options: RunOptions = RunOptions(), versions: dict[str, str] | None = None,
 ) -> RunConfig:
-    """The settings a run uses: the spec's `train:` section, then the command line's overrides."""
+    """The settings a run uses: the spec's `train:` section, then the options given for this run."""
     train = (spec.train or TrainSpec()).model_dump()
-    given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        checked = TrainSpec.model_validate({**train, **{k: v for k, v in given.items() if k in train}})
+        checked = TrainSpec.model_validate({**train, **options.train_overrides()})
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors(include_url=False)
         )
         raise RunError(f"invalid training option ({problems})") from None
-    strategy = given.get("strategy", "default")
-    if strategy not in STRATEGY_NAMES:
-        raise RunError(f"unknown strategy '{strategy}'; expected one of {', '.join(STRATEGY_NAMES)}")
+    strategy = options.strategy
+    if strategy not in STRATEGIES:
+        raise RunError(f"unknown strategy '{strategy}'; expected one of {', '.join(STRATEGIES)}")
     task = get_task(checked.task)
     noise = next(iter(checked.noise.items())) if checked.noise else None
-    data_dir = resolve_data_dir(checked.dataset, given.get("data_dir"))
+    data_dir = resolve_data_dir(checked.dataset, options.data_dir)
     return RunConfig(
         spec=spec.name,
         spec_file=str(spec_file),
@@ -115,9 +138,9 @@ def resolve_config(
         validation_split=checked.validation_split,
         seed=checked.seed,
         data_seed=checked.seed if checked.seed is not None else random.randrange(2**31),
-        subset=given.get("subset"),
+        subset=options.subset,
         data_dir=None if data_dir is None else str(data_dir),
         strategy=strategy,
-        worker_timeout_s=float(given.get("worker_timeout_s", DEFAULT_WORKER_TIMEOUT_S)),
+        worker_timeout_s=float(options.worker_timeout_s or DEFAULT_WORKER_TIMEOUT_S),
         versions=dict(versions or {}),
     )

@@ -10,7 +10,7 @@ fault is reported first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,7 @@ from archspec.train.datasets import DATA_DIR_ENV, Arrays, load_arrays, read_idx,
 from archspec.train.tasks import fit_images, get_task
 
 __all__ = [
-    "DATA_DIR_ENV", "Arrays", "Prepared", "add_noise_numpy", "fit_images", "load_arrays", "prepare",
+    "DATA_DIR_ENV", "NOISES", "Arrays", "Prepared", "add_noise_numpy", "fit_images", "load_arrays", "prepare",
     "read_idx", "resolve_data_dir",
 ]
 
@@ -48,17 +48,30 @@ class Prepared:
     noise: tuple[str, float] | None
 
 
-def add_noise_numpy(images: np.ndarray, noise: tuple[str, float], seed: int) -> np.ndarray:
-    """A fixed noisy copy (validation and test sets), drawn from its own seeded generator."""
-    kind, amount = noise
-    rng = np.random.default_rng(seed)
-    if kind == "gaussian":
-        noisy = images + amount * rng.standard_normal(images.shape, dtype=np.float32)
-        return np.clip(noisy, 0.0, 1.0).astype(np.float32)
+def _gaussian(images: np.ndarray, stddev: float, rng: np.random.Generator) -> np.ndarray:
+    noisy = images + stddev * rng.standard_normal(images.shape, dtype=np.float32)
+    return np.clip(noisy, 0.0, 1.0).astype(np.float32)
+
+
+def _salt_pepper(images: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
     draw = rng.random(images.shape, dtype=np.float32)
     return np.where(draw < amount / 2, 0.0, np.where(draw > 1 - amount / 2, 1.0, images)).astype(
         np.float32
     )
+
+
+NOISES: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.ndarray]] = {
+    "gaussian": _gaussian,
+    "salt_pepper": _salt_pepper,
+}
+"""Every noise kind `train: noise` may name (numpy, for the fixed noisy copies); the training
+pipeline draws the same kinds in TensorFlow (pipeline.NOISE_FUNCTIONS, one per name here)."""
+
+
+def add_noise_numpy(images: np.ndarray, noise: tuple[str, float], seed: int) -> np.ndarray:
+    """A fixed noisy copy (validation and test sets), drawn from its own seeded generator."""
+    kind, amount = noise
+    return NOISES[kind](images, amount, np.random.default_rng(seed))
 
 
 def prepare(

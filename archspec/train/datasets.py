@@ -31,7 +31,8 @@ IDX_FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
-KERAS_LOADERS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
+DATASETS: dict[str, str] = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
+"""Every dataset `train: dataset` may name, with the `keras.datasets` module that downloads it."""
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,14 @@ def resolve_data_dir(dataset: str, data_dir: str | Path | None) -> Path | None:
 
 def load_arrays(dataset: str, data_dir: str | Path | None = None) -> Arrays:
     """MNIST or Fashion-MNIST as uint8 arrays, from an IDX directory or Keras's download cache."""
-    if dataset not in KERAS_LOADERS:
-        raise DataError(f"unknown dataset '{dataset}'; expected one of {', '.join(KERAS_LOADERS)}")
+    if dataset not in DATASETS:
+        raise DataError(f"unknown dataset '{dataset}'; expected one of {', '.join(DATASETS)}")
     directory = resolve_data_dir(dataset, data_dir)
     if directory is not None:
         return read_idx_directory(directory)
     from archspec.keras.backend import import_keras
 
-    loader = getattr(import_keras().datasets, KERAS_LOADERS[dataset])
+    loader = getattr(import_keras().datasets, DATASETS[dataset])
     try:
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as error:  # network, proxy or cache trouble: say how to avoid the download

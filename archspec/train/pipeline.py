@@ -104,3 +104,4 @@ NOISE_FUNCTIONS: dict[str, Callable[[Any, float, Any], Any]] = {
     "gaussian": _gaussian,
     "salt_pepper": _salt_pepper,
 }
+"""The TensorFlow twin of each kind in archspec.train.data.NOISES (tests/test_registries.py checks the names)."""

@@ -40,7 +40,7 @@ def metric_names(rows: Sequence[dict[str, float]]) -> list[str]:
     return names
 
 
-def step_epochs(rows: Sequence[dict[str, float]]) -> list[float]:
+def step_positions(rows: Sequence[dict[str, float]]) -> list[float]:
     """Where steps.csv's rows lie on the epoch axis: step / steps per epoch, read off each epoch's
     last row (a call into the graph ends with the epoch's last step), so epoch 1 ends at 1.0."""
     last_step: dict[int, float] = {}
@@ -83,7 +83,7 @@ def curves_figure(
             color = f"C{index}"
             step_rows = [row for row in steps.get(label, ()) if np.isfinite(row.get(name, np.nan))]
             if step_rows:
-                axis.plot(step_epochs(step_rows), [row[name] for row in step_rows], "-", linewidth=0.8,
+                axis.plot(step_positions(step_rows), [row[name] for row in step_rows], "-", linewidth=0.8,
                           alpha=0.6, color=color, label=f"{label} train per step")
             epochs = [row["epoch"] for row in rows]
             for key, style, suffix in ((name, "-", "train"), (f"val_{name}", "--", "val")):

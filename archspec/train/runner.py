@@ -35,19 +35,19 @@ from archspec.spec.frontend import load_spec
 from archspec.train import runs
 from archspec.train.cluster import Cluster, lost_peer_error
 from archspec.train.compiling import (
-    STRATEGIES,
     compile_for_training,
     make_optimizer,
     speed_settings,
     start_strategy,
     versions,
 )
-from archspec.train.config import RunConfig, resolve_config
+from archspec.train.config import RunConfig, RunOptions, resolve_config
 from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
 from archspec.train.recorder import RunRecorder, nan_error
 from archspec.train.rng import restore_seed_states
+from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 
@@ -87,18 +87,24 @@ def fit_spec(
     callbacks: Sequence[Any] = (),
     verbose: Any = "auto",
     spec_overrides: Sequence[str] = (),
-    **overrides: Any,
+    options: RunOptions | None = None,
+    **settings: Any,
 ) -> Path | None:
     """Train a spec in a new run folder and return the folder (None on a multi-worker run's non-chief).
 
     spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
-    overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, strategy,
-    worker_timeout_s.
+    options: what this run sets over the spec's `train:` section (RunOptions: epochs, batch_size,
+    seed, task, noise ({kind: amount}), subset, data_dir, strategy, worker_timeout_s); keyword
+    settings (epochs=1, seed=0) are short for RunOptions(epochs=1, seed=0), and a misspelt one is
+    a TypeError rather than ignored.
     """
+    if options is not None and settings:
+        raise TypeError(f"fit_spec: give options or settings ({', '.join(settings)}), not both")
+    options = options or RunOptions(**settings)
     spec_path = Path(spec_path)
     out = Path(out) if out else None
     spec = load_spec(spec_path, spec_overrides)
-    config = resolve_config(spec, spec_path, overrides, versions())
+    config = resolve_config(spec, spec_path, options, versions())
     graph = analyze(spec)
     check_task_fits(graph, config.task, config.dataset)  # before building anything
     check_weights_fit(graph)

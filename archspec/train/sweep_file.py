@@ -31,7 +31,9 @@ from archspec.train.sweep_dimensions import DIMENSION_SHAPES, Dimension, SetRang
 
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SAMPLERS = ("grid", "random", "tpe")
+"""The samplers a sweep file may name (sweep_study.SAMPLERS makes each with Optuna)."""
 PRUNERS = ("none", "median", "hyperband")
+"""The pruners a sweep file may name (sweep_study.PRUNERS makes each with Optuna)."""
 FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir")
 
 
@@ -49,7 +51,7 @@ class Objective(SweepModel):
 class Pruning(SweepModel):
     """Optuna's pruners, fed from history.csv after every epoch."""
 
-    pruner: Literal["none", "median", "hyperband"] = "none"
+    pruner: Literal[PRUNERS] = "none"  # type: ignore[valid-type]
     metric: str | None = None  # a history.csv column; default: the objective's val_ column
     warmup_epochs: int = Field(default=1, ge=0)
 
@@ -73,7 +75,7 @@ class SweepFile(SweepModel):
     spec: str
     objective: Objective
     secondary: list[Objective] = Field(default_factory=list)
-    sampler: Literal["grid", "random", "tpe"] | None = None
+    sampler: Literal[SAMPLERS] | None = None  # type: ignore[valid-type]
     seed: int | None = None
     trials: int | None = Field(default=None, ge=1)
     fit: FitOptions = FitOptions()

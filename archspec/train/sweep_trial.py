@@ -139,11 +139,11 @@ def metric_value(metrics: dict[str, Any], path: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def metric_names(metrics: dict[str, Any], prefix: str = "") -> list[str]:
+def metric_paths(metrics: dict[str, Any], prefix: str = "") -> list[str]:
     names = []
     for key, value in metrics.items():
         if isinstance(value, dict):
-            names += metric_names(value, f"{prefix}{key}.")
+            names += metric_paths(value, f"{prefix}{key}.")
         elif isinstance(value, int | float):
             names.append(prefix + key)
     return names
@@ -228,5 +228,5 @@ def _finished(sweep: Sweep, returncode: int, run_dir: Path, log: Path) -> Outcom
             where = ("objective", "metric") if index == 0 else ("secondary", index - 1, "metric")
             raise SweepError(f"metrics.json of {run_dir} has no figure '{goal.metric}'",
                              location=sweep.locate(*where),
-                             expected="one of " + ", ".join(metric_names(metrics)))
+                             expected="one of " + ", ".join(metric_paths(metrics)))
     return Outcome(TrialState.COMPLETE, values=values)  # type: ignore[arg-type]

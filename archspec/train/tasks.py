@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import networkx as nx
 import numpy as np
 
 from archspec.catalogue.primitives import Shape, format_shape
 from archspec.errors import DataError, Location, SpecError, raise_collected
+
+if TYPE_CHECKING:
+    import networkx as nx  # only annotated: the CLI lists TASKS without loading networkx
 
 IMAGE_SIZE = (28, 28)
 IMAGE_VALUES = IMAGE_SIZE[0] * IMAGE_SIZE[1]

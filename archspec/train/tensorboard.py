@@ -108,18 +108,3 @@ def log_image(run_dir: Path, tag: str, png: Path, step: int) -> None:
             tf.summary.write(tag, tf.constant([str(width).encode(), str(height).encode(), data]),
                              metadata=IMAGE_METADATA)
         writer.close()
-
-
-def read_scalars(run_dir: Path) -> dict[str, dict[int, float]]:
-    """tag -> {step: value} of the scalars in a run folder's event files (for tests and scripts)."""
-    from tensorflow.core.util import event_pb2
-
-    scalars: dict[str, dict[int, float]] = {}
-    for path in sorted((Path(run_dir) / TENSORBOARD_DIR).glob("events.out.tfevents.*")):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = event_pb2.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                if value.metadata.plugin_data.plugin_name != "scalars":
-                    continue
-                scalars.setdefault(value.tag, {})[event.step] = float(tf.make_ndarray(value.tensor))
-    return scalars

@@ -29,6 +29,7 @@ class LeakyReluParams(OpParams):
 
 class LeakyRelu(_SameShape):
     name = "leaky_relu"
+    family = "keep"
     positional = ("negative_slope",)
     Params = LeakyReluParams
     doc = "x above zero, negative_slope * x below (Keras's LeakyReLU; the default slope is 0.3)."
@@ -47,6 +48,7 @@ class EluParams(OpParams):
 
 class Elu(_SameShape):
     name = "elu"
+    family = "keep"
     Params = EluParams
     doc = "x above zero, alpha * (exp(x) - 1) below (Keras's ELU)."
     keras_classes = ("ELU",)
@@ -64,6 +66,7 @@ class SoftmaxParams(OpParams):
 
 class Softmax(_SameShape):
     name = "softmax"
+    family = "keep"
     Params = SoftmaxParams
     doc = "Softmax over `axis` (the last by default), e.g. attention weights over the steps (axis: 1)."
     keras_classes = ("Softmax",)
@@ -89,6 +92,7 @@ class PreluParams(OpParams):
 
 class Prelu(_SameShape):
     name = "prelu"
+    family = "keep"
     Params = PreluParams
     doc = "Leaky ReLU with a learned slope per value (or per channel with shared_axes: [1, 2])."
     keras_classes = ("PReLU",)

@@ -35,6 +35,7 @@ _KEYS = {"num_heads": "heads", "key_dim": "key_dim", "value_dim": "value_dim", "
 
 class MultiHeadAttention(Op):
     name = "attention"
+    family = "attention"
     positional = ("heads", "key_dim")
     Params = AttentionParams
     arity = "attention"

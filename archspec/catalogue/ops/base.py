@@ -31,6 +31,11 @@ WindowInt = Annotated[int, Field(gt=0, le=MAX_WINDOW)]
 IntPair = WindowInt | tuple[WindowInt, WindowInt]
 PaddingInt = Annotated[int, Field(ge=0, le=MAX_WINDOW)]
 Padding = Literal["same", "valid"]
+ArityName = Literal["one", "many", "attention", "named"]
+"""How an op's plain inputs reach its layer (Op.arity); archspec.graph.plan.ARITIES has one rule per name."""
+Family = Literal["conv", "dense", "merge", "attention", "keep", "other"]
+"""How an op is drawn (its fill in `archspec render`): convolution/pooling/padding, dense and sequence
+ops, merges, attention, shape-keeping ops (activation, normalisation, dropout), anything else."""
 
 
 MAX_INT = 2**63 - 1
@@ -101,7 +106,7 @@ class Op:
     name: ClassVar[str]
     Params: ClassVar[type[OpParams]]
     doc: ClassVar[str] = ""
-    arity: ClassVar[Literal["one", "many", "attention", "named"]] = "one"
+    arity: ClassVar[ArityName] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
     input_dtypes: ClassVar[tuple[str, ...]] = ("float32", "int32")
@@ -116,6 +121,8 @@ class Op:
     """For a merge op (arity "many"): the number of plain inputs it takes, when it is fixed."""
     inputs_hint: ClassVar[str] = "add the other inputs, or use an identity node"
     """For a merge op: what to do when its plain inputs are too few (archspec.graph.plan)."""
+    family: ClassVar[Family] = "other"
+    """The family diagrams colour the op by (docs/render.md has the table); a new op picks one here."""
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""

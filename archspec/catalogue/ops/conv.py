@@ -46,6 +46,7 @@ class Conv2DParams(WindowParams):
 
 class Conv2D(Op):
     name = "conv2d"
+    family = "conv"
     positional = ("filters", "kernel")
     Params = Conv2DParams
     doc = "2-D convolution; padding 'same' keeps the size (divided by the strides)."
@@ -95,6 +96,7 @@ class Conv2DTransposeParams(OpParams):
 
 class Conv2DTranspose(Op):
     name = "conv2d_transpose"
+    family = "conv"
     positional = ("filters", "kernel")
     Params = Conv2DTransposeParams
     doc = "Transposed 2-D convolution (learned upsampling): 'same' multiplies the size by the strides."
@@ -166,6 +168,7 @@ class _Pool2D(Op):
 
 class MaxPool2D(_Pool2D):
     name = "max_pool2d"
+    family = "conv"
     keras_class = "MaxPooling2D"
     keras_classes = ("MaxPooling2D",)
     doc = "Maximum over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
@@ -173,6 +176,7 @@ class MaxPool2D(_Pool2D):
 
 class AvgPool2D(_Pool2D):
     name = "avg_pool2d"
+    family = "conv"
     keras_class = "AveragePooling2D"
     keras_classes = ("AveragePooling2D",)
     doc = "Average over `pool`-sized windows (2x2 by default), stepping by `strides` (= pool)."
@@ -201,6 +205,7 @@ class _GlobalPool2D(Op):
 
 class GlobalAvgPool2D(_GlobalPool2D):
     name = "global_avg_pool2d"
+    family = "conv"
     keras_class = "GlobalAveragePooling2D"
     keras_classes = ("GlobalAveragePooling2D",)
     doc = "Averages each channel over the whole image: (h, w, c) -> (c,)."
@@ -208,6 +213,7 @@ class GlobalAvgPool2D(_GlobalPool2D):
 
 class GlobalMaxPool2D(_GlobalPool2D):
     name = "global_max_pool2d"
+    family = "conv"
     keras_class = "GlobalMaxPooling2D"
     keras_classes = ("GlobalMaxPooling2D",)
     doc = "Maximum of each channel over the whole image: (h, w, c) -> (c,)."
@@ -220,6 +226,7 @@ class Upsample2DParams(OpParams):
 
 class Upsample2D(Op):
     name = "upsample2d"
+    family = "conv"
     positional = ("size",)
     Params = Upsample2DParams
     doc = "Repeats (or interpolates) pixels to make the image `size` times larger."

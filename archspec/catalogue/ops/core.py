@@ -35,6 +35,7 @@ class DenseParams(OpParams):
 
 class Dense(Op):
     name = "dense"
+    family = "dense"
     positional = ("units", "activation")
     Params = DenseParams
     doc = "Fully connected layer on the last axis: `units` outputs per position."
@@ -59,6 +60,7 @@ class Dense(Op):
 
 class Flatten(Op):
     name = "flatten"
+    family = "dense"
     Params = NoParams
     doc = "Flattens every axis but the batch axis into one."
     output_dtype = None
@@ -91,6 +93,7 @@ class ReshapeParams(OpParams):
 
 class Reshape(Op):
     name = "reshape"
+    family = "dense"
     positional = ("shape",)
     Params = ReshapeParams
     doc = "Reshapes to `shape` (batch axis excluded); one size may be -1 and is inferred."
@@ -147,6 +150,7 @@ class DropoutParams(OpParams):
 
 class Dropout(Op):
     name = "dropout"
+    family = "keep"
     positional = ("rate",)
     Params = DropoutParams
     foldable = True
@@ -176,6 +180,7 @@ class ActivationParams(OpParams):
 
 class ActivationOp(Op):
     name = "activation"
+    family = "keep"
     positional = ("activation",)
     Params = ActivationParams
     foldable = True
@@ -195,6 +200,7 @@ class ActivationOp(Op):
 
 class Identity(Op):
     name = "identity"
+    family = "keep"
     Params = NoParams
     foldable = True
     doc = "Passes its input on unchanged; a named junction for merges and skips."
@@ -221,6 +227,7 @@ class GlobalPool1DParams(OpParams):
 
 class GlobalPool1D(Op):
     name = "global_pool1d"
+    family = "conv"
     Params = GlobalPool1DParams
     doc = "Averages (or maxes) a (steps, features) sequence over its steps."
 

@@ -31,6 +31,7 @@ class _SpatialDropout(Op):
 
 class SpatialDropout1D(_SpatialDropout):
     name = "spatial_dropout1d"
+    family = "keep"
     positional = ("rate",)
     keras_class = "SpatialDropout1D"
     keras_classes = ("SpatialDropout1D",)
@@ -41,6 +42,7 @@ class SpatialDropout1D(_SpatialDropout):
 
 class SpatialDropout2D(_SpatialDropout):
     name = "spatial_dropout2d"
+    family = "keep"
     positional = ("rate",)
     keras_class = "SpatialDropout2D"
     keras_classes = ("SpatialDropout2D",)
@@ -56,6 +58,7 @@ class DropPathParams(OpParams):
 
 class DropPath(Op):
     name = "drop_path"
+    family = "keep"
     positional = ("rate",)
     Params = DropPathParams
     foldable = True

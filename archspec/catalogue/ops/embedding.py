@@ -30,6 +30,7 @@ class EmbeddingParams(OpParams):
 
 class Embedding(Op):
     name = "embedding"
+    family = "dense"
     positional = ("input_dim", "output_dim")
     Params = EmbeddingParams
     doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
@@ -60,6 +61,7 @@ class PositionalEmbeddingParams(OpParams):
 
 class PositionalEmbedding(Op):
     name = "positional_embedding"
+    family = "dense"
     Params = PositionalEmbeddingParams
     doc = "Adds a learned vector per position to a (steps, features) sequence (transformer inputs)."
     min_rank = 2

@@ -39,6 +39,7 @@ class DepthwiseConv2DParams(WindowParams):
 
 class DepthwiseConv2D(Op):
     name = "depthwise_conv2d"
+    family = "conv"
     positional = ("kernel",)
     Params = DepthwiseConv2DParams
     doc = "One `kernel` filter per input channel (times depth_multiplier): MobileNet's cheap convolution."
@@ -82,6 +83,7 @@ class ReluParams(OpParams):
 
 class Relu(Op):
     name = "relu"
+    family = "keep"
     positional = ("max_value",)
     Params = ReluParams
     doc = "max(x, 0), optionally clipped at `max_value` (MobileNet's ReLU6) or leaky below `threshold`."

@@ -17,6 +17,7 @@ class ConcatParams(OpParams):
 
 class Concat(Op):
     name = "concat"
+    family = "merge"
     positional = ("axis",)
     Params = ConcatParams
     arity = "many"
@@ -58,6 +59,7 @@ class _ElementWise(Op):
 
 class Add(_ElementWise):
     name = "add"
+    family = "merge"
     keras_class = "Add"
     keras_classes = ("Add",)
     doc = "Sums its plain inputs element-wise (shapes broadcast as in numpy)."
@@ -65,6 +67,7 @@ class Add(_ElementWise):
 
 class Multiply(_ElementWise):
     name = "multiply"
+    family = "merge"
     keras_class = "Multiply"
     keras_classes = ("Multiply",)
     doc = "Multiplies its plain inputs element-wise (shapes broadcast as in numpy)."
@@ -72,6 +75,7 @@ class Multiply(_ElementWise):
 
 class Subtract(_ElementWise):
     name = "subtract"
+    family = "merge"
     keras_class = "Subtract"
     keras_classes = ("Subtract",)
     exact_inputs = 2
@@ -80,6 +84,7 @@ class Subtract(_ElementWise):
 
 class Average(_ElementWise):
     name = "average"
+    family = "merge"
     keras_class = "Average"
     keras_classes = ("Average",)
     doc = "Element-wise mean of its plain inputs."
@@ -87,6 +92,7 @@ class Average(_ElementWise):
 
 class Maximum(_ElementWise):
     name = "maximum"
+    family = "merge"
     keras_class = "Maximum"
     keras_classes = ("Maximum",)
     doc = "Element-wise maximum of its plain inputs."

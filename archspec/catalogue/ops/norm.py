@@ -32,6 +32,7 @@ class BatchNormParams(OpParams):
 
 class BatchNorm(Op):
     name = "batch_norm"
+    family = "keep"
     Params = BatchNormParams
     foldable = True
     doc = "Batch normalisation over `axis` (the channels by default)."
@@ -68,6 +69,7 @@ class LayerNormParams(OpParams):
 
 class LayerNorm(Op):
     name = "layer_norm"
+    family = "keep"
     Params = LayerNormParams
     doc = "Layer normalisation over `axis` (the features by default)."
 
@@ -122,6 +124,7 @@ class GroupNormParams(OpParams):
 
 class GroupNorm(Op):
     name = "group_norm"
+    family = "keep"
     positional = ("groups",)
     Params = GroupNormParams
     foldable = True
@@ -159,6 +162,7 @@ class RmsNormParams(OpParams):
 
 class RmsNorm(Op):
     name = "rms_norm"
+    family = "keep"
     Params = RmsNormParams
     foldable = True
     doc = "Root-mean-square normalisation over `axis` with a learned scale (LLaMA, T5): x / rms(x) * gamma."
@@ -185,6 +189,7 @@ class UnitNormParams(OpParams):
 
 class UnitNorm(Op):
     name = "unit_norm"
+    family = "keep"
     Params = UnitNormParams
     foldable = True
     doc = "Scales each vector along `axis` to length 1 (L2), e.g. embeddings compared by cosine."

@@ -75,6 +75,7 @@ class ZeroPadding1DParams(OpParams):
 
 class ZeroPadding1D(_Padding):
     name = "zero_padding1d"
+    family = "conv"
     Params = ZeroPadding1DParams
     doc = "Adds zero steps to a (steps, features) sequence: `padding` n at both ends, or [start, end]."
     keras_class = "ZeroPadding1D"
@@ -89,6 +90,7 @@ class ZeroPadding2DParams(OpParams):
 
 class ZeroPadding2D(_Padding):
     name = "zero_padding2d"
+    family = "conv"
     Params = ZeroPadding2DParams
     doc = "Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."
     keras_class = "ZeroPadding2D"
@@ -103,6 +105,7 @@ class Cropping1DParams(OpParams):
 
 class Cropping1D(_Cropping):
     name = "cropping1d"
+    family = "conv"
     Params = Cropping1DParams
     doc = "Removes steps from a (steps, features) sequence: `cropping` n at both ends, or [start, end]."
     keras_class = "Cropping1D"
@@ -117,6 +120,7 @@ class Cropping2DParams(OpParams):
 
 class Cropping2D(_Cropping):
     name = "cropping2d"
+    family = "conv"
     Params = Cropping2DParams
     doc = "Removes rows and columns at the borders: `cropping` n, [h, w], or [[top, bottom], [left, right]]."
     keras_class = "Cropping2D"

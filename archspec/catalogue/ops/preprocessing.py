@@ -16,6 +16,7 @@ class RescalingParams(OpParams):
 
 class Rescaling(Op):
     name = "rescaling"
+    family = "keep"
     positional = ("scale", "offset")
     Params = RescalingParams
     foldable = True
@@ -52,6 +53,7 @@ class NormalizationParams(OpParams):
 
 class Normalization(Op):
     name = "normalization"
+    family = "keep"
     Params = NormalizationParams
     foldable = True
     doc = "(x - mean) / sqrt(variance) with given statistics (per feature of the last axis, or one for all)."

@@ -108,6 +108,7 @@ class _Recurrent(Op):
 
 class Lstm(_Recurrent):
     name = "lstm"
+    family = "dense"
     positional = ("units",)
     Params = LstmParams
     keras_class = "LSTM"
@@ -119,6 +120,7 @@ class Lstm(_Recurrent):
 
 class Gru(_Recurrent):
     name = "gru"
+    family = "dense"
     positional = ("units",)
     Params = GruParams
     keras_class = "GRU"
@@ -130,6 +132,7 @@ class Gru(_Recurrent):
 
 class SimpleRnn(_Recurrent):
     name = "simple_rnn"
+    family = "dense"
     positional = ("units",)
     Params = RecurrentParams
     keras_class = "SimpleRNN"
@@ -152,6 +155,7 @@ class MaskingParams(OpParams):
 
 class Masking(Op):
     name = "masking"
+    family = "keep"
     Params = MaskingParams
     foldable = True
     doc = "Marks the steps whose features all equal `mask_value` as padding: recurrent layers after it skip them."

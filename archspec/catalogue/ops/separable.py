@@ -52,6 +52,7 @@ class SeparableConv2DParams(SeparableParams):
 
 class SeparableConv2D(Op):
     name = "separable_conv2d"
+    family = "conv"
     positional = ("filters", "kernel")
     Params = SeparableConv2DParams
     doc = "A `kernel` filter per input channel (times depth_multiplier), then a 1x1 convolution to `filters`."
@@ -83,6 +84,7 @@ class SeparableConv1DParams(SeparableParams):
 
 class SeparableConv1D(Op):
     name = "separable_conv1d"
+    family = "conv"
     positional = ("filters", "kernel")
     Params = SeparableConv1DParams
     doc = "separable_conv2d over the steps of a (steps, features) sequence (Keras has no causal padding for it)."

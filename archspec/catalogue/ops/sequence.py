@@ -46,6 +46,7 @@ class Conv1DParams(WindowParams):
 
 class Conv1D(Op):
     name = "conv1d"
+    family = "conv"
     positional = ("filters", "kernel")
     Params = Conv1DParams
     doc = ("1-D convolution over the steps of a (steps, features) sequence; padding 'causal' pads on the left "
@@ -107,6 +108,7 @@ class _Pool1D(Op):
 
 class MaxPool1D(_Pool1D):
     name = "max_pool1d"
+    family = "conv"
     keras_class = "MaxPooling1D"
     keras_classes = ("MaxPooling1D",)
     doc = "Maximum over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."
@@ -114,6 +116,7 @@ class MaxPool1D(_Pool1D):
 
 class AvgPool1D(_Pool1D):
     name = "avg_pool1d"
+    family = "conv"
     keras_class = "AveragePooling1D"
     keras_classes = ("AveragePooling1D",)
     doc = "Average over windows of `pool` steps (2 by default), stepping by `strides` (= pool)."
@@ -137,6 +140,7 @@ class _GlobalPool1D(Op):
 
 class GlobalAvgPool1D(_GlobalPool1D):
     name = "global_avg_pool1d"
+    family = "conv"
     keras_class = "GlobalAveragePooling1D"
     keras_classes = ("GlobalAveragePooling1D",)
     doc = "Averages each feature over the steps: (steps, features) -> (features,)."
@@ -144,6 +148,7 @@ class GlobalAvgPool1D(_GlobalPool1D):
 
 class GlobalMaxPool1D(_GlobalPool1D):
     name = "global_max_pool1d"
+    family = "conv"
     keras_class = "GlobalMaxPooling1D"
     keras_classes = ("GlobalMaxPooling1D",)
     doc = "Maximum of each feature over the steps: (steps, features) -> (features,)."

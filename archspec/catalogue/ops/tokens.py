@@ -37,6 +37,7 @@ class TakeParams(OpParams):
 
 class Take(Op):
     name = "take"
+    family = "dense"
     positional = ("axis", "index")
     Params = TakeParams
     min_rank = 2
@@ -85,6 +86,7 @@ class SliceParams(OpParams):
 
 class Slice(Op):
     name = "slice"
+    family = "dense"
     Params = SliceParams
     doc = ("Keeps positions start..stop-1 along an axis (Python's x[start:stop]; negative counts from the end): "
            "the first half of the channels, all tokens but the first.")
@@ -130,6 +132,7 @@ class PermuteParams(OpParams):
 
 class Permute(Op):
     name = "permute"
+    family = "dense"
     positional = ("axes",)
     Params = PermuteParams
     doc = "Reorders the axes (batch excluded, numbered from 1): [2, 1] transposes a (steps, features) sequence."
@@ -160,6 +163,7 @@ class ClassTokenParams(OpParams):
 
 class ClassToken(Op):
     name = "class_token"
+    family = "dense"
     Params = ClassTokenParams
     doc = ("Prepends `tokens` learned vectors to a (steps, features) sequence, the same for every example: "
            "a ViT's class token (read it out with take index: 0), register tokens.")
@@ -199,6 +203,7 @@ class PartParams(OpParams):
 
 class Part(Op):
     name = "part"
+    family = "dense"
     Params = PartParams
     doc = ("Part `index` of an axis cut into `parts` equal parts (or parts of the given `sizes`); what each "
            "named output of a `split` node is.")
@@ -258,6 +263,7 @@ class SplitParams(OpParams):
 
 class Split(Op):
     name = "split"
+    family = "dense"
     Params = SplitParams
     doc = ("Cuts an axis into named outputs that edges address as NODE.NAME (`halves.a`): equal parts, or "
            "`sizes`. Every output must be used.")

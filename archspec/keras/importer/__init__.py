@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archspec.errors import ArchspecError, did_you_mean
-from archspec.keras.importer.blocks import Folded, fold
+from archspec.keras.importer.blocks import Folded, fold_units
 from archspec.keras.importer.errors import KerasImportError
 from archspec.keras.importer.graph import GraphReader
 from archspec.keras.importer.layout import edge_entries, flow, fold_merges
@@ -24,13 +24,16 @@ from archspec.keras.importer.verify import verify_import
 from archspec.keras.importer.writer import write_body
 from archspec.spec.syntax import SHARES
 
-__all__ = ["KerasImportError", "import_model", "load_keras_model", "read_spec"]
+__all__ = ["KerasImportError", "import_model", "load_model_to_import", "read_spec"]
 
 APPLICATIONS_PREFIX = "keras.applications."
 
 
-def load_keras_model(reference: str) -> Any:
-    """A model from a .keras file, or `keras.applications.NAME` built with weights=None."""
+def load_model_to_import(reference: str) -> Any:
+    """A model from a .keras file, or `keras.applications.NAME` built with weights=None.
+
+    (Once also called load_keras_model, the name of archspec.keras.saved's safe loader.)
+    """
     from archspec.keras.backend import import_keras
 
     keras = import_keras()
@@ -46,9 +49,9 @@ def load_keras_model(reference: str) -> Any:
         raise KerasImportError(
             f"cannot import {reference!r}: give a saved .keras file or keras.applications.NAME "
             "(e.g. keras.applications.ResNet50)")
-    from archspec.keras.saved import load_keras_model as load_saved_model
+    from archspec.keras.saved import load_keras_model
 
-    return load_saved_model(path, compile=False)  # safe_mode=True, clear errors for bad files
+    return load_keras_model(path, compile=False)  # safe_mode=True, clear errors for bad files
 
 
 def import_model(model: Any, source: str | None = None, *, verify: bool = True) -> str:
@@ -84,7 +87,7 @@ def read_spec(model: Any, source: str | None = None, *, blocks: bool = True) -> 
               f"{len(nodes)} layers, {model.count_params():,} parameters.")
     lines = [f"# {header}", "archspec: 1", f"name: {flow(model_name(model.name))}",
              f"doc: {flow('Imported from Keras (' + (source or model.name) + ').')}"]
-    folded = fold_blocks(reader, outputs) if blocks else None
+    folded = fold_repeated_units(reader, outputs) if blocks else None
     reader.folded = folded is not None
     if folded is not None:
         return "\n".join(lines + write_body(reader.inputs, folded)), reader
@@ -100,14 +103,14 @@ def read_spec(model: Any, source: str | None = None, *, blocks: bool = True) -> 
     return "\n".join(lines), reader
 
 
-def fold_blocks(reader: GraphReader, outputs: list[str]) -> Folded | None:
+def fold_repeated_units(reader: GraphReader, outputs: list[str]) -> Folded | None:
     """The reader's graph with its repeated units as blocks (importer.blocks), or None if it has none.
 
     Renamed layers (automatic Keras names given a name inside their block) are renamed in the
     reader's node -> layer map too, so the verification copies every layer's weights.
     """
     weighted = {name for name, layer in reader.layers.items() if layer.weights}
-    folded = fold(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes))
+    folded = fold_units(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes))
     if not folded.blocks:
         return None
     final = {name: _final_name(name, folded.renamed) for name in reader.layers}
@@ -127,3 +130,13 @@ def unit_of(reader: GraphReader, outputs: list[str]) -> dict[str, str] | None:
 
 def _final_name(name: str, renamed: dict[str, str]) -> str:
     return renamed.get(name, name)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load_keras_model":  # the old name; archspec.keras.saved.load_keras_model is another function
+        import warnings
+
+        warnings.warn("archspec.keras.importer.load_keras_model is now load_model_to_import",
+                      DeprecationWarning, stacklevel=2)
+        return load_model_to_import
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

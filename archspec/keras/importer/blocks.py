@@ -45,8 +45,8 @@ class Folded:
         self.renamed: dict[str, str] = {}
 
 
-def fold(items: dict[str, Item], outputs: list[str], auto: set[str], weighted: set[str],
-         taken: set[str]) -> Folded:
+def fold_units(items: dict[str, Item], outputs: list[str], auto: set[str], weighted: set[str],
+               taken: set[str]) -> Folded:
     """Blocks for the repeated units of `items` (names in `taken` are in use; `auto` may be renamed)."""
     folded = Folded(items, outputs)
     taken = set(taken)

@@ -12,10 +12,8 @@ from typing import Any
 import numpy as np
 
 from archspec.errors import ArchspecError
+from archspec.keras.equivalence import TOLERANCE, max_difference, outputs_agree, sample_inputs
 from archspec.keras.importer.errors import KerasImportError, first_line
-
-TOLERANCE = 1e-4
-"""Largest output difference accepted, relative to the output's scale (max(1, max |y|))."""
 
 
 def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[str, Any], *,
@@ -34,9 +32,8 @@ def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[s
             f"the imported spec has {rebuilt.count_params():,} parameters, the model {model.count_params():,}"
             f"{_weights_differ(rebuilt, layers)}")
     copy_weights(rebuilt, layers)
-    batch = random_inputs(model, seed)
-    expected, got = _outputs(model, batch), _outputs(rebuilt, batch)
-    if any(_differs(a, b) for a, b in zip(expected, got)):
+    batch = sample_inputs(model, seed=seed, batch=2, floats="normal")
+    if not outputs_agree(_outputs(model, batch), _outputs(rebuilt, batch)):
         raise KerasImportError(f"the imported spec computes other outputs than the model: "
                                f"{_first_difference(model, rebuilt, layers, tensors, batch)}")
     return rebuilt
@@ -52,39 +49,9 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
                 target.finalize_state()
 
 
-IMAGE_SIZE = 224
-"""Height and width of an image input whose size the model leaves open (a keras.applications model
-without its top): at 8x8 such a network's strided layers get inputs smaller than their kernels,
-and TensorFlow then returns uninitialised memory rather than an error, so nothing could be compared."""
-
-
-def random_inputs(model: Any, seed: int) -> list[np.ndarray]:
-    """Two examples per model input: normal floats, or small non-negative integers for integer inputs.
-    An axis the model leaves open is 8 long, the height and width of an image IMAGE_SIZE."""
-    rng = np.random.default_rng(seed)
-    batch = []
-    for tensor in model.inputs:
-        sizes = list(tensor.shape[1:])
-        image = len(sizes) == 3 and sizes[0] is None and sizes[1] is None and sizes[2] is not None
-        shape = (2, *(size or (IMAGE_SIZE if image and axis < 2 else 8) for axis, size in enumerate(sizes)))
-        if "int" in str(tensor.dtype):
-            batch.append(rng.integers(0, 2, size=shape).astype(str(tensor.dtype)))
-        else:
-            batch.append(rng.normal(size=shape).astype("float32"))
-    return batch
-
-
 def _outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
     result = model(batch if len(batch) > 1 else batch[0], training=False)
     return [np.asarray(item) for item in (result if isinstance(result, (list, tuple)) else [result])]
-
-
-def _differs(expected: np.ndarray, got: np.ndarray) -> bool:
-    if expected.shape != got.shape or not np.array_equal(np.isnan(expected), np.isnan(got)):
-        return True
-    expected, got = np.nan_to_num(expected), np.nan_to_num(got)
-    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
-    return float(np.abs(expected - got).max(initial=0.0)) > TOLERANCE * scale
 
 
 def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
@@ -109,9 +76,10 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
     except (ValueError, AttributeError):  # a layer whose output is not in the model's graph
         return "outputs differ (the node could not be isolated)"
     for name, expected, got in zip(names, _outputs(original, batch), _outputs(compiled, batch)):
-        if _differs(expected, got):
+        difference = max_difference([expected], [got])
+        if not difference <= TOLERANCE:
             return (f"node '{name}' ({type(layers[name]).__name__}) differs by "
-                    f"{float(np.abs(expected - got).max()) if expected.shape == got.shape else 'shape'}"
+                    f"{'shape' if expected.shape != got.shape else difference}"
                     f" (shape {expected.shape[1:]} vs {got.shape[1:]})")
     return "the model outputs differ, though every node agrees (an edge is wired differently)"
 

@@ -1,0 +1,99 @@
+"""Each list of names is declared once, by its registry: the spec format, the JSON Schema and the CLI follow."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+import typer.main
+
+from archspec.catalogue.ops.base import ArityName, Family
+from archspec.catalogue.plugins import ARITIES as PLUGIN_ARITIES
+from archspec.catalogue.plugins import FAMILIES
+from archspec.cli import app, main
+from archspec.graph.plan import ARITIES
+from archspec.keras.backend import BACKENDS
+from archspec.spec.models import TrainSpec
+from archspec.train.data import NOISES
+from archspec.train.datasets import DATASETS
+from archspec.train.strategies import STRATEGIES
+from archspec.train.sweep_file import PRUNERS, SAMPLERS, SweepFile
+from archspec.train.tasks import TASKS
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def quoted(names) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def test_the_train_section_takes_its_names_from_the_registries():
+    properties = TrainSpec.model_json_schema()["properties"]
+    assert properties["task"]["enum"] == list(TASKS) == ["classify", "autoencode", "denoise"]
+    assert properties["dataset"]["enum"] == list(DATASETS) == ["mnist", "fashion_mnist"]
+    noise = properties["noise"]["anyOf"][0]
+    assert noise["propertyNames"]["enum"] == list(NOISES) == ["gaussian", "salt_pepper"]
+
+
+def test_sweep_files_take_sampler_and_pruner_names_from_their_lists():
+    from archspec.train import sweep_study
+
+    schema = SweepFile.model_json_schema()
+    assert schema["properties"]["sampler"]["anyOf"][0]["enum"] == list(SAMPLERS) == list(sweep_study.SAMPLERS)
+    assert schema["$defs"]["Pruning"]["properties"]["pruner"]["enum"] == list(PRUNERS) == list(sweep_study.PRUNERS)
+
+
+def test_each_noise_kind_has_its_tensorflow_twin():
+    from archspec.train.pipeline import NOISE_FUNCTIONS
+
+    assert list(NOISE_FUNCTIONS) == list(NOISES)
+
+
+def test_arities_and_families_are_declared_once():
+    assert set(ARITIES) == set(get_args(ArityName))
+    assert PLUGIN_ARITIES == ("one", "many", "attention")
+    assert get_args(Family) == FAMILIES
+
+
+@pytest.mark.parametrize(("option", "registry"), [("--task", TASKS), ("--strategy", STRATEGIES),
+                                                  ("--backend", BACKENDS)])
+def test_a_name_not_in_the_registry_exits_2_listing_the_registry(capsys, option, registry):
+    code, output = run(capsys, "fit", "spec.yaml", option, "nope")
+    assert code == 2
+    assert output.rstrip().endswith(f"Invalid value for '{option}': Value error, 'nope' is not one of "
+                                    f"{quoted(registry)}.")
+
+
+def test_a_noise_kind_not_in_the_registry_exits_2(capsys):
+    code, output = run(capsys, "fit", "spec.yaml", "--noise", "pink:0.5")
+    assert code == 2
+    assert output.rstrip().endswith(f"Invalid value for --noise: the noise kind 'pink' is not one of {quoted(NOISES)}")
+
+
+def test_help_and_shell_completion_list_the_registry(capsys):
+    code, output = run(capsys, "fit", "--help")
+    assert code == 0
+    assert "--task <" + "|".join(TASKS) + ">" in output
+    assert "--strategy <" + "|".join(STRATEGIES) + ">" in output
+    command = typer.main.get_command(app).commands["fit"]
+    task = next(param for param in command.params if param.name == "task")
+    with command.make_context("fit", [], resilient_parsing=True) as context:
+        assert [item.value for item in task.shell_complete(context, "")] == list(TASKS)
+        assert [item.value for item in task.shell_complete(context, "de")] == ["denoise"]
+
+
+def test_the_importers_old_loader_name_still_works_with_a_warning():
+    import archspec.keras.importer as importer
+
+    with pytest.warns(DeprecationWarning, match="load_keras_model is now load_model_to_import"):
+        assert importer.load_keras_model is importer.load_model_to_import
+    with pytest.raises(AttributeError):
+        importer.no_such_name  # noqa: B018
