@@ -14,8 +14,10 @@ from archspec.errors import ArchspecError
 def validate(
     specs: list[str] = typer.Argument(..., help="Spec files to check."),  # str: a NUL in a name is our error (exit 1)
     overrides: list[str] = SetOption,
+    data: Path | None = typer.Option(None, "--data", help="Check the specs against this data (headers only)."),
 ) -> None:
     """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
+    from archspec.data.spec_data import check_spec_data, data_options
     from archspec.graph.summary import total_params
 
     failed = 0
@@ -23,7 +25,10 @@ def validate(
         try:
             graph = _load(path, overrides)
             train = graph.graph["train"]
-            if train is not None:  # a spec that says how to train it must fit that task's data
+            options = data_options(train, data)
+            if options is not None:  # the spec's own data (train.data or --data): its headers against the spec
+                check_spec_data(graph, options)
+            elif train is not None:  # a spec that says how to train it must fit that task's data
                 from archspec.train.tasks import check_task_fits
 
                 check_task_fits(graph, train.task, train.dataset)

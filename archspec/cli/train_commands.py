@@ -19,10 +19,13 @@ def fit(
     subset: int | None = typer.Option(None, "--subset", min=1, help="Use the first N train and test examples."),
     out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/<spec>-<time>)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for weights, shuffling and noise."),
-    task: str | None = typer.Option(None, "--task", help="classify, autoencode or denoise."),
+    task: str | None = typer.Option(None, "--task", help="classify, autoencode, denoise or regress."),
     noise: str | None = typer.Option(None, "--noise", help="KIND:AMOUNT, e.g. gaussian:0.5 or salt_pepper:0.2."),
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Your own data: a folder of class folders, .npz, .npy folder or .csv (docs/data.md)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unusable files and rows (listed in data.json)."),
     strategy: str = typer.Option("default", "--strategy", help=STRATEGY_HELP),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
     overrides: list[str] = SetOption,
@@ -35,7 +38,7 @@ def fit(
     from archspec.train import runner as train
 
     if resume is not None:
-        if overrides or spec is not None:
+        if overrides or spec is not None or data is not None:
             raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
                                      "(with --epochs or --data-dir)", param_hint="--resume")
         run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
@@ -44,7 +47,8 @@ def fit(
     else:
         run_dir = train.fit_spec(
             spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-            task=task, noise=_parse_noise(noise), data_dir=data_dir, strategy=strategy,
+            task=task, noise=_parse_noise(noise), data_dir=data_dir, data=data, skip_bad=skip_bad or None,
+            strategy=strategy,
             worker_timeout_s=worker_timeout,
         )
     if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder

@@ -48,6 +48,8 @@ class RunConfig:
     """Seeds the data order and the training noise; the run's seed, or drawn once and recorded."""
     subset: int | None = None
     data_dir: str | None = None
+    data: dict[str, Any] | None = None
+    """The model's own data (train.data / --data, path made absolute); None trains on `dataset`."""
     strategy: str = "default"
     worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S
     steps_per_execution: int = 1
@@ -88,6 +90,8 @@ def resolve_config(
     """The settings a run uses: the spec's `train:` section, then the command line's overrides."""
     train = (spec.train or TrainSpec()).model_dump()
     given = {key: value for key, value in overrides.items() if value is not None}
+    if given.get("data") is not None or given.get("skip_bad"):
+        given["data"] = _data_options(train["data"], given.get("data"), given.get("skip_bad"))
     try:
         checked = TrainSpec.model_validate({**train, **{k: v for k, v in given.items() if k in train}})
     except ValidationError as error:
@@ -117,7 +121,25 @@ def resolve_config(
         data_seed=checked.seed if checked.seed is not None else random.randrange(2**31),
         subset=given.get("subset"),
         data_dir=None if data_dir is None else str(data_dir),
+        data=_absolute(checked.data.model_dump()) if checked.data is not None else None,
         strategy=strategy,
         worker_timeout_s=float(given.get("worker_timeout_s", DEFAULT_WORKER_TIMEOUT_S)),
         versions=dict(versions or {}),
     )
+
+
+def _data_options(spec_data: dict[str, Any] | None, path: Any, skip_bad: bool | None) -> dict[str, Any]:
+    """train.data with --data's path and --skip-bad applied (the spec's other data options kept)."""
+    if spec_data is None and path is None:
+        raise RunError("--skip-bad applies to a run's own data: give --data PATH or train.data in the spec")
+    options = dict(spec_data or {})
+    if path is not None:
+        options["path"] = str(path)
+    if skip_bad:
+        options["skip_bad"] = True
+    return options
+
+
+def _absolute(options: dict[str, Any]) -> dict[str, Any]:
+    """The data path as an absolute path, so a resumed or evaluated run finds it from any folder."""
+    return {**options, "path": str(Path(options["path"]).expanduser().absolute())}

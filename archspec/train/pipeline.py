@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from archspec.data.image_files import ImageFiles
+from archspec.data.stream import file_pipeline
+from archspec.errors import RunError
 from archspec.keras.backend import import_keras, import_tensorflow
 
 import_keras()
@@ -46,6 +49,10 @@ def make_pipeline(
     batch and add the batch's full size as a third element (a worker's share of
     a global batch, and what it must divide its summed loss by).
     """
+    if isinstance(x, ImageFiles):  # a streamed image folder: decoded from its files, batch by batch
+        if part is not None:
+            raise RunError("multi-worker training streams no image folders yet; give data: {cache: memory}")
+        return file_pipeline(x, y, batch_size, shuffle=shuffle, seed=seed, epochs=epochs)
     x_all, y_all = tf.constant(x), tf.constant(y)
     count = len(x)
     seed64 = tf.constant(seed, tf.int64)

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from archspec.data.run_data import RunData, plan_run_data, prepare_run_data, saved_run_data
+from archspec.data.split import write_split
 from archspec.errors import ModelError, RunError
 from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
@@ -61,8 +63,17 @@ PEER_FAILURES = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.C
 __all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config", "resume_run"]
 
 
-def load_run_data(config: RunConfig, input_shape: Sequence[int | None], output_shape: Sequence[int | None]) -> Prepared:
-    """The run's arrays, shaped for a model with these input and output shapes (no batch axis)."""
+def load_run_data(
+    config: RunConfig, input_shape: Sequence[int | None], output_shape: Sequence[int | None],
+    run_dir: Path | None = None, planned: RunData | None = None,
+) -> Prepared:
+    """The run's arrays, shaped for a model with these input and output shapes (no batch axis).
+
+    Own data (config.data) is read as `planned` (a new run) or as the run folder's saved split says.
+    """
+    if config.data is not None:
+        own = planned if planned is not None else saved_run_data(config.data, config.task, Path(run_dir or "."))
+        return prepare_run_data(own, config.task, input_shape, output_shape, config.subset)
     return prepare(
         load_arrays(config.dataset, config.data_dir),
         config.task,
@@ -92,19 +103,23 @@ def fit_spec(
     """Train a spec in a new run folder and return the folder (None on a multi-worker run's non-chief).
 
     spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
-    overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, strategy,
-    worker_timeout_s.
+    overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, data (a path:
+    the run's own data, see docs/data.md), skip_bad, strategy, worker_timeout_s.
     """
     spec_path = Path(spec_path)
     out = Path(out) if out else None
     spec = load_spec(spec_path, spec_overrides)
     config = resolve_config(spec, spec_path, overrides, versions())
     graph = analyze(spec)
-    check_task_fits(graph, config.task, config.dataset)  # before building anything
+    planned = None  # before building anything: the task against the spec, and the run's own data
+    if config.data is not None:
+        planned = plan_run_data(config.data, config.task, config.data_seed, graph)
+    else:
+        check_task_fits(graph, config.task, config.dataset)
     check_weights_fit(graph)
     check_activations_fit(graph, config.batch_size)
     runs.check_out_free(out)  # every worker of a multi-worker run checks; the chief makes it after they meet
-    data = load_run_data(config, *model_shapes(graph))
+    data = load_run_data(config, *model_shapes(graph), planned=planned)
     strategy, cluster = start_strategy(config)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
@@ -120,6 +135,8 @@ def fit_spec(
         run_dir = runs.create_run_dir(Path(runs_root), spec.name, out)
         runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+        if planned is not None:
+            write_split(run_dir, planned.split)
     else:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
     return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster)
@@ -155,7 +172,7 @@ def resume_run(
             "give a larger --epochs to train further"
         )
     spec = load_spec(run_dir / runs.SPEC_FILE)
-    data = load_run_data(config, *model_shapes(analyze(spec)))
+    data = load_run_data(config, *model_shapes(analyze(spec)), run_dir=run_dir)
     last, model_path = newest_loadable(run_dir, done)
     history = [row for row in history if int(row["epoch"]) <= last]
     steps = [row for row in runs.read_history(run_dir / runs.STEPS_FILE) if int(row["epoch"]) <= last]
@@ -269,6 +286,6 @@ def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dic
             f"  hint: finish it with `archspec fit --resume {run_dir}` (it trains only the missing epochs)"
         )
     model = load_keras_model(model_path)
-    data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:])
+    data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:], run_dir=run_dir)
     figures, _ = test_figures(model, data, config)
     return figures

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import networkx as nx
 import numpy as np
@@ -22,11 +22,15 @@ import numpy as np
 from archspec.errors import DataError, Location, SpecError, raise_collected
 from archspec.graph.primitives import Shape, format_shape
 
+if TYPE_CHECKING:
+    from archspec.data.sources.base import Scan
+
 IMAGE_SIZE = (28, 28)
 IMAGE_VALUES = IMAGE_SIZE[0] * IMAGE_SIZE[1]
 CLASSES = 10
 IMAGE_SHAPES_TEXT = "784 values, e.g. 28x28x1, 28x28 or 784"
 SAMPLE_COUNT = 10
+DATASETS = ("mnist", "fashion_mnist")
 
 SampleRows = list[tuple[str, np.ndarray]]
 
@@ -61,6 +65,8 @@ class Task:
     default_metrics: ClassVar[tuple[str, ...]] = ()
     uses_noise: ClassVar[bool] = False
     """True: training inputs get fresh noise each batch; validation and test inputs a fixed noisy copy."""
+    class_targets: ClassVar[bool] = True
+    """Own data (archspec.data): read the targets as classes (True) or as numeric values (False)."""
 
     def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
         """The SpecError of an output node this task cannot compare with its targets, else None."""
@@ -69,6 +75,18 @@ class Task:
     def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
         """What the model learns to output for these (uint8) labels and images."""
         raise NotImplementedError
+
+    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
+        """The SpecError of an output node that cannot learn the targets of a user's own data, else None."""
+        return SpecError(
+            f"task '{self.name}' trains on {', '.join(DATASETS)} only, not on data of your own ({scan.path})",
+            location=location, node=node, expected="task classify or regress", got=f"task {self.name}",
+            hint="give train.task classify (class folders, integer targets) or regress (numeric targets)",
+        )
+
+    def data_targets(self, labels: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
+        """What the model learns to output for the targets a data source read (class indices or values)."""
+        raise DataError(f"task '{self.name}' does not train on data of your own")
 
     def test_figures(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
         """Figures beyond the compiled loss and metrics, on the test set."""
@@ -103,6 +121,27 @@ class Classify(Task):
                 f"task 'classify' needs a model output of {CLASSES} class scores, "
                 f"the model's output shape is {tuple(output_shape)}"
             )
+        return labels.astype(np.int32)
+
+    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
+        classes = scan.classes or ()
+        if classes and tuple(shape) == (len(classes),):
+            return None
+        if not classes:
+            return SpecError(
+                f"task 'classify' needs classes, and the targets of {scan.path} are numbers",
+                location=location, node=node, expected="class targets (class folders, integer labels, text)",
+                got="numeric targets", hint="train it with task: regress",
+            )
+        shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+        return SpecError(
+            f"task 'classify' compares this output with the {len(classes)} classes of {scan.path} ({shown})",
+            location=location, node=node,
+            expected=f"{len(classes)} class scores (shape {len(classes)})", got=format_shape(shape),
+            hint=f"end with a dense node of {len(classes)} units and softmax",
+        )
+
+    def data_targets(self, labels: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
         return labels.astype(np.int32)
 
     def sample_rows(
@@ -148,7 +187,49 @@ class Denoise(Autoencode):
     uses_noise = True
 
 
-TASKS: dict[str, Task] = {task.name: task for task in (Classify(), Autoencode(), Denoise())}
+class Regress(Task):
+    """Numeric targets (a table's column, float arrays): mean squared error, and R² on the test set."""
+
+    name = "regress"
+    default_loss = "mse"
+    default_metrics = ("mae",)
+    class_targets = False
+
+    def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
+        return SpecError(
+            f"task 'regress' needs numeric targets, and {dataset} has classes",
+            location=location, node=node, expected="train.data: a table or arrays with numeric targets",
+            got=f"dataset {dataset}", hint="give train.data (or --data) a CSV table with a target column",
+        )
+
+    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
+        if None not in shape and math.prod(shape) == math.prod(scan.target_shape):
+            return None
+        return SpecError(
+            f"task 'regress' compares this output with the targets of {scan.path}",
+            location=location, node=node, expected=f"{math.prod(scan.target_shape)} value(s) per example "
+            f"(shape {format_shape(scan.target_shape)})", got=format_shape(shape),
+            hint=f"end with a dense node of {math.prod(scan.target_shape)} unit(s) and no activation",
+        )
+
+    def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
+        raise DataError("task 'regress' needs numeric targets: give train.data (or --data)")
+
+    def data_targets(self, labels: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
+        return labels.astype(np.float32).reshape((len(labels), *output_shape))
+
+    def test_figures(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+        residual = float(np.sum((targets - predictions.reshape(targets.shape)) ** 2))
+        total = float(np.sum((targets - targets.mean()) ** 2))
+        return {"r2": 1.0 - residual / total if total else 0.0}
+
+    def sample_rows(
+        self, inputs: np.ndarray, clean: np.ndarray, targets: np.ndarray, predictions: np.ndarray,
+    ) -> tuple[SampleRows, list[str] | None]:
+        return [], [f"{p:.3g} / {t:.3g}" for p, t in zip(predictions.ravel(), targets.ravel())]
+
+
+TASKS: dict[str, Task] = {task.name: task for task in (Classify(), Autoencode(), Denoise(), Regress())}
 
 
 def get_task(name: str) -> Task:
@@ -166,19 +247,29 @@ def check_task_fits(graph: nx.MultiDiGraph, task: str, dataset: str) -> None:
     raise_collected(task_problems(graph, task, dataset))
 
 
-def task_problems(graph: nx.MultiDiGraph, task: str, dataset: str) -> list[SpecError]:
+def single_input_output(graph: nx.MultiDiGraph) -> SpecError | None:
+    """The SpecError of a model with more than one input or output (`archspec fit` feeds one of each)."""
     inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
     outputs = graph.graph["outputs"]
     extra = [(name, "input") for name in inputs[1:]] + [(name, "node") for name in outputs[1:]]
-    if extra:
-        name, kind = extra[0]
-        return [SpecError(
-            "`archspec fit` trains models with one input and one output",
-            location=graph.nodes[name]["location"], node=name, node_kind=kind,
-            expected="1 input and 1 output",
-            got=f"{len(inputs)} input(s) ({', '.join(inputs)}) and {len(outputs)} output(s) ({', '.join(outputs)})",
-            hint="build and train such a model from Python with archspec.compile_model(spec)",
-        )]
+    if not extra:
+        return None
+    name, kind = extra[0]
+    return SpecError(
+        "`archspec fit` trains models with one input and one output",
+        location=graph.nodes[name]["location"], node=name, node_kind=kind,
+        expected="1 input and 1 output",
+        got=f"{len(inputs)} input(s) ({', '.join(inputs)}) and {len(outputs)} output(s) ({', '.join(outputs)})",
+        hint="build and train such a model from Python with archspec.compile_model(spec)",
+    )
+
+
+def task_problems(graph: nx.MultiDiGraph, task: str, dataset: str) -> list[SpecError]:
+    several = single_input_output(graph)
+    if several is not None:
+        return [several]
+    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
+    outputs = graph.graph["outputs"]
     problems = []
     image_input, output = inputs[0], outputs[0]
     shape = graph.nodes[image_input]["shape"]

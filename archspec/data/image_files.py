@@ -1,0 +1,43 @@
+"""Image files as a lazy array: what a run's inputs are when a folder is streamed instead of loaded.
+
+`len()` is the number of files; indexing decodes only the files asked for
+(samples.png needs ten), with the same TensorFlow decode and resize that
+feeds training (stream.py), so a picture shows what the model saw. The
+object itself holds only paths, so a folder larger than memory costs a list
+of names until tf.data streams it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageFiles:
+    """Files under `root`, decoded to `shape` (height, width, channels) in [0, 1], `resize` as declared."""
+
+    root: Path
+    items: tuple[str, ...]
+    shape: tuple[int, ...]
+    resize: str = "stretch"
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def paths(self) -> list[str]:
+        return [str(self.root / item) for item in self.items]
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        chosen = self.items[index] if isinstance(index, slice) else tuple(self.items[i] for i in np.atleast_1d(index))
+        return ImageFiles(self.root, chosen, self.shape, self.resize).decode_all()
+
+    def decode_all(self) -> np.ndarray:
+        """Every file decoded, as float32 (N, *shape): the cache: memory form, and samples."""
+        from archspec.data.stream import decode_files  # TensorFlow, only when pixels are needed
+
+        return decode_files(self)

@@ -1,0 +1,145 @@
+"""A CSV table: feature columns and a target column by name, read with the standard csv module.
+
+Every cell is read once when scanning (a table is text: its dtypes are only
+known by reading it), so text in a numeric column and a ragged row are
+found, with their line, before anything is built. Feature columns are
+standardised with the mean and standard deviation of the training rows
+only. A `split_column` of train/val/test values declares the split.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archspec.data.sources.base import SPLITS, BadItem, Scan, Source
+from archspec.errors import DataError
+from archspec.spec.data_spec import DataSpec
+
+SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+MAX_FIELD_CHARS = 1 << 20
+
+
+class Table(Source):
+    kind = "table"
+    input_values = "feature columns"
+
+    def detect(self, path: Path) -> bool:
+        return path.suffix.lower() in {".csv", ".tsv"}
+
+    def scan(self, path: Path, options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> Scan:
+        header, rows, bad = _read_rows(path)
+        target = _column(path, header, options.target, "target")
+        split_column = _column(path, header, options.split_column, "split_column") if options.split_column else None
+        features = options.features or [name for name in header if name not in {target, split_column}]
+        for name in features:
+            _column(path, header, name, "features")
+        feature_index = [header.index(name) for name in features]
+        values = np.zeros((len(rows), len(features)), np.float32)
+        for position, (line, cells) in enumerate(rows):
+            for column, cell_index in enumerate(feature_index):
+                values[position, column] = _number(path, line, features[column], cells[cell_index])
+        target_cells = [cells[header.index(target)] for _, cells in rows]
+        classes, labels = _targets(path, target, target_cells, rows, class_targets)
+        split_of = ["all"] * len(rows)
+        if split_column is not None:
+            column = header.index(split_column)
+            split_of = [_split_name(path, line, split_column, cells[column]) for line, cells in rows]
+        order = [split for split in (*SPLITS, "all") if split in split_of]
+        items = {split: [row for row in range(len(rows)) if split_of[row] == split] for split in order}
+        facts = {"columns": header, "features": features, "target": target,
+                 "lines": [line for line, _ in rows], "values": values}
+        return Scan(kind=self.kind, path=path, items=items,
+                    labels={split: labels[rows_of] for split, rows_of in items.items()},
+                    example_shape=(len(features),), classes=classes, target_shape=(1,), bad=bad, facts=facts)
+
+    def read(self, scan: Scan, items: list[Any], options: DataSpec, input_shape: tuple[int, ...],
+             train_items: list[Any]) -> Any:
+        values = scan.facts["values"]
+        train = values[np.asarray(train_items, dtype=np.int64)]
+        mean, std = train.mean(axis=0), train.std(axis=0)
+        std[std == 0] = 1.0
+        return ((values[np.asarray(items, dtype=np.int64)] - mean) / std).astype(np.float32)
+
+    def input_problem(self, scan: Scan, shape: tuple[int | None, ...], options: DataSpec) -> tuple[str, str] | None:
+        if tuple(shape) == scan.example_shape:
+            return None
+        count = scan.example_shape[0]
+        return (f"{count} feature column(s) ({', '.join(scan.facts['features'])})",
+                f"give the input shape [{count}], or choose the columns with data: {{features: [...]}}")
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], list[BadItem]]:
+    """The header, the (line, cells) of each full row, and the ragged rows."""
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if not header:
+                raise DataError(f"{path}: empty table (no header row)")
+            rows, bad = [], []
+            for cells in reader:
+                if not cells:
+                    continue
+                if len(cells) != len(header):
+                    bad.append(BadItem(f"{path}:{reader.line_num}",
+                                       f"ragged row: {len(cells)} cells, the header has {len(header)}"))
+                    continue
+                rows.append((reader.line_num, cells))
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); is it a CSV file?") from None
+    except csv.Error as error:
+        raise DataError(f"{path}: unreadable CSV ({error})") from None
+    if not rows:
+        raise DataError(f"{path}: no data rows under the header")
+    return [name.strip() for name in header], rows, bad
+
+
+def _column(path: Path, header: list[str], name: str | None, key: str) -> str:
+    if name is None:
+        raise DataError(f"{path}: a table needs its target column named: data: {{path: {path}, target: COLUMN}} "
+                        f"(columns: {', '.join(header)})")
+    if name not in header:
+        close = difflib.get_close_matches(name, header, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; the columns are {', '.join(header)}"
+        raise DataError(f"{path}: no column '{name}' ({key}){hint}")
+    return name
+
+
+def _number(path: Path, line: int, column: str, cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        raise DataError(f"{path}:{line}: column '{column}' holds text {cell[:40]!r} where a number belongs; "
+                        "a feature column must be numeric (choose the columns with data: {features: [...]})") from None
+
+
+def _targets(path: Path, target: str, cells: list[str], rows: list[tuple[int, list[str]]],
+             class_targets: bool) -> tuple[tuple[str, ...] | None, np.ndarray]:
+    if class_targets:
+        numeric = all(_is_number(cell) for cell in cells)
+        names = sorted(set(cells), key=lambda cell: (float(cell), cell) if numeric else (0.0, cell))
+        index = {name: number for number, name in enumerate(names)}
+        return tuple(names), np.array([index[cell] for cell in cells], np.int32)
+    return None, np.array([_number(path, line, target, cell) for (line, _), cell in zip(rows, cells)], np.float32)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_name(path: Path, line: int, column: str, cell: str) -> str:
+    name = SPLIT_NAMES.get(cell.strip().lower())
+    if name is None:
+        raise DataError(f"{path}:{line}: split column '{column}' holds {cell[:40]!r}; expected train, val or test")
+    return name

@@ -1,0 +1,93 @@
+"""Image files to tf.data: the decode, colour and resize of every streamed image, in parallel, prefetched.
+
+The epoch's order is the same stateless permutation of (seed, epoch) that
+the in-memory pipeline uses (pipeline.py), so a resumed run sees the same
+batches; the files are read and decoded in parallel (`num_parallel_calls`)
+and batches are prefetched, so only a few batches are ever in memory.
+Colour is brought to the model input's channels (alpha dropped, grey to RGB
+or RGB to grey); the size by `resize`: stretch, crop (central crop to the
+input's aspect ratio, then resize) or pad (resize inside, pad with zeros).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from archspec.data.image_files import ImageFiles
+from archspec.keras.backend import import_keras, import_tensorflow
+
+import_keras()
+tf = import_tensorflow()
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def decode_image(path: Any, shape: tuple[int, ...], resize: str) -> Any:
+    """One file -> float32 (height, width, channels) in [0, 1]."""
+    height, width, channels = shape
+    image = tf.io.decode_image(tf.io.read_file(path), channels=0, expand_animations=False)
+    image = _channels(image, channels)
+    image = tf.image.convert_image_dtype(image, tf.float32)  # uint8 / 255, uint16 / 65535
+    if resize == "pad":
+        image = tf.image.resize_with_pad(image, height, width)
+    else:
+        if resize == "crop":
+            image = _crop_to_aspect(image, height / width)
+        image = tf.image.resize(image, (height, width))
+    return tf.ensure_shape(tf.clip_by_value(image, 0.0, 1.0), (height, width, channels))
+
+
+def _channels(image: Any, wanted: int) -> Any:
+    found = tf.shape(image)[-1]
+    image = tf.cond(found >= 3, lambda: image[..., :3], lambda: image[..., :1])  # drop alpha
+    if wanted == 1:
+        return tf.cond(tf.shape(image)[-1] == 3, lambda: tf.image.rgb_to_grayscale(image), lambda: image)
+    return tf.cond(tf.shape(image)[-1] == 1, lambda: tf.image.grayscale_to_rgb(image), lambda: image)
+
+
+def _crop_to_aspect(image: Any, aspect: float) -> Any:
+    """The largest central crop with height / width == aspect."""
+    size = tf.cast(tf.shape(image)[:2], tf.float32)
+    crop_height = tf.minimum(size[0], size[1] * aspect)
+    crop_width = tf.minimum(size[1], size[0] / aspect)
+    top = tf.cast((size[0] - crop_height) / 2, tf.int32)
+    left = tf.cast((size[1] - crop_width) / 2, tf.int32)
+    return tf.image.crop_to_bounding_box(
+        image, top, left, tf.maximum(tf.cast(crop_height, tf.int32), 1), tf.maximum(tf.cast(crop_width, tf.int32), 1))
+
+
+def decode_files(files: ImageFiles) -> np.ndarray:
+    """Every file of `files`, decoded in parallel into one array (N, *shape)."""
+    if not len(files):
+        return np.zeros((0, *files.shape), np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(files.paths).map(
+        lambda path: decode_image(path, files.shape, files.resize), num_parallel_calls=AUTOTUNE, deterministic=True)
+    return np.concatenate([batch.numpy() for batch in dataset.batch(256)])
+
+
+def file_pipeline(
+    files: ImageFiles, targets: np.ndarray, batch_size: int, *, shuffle: bool, seed: int, epochs: range,
+) -> Any:
+    """Batches of (images, targets) for the given epochs back to back, decoded from the files."""
+    paths, labels = tf.constant(files.paths), tf.constant(targets)
+    count, seed64 = len(files), tf.constant(seed, tf.int64)
+
+    def load(index: Any) -> Any:
+        return decode_image(tf.gather(paths, index), files.shape, files.resize), tf.gather(labels, index)
+
+    def one_epoch(epoch: Any) -> Any:
+        if shuffle:
+            order = tf.argsort(tf.random.stateless_uniform([count], seed=tf.stack([seed64, epoch])))
+            indices = tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64))
+        else:
+            indices = tf.data.Dataset.range(count)
+        return indices.map(load, num_parallel_calls=AUTOTUNE, deterministic=True).batch(batch_size)
+
+    numbers = tf.data.Dataset.from_tensor_slices(tf.constant(list(epochs) or [0], tf.int64))
+    if not epochs:
+        numbers = numbers.take(0)
+    batches = -(-count // batch_size) * len(epochs)
+    dataset = numbers.flat_map(one_epoch).apply(tf.data.experimental.assert_cardinality(batches))
+    return dataset.prefetch(AUTOTUNE)
