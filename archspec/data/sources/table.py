@@ -35,7 +35,9 @@ class Table(Source):
         header, rows, bad = _read_rows(path)
         target = _column(path, header, options.target, "target")
         split_column = _column(path, header, options.split_column, "split_column") if options.split_column else None
-        features = options.features or [name for name in header if name not in {target, split_column}]
+        others = [name for name in header if name not in {target, split_column}]
+        text_columns = [name for name in others if not any(_is_number(cells[header.index(name)]) for _, cells in rows)]
+        features = options.features or [name for name in others if name not in text_columns]
         for name in features:
             _column(path, header, name, "features")
         feature_index = [header.index(name) for name in features]
@@ -51,7 +53,7 @@ class Table(Source):
             split_of = [_split_name(path, line, split_column, cells[column]) for line, cells in rows]
         order = [split for split in (*SPLITS, "all") if split in split_of]
         items = {split: [row for row in range(len(rows)) if split_of[row] == split] for split in order}
-        facts = {"columns": header, "features": features, "target": target,
+        facts = {"columns": header, "features": features, "target": target, "text_columns": text_columns,
                  "lines": [line for line, _ in rows], "values": values}
         return Scan(kind=self.kind, path=path, items=items,
                     labels={split: labels[rows_of] for split, rows_of in items.items()},
@@ -120,22 +122,22 @@ def _number(path: Path, line: int, column: str, cell: str) -> float:
                         "a feature column must be numeric (choose the columns with data: {features: [...]})") from None
 
 
-def _targets(path: Path, target: str, cells: list[str], rows: list[tuple[int, list[str]]],
-             class_targets: bool) -> tuple[tuple[str, ...] | None, np.ndarray]:
-    if class_targets:
-        numeric = all(_is_number(cell) for cell in cells)
-        names = sorted(set(cells), key=lambda cell: (float(cell), cell) if numeric else (0.0, cell))
-        index = {name: number for number, name in enumerate(names)}
-        return tuple(names), np.array([index[cell] for cell in cells], np.int32)
-    return None, np.array([_number(path, line, target, cell) for (line, _), cell in zip(rows, cells)], np.float32)
-
-
 def _is_number(cell: str) -> bool:
     try:
         float(cell)
     except ValueError:
         return False
     return True
+
+
+def _targets(path: Path, target: str, cells: list[str], rows: list[tuple[int, list[str]]],
+             class_targets: bool) -> tuple[tuple[str, ...] | None, np.ndarray]:
+    numeric = all(_is_number(cell) for cell in cells)
+    if class_targets and not (numeric and any(not float(cell).is_integer() for cell in cells)):
+        names = sorted(set(cells), key=lambda cell: (float(cell), cell) if numeric else (0.0, cell))
+        index = {name: number for number, name in enumerate(names)}
+        return tuple(names), np.array([index[cell] for cell in cells], np.int32)
+    return None, np.array([_number(path, line, target, cell) for (line, _), cell in zip(rows, cells)], np.float32)
 
 
 def _split_name(path: Path, line: int, column: str, cell: str) -> str:

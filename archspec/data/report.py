@@ -1,0 +1,86 @@
+"""`archspec data PATH`: what archspec sees in a dataset, as text, and a grid picture of examples.
+
+Layout, examples per split and class, class balance, image sizes and modes,
+a table's columns and value ranges, and the files or rows it cannot use:
+read from headers (the table's cells), without TensorFlow. The picture is
+drawn with Pillow into a file the user names, never into the data folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from archspec.data.sources import Scan
+from archspec.errors import DataError
+
+MAX_CLASSES_LISTED = 20
+THUMB = 64
+PER_CLASS = 8
+MAX_ROWS = 10
+
+
+def describe(scan: Scan, detected: bool) -> str:
+    lines = [f"{scan.path}: {scan.kind} ({'detected' if detected else 'declared'})"]
+    parts = ", ".join(f"{part} {len(items):,}" for part, items in scan.items.items())
+    lines.append(f"examples: {scan.count():,} ({parts})")
+    counts = scan.class_counts()
+    if counts:
+        total = {name: sum(split[name] for split in counts.values()) for name in scan.classes or ()}
+        shown = list(total.items())[:MAX_CLASSES_LISTED]
+        more = f", ... ({len(total) - len(shown)} more)" if len(total) > len(shown) else ""
+        lines.append(f"classes: {len(total)}: " + ", ".join(f"{name} {count:,}" for name, count in shown) + more)
+        if total and max(total.values()):
+            lines.append(f"balance: smallest / largest class = {min(total.values()) / max(total.values()):.2f}")
+    elif scan.labels:
+        every = np.concatenate(list(scan.labels.values())).astype(np.float64)
+        if every.size:
+            lines.append(f"target: numeric, {every.min():.4g} .. {every.max():.4g} (mean {every.mean():.4g})")
+    lines.extend(_kind_facts(scan))
+    lines.append(f"unusable: {len(scan.bad)}")
+    lines.extend(f"  {item}" for item in scan.bad[:MAX_CLASSES_LISTED])
+    return "\n".join(lines)
+
+
+def _kind_facts(scan: Scan) -> list[str]:
+    lines = []
+    if scan.sizes:
+        sizes = ", ".join(f"{h}x{w} ({n:,})" for (h, w), n in scan.sizes.most_common(5))
+        lines.append(f"image sizes (height x width): {sizes}" + (", ..." if len(scan.sizes) > 5 else ""))
+        lines.append("modes: " + ", ".join(f"{mode} ({n:,})" for mode, n in scan.facts["modes"].items()))
+        lines.append(f"input: {'x'.join(map(str, scan.example_shape))} (the commonest size; values scaled to 0..1)")
+    if "features" in scan.facts:
+        values = scan.facts["values"]
+        lines.append(f"target column: {scan.facts['target']}")
+        if scan.facts["text_columns"]:
+            lines.append(f"text columns (not features): {', '.join(scan.facts['text_columns'])}")
+        ranges = [f"{name} {column.min():.4g}..{column.max():.4g}"
+                  for name, column in zip(scan.facts["features"], values.T)]
+        lines.append("features: " + ", ".join(ranges))
+    if "arrays" in scan.facts:
+        lines.append("arrays: " + ", ".join(f"{name} {list(shape)} {dtype}"
+                                            for name, (shape, dtype) in scan.facts["arrays"].items()))
+    return lines
+
+
+def write_grid(scan: Scan, out: Path) -> Path:
+    """Up to 8 examples of each of the first 10 classes, one row per class (image folders only)."""
+    if not scan.sizes:
+        raise DataError(f"{scan.path}: --show draws image folders; this is a {scan.kind}")
+    part = next(iter(scan.items))
+    rows = []
+    for number, name in enumerate((scan.classes or ())[:MAX_ROWS]):
+        chosen = [item for item, label in zip(scan.items[part], scan.labels[part]) if label == number][:PER_CLASS]
+        rows.append((name, chosen))
+    label_width = 90
+    grid = Image.new("RGB", (label_width + PER_CLASS * THUMB, len(rows) * THUMB), "white")
+    draw = ImageDraw.Draw(grid)
+    for row, (name, items) in enumerate(rows):
+        draw.text((4, row * THUMB + THUMB // 2 - 6), name[:14], fill="black")
+        for column, item in enumerate(items):
+            with Image.open(scan.path / item) as image:
+                grid.paste(image.convert("RGB").resize((THUMB, THUMB)), (label_width + column * THUMB, row * THUMB))
+    grid.save(out)
+    return out
