@@ -103,8 +103,9 @@ class _Store:
         """(shape, dtype) from the array's header alone."""
         try:
             with self._open(name) as handle:
-                version = np.lib.format.read_magic(handle)
-                shape, _, dtype = np.lib.format._read_array_header(handle, version)
+                major, _ = np.lib.format.read_magic(handle)
+                read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(handle)
         except (OSError, ValueError, zipfile.BadZipFile) as error:
             raise DataError(f"{self.path}: array {name} has no readable .npy header ({error})") from None
         if not shape:
