@@ -17,21 +17,14 @@ def validate(
     data: Path | None = typer.Option(None, "--data", help="Check the specs against this data (headers only)."),
 ) -> None:
     """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
-    from archspec.data.spec_data import check_spec_data, data_options
+    from archspec.data.spec_data import check_training_fits
     from archspec.graph.summary import total_params
 
     failed = 0
     for path in specs:
         try:
             graph = _load(path, overrides)
-            train = graph.graph["train"]
-            options = data_options(train, data)
-            if options is not None:  # the spec's own data (train.data or --data): its headers against the spec
-                check_spec_data(graph, options)
-            elif train is not None:  # a spec that says how to train it must fit that task's data
-                from archspec.train.tasks import check_task_fits
-
-                check_task_fits(graph, train.task, train.dataset)
+            check_training_fits(graph, data)  # its own data (headers only), else the task's dataset
         except ArchspecError as error:
             failed += 1
             typer.echo(str(error), err=True)

@@ -21,6 +21,7 @@ from typing import Any
 import optuna
 import yaml
 
+from archspec.data.spec_data import check_training_fits
 from archspec.errors import ArchspecError, SpecError, did_you_mean
 from archspec.graph.shapes import analyze
 from archspec.graph.summary import total_params
@@ -37,7 +38,6 @@ from archspec.train.sweep_dimensions import (
     VariantPlan,
 )
 from archspec.train.sweep_file import Sweep, SweepError
-from archspec.train.tasks import check_task_fits
 
 VARIANTS_DIR = "variants"
 MAX_CHECKED_VARIANTS = 512
@@ -119,8 +119,7 @@ def check_variant(spec: TrialSpec) -> int:
     """Check a variant with the static front end (no TensorFlow); its parameter count, or its located error."""
     loaded = load_spec(spec.spec, spec.overrides)
     graph = analyze(loaded)
-    if loaded.train is not None:
-        check_task_fits(graph, loaded.train.task, loaded.train.dataset)
+    check_training_fits(graph)  # the task's dataset, or the spec's own data (one scan for all variants)
     return total_params(graph)
 
 

@@ -1,0 +1,151 @@
+"""`archspec fit` on data of one's own: image folders streamed, tables, arrays; splits kept; bad files stop or skip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from archspec.cli import main
+from archspec.data.image_files import ImageFiles
+from tests.conftest import HAVE_MNIST, SHARED_MNIST, needs_mnist
+from tests.data_maker import mnist_digits, write_image_folder, write_table
+
+CNN = """\
+archspec: 1
+name: folder_cnn
+inputs:
+  image: [24, 24, 3]
+nodes:
+  conv: {op: conv2d, filters: 4, kernel: 3, activation: relu}
+  flat: {op: flatten}
+  probs: {op: dense, units: 10, activation: softmax}
+edges:
+  - image -> conv -> flat -> probs
+outputs: [probs]
+train: {epochs: 1, batch_size: 32, seed: 5}
+"""
+
+REGRESSOR = """\
+archspec: 1
+name: table_reg
+inputs:
+  row: [3]
+nodes:
+  value: {op: dense, units: 1}
+edges:
+  - row -> value
+outputs: [value]
+train: {task: regress, epochs: 30, batch_size: 16, seed: 1, optimizer: {adam: {learning_rate: 0.05}},
+        data: {path: TABLE, target: price}}
+"""
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    return (exit_info.value.code or 0), out, err
+
+
+@pytest.fixture(scope="module")
+def digits():
+    if not HAVE_MNIST:
+        pytest.skip("needs MNIST")
+    return mnist_digits(SHARED_MNIST, 160)
+
+
+@pytest.fixture
+def folder(tmp_path, digits):
+    return write_image_folder(tmp_path / "digits", *digits, size=32)
+
+
+def listing(folder):
+    return sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*"))
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_an_image_folder_trains_resumes_and_evaluates_on_its_saved_split(folder, tmp_path, write_spec, capsys):
+    spec, run = write_spec(CNN), tmp_path / "run"
+    before = listing(folder)
+    code, out, err = run_cli(["fit", str(spec), "--data", str(folder), "--out", str(run)], capsys)
+    assert code == 0, err
+    split = json.loads((run / "data.json").read_text())
+    assert split["kind"] == "image_folder" and split["counts"] == {"train": 128, "val": 16, "test": 16}
+    assert split["classes"] == [f"digit_{n}" for n in range(10)]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["train_samples"] == 128
+    code, out, _ = run_cli(["evaluate", str(run)], capsys)
+    assert code == 0 and out.splitlines()[0] == f"accuracy: {metrics['test']['accuracy']:.4f}"
+    code, _, err = run_cli(["fit", "--resume", str(run), "--epochs", "2"], capsys)
+    assert code == 0, err
+    assert json.loads((run / "data.json").read_text()) == split  # the same examples
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
+    assert listing(folder) == before  # nothing written into the data folder
+
+
+@needs_mnist
+def test_a_truncated_image_stops_the_run_before_training_or_is_skipped(folder, tmp_path, write_spec, capsys):
+    victim = sorted((folder / "digit_3").iterdir())[0]
+    victim.write_bytes(victim.read_bytes()[:200])
+    spec = write_spec(CNN)
+    code, _, err = run_cli(["fit", str(spec), "--data", str(folder), "--out", str(tmp_path / "a")], capsys)
+    assert code == 1
+    assert err.splitlines()[:2] == [f"{folder}: 1 unusable file(s) or row(s):",
+                                    f"  {victim}: unreadable image (image file is truncated)"]
+    assert not (tmp_path / "a").exists()
+    code, _, err = run_cli(["fit", str(spec), "--data", str(folder), "--skip-bad", "--out", str(tmp_path / "b")],
+                           capsys)
+    assert code == 0, err
+    split = json.loads((tmp_path / "b" / "data.json").read_text())
+    assert split["skipped"] == [f"{victim}: unreadable image (image file is truncated)"]
+    assert sum(split["counts"].values()) == 159
+
+
+def test_a_table_regressor_reports_r2_and_draws_predictions(tmp_path, write_spec, capsys):
+    table = write_table(tmp_path / "t.csv", rows=200)
+    run = tmp_path / "run"
+    code, _, err = run_cli(["fit", str(write_spec(REGRESSOR.replace("TABLE", str(table)))), "--out", str(run)], capsys)
+    assert code == 0, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["task"] == "regress" and metrics["test"]["r2"] > 0.9  # a linear target, a linear model
+    with Image.open(run / "samples.png") as picture:
+        assert picture.size == (400, 400)
+
+
+def test_an_npz_classifier_trains_on_its_own_train_and_test_arrays(tmp_path, write_spec, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, size=(90, 6), dtype=np.uint8)
+    y = (x[:, 0] > 127).astype(np.int64)
+    np.savez(tmp_path / "d.npz", x_train=x[:70], y_train=y[:70], x_test=x[70:], y_test=y[70:])
+    spec = write_spec("archspec: 1\nname: npz_mlp\ninputs:\n  x: [6]\nnodes:\n  p: {op: dense, units: 2, "
+                      "activation: softmax}\nedges:\n  - x -> p\noutputs: [p]\ntrain: {epochs: 1, seed: 0}\n")
+    code, _, err = run_cli(["fit", str(spec), "--data", str(tmp_path / "d.npz"), "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    split = json.loads((tmp_path / "r" / "data.json").read_text())
+    assert split["items"]["test"] == list(range(70, 90)) and split["counts"] == {"train": 63, "val": 7, "test": 20}
+
+
+@pytest.mark.parametrize("resize", ["stretch", "crop", "pad"])
+def test_streamed_batches_equal_the_decoded_files(tmp_path, resize):
+    from archspec.data.stream import file_pipeline
+
+    rng = np.random.default_rng(1)
+    for number in range(5):
+        mode = "L" if number % 2 else "RGBA"
+        size = (20 + 4 * number, 12)
+        pixels = rng.integers(0, 255, size=(size[1], size[0], 1 if mode == "L" else 4), dtype=np.uint8)
+        Image.fromarray(pixels.squeeze(), mode).save(tmp_path / f"{number}.png")
+    files = ImageFiles(tmp_path, tuple(f"{n}.png" for n in range(5)), (16, 16, 3), resize)
+    decoded = files.decode_all()
+    assert decoded.shape == (5, 16, 16, 3) and decoded.dtype == np.float32
+    assert decoded.min() >= 0.0 and decoded.max() <= 1.0
+    batches = file_pipeline(files, np.arange(5), 2, shuffle=True, seed=3, epochs=range(2))
+    seen = [(x.numpy(), y.numpy()) for x, y in batches]
+    assert [len(y) for _, y in seen] == [2, 2, 1, 2, 2, 1]  # batches never cross an epoch
+    for images, labels in seen:
+        np.testing.assert_allclose(images, decoded[labels], atol=1e-6)
+    np.testing.assert_allclose(files[1:3], decoded[1:3], atol=1e-6)
