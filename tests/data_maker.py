@@ -53,3 +53,16 @@ def write_table(path: Path, rows: int = 120, seed: int = 0) -> Path:
         lines.append(",".join(f"{v:.4f}" for v in values) + f",{value:.4f},{'big' if value > 0 else 'small'}")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_segmentation_folder(root: Path, images: np.ndarray, *, size: int = 32, classes: int = 2) -> Path:
+    """images/NNNNN.png (RGB) and masks/NNNNN.png: 0 background, digit pixels class 1 (or 1..classes-1 by ink)."""
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(parents=True, exist_ok=True)
+    for number, image in enumerate(images):
+        picture = Image.fromarray(image).resize((size, size))
+        picture.convert("RGB").save(root / "images" / f"{number:05d}.png")
+        ink = np.asarray(picture)
+        mask = np.where(ink > 127, 1 + (ink.astype(np.int32) * (classes - 1) // 256), 0).clip(0, classes - 1)
+        Image.fromarray(mask.astype(np.uint8), "L").save(root / "masks" / f"{number:05d}.png")
+    return root

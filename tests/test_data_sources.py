@@ -19,7 +19,7 @@ from archspec.data.split import make_split
 from archspec.errors import DataError
 from archspec.spec.data_spec import SOURCE_KINDS, DataSpec, SplitSpec
 from tests.conftest import HAVE_MNIST, SHARED_MNIST, needs_mnist
-from tests.data_maker import mnist_digits, png_bomb, write_image_folder, write_table
+from tests.data_maker import mnist_digits, png_bomb, write_image_folder, write_segmentation_folder, write_table
 
 CNN = """\
 archspec: 1
@@ -322,3 +322,55 @@ def test_data_command_on_a_missing_path_exits_1(tmp_path, capsys):
     code, _, err = run_cli(["data", str(tmp_path / "nowhere")], capsys)
     assert code == 1
     assert err.strip() == f"{tmp_path / 'nowhere'}: no such folder (the data named by train.data or --data)"
+
+
+# ---------------------------------------------------------------- segmentation
+
+SEGMENTER = """\
+archspec: 1
+name: seg
+inputs:
+  image: [32, 32, 3]
+nodes:
+  c1: {op: conv2d, filters: 4, kernel: 3, padding: same, activation: relu}
+  out: {op: conv2d, filters: CLASSES, kernel: 1, activation: softmax}
+edges:
+  - image -> c1 -> out
+outputs: [out]
+train: {task: segment}
+"""
+
+
+@pytest.fixture
+def seg_folder(tmp_path, digits):
+    return write_segmentation_folder(tmp_path / "seg", digits[0][:20], classes=7)
+
+
+@needs_mnist
+def test_mask_classes_beyond_the_output_are_refused_at_the_output(seg_folder, write_spec, capsys):
+    _, scan = scan_data(DataSpec(path=str(seg_folder)))
+    assert scan.kind == "segmentation" and scan.pixel_classes == 7 and scan.count() == 20
+    biggest = scan.facts["largest_class_in"]
+    spec = write_spec(SEGMENTER.replace("CLASSES", "5"))
+    code, _, err = run_cli(["validate", str(spec), "--data", str(seg_folder)], capsys)
+    assert code == 1
+    assert err.splitlines()[:3] == [
+        f"{spec}:7:3: node 'out': task 'segment' compares this output with the masks of {seg_folder}, "
+        f"whose pixels hold classes 0..6 (class 6 in {biggest})",
+        "  expected: (height, width, 7 or more): a class score a pixel for each of classes 0..6",
+        "  got:      32x32x5",
+    ]
+    assert run_cli(["validate", str(write_spec(SEGMENTER.replace("CLASSES", "7"), "ok.yaml")),
+                    "--data", str(seg_folder)], capsys)[0] == 0
+
+
+@needs_mnist
+def test_a_mask_of_another_size_and_an_image_without_mask_are_named(seg_folder):
+    Image.new("L", (16, 16)).save(seg_folder / "masks" / "00003.png")
+    (seg_folder / "masks" / "00004.png").unlink()
+    _, scan = scan_data(DataSpec(path=str(seg_folder)))
+    assert [str(item) for item in scan.bad] == [
+        f"{seg_folder / 'images' / '00004.png'}: no mask {seg_folder / 'masks' / '00004.png'}",
+        f"{seg_folder / 'images' / '00003.png'}: mask masks/00003.png is 16x16, its image 32x32",
+    ]
+    assert scan.count() == 18

@@ -11,7 +11,7 @@ from PIL import Image
 from archspec.cli import main
 from archspec.data.image_files import ImageFiles
 from tests.conftest import HAVE_MNIST, SHARED_MNIST, needs_mnist
-from tests.data_maker import mnist_digits, write_image_folder, write_table
+from tests.data_maker import mnist_digits, write_image_folder, write_segmentation_folder, write_table
 
 CNN = """\
 archspec: 1
@@ -149,3 +149,18 @@ def test_streamed_batches_equal_the_decoded_files(tmp_path, resize):
     for images, labels in seen:
         np.testing.assert_allclose(images, decoded[labels], atol=1e-6)
     np.testing.assert_allclose(files[1:3], decoded[1:3], atol=1e-6)
+
+
+@needs_mnist
+def test_a_segmenter_trains_on_images_and_masks_and_reports_mean_iou(tmp_path, digits, write_spec, capsys):
+    folder = write_segmentation_folder(tmp_path / "seg", digits[0][:100])
+    spec = write_spec("archspec: 1\nname: seg\ninputs:\n  image: [16, 16, 3]\nnodes:\n"
+                      "  c1: {op: conv2d, filters: 4, kernel: 3, padding: same, activation: relu}\n"
+                      "  out: {op: conv2d, filters: 2, kernel: 1, activation: softmax}\n"
+                      "edges:\n  - image -> c1 -> out\noutputs: [out]\n"
+                      "train: {task: segment, epochs: 2, batch_size: 16, seed: 0}\n")
+    code, _, err = run_cli(["fit", str(spec), "--data", str(folder), "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["task"] == "segment" and 0.0 < metrics["test"]["mean_iou"] <= 1.0
+    assert json.loads((tmp_path / "r" / "data.json").read_text())["counts"] == {"train": 80, "val": 10, "test": 10}

@@ -18,12 +18,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ImageFiles:
-    """Files under `root`, decoded to `shape` (height, width, channels) in [0, 1], `resize` as declared."""
+    """Files under `root`, decoded to `shape` (height, width, channels) in [0, 1], `resize` as declared.
+
+    Masks (`mask=True`) are class-index images: decoded to int32 (height,
+    width), first channel, resized by nearest neighbour, never scaled.
+    """
 
     root: Path
     items: tuple[str, ...]
     shape: tuple[int, ...]
     resize: str = "stretch"
+    mask: bool = False
 
     def __len__(self) -> int:
         return len(self.items)
@@ -34,10 +39,10 @@ class ImageFiles:
 
     def __getitem__(self, index: Any) -> np.ndarray:
         chosen = self.items[index] if isinstance(index, slice) else tuple(self.items[i] for i in np.atleast_1d(index))
-        return ImageFiles(self.root, chosen, self.shape, self.resize).decode_all()
+        return ImageFiles(self.root, chosen, self.shape, self.resize, self.mask).decode_all()
 
     def decode_all(self) -> np.ndarray:
-        """Every file decoded, as float32 (N, *shape): the cache: memory form, and samples."""
+        """Every file decoded, as float32 (N, *shape) (masks int32): the cache: memory form, and samples."""
         from archspec.data.stream import decode_files  # TensorFlow, only when pixels are needed
 
         return decode_files(self)

@@ -34,6 +34,9 @@ def describe(scan: Scan, detected: bool) -> str:
         lines.append(f"classes: {len(total)}: " + ", ".join(f"{name} {count:,}" for name, count in shown) + more)
         if total and max(total.values()):
             lines.append(f"balance: smallest / largest class = {min(total.values()) / max(total.values()):.2f}")
+    elif scan.pixel_classes:
+        lines.append(f"mask classes: {scan.pixel_classes} (0..{scan.pixel_classes - 1}; "
+                     f"{scan.pixel_classes - 1} in {scan.facts['largest_class_in']})")
     elif scan.labels:
         every = np.concatenate(list(scan.labels.values())).astype(np.float64)
         if every.size:

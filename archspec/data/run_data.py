@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import numpy as np
 
 from archspec.data.checks import check_bad_items, check_data_fits
 from archspec.data.scan import scan_data
@@ -65,17 +64,14 @@ def prepare_run_data(data: RunData, task_name: str, input_shape: Sequence[int | 
                      output_shape: Sequence[int | None], subset: int | None = None) -> Prepared:
     """The split's inputs (arrays, or image files streamed later) and targets, shaped for the model."""
     task = get_task(task_name)
-    label_of = {item: label for part, items in data.scan.items.items()
-                for item, label in zip(items, data.scan.labels[part])}
     parts = {part: items[:subset] if subset else items for part, items in data.split.items.items()}
     shape = tuple(int(size) for size in input_shape)
 
     def inputs(part: str) -> Any:
         return data.source.read(data.scan, parts[part], data.options, shape, data.split.items["train"])
 
-    def targets(part: str) -> np.ndarray:
-        labels = np.array([label_of[item] for item in parts[part]])
-        return task.data_targets(labels, tuple(output_shape))
+    def targets(part: str) -> Any:
+        return task.data_targets(data.source.targets(data.scan, parts[part]), tuple(output_shape))
 
     x_test = inputs("test")
     has_val = bool(parts["val"])

@@ -58,24 +58,56 @@ def _crop_to_aspect(image: Any, aspect: float) -> Any:
         image, top, left, tf.maximum(tf.cast(crop_height, tf.int32), 1), tf.maximum(tf.cast(crop_width, tf.int32), 1))
 
 
+def decode_mask(path: Any, shape: tuple[int, ...], resize: str) -> Any:
+    """One class-index mask -> int32 (height, width): first channel, nearest-neighbour size, no scaling."""
+    height, width = shape[:2]
+    mask = tf.io.decode_image(tf.io.read_file(path), channels=0, expand_animations=False)[..., :1]
+    if resize == "pad":
+        mask = tf.image.resize_with_pad(mask, height, width, method="nearest")
+    else:
+        if resize == "crop":
+            mask = _crop_to_aspect(mask, height / width)
+        mask = tf.image.resize(mask, (height, width), method="nearest")
+    return tf.ensure_shape(tf.cast(mask[..., 0], tf.int32), (height, width))
+
+
+def decoder(files: ImageFiles) -> Any:
+    """The function that decodes one path of `files` (an image, or a mask)."""
+    decode = decode_mask if files.mask else decode_image
+    return lambda path: decode(path, files.shape, files.resize)
+
+
 def decode_files(files: ImageFiles) -> np.ndarray:
     """Every file of `files`, decoded in parallel into one array (N, *shape)."""
     if not len(files):
-        return np.zeros((0, *files.shape), np.float32)
+        return np.zeros((0, *files.shape[: 2 if files.mask else 3]), np.int32 if files.mask else np.float32)
     dataset = tf.data.Dataset.from_tensor_slices(files.paths).map(
-        lambda path: decode_image(path, files.shape, files.resize), num_parallel_calls=AUTOTUNE, deterministic=True)
+        decoder(files), num_parallel_calls=AUTOTUNE, deterministic=True)
     return np.concatenate([batch.numpy() for batch in dataset.batch(256)])
 
 
 def file_pipeline(
     files: ImageFiles, targets: np.ndarray, batch_size: int, *, shuffle: bool, seed: int, epochs: range,
 ) -> Any:
-    """Batches of (images, targets) for the given epochs back to back, decoded from the files."""
-    paths, labels = tf.constant(files.paths), tf.constant(targets)
-    count, seed64 = len(files), tf.constant(seed, tf.int64)
+    """Batches of (images, targets) for the given epochs back to back, decoded from the files.
+
+    `targets` is an array (labels, values) or ImageFiles of masks, decoded beside their images.
+    """
+    paths, count, seed64 = tf.constant(files.paths), len(files), tf.constant(seed, tf.int64)
+    decode = decoder(files)
+    if isinstance(targets, ImageFiles):
+        mask_paths, decode_target = tf.constant(targets.paths), decoder(targets)
+
+        def target(index: Any) -> Any:
+            return decode_target(tf.gather(mask_paths, index))
+    else:
+        labels = tf.constant(targets)
+
+        def target(index: Any) -> Any:
+            return tf.gather(labels, index)
 
     def load(index: Any) -> Any:
-        return decode_image(tf.gather(paths, index), files.shape, files.resize), tf.gather(labels, index)
+        return decode(tf.gather(paths, index)), target(index)
 
     def one_epoch(epoch: Any) -> Any:
         if shuffle:

@@ -1,102 +1,50 @@
 """Training tasks as a registry: each `Task` says what its model must look like and how it is scored.
 
-`archspec fit` trains on 28x28 greyscale images (MNIST, Fashion-MNIST). A
-task holds everything that differs between classify, autoencode and denoise:
+`archspec fit` trains on 28x28 greyscale images (MNIST, Fashion-MNIST) or on
+a user's own data (archspec.data). A task (task_base.Task) holds everything
+that differs between classify, autoencode, denoise, regress and segment:
 the default loss and metrics, the static check of the model's output shape
 (so a model that cannot take the data is refused at its output node, before
 TensorFlow is imported, and `archspec validate` finds it too), the targets it
 learns, whether it needs noise, the extra test figures and the sample picture.
-Adding a task is one class here plus its name in `TASKS`; nothing else names
-tasks. numpy only (no TensorFlow): `validate` imports this module.
+The MNIST tasks live here, those of own data only in data_tasks.py; adding a
+task is one class plus its entry in `TASKS` (and its name in TrainSpec.task);
+nothing else names tasks. numpy only (no TensorFlow): `validate` imports this.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 
 from archspec.errors import DataError, Location, SpecError, raise_collected
 from archspec.graph.primitives import Shape, format_shape
+from archspec.train.data_tasks import Regress, Segment
+from archspec.train.task_base import (
+    CLASSES,
+    DATASETS,
+    IMAGE_SHAPES_TEXT,
+    IMAGE_SIZE,
+    IMAGE_VALUES,
+    SAMPLE_COUNT,
+    SampleRows,
+    Task,
+    fit_images,
+    holds_image,
+    psnr,
+)
 
 if TYPE_CHECKING:
     from archspec.data.sources.base import Scan
 
-IMAGE_SIZE = (28, 28)
-IMAGE_VALUES = IMAGE_SIZE[0] * IMAGE_SIZE[1]
-CLASSES = 10
-IMAGE_SHAPES_TEXT = "784 values, e.g. 28x28x1, 28x28 or 784"
-SAMPLE_COUNT = 10
-DATASETS = ("mnist", "fashion_mnist")
-
-SampleRows = list[tuple[str, np.ndarray]]
-
-
-def holds_image(shape: Shape) -> bool:
-    """A fully known shape with exactly 28*28 values (a 28x28 image reshaped into it)."""
-    return None not in shape and math.prod(shape) == IMAGE_VALUES
-
-
-def fit_images(images: np.ndarray, shape: Sequence[int | None], what: str) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 in [0, 1] of shape (N, *shape), e.g. (28, 28) or (28, 28, 1)."""
-    if None in shape or int(np.prod(shape)) != IMAGE_VALUES:
-        raise DataError(
-            f"the model's {what} shape {tuple(shape)} does not hold a 28x28 image; "
-            "use (28, 28), (28, 28, 1) or (784,)"
-        )
-    return (images.astype(np.float32) / 255.0).reshape((len(images), *shape))
-
-
-def psnr(predictions: np.ndarray, targets: np.ndarray) -> float:
-    """Mean over images of 10 log10(1 / MSE), for images in [0, 1]."""
-    axes = tuple(range(1, targets.ndim))
-    mse = np.mean((predictions.astype(np.float64) - targets) ** 2, axis=axes)
-    return float(np.mean(10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))))
-
-
-class Task:
-    """One training task; subclasses fill in the class attributes and the methods that differ."""
-
-    name: ClassVar[str]
-    default_loss: ClassVar[str]
-    default_metrics: ClassVar[tuple[str, ...]] = ()
-    uses_noise: ClassVar[bool] = False
-    """True: training inputs get fresh noise each batch; validation and test inputs a fixed noisy copy."""
-    class_targets: ClassVar[bool] = True
-    """Own data (archspec.data): read the targets as classes (True) or as numeric values (False)."""
-
-    def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
-        """The SpecError of an output node this task cannot compare with its targets, else None."""
-        raise NotImplementedError
-
-    def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
-        """What the model learns to output for these (uint8) labels and images."""
-        raise NotImplementedError
-
-    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
-        """The SpecError of an output node that cannot learn the targets of a user's own data, else None."""
-        return SpecError(
-            f"task '{self.name}' trains on {', '.join(DATASETS)} only, not on data of your own ({scan.path})",
-            location=location, node=node, expected="task classify or regress", got=f"task {self.name}",
-            hint="give train.task classify (class folders, integer targets) or regress (numeric targets)",
-        )
-
-    def data_targets(self, labels: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
-        """What the model learns to output for the targets a data source read (class indices or values)."""
-        raise DataError(f"task '{self.name}' does not train on data of your own")
-
-    def test_figures(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-        """Figures beyond the compiled loss and metrics, on the test set."""
-        return {}
-
-    def sample_rows(
-        self, inputs: np.ndarray, clean: np.ndarray, targets: np.ndarray, predictions: np.ndarray,
-    ) -> tuple[SampleRows, list[str] | None]:
-        """The rows of samples.png (label, images) and optional column titles."""
-        raise NotImplementedError
+__all__ = [
+    "CLASSES", "DATASETS", "IMAGE_SHAPES_TEXT", "IMAGE_SIZE", "IMAGE_VALUES", "SAMPLE_COUNT", "TASKS", "Autoencode",
+    "Classify", "Denoise", "Regress", "SampleRows", "Segment", "Task", "check_task_fits", "fit_images", "get_task",
+    "holds_image", "model_shapes", "psnr", "single_input_output", "task_problems",
+]
 
 
 class Classify(Task):
@@ -187,49 +135,7 @@ class Denoise(Autoencode):
     uses_noise = True
 
 
-class Regress(Task):
-    """Numeric targets (a table's column, float arrays): mean squared error, and R² on the test set."""
-
-    name = "regress"
-    default_loss = "mse"
-    default_metrics = ("mae",)
-    class_targets = False
-
-    def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
-        return SpecError(
-            f"task 'regress' needs numeric targets, and {dataset} has classes",
-            location=location, node=node, expected="train.data: a table or arrays with numeric targets",
-            got=f"dataset {dataset}", hint="give train.data (or --data) a CSV table with a target column",
-        )
-
-    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
-        if None not in shape and math.prod(shape) == math.prod(scan.target_shape):
-            return None
-        return SpecError(
-            f"task 'regress' compares this output with the targets of {scan.path}",
-            location=location, node=node, expected=f"{math.prod(scan.target_shape)} value(s) per example "
-            f"(shape {format_shape(scan.target_shape)})", got=format_shape(shape),
-            hint=f"end with a dense node of {math.prod(scan.target_shape)} unit(s) and no activation",
-        )
-
-    def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
-        raise DataError("task 'regress' needs numeric targets: give train.data (or --data)")
-
-    def data_targets(self, labels: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
-        return labels.astype(np.float32).reshape((len(labels), *output_shape))
-
-    def test_figures(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-        residual = float(np.sum((targets - predictions.reshape(targets.shape)) ** 2))
-        total = float(np.sum((targets - targets.mean()) ** 2))
-        return {"r2": 1.0 - residual / total if total else 0.0}
-
-    def sample_rows(
-        self, inputs: np.ndarray, clean: np.ndarray, targets: np.ndarray, predictions: np.ndarray,
-    ) -> tuple[SampleRows, list[str] | None]:
-        return [], [f"{p:.3g} / {t:.3g}" for p, t in zip(predictions.ravel(), targets.ravel())]
-
-
-TASKS: dict[str, Task] = {task.name: task for task in (Classify(), Autoencode(), Denoise(), Regress())}
+TASKS: dict[str, Task] = {task.name: task for task in (Classify(), Autoencode(), Denoise(), Regress(), Segment())}
 
 
 def get_task(name: str) -> Task:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from archspec.data.sources.arrays import Arrays
 from archspec.data.sources.base import SPLITS, BadItem, Scan, Source
 from archspec.data.sources.image_folder import ImageFolder
+from archspec.data.sources.masks import Masks
 from archspec.data.sources.table import Table
 
-SOURCES: dict[str, Source] = {source.kind: source for source in (Table(), Arrays(), ImageFolder())}
+SOURCES: dict[str, Source] = {source.kind: source for source in (Table(), Arrays(), Masks(), ImageFolder())}
 """Detection tries them in this order: a file's extension first, a folder of class folders last."""
 
 __all__ = ["SOURCES", "SPLITS", "BadItem", "Scan", "Source"]

@@ -53,6 +53,8 @@ class Scan:
     facts: dict[str, Any] = field(default_factory=dict)
     """What `archspec data` shows beyond counts: image sizes, modes, value ranges, columns."""
     sizes: Counter = field(default_factory=Counter)
+    pixel_classes: int = 0
+    """Segmentation: the classes the masks hold (their largest value + 1); 0 for other layouts."""
 
     def count(self) -> int:
         return sum(len(items) for items in self.items.values())
@@ -91,6 +93,12 @@ class Source:
         (tables) fits its statistics on them only.
         """
         raise NotImplementedError
+
+    def targets(self, scan: Scan, items: list[Any]) -> Any:
+        """The targets of `items` as read (class indices or values; mask files for segmentation)."""
+        label_of = {item: label for part, part_items in scan.items.items()
+                    for item, label in zip(part_items, scan.labels[part])}
+        return np.array([label_of[item] for item in items])
 
     def input_problem(self, scan: Scan, shape: tuple[int | None, ...], options: DataSpec) -> tuple[str, str] | None:
         """(expected, hint) when a model input of `shape` cannot take this data's examples, else None."""
