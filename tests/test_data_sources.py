@@ -374,3 +374,35 @@ def test_a_mask_of_another_size_and_an_image_without_mask_are_named(seg_folder):
         f"{seg_folder / 'images' / '00003.png'}: mask masks/00003.png is 16x16, its image 32x32",
     ]
     assert scan.count() == 18
+
+
+# ---------------------------------------------------------------- text
+
+GPT = """\
+archspec: 1
+name: char_lm
+inputs:
+  chars: {shape: [16], dtype: int32}
+edges: chars -> embedding(32, 8) -> dense(VOCAB, softmax)
+train: {task: next_token}
+"""
+
+
+def test_a_text_file_is_windows_of_characters_with_a_training_vocabulary(tmp_path, write_spec, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("abc abc\n\nzzz\nab\n")
+    source, scan = scan_data(DataSpec(path=str(text)))
+    assert source.kind == "text" and scan.items == {"all": [0, 1, 2]}
+    assert scan.facts["vocabulary"] == ["\n", " ", "a", "b", "c", "z"] and scan.target_shape == (7,)
+    assert source.fitted(scan, [0, 2]) == {"vocabulary": ["\n", " ", "a", "b", "c"]}  # training lines only
+    from archspec.data.sources.text import windows
+
+    # "abc abc\nab\n" cut into windows of 3 + 1 that overlap by the one character each predicts next
+    assert windows(scan, [0, 2], 3, [0, 2]).tolist() == [[3, 4, 5, 2], [2, 3, 4, 5], [5, 1, 3, 4]]
+    assert windows(scan, [1], 3, [0, 2]).tolist() == [[0, 0, 0, 1]]  # z is unseen in training: id 0
+    code, _, err = run_cli(["validate", str(write_spec(GPT.replace("VOCAB", "5"))), "--data", str(text)], capsys)
+    assert code == 1
+    assert err.splitlines()[1:3] == ["  expected: (length, 7 or more): 6 characters and one id for unseen ones",
+                                     "  got:      16x5"]
+    assert run_cli(["validate", str(write_spec(GPT.replace("VOCAB", "7"), "ok.yaml")), "--data", str(text)],
+                   capsys)[0] == 0

@@ -164,3 +164,17 @@ def test_a_segmenter_trains_on_images_and_masks_and_reports_mean_iou(tmp_path, d
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["task"] == "segment" and 0.0 < metrics["test"]["mean_iou"] <= 1.0
     assert json.loads((tmp_path / "r" / "data.json").read_text())["counts"] == {"train": 80, "val": 10, "test": 10}
+
+
+def test_a_character_model_trains_on_a_text_file_and_keeps_its_vocabulary(tmp_path, write_spec, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("".join(f"line {n} says {'ab' * (n % 5)}\n" for n in range(120)))
+    spec = write_spec("archspec: 1\nname: char_lm\ninputs:\n  chars: {shape: [16], dtype: int32}\n"
+                      "edges: chars -> embedding(32, 8) -> dense(32, softmax)\n"
+                      "train: {task: next_token, epochs: 1, batch_size: 16, seed: 0}\n")
+    code, _, err = run_cli(["fit", str(spec), "--data", str(text), "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["task"] == "next_token" and 1.0 < metrics["test"]["perplexity"] < 32.0
+    saved = json.loads((tmp_path / "r" / "data.json").read_text())
+    assert saved["vocabulary"][:3] == ["\n", " ", "0"] and saved["counts"] == {"train": 96, "val": 12, "test": 12}

@@ -62,6 +62,10 @@ def _kind_facts(scan: Scan) -> list[str]:
         ranges = [f"{name} {column.min():.4g}..{column.max():.4g}"
                   for name, column in zip(scan.facts["features"], values.T)]
         lines.append("features: " + ", ".join(ranges))
+    if "vocabulary" in scan.facts:
+        characters = "".join(scan.facts["vocabulary"])
+        lines.append(f"characters: {scan.facts['characters']:,}; vocabulary: {len(scan.facts['vocabulary'])} "
+                     f"characters + 1 id for unseen ones: {characters[:80]!r}")
     if "arrays" in scan.facts:
         lines.append("arrays: " + ", ".join(f"{name} {list(shape)} {dtype}"
                                             for name, (shape, dtype) in scan.facts["arrays"].items()))

@@ -11,7 +11,7 @@ in memory, image folders as lazily decoded files (streamed by stream.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ def plan_run_data(options: dict[str, Any], task: str, seed: int, graph: nx.Multi
     source, scan = scan_data(spec, deep=True, class_targets=get_task(task).class_targets)
     check_data_fits(graph, task, source, scan, spec)
     check_bad_items(scan, spec)
-    return RunData(spec, source, scan, make_split(scan, spec.split, seed))
+    split = make_split(scan, spec.split, seed)
+    return RunData(spec, source, scan, replace(split, fitted=source.fitted(scan, split.items["train"])))
 
 
 def saved_run_data(options: dict[str, Any], task: str, run_dir: Path) -> RunData:
@@ -71,7 +72,8 @@ def prepare_run_data(data: RunData, task_name: str, input_shape: Sequence[int | 
         return data.source.read(data.scan, parts[part], data.options, shape, data.split.items["train"])
 
     def targets(part: str) -> Any:
-        return task.data_targets(data.source.targets(data.scan, parts[part]), tuple(output_shape))
+        found = data.source.targets(data.scan, parts[part], data.split.items["train"], tuple(map(int, output_shape)))
+        return task.data_targets(found, tuple(output_shape))
 
     x_test = inputs("test")
     has_val = bool(parts["val"])

@@ -23,6 +23,7 @@ from archspec.spec.data_spec import SplitSpec
 from archspec.train.runs import write_json
 
 DATA_FILE = "data.json"
+SPLIT_KEYS = {"kind", "path", "classes", "counts", "skipped", "items"}
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,13 @@ class Split:
     items: dict[str, list[Any]]
     classes: list[str] | None = None
     skipped: list[str] = field(default_factory=list)
+    fitted: dict[str, Any] = field(default_factory=dict)
+    """What the source fitted on the training part (a text's vocabulary), for people and exports."""
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": self.path, "classes": self.classes,
                 "counts": {part: len(items) for part, items in self.items.items()},
-                "skipped": self.skipped, "items": self.items}
+                "skipped": self.skipped, **self.fitted, "items": self.items}
 
 
 def make_split(scan: Scan, fractions: SplitSpec, seed: int) -> Split:
@@ -71,7 +74,8 @@ def read_split(run_dir: Path) -> Split:
     path = run_dir / DATA_FILE
     try:
         data = json.loads(path.read_text())
-        return Split(data["kind"], data["path"], data["items"], data.get("classes"), data.get("skipped", []))
+        fitted = {key: value for key, value in data.items() if key not in SPLIT_KEYS}
+        return Split(data["kind"], data["path"], data["items"], data.get("classes"), data.get("skipped", []), fitted)
     except FileNotFoundError:
         raise RunError(f"{path}: missing; the run trained on its own data and kept its split there") from None
     except (OSError, ValueError, KeyError, TypeError) as error:

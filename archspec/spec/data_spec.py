@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SOURCE_KINDS = ("image_folder", "segmentation", "arrays", "table")
+SOURCE_KINDS = ("image_folder", "segmentation", "arrays", "table", "text")
 """The layouts archspec.data.sources reads (a test checks they equal its registry's keys)."""
 
 
@@ -39,8 +39,8 @@ class DataSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str = Field(min_length=1)
-    kind: Literal["image_folder", "segmentation", "arrays", "table"] | None = None
-    """The layout; detected from the path when omitted (class folders, images/ + masks/, .npz/.npy, .csv)."""
+    kind: Literal["image_folder", "segmentation", "arrays", "table", "text"] | None = None
+    """The layout; detected from the path when omitted (class folders, images/ + masks/, .npz/.npy, .csv, .txt)."""
     target: str | None = None
     """Tables: the column the model predicts."""
     features: list[str] | None = None

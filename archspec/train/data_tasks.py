@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -101,8 +100,7 @@ class Segment(Task):
         raise DataError("task 'segment' needs masks: give train.data (or --data) a folder of images/ and masks/")
 
     def data_targets(self, labels: Any, output_shape: Sequence[int | None]) -> Any:
-        """The mask files, decoded at the output's height and width (nearest neighbour) when streamed."""
-        return replace(labels, shape=(int(output_shape[0]), int(output_shape[1])))
+        return labels  # mask files, decoded as they stream
 
     def test_figures(self, predictions: np.ndarray, targets: Any) -> dict[str, float]:
         return {"mean_iou": mean_iou(predictions.argmax(axis=-1), np.asarray(targets[:]), predictions.shape[-1])}
@@ -114,6 +112,55 @@ class Segment(Task):
         masks = np.asarray(targets[:SAMPLE_COUNT]) / classes
         predicted = predictions[:SAMPLE_COUNT].argmax(axis=-1) / classes
         return [("image", np.asarray(clean[:SAMPLE_COUNT])), ("mask", masks), ("predicted", predicted)], None
+
+
+class NextToken(Task):
+    """Next-character language modelling on a text file: cross-entropy per position, perplexity on the test set."""
+
+    name = "next_token"
+    default_loss = "sparse_categorical_crossentropy"
+    default_metrics = ("accuracy",)
+
+    def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
+        return SpecError(
+            f"task 'next_token' needs text, and {dataset} is images", location=location, node=node,
+            expected="train.data: a text file (.txt, one text a line)", got=f"dataset {dataset}",
+            hint="give train.data (or --data) a .txt file",
+        )
+
+    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
+        if scan.kind != "text":
+            return SpecError(
+                f"task 'next_token' needs text, and {scan.path} is a {scan.kind}", location=location, node=node,
+                expected="a text file (.txt, one text a line)", got=scan.kind,
+                hint="give train.data a .txt file",
+            )
+        vocabulary = scan.target_shape[0]
+        if len(shape) == 2 and shape[1] is not None and shape[1] >= vocabulary:
+            return None
+        return SpecError(
+            f"task 'next_token' scores every character of {scan.path} at every position",
+            location=location, node=node,
+            expected=f"(length, {vocabulary} or more): {vocabulary - 1} characters and one id for unseen ones",
+            got=format_shape(shape),
+            hint=f"end with a dense node of {vocabulary} units and softmax, applied at every position",
+        )
+
+    def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
+        raise DataError("task 'next_token' needs text: give train.data (or --data) a .txt file")
+
+    def data_targets(self, labels: Any, output_shape: Sequence[int | None]) -> Any:
+        return np.asarray(labels, np.int32)
+
+    def test_figures(self, predictions: np.ndarray, targets: Any) -> dict[str, float]:
+        chosen = np.take_along_axis(predictions, np.asarray(targets)[..., None], axis=-1)
+        return {"perplexity": float(np.exp(-np.mean(np.log(np.maximum(chosen, 1e-12)))))}
+
+    def sample_rows(
+        self, inputs: Any, clean: Any, targets: Any, predictions: np.ndarray,
+    ) -> tuple[SampleRows, list[str] | None]:
+        return [("input ids", np.asarray(inputs[:SAMPLE_COUNT], np.float32) / max(float(np.max(inputs)), 1.0)),
+                ("predicted", predictions[:SAMPLE_COUNT].argmax(-1) / max(predictions.shape[-1] - 1, 1))], None
 
 
 def mean_iou(predicted: np.ndarray, truth: np.ndarray, classes: int) -> float:

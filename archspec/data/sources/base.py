@@ -94,8 +94,12 @@ class Source:
         """
         raise NotImplementedError
 
-    def targets(self, scan: Scan, items: list[Any]) -> Any:
-        """The targets of `items` as read (class indices or values; mask files for segmentation)."""
+    def fitted(self, scan: Scan, train_items: list[Any]) -> dict[str, Any]:
+        """What the source fits on the training split (a vocabulary), kept in the run folder's data.json."""
+        return {}
+
+    def targets(self, scan: Scan, items: list[Any], train_items: list[Any], output_shape: tuple[int, ...]) -> Any:
+        """The targets of `items` (class indices or values; mask files, next-token windows at the output's size)."""
         label_of = {item: label for part, part_items in scan.items.items()
                     for item, label in zip(part_items, scan.labels[part])}
         return np.array([label_of[item] for item in items])

@@ -74,9 +74,9 @@ class Masks(Source):
         files = ImageFiles(scan.path, tuple(items), tuple(input_shape), options.resize)
         return files.decode_all() if options.cache == "memory" else files
 
-    def targets(self, scan: Scan, items: list[Any]) -> Any:
-        """The masks of `items` (decoded later, at the output's size: see Segment.data_targets)."""
-        return ImageFiles(scan.path, tuple(mask_of(item) for item in items), scan.target_shape, mask=True)
+    def targets(self, scan: Scan, items: list[Any], train_items: list[Any], output_shape: tuple[int, ...]) -> Any:
+        """The masks of `items`, decoded when streamed at the output's height and width (nearest neighbour)."""
+        return ImageFiles(scan.path, tuple(mask_of(item) for item in items), output_shape[:2], mask=True)
 
     def input_problem(self, scan: Scan, shape: tuple[int | None, ...], options: DataSpec) -> tuple[str, str] | None:
         return ImageFolder().input_problem(scan, shape, options)
