@@ -11,6 +11,8 @@ from archspec.spec.data_spec import DataSpec
 
 def find_source(options: DataSpec) -> tuple[Source, Path]:
     """The source that reads `options.path`: the declared kind, else the one layout that fits it."""
+    if options.path is None:
+        raise DataError("train.data names no path; give the data with --data PATH")
     path = Path(options.path).expanduser()
     if not path.exists():
         kind = "file" if path.suffix else "folder"

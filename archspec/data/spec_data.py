@@ -24,7 +24,7 @@ def data_options(train: TrainSpec | None, path: Path | str | None) -> DataSpec |
     """train.data with the command line's path in place of the spec's (other options kept), or None."""
     declared = train.data if train is not None else None
     if path is None:
-        return declared
+        return declared if declared is not None and declared.path is not None else None
     return DataSpec.model_validate({**(declared.model_dump() if declared else {}), "path": str(path)})
 
 
@@ -32,12 +32,16 @@ _SCANS: dict[tuple[str, bool], tuple[Source, Scan]] = {}
 
 
 def check_training_fits(graph: nx.MultiDiGraph, data_path: Path | str | None = None) -> None:
-    """Raise the errors of a spec whose inputs or outputs cannot take the data it trains on."""
+    """Raise the errors of a spec whose inputs or outputs cannot take the data it trains on.
+
+    A spec whose task needs data of its own (segment, regress, next_token) and names none is only
+    checked once it does (`--data`); `fit` without data then stops at the task's own message.
+    """
     train = graph.graph["train"]
     options = data_options(train, data_path)
     if options is not None:
         check_spec_data(graph, options)
-    elif train is not None:
+    elif train is not None and not get_task(train.task).needs_own_data:
         check_task_fits(graph, train.task, train.dataset)
 
 

@@ -38,7 +38,8 @@ class DataSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str = Field(min_length=1)
+    path: str | None = Field(default=None, min_length=1)
+    """The file or folder; may be left to the command line (--data), the other options staying in the spec."""
     kind: Literal["image_folder", "segmentation", "arrays", "table", "text"] | None = None
     """The layout; detected from the path when omitted (class folders, images/ + masks/, .npz/.npy, .csv, .txt)."""
     target: str | None = None

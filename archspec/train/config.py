@@ -142,4 +142,6 @@ def _data_options(spec_data: dict[str, Any] | None, path: Any, skip_bad: bool | 
 
 def _absolute(options: dict[str, Any]) -> dict[str, Any]:
     """The data path as an absolute path, so a resumed or evaluated run finds it from any folder."""
+    if options["path"] is None:
+        raise RunError("train.data names no path; give the data with --data PATH")
     return {**options, "path": str(Path(options["path"]).expanduser().absolute())}

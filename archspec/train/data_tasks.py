@@ -25,6 +25,7 @@ class Regress(Task):
     """Numeric targets (a table's column, float arrays): mean squared error, and R² on the test set."""
 
     name = "regress"
+    needs_own_data = True
     default_loss = "mse"
     default_metrics = ("mae",)
     class_targets = False
@@ -67,6 +68,7 @@ class Segment(Task):
     """Per-pixel classes from an images/ + masks/ folder: per-pixel cross-entropy, mean IoU on the test set."""
 
     name = "segment"
+    needs_own_data = True
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)
 
@@ -118,6 +120,7 @@ class NextToken(Task):
     """Next-character language modelling on a text file: cross-entropy per position, perplexity on the test set."""
 
     name = "next_token"
+    needs_own_data = True
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)
 

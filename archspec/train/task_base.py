@@ -61,6 +61,8 @@ class Task:
     default_metrics: ClassVar[tuple[str, ...]] = ()
     uses_noise: ClassVar[bool] = False
     """True: training inputs get fresh noise each batch; validation and test inputs a fixed noisy copy."""
+    needs_own_data: ClassVar[bool] = False
+    """True: there is nothing to check a spec against until its data is named (train.data or --data)."""
     class_targets: ClassVar[bool] = True
     """Own data (archspec.data): read the targets as classes (True) or as numeric values (False)."""
 
