@@ -9,7 +9,7 @@ of names until tf.data streams it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ class ImageFiles:
     shape: tuple[int, ...]
     resize: str = "stretch"
     mask: bool = False
+    png_or_jpeg: bool = False
+    """Every file is a PNG or JPEG (the faster decode: see stream.decode_image)."""
 
     def __len__(self) -> int:
         return len(self.items)
@@ -39,7 +41,7 @@ class ImageFiles:
 
     def __getitem__(self, index: Any) -> np.ndarray:
         chosen = self.items[index] if isinstance(index, slice) else tuple(self.items[i] for i in np.atleast_1d(index))
-        return ImageFiles(self.root, chosen, self.shape, self.resize, self.mask).decode_all()
+        return replace(self, items=chosen).decode_all()
 
     def decode_all(self) -> np.ndarray:
         """Every file decoded, as float32 (N, *shape) (masks int32): the cache: memory form, and samples."""

@@ -78,7 +78,8 @@ class ImageFolder(Source):
 
     def read(self, scan: Scan, items: list[Any], options: DataSpec, input_shape: tuple[int, ...],
              train_items: list[Any]) -> Any:
-        files = ImageFiles(scan.path, tuple(items), tuple(input_shape), options.resize)
+        plain = set(scan.facts["formats"]) <= {"PNG", "JPEG"}
+        files = ImageFiles(scan.path, tuple(items), tuple(input_shape), options.resize, png_or_jpeg=plain)
         return files.decode_all() if options.cache == "memory" else files
 
     def input_problem(self, scan: Scan, shape: tuple[int | None, ...], options: DataSpec) -> tuple[str, str] | None:

@@ -41,6 +41,7 @@ class Masks(Source):
         items: dict[str, list[Any]] = {}
         sizes: Counter = Counter()
         modes: Counter = Counter()
+        formats: Counter = Counter()
         largest, largest_in = 0, ""
         for part, folder in parts.items():
             items[part] = []
@@ -56,6 +57,7 @@ class Masks(Source):
                 items[part].append(image_item)
                 sizes[image[:2]] += 1
                 modes[image[2]] += 1
+                formats[image[3]] += 1
                 if found > largest or not largest_in:
                     largest, largest_in = found, mask_item
         if not any(items.values()):
@@ -67,11 +69,12 @@ class Masks(Source):
                     labels={part: np.arange(len(part_items)) for part, part_items in items.items()},
                     example_shape=(height, width, channels), classes=None, target_shape=(height, width),
                     bad=bad, sizes=sizes, pixel_classes=largest + 1,
-                    facts={"modes": dict(modes), "largest_class_in": largest_in})
+                    facts={"modes": dict(modes), "formats": dict(formats), "largest_class_in": largest_in})
 
     def read(self, scan: Scan, items: list[Any], options: DataSpec, input_shape: tuple[int, ...],
              train_items: list[Any]) -> Any:
-        files = ImageFiles(scan.path, tuple(items), tuple(input_shape), options.resize)
+        plain = set(scan.facts["formats"]) <= {"PNG", "JPEG"}
+        files = ImageFiles(scan.path, tuple(items), tuple(input_shape), options.resize, png_or_jpeg=plain)
         return files.decode_all() if options.cache == "memory" else files
 
     def targets(self, scan: Scan, items: list[Any], train_items: list[Any], output_shape: tuple[int, ...]) -> Any:
