@@ -41,7 +41,8 @@ archspec: 1
 name: folder_cnn
 inputs:
   image: [SIZE, SIZE, 3]
-edges: image -> conv2d(16, 3, activation=relu) -> max_pool2d -> conv2d(32, 3, activation=relu) -> max_pool2d -> flatten -> dense(10, softmax)
+edges: image -> conv2d(16, 3, activation=relu) -> max_pool2d -> conv2d(32, 3, activation=relu) -> max_pool2d
+  -> flatten -> dense(10, softmax)
 train: {task: classify, batch_size: BATCH, seed: 0, data: {split: {val: 0.1, test: 0.1}}}
 """
 
