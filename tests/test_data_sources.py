@@ -406,3 +406,18 @@ def test_a_text_file_is_windows_of_characters_with_a_training_vocabulary(tmp_pat
                                      "  got:      16x5"]
     assert run_cli(["validate", str(write_spec(GPT.replace("VOCAB", "7"), "ok.yaml")), "--data", str(text)],
                    capsys)[0] == 0
+
+
+@needs_mnist
+def test_data_command_draws_images_over_their_masks(seg_folder, tmp_path, capsys):
+    picture = tmp_path / "masks.png"
+    code, out, _ = run_cli(["data", str(seg_folder), "--show", str(picture)], capsys)
+    assert code == 0
+    biggest = scan_data(DataSpec(path=str(seg_folder)))[1].facts["largest_class_in"]
+    assert out.splitlines()[2] == f"mask classes: 7 (0..6; 6 in {biggest})"
+    with Image.open(picture) as grid:
+        assert grid.size == (8 * 64, 2 * 64)
+        top, bottom = np.asarray(grid)[:64].astype(int), np.asarray(grid)[64:].astype(int)
+    tinted = (bottom != top).any(axis=-1)
+    assert tinted.any() and (bottom[..., 1] <= top[..., 1]).all()
+    assert (bottom[tinted][:, 0] > bottom[tinted][:, 1]).all()  # the masked digits turn red

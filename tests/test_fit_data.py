@@ -178,3 +178,19 @@ def test_a_character_model_trains_on_a_text_file_and_keeps_its_vocabulary(tmp_pa
     assert metrics["task"] == "next_token" and 1.0 < metrics["test"]["perplexity"] < 32.0
     saved = json.loads((tmp_path / "r" / "data.json").read_text())
     assert saved["vocabulary"][:3] == ["\n", " ", "0"] and saved["counts"] == {"train": 96, "val": 12, "test": 12}
+
+
+@needs_mnist
+def test_cache_memory_decodes_the_folder_once_into_the_streamed_values(folder):
+    from archspec.data.scan import scan_data
+    from archspec.data.sources.image_folder import ImageFolder
+    from archspec.spec.data_spec import DataSpec
+
+    options = DataSpec(path=str(folder))
+    _, scan = scan_data(options)
+    items = scan.items["all"][:20]
+    streamed = ImageFolder().read(scan, items, options, (24, 24, 3), items)
+    cached = ImageFolder().read(scan, items, options.model_copy(update={"cache": "memory"}), (24, 24, 3), items)
+    assert isinstance(streamed, ImageFiles) and isinstance(cached, np.ndarray)
+    np.testing.assert_array_equal(cached, streamed.decode_all())
+    assert cached.shape == (20, 24, 24, 3)

@@ -73,10 +73,12 @@ def _kind_facts(scan: Scan) -> list[str]:
 
 
 def write_grid(scan: Scan, out: Path) -> Path:
-    """Up to 8 examples of each of the first 10 classes, one row per class (image folders only)."""
+    """Up to 8 examples of each of the first 10 classes, one row per class; for masks, images over their masks."""
     if not scan.sizes:
-        raise DataError(f"{scan.path}: --show draws image folders; this is a {scan.kind}")
+        raise DataError(f"{scan.path}: --show draws image folders and masks; this is a {scan.kind}")
     part = next(iter(scan.items))
+    if scan.pixel_classes:
+        return _mask_grid(scan, scan.items[part][:PER_CLASS], out)
     rows = []
     for number, name in enumerate((scan.classes or ())[:MAX_ROWS]):
         chosen = [item for item, label in zip(scan.items[part], scan.labels[part]) if label == number][:PER_CLASS]
@@ -89,5 +91,25 @@ def write_grid(scan: Scan, out: Path) -> Path:
         for column, item in enumerate(items):
             with Image.open(scan.path / item) as image:
                 grid.paste(image.convert("RGB").resize((THUMB, THUMB)), (label_width + column * THUMB, row * THUMB))
+    grid.save(out)
+    return out
+
+
+def _mask_grid(scan: Scan, items: list[str], out: Path) -> Path:
+    """Images in the top row, the same images with their masks overlaid (class > 0 tinted) below."""
+    from archspec.data.sources.masks import mask_of
+
+    grid = Image.new("RGB", (len(items) * THUMB, 2 * THUMB), "white")
+    top = max(scan.pixel_classes - 1, 1)
+    for column, item in enumerate(items):
+        with Image.open(scan.path / item) as image, Image.open(scan.path / mask_of(item)) as mask:
+            picture = image.convert("RGB").resize((THUMB, THUMB))
+            classes = np.asarray(mask.resize((THUMB, THUMB), Image.NEAREST), dtype=np.float32)
+        tint = np.zeros((THUMB, THUMB, 3), np.float32)
+        tint[..., 0] = 255.0 * classes / top  # red, brighter for higher classes
+        shown = np.asarray(picture, np.float32)
+        overlay = np.where(classes[..., None] > 0, 0.5 * shown + 0.5 * tint, shown)
+        grid.paste(picture, (column * THUMB, 0))
+        grid.paste(Image.fromarray(overlay.astype(np.uint8)), (column * THUMB, THUMB))
     grid.save(out)
     return out
