@@ -33,7 +33,7 @@ class Masks(Source):
     input_values = "images"
 
     def detect(self, path: Path) -> bool:
-        return (path / IMAGES).is_dir() or (path / "train" / IMAGES).is_dir()
+        return any((folder / IMAGES).is_dir() and (folder / MASKS).is_dir() for folder in (path, path / "train"))
 
     def scan(self, path: Path, options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> Scan:
         parts = {part: path / part for part in SPLITS if (path / part / IMAGES).is_dir()} or {"all": path}
