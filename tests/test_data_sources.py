@@ -421,3 +421,46 @@ def test_data_command_draws_images_over_their_masks(seg_folder, tmp_path, capsys
     tinted = (bottom != top).any(axis=-1)
     assert tinted.any() and (bottom[..., 1] <= top[..., 1]).all()
     assert (bottom[tinted][:, 0] > bottom[tinted][:, 1]).all()  # the masked digits turn red
+
+
+# ---------------------------------------------------------------- multi-label tables
+
+MULTILABEL = """\
+archspec: 1
+name: tags
+inputs:
+  row: [2]
+edges: row -> dense(LABELS, sigmoid)
+train: {task: multilabel, data: {target: [red, round, big]}}
+"""
+
+
+def labelled_table(path: Path, bad_cell: str | None = None) -> Path:
+    rows = ["a,b,red,round,big"] + [f"{i},{i % 7},{i % 2},{i % 3 == 0:d},{i > 10:d}" for i in range(20)]
+    if bad_cell is not None:
+        rows[4] = f"3,3,1,{bad_cell},0"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_multilabel_targets_are_0_1_columns_held_against_the_output(tmp_path, write_spec, capsys):
+    table = labelled_table(tmp_path / "t.csv")
+    _, scan = scan_data(DataSpec(path=str(table), target=["red", "round", "big"]), class_targets=False)
+    assert scan.facts["features"] == ["a", "b"] and scan.labels["all"].shape == (20, 3)
+    assert scan.labels["all"][11].tolist() == [1.0, 0.0, 1.0]
+    spec = write_spec(MULTILABEL.replace("LABELS", "2"))
+    code, _, err = run_cli(["validate", str(spec), "--data", str(table)], capsys)
+    assert code == 1
+    assert err.splitlines()[:3] == [
+        f"{spec}:5:15: node 'dense_1': task 'multilabel' compares this output with the labels red, round, big "
+        f"of {table}", "  expected: 3 label scores (shape 3)", "  got:      2"]
+    assert run_cli(["validate", str(write_spec(MULTILABEL.replace("LABELS", "3"), "ok.yaml")),
+                    "--data", str(table)], capsys)[0] == 0
+
+
+def test_a_label_cell_other_than_0_or_1_is_named(tmp_path):
+    table = labelled_table(tmp_path / "t.csv", bad_cell="yes")
+    with pytest.raises(DataError) as error:
+        scan_data(DataSpec(path=str(table), target=["red", "round", "big"]))
+    assert str(error.value) == (f"{table}:5: label column 'round' holds 'yes'; a label column of a multi-label "
+                                "target holds 0 or 1")

@@ -194,3 +194,17 @@ def test_cache_memory_decodes_the_folder_once_into_the_streamed_values(folder):
     assert isinstance(streamed, ImageFiles) and isinstance(cached, np.ndarray)
     np.testing.assert_array_equal(cached, streamed.decode_all())
     assert cached.shape == (20, 24, 24, 3)
+
+
+def test_a_multilabel_table_trains_and_reports_exact_match_and_f1(tmp_path, write_spec, capsys):
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(120, 2))
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,pos_a,pos_b\n" + "".join(f"{a:.3f},{b:.3f},{int(a > 0)},{int(b > 0)}\n" for a, b in values))
+    spec = write_spec("archspec: 1\nname: tags\ninputs:\n  row: [2]\nedges: row -> dense(2, sigmoid)\n"
+                      "train: {task: multilabel, epochs: 2, batch_size: 16, seed: 0, "
+                      "data: {target: [pos_a, pos_b]}}\n")
+    code, _, err = run_cli(["fit", str(spec), "--data", str(table), "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    test = json.loads((tmp_path / "r" / "metrics.json").read_text())["test"]
+    assert set(test) == {"loss", "binary_accuracy", "exact_match", "f1"} and 0.0 <= test["f1"] <= 1.0

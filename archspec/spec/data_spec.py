@@ -42,8 +42,8 @@ class DataSpec(BaseModel):
     """The file or folder; may be left to the command line (--data), the other options staying in the spec."""
     kind: Literal["image_folder", "segmentation", "arrays", "table", "text"] | None = None
     """The layout; detected from the path when omitted (class folders, images/ + masks/, .npz/.npy, .csv, .txt)."""
-    target: str | None = None
-    """Tables: the column the model predicts."""
+    target: str | list[str] | None = None
+    """Tables: the column the model predicts; several 0/1 columns for task multilabel."""
     features: list[str] | None = None
     """Tables: the input columns (default: every other column)."""
     split_column: str | None = None

@@ -52,7 +52,7 @@ class TrainSpec(StrictModel):
     """How `archspec fit` trains the model; every key can be overridden on the command line."""
 
     dataset: Literal["mnist", "fashion_mnist"] = "mnist"
-    task: Literal["classify", "autoencode", "denoise", "regress", "segment", "next_token"] = "classify"
+    task: Literal["classify", "autoencode", "denoise", "regress", "segment", "next_token", "multilabel"] = "classify"
     noise: dict[Literal["gaussian", "salt_pepper"], float] | None = None
     loss: str | None = None
     optimizer: str | dict[str, dict[str, float | int | str | bool]] = "adam"

@@ -64,6 +64,57 @@ class Regress(Task):
         return [], [f"{p:.3g} / {t:.3g}" for p, t in zip(predictions.ravel(), targets.ravel())]
 
 
+class MultiLabel(Task):
+    """Several yes/no labels an example (a table's 0/1 columns): binary cross-entropy, exact match and F1."""
+
+    name = "multilabel"
+    needs_own_data = True
+    default_loss = "binary_crossentropy"
+    default_metrics = ("binary_accuracy",)
+    class_targets = False
+
+    def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
+        return SpecError(
+            f"task 'multilabel' needs several labels an example, and {dataset} has one class",
+            location=location, node=node, expected="train.data: a table with target: [COLUMN, ...]",
+            got=f"dataset {dataset}", hint="give train.data a CSV and its 0/1 label columns as target: [a, b, c]",
+        )
+
+    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
+        columns = scan.facts.get("label_columns")
+        if not columns:
+            return SpecError(
+                f"task 'multilabel' needs several 0/1 label columns, and {scan.path} names one target",
+                location=location, node=node, expected="data: {target: [COLUMN, COLUMN, ...]}",
+                got=f"target {scan.facts.get('target', scan.kind)}", hint="list the label columns in target:",
+            )
+        if tuple(shape) == (len(columns),):
+            return None
+        return SpecError(
+            f"task 'multilabel' compares this output with the labels {', '.join(columns)} of {scan.path}",
+            location=location, node=node, expected=f"{len(columns)} label scores (shape {len(columns)})",
+            got=format_shape(shape), hint=f"end with a dense node of {len(columns)} units and sigmoid",
+        )
+
+    def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
+        raise DataError("task 'multilabel' needs label columns: give train.data a table with target: [a, b, ...]")
+
+    def data_targets(self, labels: Any, output_shape: Sequence[int | None]) -> Any:
+        return np.asarray(labels, np.float32)
+
+    def test_figures(self, predictions: np.ndarray, targets: Any) -> dict[str, float]:
+        chosen, truth = predictions >= 0.5, np.asarray(targets) >= 0.5
+        hits = float(np.logical_and(chosen, truth).sum())
+        marked = float(chosen.sum() + truth.sum())
+        return {"exact_match": float(np.mean(np.all(chosen == truth, axis=-1))),
+                "f1": 2.0 * hits / marked if marked else 1.0}
+
+    def sample_rows(
+        self, inputs: Any, clean: Any, targets: Any, predictions: np.ndarray,
+    ) -> tuple[SampleRows, list[str] | None]:
+        return [], None  # predicted scores against the 0/1 labels (finish.py draws them)
+
+
 class Segment(Task):
     """Per-pixel classes from an images/ + masks/ folder: per-pixel cross-entropy, mean IoU on the test set."""
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from archspec.errors import DataError, Location, SpecError, raise_collected
 from archspec.graph.primitives import Shape, format_shape
-from archspec.train.data_tasks import NextToken, Regress, Segment
+from archspec.train.data_tasks import MultiLabel, NextToken, Regress, Segment
 from archspec.train.task_base import (
     CLASSES,
     DATASETS,
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLASSES", "DATASETS", "IMAGE_SHAPES_TEXT", "IMAGE_SIZE", "IMAGE_VALUES", "SAMPLE_COUNT", "TASKS", "Autoencode",
-    "Classify", "Denoise", "NextToken", "Regress", "SampleRows", "Segment", "Task", "check_task_fits", "fit_images",
-    "get_task", "holds_image", "model_shapes", "psnr", "single_input_output", "task_problems",
+    "Classify", "Denoise", "MultiLabel", "NextToken", "Regress", "SampleRows", "Segment", "Task", "check_task_fits",
+    "fit_images", "get_task", "holds_image", "model_shapes", "psnr", "single_input_output", "task_problems",
 ]
 
 
@@ -136,7 +136,7 @@ class Denoise(Autoencode):
 
 
 TASKS: dict[str, Task] = {
-    task.name: task for task in (Classify(), Autoencode(), Denoise(), Regress(), Segment(), NextToken())
+    task.name: task for task in (Classify(), Autoencode(), Denoise(), Regress(), Segment(), NextToken(), MultiLabel())
 }
 
 

@@ -33,9 +33,10 @@ class Table(Source):
 
     def scan(self, path: Path, options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> Scan:
         header, rows, bad = _read_rows(path)
-        target = _column(path, header, options.target, "target")
+        named = options.target if isinstance(options.target, list) else [options.target]
+        targets = [_column(path, header, name, "target") for name in named]
         split_column = _column(path, header, options.split_column, "split_column") if options.split_column else None
-        others = [name for name in header if name not in {target, split_column}]
+        others = [name for name in header if name not in {*targets, split_column}]
         text_columns = [name for name in others if not any(_is_number(cells[header.index(name)]) for _, cells in rows)]
         features = options.features or [name for name in others if name not in text_columns]
         for name in features:
@@ -45,19 +46,23 @@ class Table(Source):
         for position, (line, cells) in enumerate(rows):
             for column, cell_index in enumerate(feature_index):
                 values[position, column] = _number(path, line, features[column], cells[cell_index])
-        target_cells = [cells[header.index(target)] for _, cells in rows]
-        classes, labels = _targets(path, target, target_cells, rows, class_targets)
+        if isinstance(options.target, list):  # several 0/1 columns: multi-label targets
+            classes, labels = None, _label_columns(path, header, targets, rows)
+        else:
+            target_cells = [cells[header.index(targets[0])] for _, cells in rows]
+            classes, labels = _targets(path, targets[0], target_cells, rows, class_targets)
         split_of = ["all"] * len(rows)
         if split_column is not None:
             column = header.index(split_column)
             split_of = [_split_name(path, line, split_column, cells[column]) for line, cells in rows]
         order = [split for split in (*SPLITS, "all") if split in split_of]
         items = {split: [row for row in range(len(rows)) if split_of[row] == split] for split in order}
-        facts = {"columns": header, "features": features, "target": target, "text_columns": text_columns,
+        facts = {"columns": header, "features": features, "target": ", ".join(targets), "text_columns": text_columns,
                  "lines": [line for line, _ in rows], "values": values}
         return Scan(kind=self.kind, path=path, items=items,
                     labels={split: labels[rows_of] for split, rows_of in items.items()},
-                    example_shape=(len(features),), classes=classes, target_shape=(1,), bad=bad, facts=facts)
+                    example_shape=(len(features),), classes=classes, target_shape=(len(targets),), bad=bad,
+                    facts={**facts, "label_columns": targets if isinstance(options.target, list) else None})
 
     def read(self, scan: Scan, items: list[Any], options: DataSpec, input_shape: tuple[int, ...],
              train_items: list[Any]) -> Any:
@@ -120,6 +125,19 @@ def _number(path: Path, line: int, column: str, cell: str) -> float:
     except ValueError:
         raise DataError(f"{path}:{line}: column '{column}' holds text {cell[:40]!r} where a number belongs; "
                         "a feature column must be numeric (choose the columns with data: {features: [...]})") from None
+
+
+def _label_columns(path: Path, header: list[str], names: list[str], rows: list[tuple[int, list[str]]]) -> np.ndarray:
+    """(rows, labels) of 0/1 from several target columns; any other value names its line and column."""
+    labels = np.zeros((len(rows), len(names)), np.float32)
+    for position, (line, cells) in enumerate(rows):
+        for column, name in enumerate(names):
+            cell = cells[header.index(name)].strip()
+            if cell not in {"0", "1"}:
+                raise DataError(f"{path}:{line}: label column '{name}' holds {cell[:40]!r}; a label column of "
+                                "a multi-label target holds 0 or 1")
+            labels[position, column] = float(cell)
+    return labels
 
 
 def _is_number(cell: str) -> bool:
