@@ -208,3 +208,24 @@ def test_a_multilabel_table_trains_and_reports_exact_match_and_f1(tmp_path, writ
     assert code == 0, err
     test = json.loads((tmp_path / "r" / "metrics.json").read_text())["test"]
     assert set(test) == {"loss", "binary_accuracy", "exact_match", "f1"} and 0.0 <= test["f1"] <= 1.0
+
+
+@pytest.mark.slow
+def test_a_sweep_trains_every_variant_on_the_sweep_s_own_data(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    table = write_table(tmp_path / "t.csv", rows=80)
+    (tmp_path / "reg.yaml").write_text(
+        "# a regressor\narchspec: 1\nname: reg\ninputs:\n  row: [3]\nnodes:\n  hidden: {op: dense, units: 4}\n"
+        "  value: {op: dense, units: 1}\nedges:\n  - row -> hidden -> value\noutputs: [value]\n"
+        "train: {task: regress, data: {target: price}}\n")
+    (tmp_path / "sweep.yaml").write_text(
+        "archspec_sweep: 1\nname: widths\nspec: reg.yaml\nobjective: {metric: validation.loss}\n"
+        f"fit: {{epochs: 1, seed: 0, data: {table}}}\n"
+        "dimensions:\n  width: {set: nodes.hidden.units, values: [4, 8]}\n")
+    result = subprocess.run([sys.executable, "-m", "archspec.cli", "sweep", str(tmp_path / "sweep.yaml"), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert result.returncode == 0, result.stderr
+    splits = [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "trials").glob("*/data.json"))]
+    assert len(splits) == 2 and splits[0]["items"] == splits[1]["items"]  # one seed, one split for every trial

@@ -32,7 +32,7 @@ from archspec.train.sweep_dimensions import DIMENSION_SHAPES, Dimension, SetRang
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("none", "median", "hyperband")
-FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir")
+FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir", "data")
 
 
 class SweepError(SpecError):
@@ -62,6 +62,8 @@ class FitOptions(SweepModel):
     subset: int | None = Field(default=None, ge=1)
     seed: int | None = None
     data_dir: str | None = None
+    data: str | None = None
+    """Data of one's own for every trial (archspec fit --data; docs/data.md)."""
 
 
 class SweepFile(SweepModel):

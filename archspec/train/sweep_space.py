@@ -115,11 +115,14 @@ def _base(path: Path) -> Spec:
     return _BASES[key]
 
 
-def check_variant(spec: TrialSpec) -> int:
-    """Check a variant with the static front end (no TensorFlow); its parameter count, or its located error."""
+def check_variant(spec: TrialSpec, data: str | None = None) -> int:
+    """Check a variant with the static front end (no TensorFlow); its parameter count, or its located error.
+
+    `data`: the sweep's fit.data, else the spec's own train.data, else the task's dataset (one scan for all).
+    """
     loaded = load_spec(spec.spec, spec.overrides)
     graph = analyze(loaded)
-    check_training_fits(graph)  # the task's dataset, or the spec's own data (one scan for all variants)
+    check_training_fits(graph, data)
     return total_params(graph)
 
 
@@ -170,7 +173,7 @@ def check_space(sweep: Sweep, out: Path) -> int:
     for combo in combos:
         values = dict(zip(names, combo))
         try:
-            check_variant(trial_spec(sweep, values, out))
+            check_variant(trial_spec(sweep, values, out), sweep.model.fit.data)
         except ArchspecError as error:
             failures.append(f"variant {label(values)}:\n{error}")
     if failures:
