@@ -85,6 +85,11 @@ def test_an_image_folder_trains_resumes_and_evaluates_on_its_saved_split(folder,
     assert json.loads((run / "data.json").read_text()) == split  # the same examples
     assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
     assert listing(folder) == before  # nothing written into the data folder
+    moved = folder.rename(tmp_path / "moved")
+    code, _, err = run_cli(["evaluate", str(run)], capsys)
+    assert code == 1 and err.strip() == f"{folder}: no such folder (the data named by train.data or --data)"
+    code, out, _ = run_cli(["evaluate", str(run), "--data", str(moved)], capsys)
+    assert code == 0 and out.startswith("accuracy: ")
 
 
 @needs_mnist

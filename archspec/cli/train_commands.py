@@ -38,10 +38,10 @@ def fit(
     from archspec.train import runner as train
 
     if resume is not None:
-        if overrides or spec is not None or data is not None:
+        if overrides or spec is not None:
             raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
-                                     "(with --epochs or --data-dir)", param_hint="--resume")
-        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
+                                     "(with --epochs, --data-dir, or --data for its moved data)", param_hint="--resume")
+        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir, data=data)
     elif spec is None:
         raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
     else:
@@ -73,13 +73,14 @@ def _parse_noise(text: str | None) -> dict[str, float] | None:
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
     data_dir: Path | None = typer.Option(None, "--data-dir"),
+    data: Path | None = typer.Option(None, "--data", help="Where the run's own data is now, if it moved."),
     backend: str | None = BackendOption,
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
     _use_backend(backend)
     from archspec.train.runner import evaluate_run
 
-    for name, value in evaluate_run(run_dir, data_dir).items():
+    for name, value in evaluate_run(run_dir, data_dir, data).items():
         typer.echo(f"{name}: {value:.4f}")
 
 

@@ -145,3 +145,13 @@ def _absolute(options: dict[str, Any]) -> dict[str, Any]:
     if options["path"] is None:
         raise RunError("train.data names no path; give the data with --data PATH")
     return {**options, "path": str(Path(options["path"]).expanduser().absolute())}
+
+
+def relocate_data(config: RunConfig, path: str | Path | None) -> RunConfig:
+    """The run's own data found at `path` now (moved since the run began); its split still names the examples."""
+    if path is None:
+        return config
+    if config.data is None:
+        raise RunError(f"--data applies to runs on data of their own; this one trained on {config.dataset} "
+                       "(give --data-dir for its IDX files)")
+    return config.replace(data=_absolute({**config.data, "path": str(path)}))

@@ -44,7 +44,7 @@ from archspec.train.compiling import (
     start_strategy,
     versions,
 )
-from archspec.train.config import RunConfig, resolve_config
+from archspec.train.config import RunConfig, relocate_data, resolve_config
 from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
@@ -149,10 +149,14 @@ def resume_run(
     data_dir: str | Path | None = None,
     callbacks: Sequence[Any] = (),
     verbose: Any = "auto",
+    data: str | Path | None = None,
 ) -> Path | None:
-    """Continue a run from its last complete epoch, or only finish it when every epoch is done."""
+    """Continue a run from its last complete epoch, or only finish it when every epoch is done.
+
+    data: where the run's own data is now, when it moved (the run folder's split still names the examples).
+    """
     run_dir = Path(run_dir)
-    config = read_config(run_dir)
+    config = relocate_data(read_config(run_dir), data)
     config = config.replace(
         epochs=epochs if epochs is not None else config.epochs,
         data_dir=str(data_dir) if data_dir is not None else config.data_dir,
@@ -273,10 +277,12 @@ def train_epochs(
         )) from None
 
 
-def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dict[str, float]:
+def evaluate_run(
+    run_dir: str | Path, data_dir: str | Path | None = None, data: str | Path | None = None,
+) -> dict[str, float]:
     """The final model of a run on its test set (the same fixed noisy copy as at the end of fit)."""
     run_dir = Path(run_dir)
-    config = read_config(run_dir)
+    config = relocate_data(read_config(run_dir), data)
     if data_dir is not None:
         config = config.replace(data_dir=str(data_dir))
     model_path = run_dir / runs.MODEL_FILE
