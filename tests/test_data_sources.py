@@ -464,3 +464,17 @@ def test_a_label_cell_other_than_0_or_1_is_named(tmp_path):
         scan_data(DataSpec(path=str(table), target=["red", "round", "big"]))
     assert str(error.value) == (f"{table}:5: label column 'round' holds 'yes'; a label column of a multi-label "
                                 "target holds 0 or 1")
+
+
+def test_a_parquet_table_reads_as_its_csv_does(tmp_path):
+    parquet = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.csv as arrow_csv
+
+    table = write_table(tmp_path / "t.csv")
+    parquet.write_table(arrow_csv.read_csv(table), tmp_path / "t.parquet")
+    options = {"target": "price"}
+    _, from_csv = scan_data(DataSpec(path=str(table), **options), class_targets=False)
+    source, from_parquet = scan_data(DataSpec(path=str(tmp_path / "t.parquet"), **options), class_targets=False)
+    assert source.kind == "table" and from_parquet.facts["features"] == from_csv.facts["features"]
+    np.testing.assert_allclose(from_parquet.facts["values"], from_csv.facts["values"], rtol=1e-6)
+    np.testing.assert_allclose(from_parquet.labels["all"], from_csv.labels["all"], rtol=1e-6)

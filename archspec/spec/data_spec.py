@@ -41,7 +41,7 @@ class DataSpec(BaseModel):
     path: str | None = Field(default=None, min_length=1)
     """The file or folder; may be left to the command line (--data), the other options staying in the spec."""
     kind: Literal["image_folder", "segmentation", "arrays", "table", "text"] | None = None
-    """The layout; detected from the path when omitted (class folders, images/ + masks/, .npz/.npy, .csv, .txt)."""
+    """The layout; detected when omitted (class folders, images/ + masks/, .npz/.npy, .csv/.parquet, .txt)."""
     target: str | list[str] | None = None
     """Tables: the column the model predicts; several 0/1 columns for task multilabel."""
     features: list[str] | None = None

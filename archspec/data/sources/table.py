@@ -1,4 +1,6 @@
-"""A CSV table: feature columns and a target column by name, read with the standard csv module.
+"""A table: feature columns and a target column by name; CSV read with the standard csv module,
+Parquet with pyarrow (the `parquet` extra), whose cells then go through the same checks, a row's
+place standing for its line.
 
 Every cell is read once when scanning (a table is text: its dtypes are only
 known by reading it), so text in a numeric column and a ragged row are
@@ -29,10 +31,10 @@ class Table(Source):
     input_values = "feature columns"
 
     def detect(self, path: Path) -> bool:
-        return path.suffix.lower() in {".csv", ".tsv"}
+        return path.suffix.lower() in {".csv", ".tsv", ".parquet"}
 
     def scan(self, path: Path, options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> Scan:
-        header, rows, bad = _read_rows(path)
+        header, rows, bad = _read_parquet(path) if path.suffix.lower() == ".parquet" else _read_rows(path)
         named = options.target if isinstance(options.target, list) else [options.target]
         targets = [_column(path, header, name, "target") for name in named]
         split_column = _column(path, header, options.split_column, "split_column") if options.split_column else None
@@ -106,6 +108,23 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], list
     if not rows:
         raise DataError(f"{path}: no data rows under the header")
     return [name.strip() for name in header], rows, bad
+
+
+def _read_parquet(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], list[BadItem]]:
+    """A Parquet file's columns as the CSV reader gives them: the header, then (row number, cells)."""
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise DataError(f"{path}: reading Parquet needs pyarrow: pip install 'archspec[parquet]'") from None
+    try:
+        table = parquet.read_table(path)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    columns = [["" if value is None else str(value) for value in column.to_pylist()] for column in table.columns]
+    rows = [(number + 1, [column[number] for column in columns]) for number in range(table.num_rows)]
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return list(table.column_names), rows, []
 
 
 def _column(path: Path, header: list[str], name: str | None, key: str) -> str:
