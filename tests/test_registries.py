@@ -15,7 +15,7 @@ from archspec.graph.plan import ARITIES
 from archspec.keras.backend import BACKENDS
 from archspec.spec.models import TrainSpec
 from archspec.train.data import NOISES
-from archspec.train.datasets import DATASETS
+from archspec.train.task_base import DATASETS
 from archspec.train.strategies import STRATEGIES
 from archspec.train.sweep_file import PRUNERS, SAMPLERS, SweepFile
 from archspec.train.tasks import TASKS
@@ -37,7 +37,8 @@ def quoted(names) -> str:
 
 def test_the_train_section_takes_its_names_from_the_registries():
     properties = TrainSpec.model_json_schema()["properties"]
-    assert properties["task"]["enum"] == list(TASKS) == ["classify", "autoencode", "denoise"]
+    assert properties["task"]["enum"] == list(TASKS) == [
+        "classify", "autoencode", "denoise", "regress", "segment", "next_token", "multilabel"]
     assert properties["dataset"]["enum"] == list(DATASETS) == ["mnist", "fashion_mnist"]
     noise = properties["noise"]["anyOf"][0]
     assert noise["propertyNames"]["enum"] == list(NOISES) == ["gaussian", "salt_pepper"]

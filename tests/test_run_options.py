@@ -40,7 +40,8 @@ def test_options_are_frozen_and_a_misspelt_one_is_refused():
 
 def test_a_name_outside_a_registry_is_a_run_error():
     with pytest.raises(RunError, match=r"^invalid training option \(task: Input should be 'classify', "
-                                       r"'autoencode' or 'denoise'\)$"):
+                                       r"'autoencode', 'denoise', 'regress', 'segment', 'next_token' or "
+                                       r"'multilabel'\)$"):
         config_for(RunOptions(task="nope"))
     with pytest.raises(RunError, match=r"^unknown strategy 'nope'; expected one of default, mirrored, multiworker$"):
         config_for(RunOptions(strategy="nope"))

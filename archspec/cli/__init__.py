@@ -8,12 +8,18 @@ the commands that need them, so `--help`, `validate` and `summary` start fast.
 registers one family of commands on it.
 """
 
-# (importing registers the commands)
-from archspec.cli import editor_commands, model_commands, spec_commands, train_commands
+from archspec.cli import (  # (importing registers the commands)
+    data_commands,
+    editor_commands,
+    model_commands,
+    spec_commands,
+    train_commands,
+)
 from archspec.cli.app import app, main, os_error_message
 
-FAMILIES = (spec_commands.__name__, editor_commands.__name__, model_commands.__name__, train_commands.__name__)
-"""The order of `archspec --help`: what works on a spec (no TensorFlow), editing live, a model, training."""
+FAMILIES = (spec_commands.__name__, editor_commands.__name__, model_commands.__name__, data_commands.__name__,
+            train_commands.__name__)
+"""The order of `archspec --help`: what works on a spec (no TensorFlow), editing live, a model, data, training."""
 app.registered_commands.sort(key=lambda command: FAMILIES.index(command.callback.__module__))
 
 __all__ = ["app", "main", "os_error_message"]

@@ -14,19 +14,17 @@ from archspec.errors import ArchspecError
 def validate(
     specs: list[str] = typer.Argument(..., help="Spec files to check."),  # str: a NUL in a name is our error (exit 1)
     overrides: list[str] = SetOption,
+    data: Path | None = typer.Option(None, "--data", help="Check the specs against this data (headers only)."),
 ) -> None:
     """Check specs (schema, graph, shapes) without TensorFlow; exit 1 if any is invalid."""
     from archspec.graph.summary import total_params
+    from archspec.train.userdata.spec_data import check_training_fits
 
     failed = 0
     for path in specs:
         try:
             graph = _load(path, overrides)
-            train = graph.graph["train"]
-            if train is not None:  # a spec that says how to train it must fit that task's data
-                from archspec.train.tasks import check_task_fits
-
-                check_task_fits(graph, train.task, train.dataset)
+            check_training_fits(graph, data)  # its own data (headers only), else the task's dataset
         except ArchspecError as error:
             failed += 1
             typer.echo(str(error), err=True)

@@ -25,6 +25,9 @@ def fit(
     noise: str | None = typer.Option(None, "--noise", help="KIND:AMOUNT, e.g. gaussian:0.5 or salt_pepper:0.2."),
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Folder of the IDX files (else $ARCHSPEC_DATA_DIR, else download)."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Your own data: a folder of class folders, .npz, .npy folder or .csv (docs/data.md)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unusable files and rows (listed in data.json)."),
     strategy: choices.Strategy = typer.Option("default", "--strategy", help=STRATEGY_HELP),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run folder from its last complete epoch."),
     overrides: list[str] = SetOption,
@@ -41,13 +44,14 @@ def fit(
     if resume is not None:
         if overrides or spec is not None:
             raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
-                                     "(with --epochs or --data-dir)", param_hint="--resume")
-        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
+                                     "(with --epochs, --data-dir, or --data for its moved data)", param_hint="--resume")
+        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir, data=data)
     elif spec is None:
         raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
     else:
         options = RunOptions(epochs=epochs, batch_size=batch_size, subset=subset, seed=seed, task=chosen(task),
-                             noise=noise_setting, data_dir=data_dir, strategy=chosen(strategy),
+                             noise=noise_setting, data_dir=data_dir, data=data, skip_bad=skip_bad,
+                             strategy=chosen(strategy),
                              worker_timeout_s=worker_timeout)
         run_dir = train.fit_spec(spec, spec_overrides=overrides, out=out, options=options)
     if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder
@@ -77,13 +81,14 @@ def _parse_noise(text: str | None) -> dict[str, float] | None:
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of `archspec fit`."),
     data_dir: Path | None = typer.Option(None, "--data-dir"),
+    data: Path | None = typer.Option(None, "--data", help="Where the run's own data is now, if it moved."),
     backend: Backend | None = BackendOption,
 ) -> None:
     """Evaluate a run's final model on its test set (the same fixed noisy copy when denoising)."""
     _use_backend(backend)
     from archspec.train.runner import evaluate_run
 
-    for name, value in evaluate_run(run_dir, data_dir).items():
+    for name, value in evaluate_run(run_dir, data_dir, data).items():
         typer.echo(f"{name}: {value:.4f}")
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from archspec.errors import Location
+from archspec.spec.data_spec import DataSpec
 from archspec.spec.document import Document
 from archspec.spec.scalars import STR, reads_as_string
 from archspec.spec.syntax import (
@@ -57,7 +58,7 @@ class TrainSpec(StrictModel):
     """
 
     dataset: Literal["mnist", "fashion_mnist"] = "mnist"
-    task: Literal["classify", "autoencode", "denoise"] = "classify"
+    task: Literal["classify", "autoencode", "denoise", "regress", "segment", "next_token", "multilabel"] = "classify"
     noise: dict[Literal["gaussian", "salt_pepper"], float] | None = None
     loss: str | None = None
     optimizer: str | dict[str, dict[str, float | int | str | bool]] = "adam"
@@ -66,6 +67,13 @@ class TrainSpec(StrictModel):
     epochs: PositiveInt = 10
     validation_split: float = Field(default=0.1, ge=0.0, lt=1.0)
     seed: int | None = None
+    data: DataSpec | None = None
+    """The model's own data (archspec.train.userdata); None trains on `dataset`."""
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _path_alone(cls, value: object) -> object:
+        return {"path": value} if isinstance(value, str) else value
 
     @field_validator("noise")
     @classmethod

@@ -45,6 +45,8 @@ class RunOptions:
     data_dir: str | Path | None = None
     strategy: str = "default"
     worker_timeout_s: float | None = None
+    data: str | Path | None = None  # the run's own data (docs/data.md); replaces train.data's path
+    skip_bad: bool = False
 
     def train_overrides(self) -> dict[str, Any]:
         """The options given that replace keys of the spec's `train:` section."""
@@ -72,6 +74,8 @@ class RunConfig:
     """Seeds the data order and the training noise; the run's seed, or drawn once and recorded."""
     subset: int | None = None
     data_dir: str | None = None
+    data: dict[str, Any] | None = None
+    """The model's own data (train.data / --data, path made absolute); None trains on `dataset`."""
     strategy: str = "default"
     worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S
     steps_per_execution: int = 1
@@ -111,8 +115,11 @@ def resolve_config(
 ) -> RunConfig:
     """The settings a run uses: the spec's `train:` section, then the options given for this run."""
     train = (spec.train or TrainSpec()).model_dump()
+    overrides = options.train_overrides()
+    if options.data is not None or options.skip_bad:
+        overrides["data"] = _data_options(train["data"], options.data, options.skip_bad)
     try:
-        checked = TrainSpec.model_validate({**train, **options.train_overrides()})
+        checked = TrainSpec.model_validate({**train, **overrides})
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors(include_url=False)
@@ -140,7 +147,37 @@ def resolve_config(
         data_seed=checked.seed if checked.seed is not None else random.randrange(2**31),
         subset=options.subset,
         data_dir=None if data_dir is None else str(data_dir),
+        data=_absolute(checked.data.model_dump()) if checked.data is not None else None,
         strategy=strategy,
         worker_timeout_s=float(options.worker_timeout_s or DEFAULT_WORKER_TIMEOUT_S),
         versions=dict(versions or {}),
     )
+
+
+def _data_options(spec_data: dict[str, Any] | None, path: Any, skip_bad: bool | None) -> dict[str, Any]:
+    """train.data with --data's path and --skip-bad applied (the spec's other data options kept)."""
+    if spec_data is None and path is None:
+        raise RunError("--skip-bad applies to a run's own data: give --data PATH or train.data in the spec")
+    options = dict(spec_data or {})
+    if path is not None:
+        options["path"] = str(path)
+    if skip_bad:
+        options["skip_bad"] = True
+    return options
+
+
+def _absolute(options: dict[str, Any]) -> dict[str, Any]:
+    """The data path as an absolute path, so a resumed or evaluated run finds it from any folder."""
+    if options["path"] is None:
+        raise RunError("train.data names no path; give the data with --data PATH")
+    return {**options, "path": str(Path(options["path"]).expanduser().absolute())}
+
+
+def relocate_data(config: RunConfig, path: str | Path | None) -> RunConfig:
+    """The run's own data found at `path` now (moved since the run began); its split still names the examples."""
+    if path is None:
+        return config
+    if config.data is None:
+        raise RunError(f"--data applies to runs on data of their own; this one trained on {config.dataset} "
+                       "(give --data-dir for its IDX files)")
+    return config.replace(data=_absolute({**config.data, "path": str(path)}))

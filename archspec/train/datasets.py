@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from archspec.errors import DataError
-from archspec.train.tasks import CLASSES, IMAGE_SIZE
+from archspec.train.task_base import CLASSES, DATASETS, IMAGE_SIZE
 
 DATA_DIR_ENV = "ARCHSPEC_DATA_DIR"
 
@@ -30,9 +30,6 @@ IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-
-DATASETS: dict[str, str] = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
-"""Every dataset `train: dataset` may name, with the `keras.datasets` module that downloads it."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ def load_arrays(dataset: str, data_dir: str | Path | None = None) -> Arrays:
         return read_idx_directory(directory)
     from archspec.keras.backend import import_keras
 
-    loader = getattr(import_keras().datasets, DATASETS[dataset])
+    loader = getattr(import_keras().datasets, dataset)  # each name is a keras.datasets loader
     try:
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as error:  # network, proxy or cache trouble: say how to avoid the download

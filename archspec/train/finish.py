@@ -15,7 +15,7 @@ from archspec.train import runs
 from archspec.train.config import RunConfig
 from archspec.train.data import Prepared
 from archspec.train.pipeline import make_pipeline
-from archspec.train.plots import plot_curves, plot_samples
+from archspec.train.plots import plot_curves, plot_predictions, plot_samples
 from archspec.train.tasks import get_task
 from archspec.train.tensorboard import log_image
 
@@ -57,7 +57,10 @@ def write_final_files(
     )
     plot_curves(run_dir / runs.CURVES_FILE, {config.spec: history}, {config.spec: steps or []})
     rows, titles = get_task(data.task).sample_rows(data.x_test, data.clean_test, data.y_test, predictions)
-    plot_samples(run_dir / runs.SAMPLES_FILE, rows, titles)
+    if rows:
+        plot_samples(run_dir / runs.SAMPLES_FILE, rows, titles)
+    else:  # numeric targets: predicted against true
+        plot_predictions(run_dir / runs.SAMPLES_FILE, predictions, data.y_test)
     log_image(run_dir, "samples", run_dir / runs.SAMPLES_FILE, len(history))
 
 

@@ -103,7 +103,8 @@ def plot_samples(
     rows: Sequence[tuple[str, np.ndarray]],
     titles: Sequence[str] | None = None,
 ) -> None:
-    """A grid of grey images: one row per (label, images (N, 28, 28)); optional titles per column."""
+    """A grid of images: one row per (label, images (N, H, W[, C]) or MNIST's 784 values, or feature rows
+    drawn as strips); optional titles per column."""
     plt = _pyplot()
     columns = min(SAMPLE_COLUMNS, min(len(images) for _, images in rows))
     top = 0.3 if titles else 0.1  # inches above the grid, for the column titles
@@ -113,7 +114,7 @@ def plot_samples(
     )
     for row_axes, (label, images) in zip(axes, rows):
         for column, axis in enumerate(row_axes):
-            axis.imshow(images[column].reshape(28, 28), cmap="gray", vmin=0.0, vmax=1.0)
+            axis.imshow(_picture(np.asarray(images[column])), cmap="gray", vmin=0.0, vmax=1.0, aspect="auto")
             axis.set_xticks([])
             axis.set_yticks([])
         row_axes[0].set_ylabel(label, fontsize=7)
@@ -123,6 +124,27 @@ def plot_samples(
     figure.subplots_adjust(
         left=0.06, right=0.99, top=1 - top / height, bottom=0.02, wspace=0.05, hspace=0.15
     )
+    _save(plt, figure, path)
+
+
+def _picture(example: np.ndarray) -> np.ndarray:
+    """One example as something imshow draws: an image (grey or RGB), or a feature row as a strip."""
+    example = example.squeeze(-1) if example.ndim == 3 and example.shape[-1] == 1 else example
+    if example.ndim == 1:
+        return example.reshape(28, 28) if example.size == 28 * 28 else example.reshape(1, -1)
+    return np.clip(example, 0.0, 1.0)
+
+
+def plot_predictions(path: Path, predictions: np.ndarray, targets: np.ndarray) -> None:
+    """Predicted against true values (regression): the samples picture of a numeric target."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(4.0, 4.0), dpi=DPI)
+    axis.scatter(targets.ravel(), predictions.ravel(), s=6, alpha=0.6)
+    low, high = float(min(targets.min(), predictions.min())), float(max(targets.max(), predictions.max()))
+    axis.plot([low, high], [low, high], color="grey", linewidth=0.8)
+    axis.set_xlabel("true")
+    axis.set_ylabel("predicted")
+    figure.subplots_adjust(left=0.16, right=0.97, top=0.97, bottom=0.13)
     _save(plt, figure, path)
 
 

@@ -41,7 +41,7 @@ from archspec.train.compiling import (
     start_strategy,
     versions,
 )
-from archspec.train.config import RunConfig, RunOptions, resolve_config
+from archspec.train.config import RunConfig, RunOptions, relocate_data, resolve_config
 from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
@@ -50,6 +50,8 @@ from archspec.train.rng import restore_seed_states
 from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
+from archspec.train.userdata.run_data import RunData, plan_run_data, prepare_run_data, saved_run_data
+from archspec.train.userdata.split import write_split
 
 keras = import_keras()
 tf = import_tensorflow()
@@ -61,8 +63,17 @@ PEER_FAILURES = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.C
 __all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config", "resume_run"]
 
 
-def load_run_data(config: RunConfig, input_shape: Sequence[int | None], output_shape: Sequence[int | None]) -> Prepared:
-    """The run's arrays, shaped for a model with these input and output shapes (no batch axis)."""
+def load_run_data(
+    config: RunConfig, input_shape: Sequence[int | None], output_shape: Sequence[int | None],
+    run_dir: Path | None = None, planned: RunData | None = None,
+) -> Prepared:
+    """The run's arrays, shaped for a model with these input and output shapes (no batch axis).
+
+    Own data (config.data) is read as `planned` (a new run) or as the run folder's saved split says.
+    """
+    if config.data is not None:
+        own = planned if planned is not None else saved_run_data(config.data, config.task, Path(run_dir or "."))
+        return prepare_run_data(own, config.task, input_shape, output_shape, config.subset)
     return prepare(
         load_arrays(config.dataset, config.data_dir),
         config.task,
@@ -94,7 +105,8 @@ def fit_spec(
 
     spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
     options: what this run sets over the spec's `train:` section (RunOptions: epochs, batch_size,
-    seed, task, noise ({kind: amount}), subset, data_dir, strategy, worker_timeout_s); keyword
+    seed, task, noise ({kind: amount}), subset, data_dir, data (a path: the run's own data, see
+    docs/data.md), skip_bad, strategy, worker_timeout_s); keyword
     settings (epochs=1, seed=0) are short for RunOptions(epochs=1, seed=0), and a misspelt one is
     a TypeError rather than ignored.
     """
@@ -106,11 +118,15 @@ def fit_spec(
     spec = load_spec(spec_path, spec_overrides)
     config = resolve_config(spec, spec_path, options, versions())
     graph = analyze(spec)
-    check_task_fits(graph, config.task, config.dataset)  # before building anything
+    planned = None  # before building anything: the task against the spec, and the run's own data
+    if config.data is not None:
+        planned = plan_run_data(config.data, config.task, config.data_seed, graph)
+    else:
+        check_task_fits(graph, config.task, config.dataset)
     check_weights_fit(graph)
     check_activations_fit(graph, config.batch_size)
     runs.check_out_free(out)  # every worker of a multi-worker run checks; the chief makes it after they meet
-    data = load_run_data(config, *model_shapes(graph))
+    data = load_run_data(config, *model_shapes(graph), planned=planned)
     strategy, cluster = start_strategy(config)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
@@ -126,6 +142,8 @@ def fit_spec(
         run_dir = runs.create_run_dir(Path(runs_root), spec.name, out)
         runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+        if planned is not None:
+            write_split(run_dir, planned.split)
     else:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
     return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster)
@@ -138,10 +156,14 @@ def resume_run(
     data_dir: str | Path | None = None,
     callbacks: Sequence[Any] = (),
     verbose: Any = "auto",
+    data: str | Path | None = None,
 ) -> Path | None:
-    """Continue a run from its last complete epoch, or only finish it when every epoch is done."""
+    """Continue a run from its last complete epoch, or only finish it when every epoch is done.
+
+    data: where the run's own data is now, when it moved (the run folder's split still names the examples).
+    """
     run_dir = Path(run_dir)
-    config = read_config(run_dir)
+    config = relocate_data(read_config(run_dir), data)
     config = config.replace(
         epochs=epochs if epochs is not None else config.epochs,
         data_dir=str(data_dir) if data_dir is not None else config.data_dir,
@@ -161,7 +183,7 @@ def resume_run(
             "give a larger --epochs to train further"
         )
     spec = load_spec(run_dir / runs.SPEC_FILE)
-    data = load_run_data(config, *model_shapes(analyze(spec)))
+    data = load_run_data(config, *model_shapes(analyze(spec)), run_dir=run_dir)
     last, model_path = newest_loadable(run_dir, done)
     history = [row for row in history if int(row["epoch"]) <= last]
     steps = [row for row in runs.read_history(run_dir / runs.STEPS_FILE) if int(row["epoch"]) <= last]
@@ -262,10 +284,12 @@ def train_epochs(
         )) from None
 
 
-def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dict[str, float]:
+def evaluate_run(
+    run_dir: str | Path, data_dir: str | Path | None = None, data: str | Path | None = None,
+) -> dict[str, float]:
     """The final model of a run on its test set (the same fixed noisy copy as at the end of fit)."""
     run_dir = Path(run_dir)
-    config = read_config(run_dir)
+    config = relocate_data(read_config(run_dir), data)
     if data_dir is not None:
         config = config.replace(data_dir=str(data_dir))
     model_path = run_dir / runs.MODEL_FILE
@@ -275,6 +299,6 @@ def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None) -> dic
             f"  hint: finish it with `archspec fit --resume {run_dir}` (it trains only the missing epochs)"
         )
     model = load_keras_model(model_path)
-    data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:])
+    data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:], run_dir=run_dir)
     figures, _ = test_figures(model, data, config)
     return figures

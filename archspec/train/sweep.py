@@ -133,7 +133,7 @@ def _run_one(shared: _Shared, trial: optuna.Trial, slot: Slot) -> None:
     values = dict(trial.params)
     spec = trial_spec(shared.sweep, values, shared.out)
     try:
-        trial.set_user_attr("params", check_variant(spec))
+        trial.set_user_attr("params", check_variant(spec, shared.sweep.model.fit.data))
     except ArchspecError as error:
         shared.progress(f"trial {trial.number}: invalid variant ({label(values)}), not trained:\n{error}")
         trial.set_user_attr("error", str(error))

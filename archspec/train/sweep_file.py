@@ -34,7 +34,7 @@ SAMPLERS = ("grid", "random", "tpe")
 """The samplers a sweep file may name (sweep_study.SAMPLERS makes each with Optuna)."""
 PRUNERS = ("none", "median", "hyperband")
 """The pruners a sweep file may name (sweep_study.PRUNERS makes each with Optuna)."""
-FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir")
+FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir", "data")
 
 
 class SweepError(SpecError):
@@ -64,6 +64,8 @@ class FitOptions(SweepModel):
     subset: int | None = Field(default=None, ge=1)
     seed: int | None = None
     data_dir: str | None = None
+    data: str | None = None
+    """Data of one's own for every trial (archspec fit --data; docs/data.md)."""
 
 
 class SweepFile(SweepModel):

@@ -37,7 +37,7 @@ from archspec.train.sweep_dimensions import (
     VariantPlan,
 )
 from archspec.train.sweep_file import Sweep, SweepError
-from archspec.train.tasks import check_task_fits
+from archspec.train.userdata.spec_data import check_training_fits
 
 VARIANTS_DIR = "variants"
 MAX_CHECKED_VARIANTS = 512
@@ -115,12 +115,14 @@ def _base(path: Path) -> Spec:
     return _BASES[key]
 
 
-def check_variant(spec: TrialSpec) -> int:
-    """Check a variant with the static front end (no TensorFlow); its parameter count, or its located error."""
+def check_variant(spec: TrialSpec, data: str | None = None) -> int:
+    """Check a variant with the static front end (no TensorFlow); its parameter count, or its located error.
+
+    `data`: the sweep's fit.data, else the spec's own train.data, else the task's dataset (one scan for all).
+    """
     loaded = load_spec(spec.spec, spec.overrides)
     graph = analyze(loaded)
-    if loaded.train is not None:
-        check_task_fits(graph, loaded.train.task, loaded.train.dataset)
+    check_training_fits(graph, data)
     return total_params(graph)
 
 
@@ -171,7 +173,7 @@ def check_space(sweep: Sweep, out: Path) -> int:
     for combo in combos:
         values = dict(zip(names, combo))
         try:
-            check_variant(trial_spec(sweep, values, out))
+            check_variant(trial_spec(sweep, values, out), sweep.model.fit.data)
         except ArchspecError as error:
             failures.append(f"variant {label(values)}:\n{error}")
     if failures:

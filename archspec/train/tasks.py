@@ -1,86 +1,51 @@
 """Training tasks as a registry: each `Task` says what its model must look like and how it is scored.
 
-`archspec fit` trains on 28x28 greyscale images (MNIST, Fashion-MNIST). A
-task holds everything that differs between classify, autoencode and denoise:
+`archspec fit` trains on 28x28 greyscale images (MNIST, Fashion-MNIST) or on
+a user's own data (archspec.train.userdata). A task (task_base.Task) holds everything
+that differs between classify, autoencode, denoise, regress and segment:
 the default loss and metrics, the static check of the model's output shape
 (so a model that cannot take the data is refused at its output node, before
 TensorFlow is imported, and `archspec validate` finds it too), the targets it
 learns, whether it needs noise, the extra test figures and the sample picture.
-Adding a task is one class here plus its name in `TASKS`; nothing else names
-tasks. numpy only (no TensorFlow): `validate` imports this module.
+The MNIST tasks live here, those of own data only in data_tasks.py; adding a
+task is one class plus its entry in `TASKS` (and its name in TrainSpec.task);
+nothing else names tasks. numpy only (no TensorFlow): `validate` imports this.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archspec.catalogue.primitives import Shape, format_shape
 from archspec.errors import DataError, Location, SpecError, raise_collected
+from archspec.train.data_tasks import MultiLabel, NextToken, Regress, Segment
+from archspec.train.task_base import (
+    CLASSES,
+    DATASETS,
+    IMAGE_SHAPES_TEXT,
+    IMAGE_SIZE,
+    IMAGE_VALUES,
+    SAMPLE_COUNT,
+    SampleRows,
+    Task,
+    fit_images,
+    holds_image,
+    psnr,
+)
 
 if TYPE_CHECKING:
     import networkx as nx  # only annotated: the CLI lists TASKS without loading networkx
 
-IMAGE_SIZE = (28, 28)
-IMAGE_VALUES = IMAGE_SIZE[0] * IMAGE_SIZE[1]
-CLASSES = 10
-IMAGE_SHAPES_TEXT = "784 values, e.g. 28x28x1, 28x28 or 784"
-SAMPLE_COUNT = 10
+    from archspec.train.userdata.sources.base import Scan
 
-SampleRows = list[tuple[str, np.ndarray]]
-
-
-def holds_image(shape: Shape) -> bool:
-    """A fully known shape with exactly 28*28 values (a 28x28 image reshaped into it)."""
-    return None not in shape and math.prod(shape) == IMAGE_VALUES
-
-
-def fit_images(images: np.ndarray, shape: Sequence[int | None], what: str) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 in [0, 1] of shape (N, *shape), e.g. (28, 28) or (28, 28, 1)."""
-    if None in shape or int(np.prod(shape)) != IMAGE_VALUES:
-        raise DataError(
-            f"the model's {what} shape {tuple(shape)} does not hold a 28x28 image; "
-            "use (28, 28), (28, 28, 1) or (784,)"
-        )
-    return (images.astype(np.float32) / 255.0).reshape((len(images), *shape))
-
-
-def psnr(predictions: np.ndarray, targets: np.ndarray) -> float:
-    """Mean over images of 10 log10(1 / MSE), for images in [0, 1]."""
-    axes = tuple(range(1, targets.ndim))
-    mse = np.mean((predictions.astype(np.float64) - targets) ** 2, axis=axes)
-    return float(np.mean(10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))))
-
-
-class Task:
-    """One training task; subclasses fill in the class attributes and the methods that differ."""
-
-    name: ClassVar[str]
-    default_loss: ClassVar[str]
-    default_metrics: ClassVar[tuple[str, ...]] = ()
-    uses_noise: ClassVar[bool] = False
-    """True: training inputs get fresh noise each batch; validation and test inputs a fixed noisy copy."""
-
-    def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
-        """The SpecError of an output node this task cannot compare with its targets, else None."""
-        raise NotImplementedError
-
-    def targets(self, labels: np.ndarray, images: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
-        """What the model learns to output for these (uint8) labels and images."""
-        raise NotImplementedError
-
-    def test_figures(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-        """Figures beyond the compiled loss and metrics, on the test set."""
-        return {}
-
-    def sample_rows(
-        self, inputs: np.ndarray, clean: np.ndarray, targets: np.ndarray, predictions: np.ndarray,
-    ) -> tuple[SampleRows, list[str] | None]:
-        """The rows of samples.png (label, images) and optional column titles."""
-        raise NotImplementedError
+__all__ = [
+    "CLASSES", "DATASETS", "IMAGE_SHAPES_TEXT", "IMAGE_SIZE", "IMAGE_VALUES", "SAMPLE_COUNT", "TASKS", "Autoencode",
+    "Classify", "Denoise", "MultiLabel", "NextToken", "Regress", "SampleRows", "Segment", "Task", "check_task_fits",
+    "fit_images", "get_task", "holds_image", "model_shapes", "psnr", "single_input_output", "task_problems",
+]
 
 
 class Classify(Task):
@@ -105,6 +70,27 @@ class Classify(Task):
                 f"task 'classify' needs a model output of {CLASSES} class scores, "
                 f"the model's output shape is {tuple(output_shape)}"
             )
+        return labels.astype(np.int32)
+
+    def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
+        classes = scan.classes or ()
+        if classes and tuple(shape) == (len(classes),):
+            return None
+        if not classes:
+            return SpecError(
+                f"task 'classify' needs classes, and the targets of {scan.path} are numbers",
+                location=location, node=node, expected="class targets (class folders, integer labels, text)",
+                got="numeric targets", hint="train it with task: regress",
+            )
+        shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+        return SpecError(
+            f"task 'classify' compares this output with the {len(classes)} classes of {scan.path} ({shown})",
+            location=location, node=node,
+            expected=f"{len(classes)} class scores (shape {len(classes)})", got=format_shape(shape),
+            hint=f"end with a dense node of {len(classes)} units and softmax",
+        )
+
+    def data_targets(self, labels: np.ndarray, output_shape: Sequence[int | None]) -> np.ndarray:
         return labels.astype(np.int32)
 
     def sample_rows(
@@ -150,7 +136,9 @@ class Denoise(Autoencode):
     uses_noise = True
 
 
-TASKS: dict[str, Task] = {task.name: task for task in (Classify(), Autoencode(), Denoise())}
+TASKS: dict[str, Task] = {
+    task.name: task for task in (Classify(), Autoencode(), Denoise(), Regress(), Segment(), NextToken(), MultiLabel())
+}
 
 
 def get_task(name: str) -> Task:
@@ -168,19 +156,29 @@ def check_task_fits(graph: nx.MultiDiGraph, task: str, dataset: str) -> None:
     raise_collected(task_problems(graph, task, dataset))
 
 
-def task_problems(graph: nx.MultiDiGraph, task: str, dataset: str) -> list[SpecError]:
+def single_input_output(graph: nx.MultiDiGraph) -> SpecError | None:
+    """The SpecError of a model with more than one input or output (`archspec fit` feeds one of each)."""
     inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
     outputs = graph.graph["outputs"]
     extra = [(name, "input") for name in inputs[1:]] + [(name, "node") for name in outputs[1:]]
-    if extra:
-        name, kind = extra[0]
-        return [SpecError(
-            "`archspec fit` trains models with one input and one output",
-            location=graph.nodes[name]["location"], node=name, node_kind=kind,
-            expected="1 input and 1 output",
-            got=f"{len(inputs)} input(s) ({', '.join(inputs)}) and {len(outputs)} output(s) ({', '.join(outputs)})",
-            hint="build and train such a model from Python with archspec.compile_model(spec)",
-        )]
+    if not extra:
+        return None
+    name, kind = extra[0]
+    return SpecError(
+        "`archspec fit` trains models with one input and one output",
+        location=graph.nodes[name]["location"], node=name, node_kind=kind,
+        expected="1 input and 1 output",
+        got=f"{len(inputs)} input(s) ({', '.join(inputs)}) and {len(outputs)} output(s) ({', '.join(outputs)})",
+        hint="build and train such a model from Python with archspec.compile_model(spec)",
+    )
+
+
+def task_problems(graph: nx.MultiDiGraph, task: str, dataset: str) -> list[SpecError]:
+    several = single_input_output(graph)
+    if several is not None:
+        return [several]
+    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
+    outputs = graph.graph["outputs"]
     problems = []
     image_input, output = inputs[0], outputs[0]
     shape = graph.nodes[image_input]["shape"]
