@@ -15,9 +15,9 @@ from archspec.graph.plan import ARITIES
 from archspec.keras.backend import BACKENDS
 from archspec.spec.models import TrainSpec
 from archspec.train.data import NOISES
-from archspec.train.task_base import DATASETS
 from archspec.train.strategies import STRATEGIES
 from archspec.train.sweep_file import PRUNERS, SAMPLERS, SweepFile
+from archspec.train.task_base import DATASETS
 from archspec.train.tasks import TASKS
 
 
