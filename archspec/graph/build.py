@@ -55,8 +55,9 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
 
     errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
+    named_outputs = _named_outputs(graph)
     for edge in spec.edges:
-        problem = _endpoint_problem(edge, graph) or _whole_split_problem(edge, graph)
+        problem = _endpoint_problem(edge, graph) or _whole_split_problem(edge, named_outputs)
         if problem:
             # a chain 'a -> typo -> b' names the unknown node in two edges: say it once
             if (problem.got, problem.location) not in reported:
@@ -114,9 +115,18 @@ def _add_outputs(graph: nx.MultiDiGraph, name: str, node: NodeSpec) -> list[Edge
     return edges
 
 
-def _whole_split_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
+def _named_outputs(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Each node with named outputs and their nodes, found in one pass (not one pass per edge)."""
+    found: dict[str, list[str]] = {}
+    for node, owner in graph.nodes(data="output_of"):
+        if owner is not None:
+            found.setdefault(owner, []).append(node)
+    return found
+
+
+def _whole_split_problem(edge: EdgeSpec, named_outputs: dict[str, list[str]]) -> SpecError | None:
     """An edge from a node with named outputs must name one of them."""
-    outputs = [node for node, data in graph.nodes(data=True) if data.get("output_of") == edge.source]
+    outputs = named_outputs.get(edge.source)
     if not outputs:
         return None
     return GraphError(

@@ -27,8 +27,9 @@ from typing import Any
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
 from archspec.spec.document import Document, Path_, Positions
+from archspec.spec.expand import MAX_NODES
 from archspec.spec.steps import Step, StepError, read_step
-from archspec.spec.syntax import LINE_BREAK, SHARES, chain_problem, join_chain, split_steps
+from archspec.spec.syntax import CHAIN_ARROW, LINE_BREAK, SHARES, chain_problem, join_chain, split_steps
 
 DEFAULTS_KEY = "defaults"
 
@@ -42,8 +43,9 @@ def desugar(document: Document) -> Document:
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
     defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
     blocks = _block_params(data.get("blocks"))
+    lines = LINE_BREAK.split(document.text)  # once: each chain's columns are looked up in them
     for scope in _scopes(data):
-        _Scope(result, *scope, blocks).rewrite(defaults)
+        _Scope(result, *scope, blocks, lines).rewrite(defaults)
     return result
 
 
@@ -74,8 +76,8 @@ class _Scope:
     """The nodes and edges of the top level or of one block definition, rewritten in place."""
 
     def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
-                 blocks: dict[str, tuple[str, ...]]) -> None:
-        self.document, self.path, self.holder, self.blocks = document, path, holder, blocks
+                 blocks: dict[str, tuple[str, ...]], lines: list[str]) -> None:
+        self.document, self.path, self.holder, self.blocks, self.lines = document, path, holder, blocks, lines
         nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
         self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
         self.pending = {name: raw for name, raw in (self.nodes or {}).items() if _is_pending(raw)}
@@ -107,7 +109,8 @@ class _Scope:
             self.holder["nodes"] = self.nodes
 
     def _chain(self, text: str, path: Path_) -> str:
-        at = _columns(self.document, path, text)
+        self._check_length(text, path)
+        at = _columns(self.document, self.lines, path, text)
         problem = chain_problem(text)
         if problem is not None:
             message, offset, hint = problem
@@ -124,6 +127,23 @@ class _Scope:
         if not any(new):
             return text
         return join_chain([self._node(step, at) if made else step.text for step, made in zip(steps, new, strict=True)])
+
+    def _check_length(self, text: str, path: Path_) -> None:
+        """A chain of more steps than the node limit is refused before its steps are read (and located).
+
+        More than MAX_NODES + 1 steps would make more than MAX_NODES nodes or
+        name one twice (a cycle), so no valid chain is refused.
+        """
+        if text.count(CHAIN_ARROW) <= MAX_NODES:  # an arrow inside brackets or quotes counts here too
+            return
+        steps = split_steps(text) or []
+        if len(steps) > MAX_NODES + 1:
+            offset = steps[MAX_NODES + 1][1]
+            at = _columns(self.document, self.lines, path, text[:offset + 1])
+            raise SchemaError(f"a chain of {len(steps):,} steps: more than the {MAX_NODES:,} nodes a spec may have",
+                              location=at(offset), expected=f"at most {MAX_NODES + 1:,} steps in one chain",
+                              hint="a spec describes an architecture; use a block with repeat: for long "
+                              "runs of the same layers (see docs/security.md for the limits)")
 
     def _is_new(self, step: Step, at: Callable[[int], Location]) -> bool:
         """True if the step makes a node: a call, or a bare op name that is not a declared name."""
@@ -175,6 +195,11 @@ class _Scope:
 
     def _node(self, step: Step, at: Callable[[int], Location]) -> str:
         assert step.name is not None and self.nodes is not None
+        if len(self.nodes) >= MAX_NODES:  # the nodes: limit, for nodes written as steps too
+            raise SchemaError(f"the chains make more than {MAX_NODES:,} nodes", location=at(step.offset),
+                              expected=f"at most {MAX_NODES:,} nodes, written out or as chain steps",
+                              hint="a spec describes an architecture; use a block with repeat: for long "
+                              "runs of the same layers (see docs/security.md for the limits)")
         kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
         names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]
         name = step.label or self._fresh(step.name)
@@ -260,8 +285,8 @@ def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:
-    """Where offset N of chain `text` (written at `path`) is in the file; the chain's start if unknown.
+def _columns(document: Document, lines: list[str], path: Path_, text: str) -> Callable[[int], Location]:
+    """Where offset N of chain `text` (written at `path`, in the file's `lines`) is; the chain's start if unknown.
 
     The chain may be quoted, or a plain scalar folded over several lines (a
     line break and the indentation after it read as one space).
@@ -269,7 +294,6 @@ def _columns(document: Document, path: Path_, text: str) -> Callable[[int], Loca
     start = document.locate(path)
     if start.file != document.file or start.line is None or start.column is None or not document.text:
         return lambda offset: start
-    lines = LINE_BREAK.split(document.text)
     if start.line > len(lines):
         return lambda offset: start
     line = lines[start.line - 1]
