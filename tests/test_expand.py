@@ -86,19 +86,28 @@ def test_set_of_an_unknown_var_is_an_error(write_spec):
     )
 
 
-def test_error_inside_a_block_points_at_the_block_line_and_the_use_line(write_spec):
+def test_error_inside_a_repeated_block_is_one_message_at_the_block_line_naming_the_copies(write_spec):
     path = write_spec(STACK.replace('kernel: "${kernel}"}', 'kernal: 3}'))
     with pytest.raises(ArchspecError) as caught:
         load_spec(path)
     errors = flatten_errors(caught.value)
-    assert [error.node for error in errors] == ["stack1_conv", "stack2_conv", "stack3_conv"]
-    assert str(errors[1]) == (
-        f"{path}:12:49: node 'stack2_conv': unknown parameter 'kernal' for op conv2d\n"
+    assert len(errors) == 1  # one mistake, written once: one message, not one per copy
+    assert str(errors[0]) == (
+        f"{path}:12:49: node 'stack1_conv': unknown parameter 'kernal' for op conv2d\n"
         "  expected: one of filters, kernel, strides, padding, dilation, activation, use_bias, kernel_init, "
         "bias_init, kernel_reg, bias_reg, groups\n"
         "  hint: did you mean 'kernel' or 'kernel_reg'?\n"
-        f"  in:   block 'unit' used as 'stack2' at {path}:16:3"
+        f"  in:   block 'unit' used as 'stack1' at {path}:16:3\n"
+        "  same in: stack2_conv, stack3_conv"
     )
+
+
+def test_one_message_per_place_names_at_most_ten_copies(write_spec):
+    path = write_spec(STACK.replace('kernel: "${kernel}"}', 'kernal: 3}').replace("repeat: 3", "repeat: 40"))
+    with pytest.raises(ArchspecError) as caught:
+        load_spec(path)
+    (error,) = flatten_errors(caught.value)
+    assert str(error).endswith("  same in: " + ", ".join(f"stack{n}_conv" for n in range(2, 12)) + " and 29 more")
 
 
 NESTED = """\
