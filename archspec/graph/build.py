@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.errors import GraphError, Location, SpecError, raise_collected, suggest
+from archspec.errors import GraphError, Location, SpecError, Suggestions, raise_collected
 from archspec.graph.connections import CONNECTIONS
 from archspec.graph.ops import OPS
 from archspec.graph.plan import NodePlan, plan_node
@@ -56,8 +56,9 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
     named_outputs = _named_outputs(graph)
+    names = Suggestions(graph.nodes)
     for edge in spec.edges:
-        problem = _endpoint_problem(edge, graph) or _whole_split_problem(edge, named_outputs)
+        problem = _endpoint_problem(edge, graph, names) or _whole_split_problem(edge, named_outputs)
         if problem:
             # a chain 'a -> typo -> b' names the unknown node in two edges: say it once
             if (problem.got, problem.location) not in reported:
@@ -74,7 +75,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
             errors.append(GraphError(
                 f"output '{name}' is not a node or input",
                 location=spec.output_locations[name],
-                hint=suggest(name, graph.nodes, "list a node defined under 'nodes:'"),
+                hint=names.hint(name, "list a node defined under 'nodes:'"),
             ))
     if errors:
         return graph, errors
@@ -136,7 +137,7 @@ def _whole_split_problem(edge: EdgeSpec, named_outputs: dict[str, list[str]]) ->
     )
 
 
-def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
+def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph, names: Suggestions) -> SpecError | None:
     for role, name in (("source", edge.source), ("target", edge.target)):
         if name not in graph:
             return GraphError(
@@ -144,7 +145,7 @@ def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | Non
                 location=edge.location,
                 expected="a name defined under 'inputs:' or 'nodes:'",
                 got=repr(name),
-                hint=suggest(name, graph.nodes, "define the node, or fix the name"),
+                hint=names.hint(name, "define the node, or fix the name"),
             )
     if edge.source == edge.target:
         return GraphError(
