@@ -45,6 +45,7 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
         if data["kind"] == "input":
             data["shape"] = tuple(data["params"].shape)
             data["input_shape"] = None
+            _check_rank(name, data, errors, failed)
             continue
         if "plan" not in data or any(source in failed for source in graph.predecessors(name)):
             failed.add(name)
@@ -53,6 +54,7 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
         try:
             data["input_shape"], data["shape"] = _node_shapes(graph, name, found)
             errors.extend(found)
+            _check_rank(name, data, errors, failed)
         except SpecError as error:
             errors.extend(found)
             errors.append(error)
@@ -60,6 +62,22 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
     for source, _, edge in graph.edges(data=True):
         edge["shape"] = graph.nodes[source].get("shape")
     return errors + dtype_errors(graph) + _sharing_errors(graph, failed)
+
+
+MAX_AXES = 253
+"""Axes of a tensor, batch axis excluded: TensorFlow allows 254 in all (a reshape to more validated, built,
+and aborted the process at its first call)."""
+
+
+def _check_rank(name: str, data: dict, errors: list[SpecError], failed: set[str]) -> None:
+    """A node whose output has more axes than the backend allows is an error here, not a crash later."""
+    if len(data["shape"]) > MAX_AXES:
+        what = "the input" if data["kind"] == "input" else "the output"
+        errors.append(ShapeError(f"{what} has {len(data['shape']):,} axes, more than a tensor may have",
+                                 location=data["location"], node=name, node_kind=data["kind"].replace("op", "node"),
+                                 expected=f"at most {MAX_AXES} axes (and the batch axis)",
+                                 hint="a tensor has a few axes: (height, width, channels), (steps, features)"))
+        failed.add(name)
 
 
 def _sharing_errors(graph: nx.MultiDiGraph, failed: set[str]) -> list[SpecError]:
