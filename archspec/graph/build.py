@@ -140,13 +140,7 @@ def _whole_split_problem(edge: EdgeSpec, named_outputs: dict[str, list[str]]) ->
 def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph, names: Suggestions) -> SpecError | None:
     for role, name in (("source", edge.source), ("target", edge.target)):
         if name not in graph:
-            return GraphError(
-                f"edge {edge.source} -> {edge.target}: unknown {role} '{name}'",
-                location=edge.location,
-                expected="a name defined under 'inputs:' or 'nodes:'",
-                got=repr(name),
-                hint=names.hint(name, "define the node, or fix the name"),
-            )
+            return unknown_name_error(edge.source, edge.target, role, edge.location, names)
     if edge.source == edge.target:
         return GraphError(
             f"edge {edge.source} -> {edge.target} connects a node to itself (a cycle)",
@@ -157,6 +151,14 @@ def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph, names: Suggestions
     if graph.nodes[edge.target]["kind"] == "input":
         return input_target_error(edge.source, edge.target, edge.location)
     return None
+
+
+def unknown_name_error(source: str, target: str, role: str, location: Location, names: Suggestions) -> GraphError:
+    """An edge naming no node or input (also found before validation, when a spec without outputs has no sink)."""
+    name = source if role == "source" else target
+    return GraphError(f"edge {source} -> {target}: unknown {role} '{name}'", location=location,
+                      expected="a name defined under 'inputs:' or 'nodes:'", got=repr(name),
+                      hint=names.hint(name, "define the node, or fix the name"))
 
 
 def input_target_error(source: str, target: str, location: Location) -> GraphError:
