@@ -82,3 +82,27 @@ def test_many_short_chains_count_together():
     found = refused("\n".join(lines) + "\n")
     assert "the chains make more than 10,000 nodes" in str(found)
     assert found.location.line == 5 + 1000
+
+
+def test_a_var_holding_steps_spliced_into_a_chain_says_so():
+    text = ("archspec: 1\nname: t\nvars: {head: dense(4) -> relu}\ninputs: {x: {shape: [8]}}\nedges:\n"
+            "  - x -> ${head} -> dense(2)\n")
+    found = refused(text)
+    assert str(found).startswith("t.yaml:6:5: `${...}` in the chain 'x -> ${head} -> dense_1' gives steps "
+                                 "('x -> dense(4) -> relu -> dense_1'), but a var in a chain can only name a node\n")
+    assert "did you mean" not in str(found)
+
+
+def test_a_var_naming_a_node_in_a_chain_still_works(write_spec):
+    result = load_spec(write_spec("archspec: 1\nname: t\nvars: {last: d2}\ninputs: {x: {shape: [8]}}\n"
+                                  "nodes:\n  d1: {op: dense, units: 4}\n  d2: {op: dense, units: 2}\n"
+                                  "edges:\n  - x -> d1 -> ${last}\n"))
+    assert [(edge.source, edge.target) for edge in result.edges] == [("x", "d1"), ("d1", "d2")]
+
+
+def test_an_index_with_no_number_points_at_the_name_not_the_edge():
+    text = ("archspec: 1\nname: t\ninputs: {x: {shape: [8]}}\nblocks:\n"
+            "  dw: x -> conv_{index}=dense(4) -> conv_{index}_bn=batch_norm\nedges:\n  - x -> dw -> dense(2)\n")
+    found = refused(text)
+    assert "node name 'conv_{index}_bn' holds {index}, but nothing gives it a number here" in str(found)
+    assert (found.location.line, found.location.column) == (5, text.splitlines()[4].index("conv_{index}_bn") + 1)

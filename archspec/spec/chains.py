@@ -26,6 +26,7 @@ from typing import Any
 
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.graph.ops import OPS
+from archspec.spec.chain_places import chain_columns
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.expand import MAX_NODES
 from archspec.spec.steps import Step, StepError, read_step
@@ -110,7 +111,7 @@ class _Scope:
 
     def _chain(self, text: str, path: Path_) -> str:
         self._check_length(text, path)
-        at = _columns(self.document, self.lines, path, text)
+        at = chain_columns(self.document, self.lines, path, text)
         problem = chain_problem(text)
         if problem is not None:
             message, offset, hint = problem
@@ -139,7 +140,7 @@ class _Scope:
         steps = split_steps(text) or []
         if len(steps) > MAX_NODES + 1:
             offset = steps[MAX_NODES + 1][1]
-            at = _columns(self.document, self.lines, path, text[:offset + 1])
+            at = chain_columns(self.document, self.lines, path, text[:offset + 1])
             raise SchemaError(f"a chain of {len(steps):,} steps: more than the {MAX_NODES:,} nodes a spec may have",
                               location=at(offset), expected=f"at most {MAX_NODES + 1:,} steps in one chain",
                               hint="a spec describes an architecture; use a block with repeat: for long "
@@ -221,9 +222,13 @@ class _Scope:
                 key = names[number]
             else:
                 key = arg.keyword
-            if key in ("op", "block") or key in raw:
-                raise SchemaError(f"argument '{key}' is given twice" if key in raw else
-                                  f"'{key}' is the step's name, not an argument", location=at(arg.offset))
+            if key in ("op", "block"):  # before 'given twice': raw holds the step's own op already
+                raise SchemaError(f"'{key}' is not an argument: the step's {kind} is its name, '{step.name}'",
+                                  location=at(arg.offset),
+                                  hint=f"write the {kind} as the step: {arg.value}(...)" if isinstance(arg.value, str)
+                                  else None)
+            if key in raw:
+                raise SchemaError(f"argument '{key}' is given twice", location=at(arg.offset))
             raw[key] = arg.value
             located = at(arg.offset)
             positions.child(key).key = positions.child(key).value = located
@@ -283,48 +288,6 @@ def _block_params(blocks: Any) -> dict[str, tuple[str, ...]]:
         params = block.get("params") if isinstance(block, dict) else None
         found[name] = tuple(str(key) for key in params) if isinstance(params, (dict, list)) else ()
     return found
-
-
-def _columns(document: Document, lines: list[str], path: Path_, text: str) -> Callable[[int], Location]:
-    """Where offset N of chain `text` (written at `path`, in the file's `lines`) is; the chain's start if unknown.
-
-    The chain may be quoted, or a plain scalar folded over several lines (a
-    line break and the indentation after it read as one space).
-    """
-    start = document.locate(path)
-    if start.file != document.file or start.line is None or start.column is None or not document.text:
-        return lambda offset: start
-    if start.line > len(lines):
-        return lambda offset: start
-    line = lines[start.line - 1]
-    column = start.column - 1
-    if column < len(line) and line[column] in "'\"" and not line.startswith(text, column):
-        column += 1  # a quoted chain: the text starts after the quote
-    places = _places(lines, start.line - 1, column, text)
-    if places is None:
-        return lambda offset: start
-    return lambda offset: Location(start.file, *places[min(offset, len(places) - 1)], start.context)
-
-
-def _places(lines: list[str], row: int, column: int, text: str) -> list[tuple[int, int]] | None:
-    """The 1-based (line, column) of each character of `text` as written from (row, column); None if it differs."""
-    places: list[tuple[int, int]] = []
-    index = 0
-    while index < len(text):
-        line = lines[row] if row < len(lines) else ""
-        if column >= len(line) and text[index] == " " and row + 1 < len(lines):
-            places.append((row + 1, column + 1))  # a line break folded into one space
-            row, column, index = row + 1, 0, index + 1
-            line = lines[row]
-            while column < len(line) and line[column] in " \t":
-                column += 1
-            continue
-        if column >= len(line) or line[column] != text[index]:
-            return None
-        places.append((row + 1, column + 1))
-        column, index = column + 1, index + 1
-    places.append((row + 1, column + 1))
-    return places
 
 
 def _defaults(document: Document, raw: Any) -> dict[str, dict[str, Any]]:
