@@ -208,7 +208,8 @@ def _identity(error: SpecError) -> tuple:
     """
     if error.location is None or error.location.line is None:
         return (id(error),)
-    return (type(error), error.location, error.message, error.expected, error.got)
+    message = error.message.replace(f"'{error.node}'", "'\0'") if error.node else error.message  # 'stage2_c2' has one
+    return (type(error), error.location, message, error.expected, error.got)
 
 
 def suggest(name: str, choices: Iterable[str], otherwise: str | None = None) -> Callable[[], str | None]:

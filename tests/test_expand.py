@@ -254,3 +254,14 @@ def test_resnet50_spec_takes_keras_weights_by_name(keras):
             model.get_layer(layer.name).set_weights(layer.get_weights())
     images = np.random.default_rng(0).normal(size=(1, 224, 224, 3)).astype("float32")
     np.testing.assert_allclose(model(images), reference(images), atol=1e-5, rtol=0)
+
+
+def test_an_error_naming_its_own_copy_is_still_one_message_per_place(write_spec):
+    path = write_spec("archspec: 1\nname: t\ninputs: {x: {shape: [4]}}\nblocks:\n"
+                      "  lonely: x -> dense(2) -> join=concat\n"
+                      "edges:\n  - x -> lonely(repeat=3) -> dense(2)\n")
+    with pytest.raises(ArchspecError) as caught:
+        archspec.analyze(path)
+    (error,) = flatten_errors(caught.value)
+    assert error.message == "a concat node merges two or more inputs, but 'lonely_11_join' has one"
+    assert str(error).endswith("  same in: lonely_12_join, lonely_13_join")

@@ -91,6 +91,36 @@ outputs: [out]
     assert "defaults" not in data
 
 
+def densely_connected(layers: int, copies: int) -> str:
+    """A block whose every layer concatenates all the ones before it (DenseNet), repeated: many more edges than
+    nodes once expanded."""
+    nodes, edges = ["      l1: {op: dense, units: 2}"], ["      - x -> l1"]
+    for layer in range(2, layers + 1):
+        nodes += [f"      c{layer}: {{op: concat}}", f"      l{layer}: {{op: dense, units: 2}}"]
+        edges += [f"      - {{from: x, to: c{layer}}}"] + [f"      - l{i} -> c{layer}" for i in range(1, layer)]
+        edges.append(f"      - c{layer} -> l{layer}")
+    return "\n".join(["archspec: 1", "name: dense_net", "inputs: {x: [4]}", "blocks:", "  dense_block:",
+                      f"    outputs: [l{layers}]", "    nodes:", *nodes, "    edges:", *edges, "nodes:",
+                      f"  stage: {{block: dense_block, repeat: {copies}}}", "edges:",
+                      "  - x -> stage -> dense(2)"]) + "\n"
+
+
+@pytest.mark.slow
+def test_expand_prints_a_valid_spec_whose_expansion_has_more_edges_than_a_file_may(tmp_path, capsys):
+    path = tmp_path / "dense_net.yaml"
+    path.write_text(densely_connected(30, 24))
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", str(path)])
+    assert exit_.value.code == 0, capsys.readouterr()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["expand", str(path)])
+    printed = capsys.readouterr().out
+    assert exit_.value.code == 0
+    edges = [line for line in printed.splitlines() if line.startswith("  - ")]
+    assert len(edges) > 10_000  # the loader's limit on entries a person writes; it was refused at its 10,001st
+
+
 def test_long_chains_are_broken_before_an_arrow_and_read_back_the_same():
     chain = " -> ".join(["x"] + [f"dense({n}, activation=relu)" for n in range(10, 20)] + ["out"])
     text = f"archspec: 1\nname: t\nedges:\n  - {chain}\n"

@@ -37,11 +37,14 @@ class FormatError(ArchspecError):
     """The formatter would change what the spec means; nothing is written."""
 
 
-def format_spec(text: str, name: str = "<string>") -> str:
-    """`text` in canonical layout; YamlError if it is not a readable spec, FormatError if layout would change it."""
-    before = parse_yaml(text, name).data
+def format_spec(text: str, name: str = "<string>", *, max_entries: int | None = None) -> str:
+    """`text` in canonical layout; YamlError if it is not a readable spec, FormatError if layout would change it.
+
+    `max_entries` is for text archspec wrote (`archspec expand`), see loader.parse_yaml.
+    """
+    before = parse_yaml(text, name, max_entries=max_entries).data
     result = _layout(text)
-    if parse_yaml(result, name).data != before or _layout(result) != result:
+    if parse_yaml(result, name, max_entries=max_entries).data != before or _layout(result) != result:
         raise FormatError(f"{name}: formatting would change the spec's data; left as it is "
                           "(please report this file)")
     return result
