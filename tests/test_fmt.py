@@ -158,3 +158,44 @@ def test_a_long_flow_mapping_is_wrapped_at_its_commas():
     assert result.splitlines()[1] == "train:" and result.splitlines()[2].startswith("  {key0: {inner: [0, 1]}, ")
     assert parse_yaml(result).data == parse_yaml(text).data
     assert format_spec(result) == result
+
+
+LONG_DOC = "a doc that says the model maps a->b, " + "and then goes on " * 8
+CHAIN_WITH_SPACES = "x  ->  " + "  ->  ".join(f"dense({n})" for n in range(10, 30))
+FMT_CASES = {
+    "tab before a comment": "archspec: 1\nname: t\t# the name\ninputs: {x: [8]}\nedges:\n  - x -> dense(2)\n",
+    "arrow in a long doc": f"archspec: 1\nname: t\ndoc: {LONG_DOC}\ninputs: {{x: [8]}}\nedges:\n  - x -> dense(2)\n",
+    "chain with extra spaces": f"archspec: 1\nname: t\ninputs: {{x: [8]}}\nedges:\n  - {CHAIN_WITH_SPACES}\n",
+    "comments in a nested parameter": "archspec: 1\nname: t\ninputs: {x: [8]}\nnodes:\n  d:\n    op: dense\n"
+    "    units: 4\n    kernel_reg:   # regularise\n      l2: 0.01    # small\nedges:\n  - x -> d\n",
+    "comment after the document end": "archspec: 1\nname: t\ninputs: {x: [8]}\nedges:\n  - x -> dense(2)\n"
+    "... # end of the spec\n",
+    "comment inside a flow node": "archspec: 1\nname: t\ninputs: {x: [8]}\nblocks:\n  unit:\n    nodes:\n"
+    "      d: {op: dense,   # the layer\n          units: 64}\n    edges: [x -> d]\nedges:\n  - x -> unit\n",
+}
+
+
+@pytest.mark.parametrize("text", FMT_CASES.values(), ids=FMT_CASES.keys())
+def test_fmt_formats_every_valid_spec_keeping_its_meaning_and_comments(text, tmp_path, capsys):
+    from archspec.spec.fmt_proof import comments, meaning
+
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", str(path)])
+    assert exit_.value.code == 0
+    with pytest.raises(SystemExit) as exit_:
+        main(["fmt", "--write", str(path)])
+    assert exit_.value.code == 0, capsys.readouterr()
+    written = path.read_text()
+    assert meaning(parse_yaml(written).data) == meaning(parse_yaml(text).data)
+    assert comments(written) == [comment.replace("\t", " ") for comment in comments(text)]
+    assert format_spec(written) == written
+    assert not any(line.startswith((",", "}")) for line in written.splitlines())  # valid flow style
+
+
+def test_long_chains_written_with_extra_spaces_are_folded_and_a_doc_is_not():
+    chains = format_spec(FMT_CASES["chain with extra spaces"])
+    assert all(len(line) <= 120 for line in chains.splitlines()) and "  ->  " not in chains
+    doc = format_spec(FMT_CASES["arrow in a long doc"])
+    assert f"doc: {LONG_DOC.strip()}" in doc
