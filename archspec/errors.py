@@ -146,7 +146,7 @@ class SpecErrors(ArchspecError):
 
     def __init__(self, errors: Sequence[SpecError]) -> None:
         self.errors = list(errors)
-        super().__init__(str(self))
+        super().__init__(f"{len(self.errors)} errors")  # the text waits for __str__: each hint is a search
 
     def __str__(self) -> str:
         shown = [str(error) for error in self.errors[:MAX_SHOWN_ERRORS]]
