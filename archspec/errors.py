@@ -31,6 +31,9 @@ class Location:
         return ":".join(parts)
 
 
+MAX_SHOWN_COPIES = 10
+"""Nodes named in one error's `also:` line; the rest are counted."""
+
 MAX_DETAIL_CHARS = 1000
 """Longest message or detail printed: a spec can hold a megabyte-long name, the terminal should not."""
 
@@ -75,6 +78,8 @@ class SpecError(ArchspecError):
         self.got = _shorten(got)
         self._hint = hint
         self.node_kind = node_kind
+        self.copies: list[str] = []
+        """Other nodes with this same error at this same place (copies of a block, nodes given one default)."""
 
     @property
     def hint(self) -> str | None:
@@ -109,6 +114,10 @@ class SpecError(ArchspecError):
             lines.append(f"  hint: {self.hint}")
         if self.location is not None and self.location.context:
             lines.append(f"  in:   {self.location.context}")
+        if self.copies:
+            shown = ", ".join(self.copies[:MAX_SHOWN_COPIES])
+            more = len(self.copies) - MAX_SHOWN_COPIES
+            lines.append(f"  same in: {shown}{f' and {more:,} more' if more > 0 else ''}")
         return "\n".join(lines)
 
 
@@ -137,7 +146,7 @@ class SpecErrors(ArchspecError):
 
     def __init__(self, errors: Sequence[SpecError]) -> None:
         self.errors = list(errors)
-        super().__init__(str(self))
+        super().__init__(f"{len(self.errors)} errors")  # the text waits for __str__: each hint is a search
 
     def __str__(self) -> str:
         shown = [str(error) for error in self.errors[:MAX_SHOWN_ERRORS]]
@@ -170,13 +179,20 @@ class RenderError(ArchspecError):
 def raise_collected(errors: Iterable[SpecError]) -> None:
     """Raise the collected errors, if any: one SpecError alone, several as SpecErrors.
 
-    The same error at the same place is reported once: a bad value written in
-    `vars:` is one mistake however often it is used. (A block's copies differ
-    in their use context, so each copy's error is kept, naming its copy.)
+    One mistake is one message: the same error at the same place is reported
+    once, whether a bad value in `vars:` is used many times or a node of a
+    repeated block fails in every copy (the first copy's error names the
+    others in its `copies`).
     """
     unique: dict[tuple, SpecError] = {}
+    named: dict[tuple, set[str | None]] = {}
     for error in errors:
-        unique.setdefault(_identity(error), error)
+        identity = _identity(error)
+        first = unique.setdefault(identity, error)
+        seen = named.setdefault(identity, {first.node})
+        if error.node not in seen:
+            seen.add(error.node)
+            first.copies.append(error.node)
     errors = list(unique.values())
     if len(errors) == 1:
         raise errors[0]
@@ -185,15 +201,41 @@ def raise_collected(errors: Iterable[SpecError]) -> None:
 
 
 def _identity(error: SpecError) -> tuple:
-    """What makes two errors the same mistake: class, place (with the use context) and what they say."""
+    """What makes two errors the same mistake: class, the place it was written and what they say.
+
+    The node and the use context are left out: they tell the copies of one
+    written mistake apart, not two mistakes.
+    """
     if error.location is None or error.location.line is None:
         return (id(error),)
-    return (type(error), error.location, error.location.context, error.message, error.expected, error.got)
+    message = error.message.replace(f"'{error.node}'", "'\0'") if error.node else error.message  # 'stage2_c2' has one
+    return (type(error), error.location, message, error.expected, error.got)
 
 
 def suggest(name: str, choices: Iterable[str], otherwise: str | None = None) -> Callable[[], str | None]:
     """A hint to give SpecError: did_you_mean(name, choices), else `otherwise`, computed only if printed."""
     return lambda: did_you_mean(name, choices) or otherwise
+
+
+class Suggestions:
+    """Did-you-mean hints over one set of names (a graph's 10,000 nodes): the names are sorted once and
+    each distinct misspelt name is searched once, however many errors repeat it; only printed errors search."""
+
+    def __init__(self, choices: Iterable[str]) -> None:
+        self._choices = choices
+        self._sorted: list[str] | None = None
+        self._found: dict[str, str | None] = {}
+
+    def hint(self, name: str, otherwise: str | None = None) -> Callable[[], str | None]:
+        """A hint to give SpecError, like suggest()."""
+        return lambda: self._search(name) or otherwise
+
+    def _search(self, name: str) -> str | None:
+        if name not in self._found:
+            if self._sorted is None:
+                self._sorted = sorted(self._choices)
+            self._found[name] = did_you_mean(name, self._sorted)
+        return self._found[name]
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:

@@ -268,13 +268,22 @@ def _names(data: dict[str, Any]) -> list[str]:
     return list(data["inputs"]) + list(data["nodes"])
 
 
+CHAIN_STEPS = [
+    ("=".join(f"l{n}" for n in range(3000)) + "=dense(4)", True),  # labels: one per step
+    ("dense(units=" + "[" * 3000 + "4" + "]" * 3000 + ")", True),  # nesting: refused before recursing
+    ("relu(op=dense)", True), ("dense(4, units=5)", True), ("dense(4", True), ("conv2d(4, 3, 2, 1)", True),
+    ("dense(4, relu)", False), ("relu", False), ("mid=identity", False), ("dropout(0.5)", False),
+]
+"""(step, must_fail): inline steps a mutation puts into a chain; a step that may fit the chain need not fail."""
+
+
 @st.composite
 def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, str, bool]:
     """(mutation, YAML text, must_fail): a valid spec with one structural change."""
     data = copy.deepcopy(draw(valid_specs()).data)
     mutation = draw(st.sampled_from(["delete_key", "change_type", "rewire_edge", "add_edge",
                                      "rename_node", "share_node", "fan_in", "loop", "when",
-                                     "residual"]))
+                                     "residual", "chain_step"]))
     must_fail = False
     if mutation == "delete_key":
         path = draw(st.sampled_from([p for p in _paths(data) if isinstance(p[-1], str)]))
@@ -330,6 +339,15 @@ def mutated_specs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[str, s
         source, other = draw(st.sampled_from(names)), draw(st.sampled_from([*names, "ghost"]))
         data["edges"].append(f"{source} -> +{other}")
         must_fail = other == "ghost"
+    elif mutation == "chain_step":  # an inline step put into a plain chain: the compact syntax at its limits
+        plain = [index for index, edge in enumerate(data["edges"]) if isinstance(edge, str)]
+        step, must_fail = draw(st.sampled_from(CHAIN_STEPS))
+        if plain:
+            index = draw(st.sampled_from(plain))
+            source, target = data["edges"][index].split(" -> ")
+            data["edges"][index] = f"{source} -> {step} -> {target}"
+        else:
+            must_fail = False
     else:
         old = draw(st.sampled_from(list(data["nodes"])))
         data["nodes"] = {("renamed" if name == old else name): value

@@ -22,6 +22,7 @@ from typing import Any
 TESTS = Path(__file__).resolve().parent
 
 ENTRY_POINTS = frozenset({
+    "decode_all", "file_pipeline",
     "keras", "tf", "tensorflow", "import_keras", "import_tensorflow", "compile_model", "fit_spec", "resume_run",
     "evaluate_run", "load_keras_model", "load_model_to_import", "export_model", "import_model", "run_sweep", "fit",
     "generate_code",
@@ -31,7 +32,8 @@ ENTRY_POINTS = frozenset({
 KERAS_MODULES = ("keras", "tensorflow", "jax", "torch", "onnx", "onnxruntime", "tf2onnx", "archspec.keras.compiler",
                  "archspec.keras.export", "archspec.keras.saved", "archspec.keras.importer", "archspec.keras.layers",
                  "archspec.train.runner", "archspec.train.pipeline", "archspec.train.compiling",
-                 "archspec.train.loops", "archspec.train.sweep")
+                 "archspec.train.loops", "archspec.train.sweep", "archspec.train.userdata.stream",
+                 "archspec.train.userdata.run_data")
 """Modules (and their sub-modules) that load Keras when imported."""
 
 KERAS_COMMANDS = frozenset({"build", "codegen", "compile", "fit", "evaluate", "export", "import", "sweep"})

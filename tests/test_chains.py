@@ -136,6 +136,8 @@ BODY = "nodes:\n  out: {{op: dense, units: 10}}\nedges:\n{chain}outputs: [out]\n
     ("conv2d(4, stridez=2)", "stridez", "unknown parameter 'stridez'"),
     ("conv2d(filters=4, 3)", "3) -> flatten", "a positional argument after a named one"),
     ("conv2d(4, filters=5)", "filters=5", "argument 'filters' is given twice"),
+    ("relu(op=dense)", "op=dense", "'op' is not an argument: the step's op is its name, 'relu'\n"
+     "  hint: write the op as the step: dense(...)"),
     ("out(4)", "out(4)", "'out' is a node, not an op"),
     ("flatten(4)", "4) ->", "flatten takes 0 positional argument(s) (none), got 1\n"
      "  hint: flatten takes no other parameters"),

@@ -115,6 +115,24 @@ outputs: [keras]
     check_codegen_builds_the_compiled_model(text)
 
 
+def test_a_shared_layer_and_a_node_named_like_its_variable_stay_two_variables():
+    text = """archspec: 1
+name: twins
+inputs: {left: [4], right: [4]}
+nodes:
+  enc: {op: dense, units: 3}
+  enc_layer: {shares: enc}
+  out: {op: add}
+edges:
+  - left -> enc -> out
+  - right -> enc_layer -> out
+"""
+    code = archspec.generate_code(loads_spec(text, "twins.yaml"))
+    assert "enc_layer_ = layers.Dense(units=3, name='enc')" in code  # the layer
+    assert "enc_layer = enc_layer_(right)" in code  # the node's tensor
+    check_codegen_builds_the_compiled_model(text)
+
+
 def test_variable_names_are_distinct_identifiers():
     variables = ["class", "None", "print", "a.b", "a_b", "__name__", "__name___", "keras", "x", "x_", "9.z"]
     names = variable_names(variables, reserved=set(GENERATED_NAMES))

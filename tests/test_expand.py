@@ -86,19 +86,28 @@ def test_set_of_an_unknown_var_is_an_error(write_spec):
     )
 
 
-def test_error_inside_a_block_points_at_the_block_line_and_the_use_line(write_spec):
+def test_error_inside_a_repeated_block_is_one_message_at_the_block_line_naming_the_copies(write_spec):
     path = write_spec(STACK.replace('kernel: "${kernel}"}', 'kernal: 3}'))
     with pytest.raises(ArchspecError) as caught:
         load_spec(path)
     errors = flatten_errors(caught.value)
-    assert [error.node for error in errors] == ["stack1_conv", "stack2_conv", "stack3_conv"]
-    assert str(errors[1]) == (
-        f"{path}:12:49: node 'stack2_conv': unknown parameter 'kernal' for op conv2d\n"
+    assert len(errors) == 1  # one mistake, written once: one message, not one per copy
+    assert str(errors[0]) == (
+        f"{path}:12:49: node 'stack1_conv': unknown parameter 'kernal' for op conv2d\n"
         "  expected: one of filters, kernel, strides, padding, dilation, activation, use_bias, kernel_init, "
         "bias_init, kernel_reg, bias_reg, groups\n"
         "  hint: did you mean 'kernel' or 'kernel_reg'?\n"
-        f"  in:   block 'unit' used as 'stack2' at {path}:16:3"
+        f"  in:   block 'unit' used as 'stack1' at {path}:16:3\n"
+        "  same in: stack2_conv, stack3_conv"
     )
+
+
+def test_one_message_per_place_names_at_most_ten_copies(write_spec):
+    path = write_spec(STACK.replace('kernel: "${kernel}"}', 'kernal: 3}').replace("repeat: 3", "repeat: 40"))
+    with pytest.raises(ArchspecError) as caught:
+        load_spec(path)
+    (error,) = flatten_errors(caught.value)
+    assert str(error).endswith("  same in: " + ", ".join(f"stack{n}_conv" for n in range(2, 12)) + " and 29 more")
 
 
 NESTED = """\
@@ -245,3 +254,14 @@ def test_resnet50_spec_takes_keras_weights_by_name(keras):
             model.get_layer(layer.name).set_weights(layer.get_weights())
     images = np.random.default_rng(0).normal(size=(1, 224, 224, 3)).astype("float32")
     np.testing.assert_allclose(model(images), reference(images), atol=1e-5, rtol=0)
+
+
+def test_an_error_naming_its_own_copy_is_still_one_message_per_place(write_spec):
+    path = write_spec("archspec: 1\nname: t\ninputs: {x: {shape: [4]}}\nblocks:\n"
+                      "  lonely: x -> dense(2) -> join=concat\n"
+                      "edges:\n  - x -> lonely(repeat=3) -> dense(2)\n")
+    with pytest.raises(ArchspecError) as caught:
+        archspec.analyze(path)
+    (error,) = flatten_errors(caught.value)
+    assert error.message == "a concat node merges two or more inputs, but 'lonely_11_join' has one"
+    assert str(error).endswith("  same in: lonely_12_join, lonely_13_join")

@@ -91,6 +91,36 @@ outputs: [out]
     assert "defaults" not in data
 
 
+def densely_connected(layers: int, copies: int) -> str:
+    """A block whose every layer concatenates all the ones before it (DenseNet), repeated: many more edges than
+    nodes once expanded."""
+    nodes, edges = ["      l1: {op: dense, units: 2}"], ["      - x -> l1"]
+    for layer in range(2, layers + 1):
+        nodes += [f"      c{layer}: {{op: concat}}", f"      l{layer}: {{op: dense, units: 2}}"]
+        edges += [f"      - {{from: x, to: c{layer}}}"] + [f"      - l{i} -> c{layer}" for i in range(1, layer)]
+        edges.append(f"      - c{layer} -> l{layer}")
+    return "\n".join(["archspec: 1", "name: dense_net", "inputs: {x: [4]}", "blocks:", "  dense_block:",
+                      f"    outputs: [l{layers}]", "    nodes:", *nodes, "    edges:", *edges, "nodes:",
+                      f"  stage: {{block: dense_block, repeat: {copies}}}", "edges:",
+                      "  - x -> stage -> dense(2)"]) + "\n"
+
+
+@pytest.mark.slow
+def test_expand_prints_a_valid_spec_whose_expansion_has_more_edges_than_a_file_may(tmp_path, capsys):
+    path = tmp_path / "dense_net.yaml"
+    path.write_text(densely_connected(30, 24))
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", str(path)])
+    assert exit_.value.code == 0, capsys.readouterr()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["expand", str(path)])
+    printed = capsys.readouterr().out
+    assert exit_.value.code == 0
+    edges = [line for line in printed.splitlines() if line.startswith("  - ")]
+    assert len(edges) > 10_000  # the loader's limit on entries a person writes; it was refused at its 10,001st
+
+
 def test_long_chains_are_broken_before_an_arrow_and_read_back_the_same():
     chain = " -> ".join(["x"] + [f"dense({n}, activation=relu)" for n in range(10, 20)] + ["out"])
     text = f"archspec: 1\nname: t\nedges:\n  - {chain}\n"
@@ -128,3 +158,44 @@ def test_a_long_flow_mapping_is_wrapped_at_its_commas():
     assert result.splitlines()[1] == "train:" and result.splitlines()[2].startswith("  {key0: {inner: [0, 1]}, ")
     assert parse_yaml(result).data == parse_yaml(text).data
     assert format_spec(result) == result
+
+
+LONG_DOC = "a doc that says the model maps a->b, " + "and then goes on " * 8
+CHAIN_WITH_SPACES = "x  ->  " + "  ->  ".join(f"dense({n})" for n in range(10, 30))
+FMT_CASES = {
+    "tab before a comment": "archspec: 1\nname: t\t# the name\ninputs: {x: [8]}\nedges:\n  - x -> dense(2)\n",
+    "arrow in a long doc": f"archspec: 1\nname: t\ndoc: {LONG_DOC}\ninputs: {{x: [8]}}\nedges:\n  - x -> dense(2)\n",
+    "chain with extra spaces": f"archspec: 1\nname: t\ninputs: {{x: [8]}}\nedges:\n  - {CHAIN_WITH_SPACES}\n",
+    "comments in a nested parameter": "archspec: 1\nname: t\ninputs: {x: [8]}\nnodes:\n  d:\n    op: dense\n"
+    "    units: 4\n    kernel_reg:   # regularise\n      l2: 0.01    # small\nedges:\n  - x -> d\n",
+    "comment after the document end": "archspec: 1\nname: t\ninputs: {x: [8]}\nedges:\n  - x -> dense(2)\n"
+    "... # end of the spec\n",
+    "comment inside a flow node": "archspec: 1\nname: t\ninputs: {x: [8]}\nblocks:\n  unit:\n    nodes:\n"
+    "      d: {op: dense,   # the layer\n          units: 64}\n    edges: [x -> d]\nedges:\n  - x -> unit\n",
+}
+
+
+@pytest.mark.parametrize("text", FMT_CASES.values(), ids=FMT_CASES.keys())
+def test_fmt_formats_every_valid_spec_keeping_its_meaning_and_comments(text, tmp_path, capsys):
+    from archspec.spec.fmt_proof import comments, meaning
+
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", str(path)])
+    assert exit_.value.code == 0
+    with pytest.raises(SystemExit) as exit_:
+        main(["fmt", "--write", str(path)])
+    assert exit_.value.code == 0, capsys.readouterr()
+    written = path.read_text()
+    assert meaning(parse_yaml(written).data) == meaning(parse_yaml(text).data)
+    assert comments(written) == [comment.replace("\t", " ") for comment in comments(text)]
+    assert format_spec(written) == written
+    assert not any(line.startswith((",", "}")) for line in written.splitlines())  # valid flow style
+
+
+def test_long_chains_written_with_extra_spaces_are_folded_and_a_doc_is_not():
+    chains = format_spec(FMT_CASES["chain with extra spaces"])
+    assert all(len(line) <= 120 for line in chains.splitlines()) and "  ->  " not in chains
+    doc = format_spec(FMT_CASES["arrow in a long doc"])
+    assert f"doc: {LONG_DOC.strip()}" in doc

@@ -41,6 +41,23 @@ def test_expression_helpers():
         bind_known("in.channels // q", {"r": 4})
 
 
+@pytest.mark.parametrize("expression, var, value", [
+    ("r ** 2 + in.channels", -3, 9 + 32),        # spliced as text it read -3 ** 2 + 32 = 23
+    ("r ** 2 + in.channels", -0.5, 0.25 + 32),
+    ("in.channels - r", -4, 36),                 # not in.channels - -4 by luck: a unary minus
+    ("-r ** 2 + in.channels", -2, -4 + 32),
+])
+def test_a_negative_var_keeps_its_precedence_in_a_shape_aware_expression(expression, var, value):
+    bound = bind_known(expression, {"r": var})
+    assert evaluate_with_input(bound, (8, 8, 32)) == value
+
+
+def test_a_negative_var_is_spliced_as_a_value_in_a_spec(write_spec):
+    graph = archspec.analyze(write_spec("archspec: 1\nname: p\nvars: {a: -3}\ninputs: {x: [8]}\n"
+                                        "edges:\n  - x -> d=dense(${a ** 2 + in.channels})\n"))
+    assert graph.nodes["d"]["params"].units == 17  # (-3) ** 2 + 8
+
+
 def test_params_are_resolved_from_the_shape_that_arrives(write_spec):
     graph = analyze(write_spec)
     assert graph.nodes["dense_1"]["params"].units == 8       # 32 // 4

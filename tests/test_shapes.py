@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archspec.errors import ArchspecError, ShapeError, SpecError, flatten_errors
-from archspec.graph.shapes import analyze, analyze_partial
+from archspec.graph.shapes import MAX_AXES, analyze, analyze_partial
 from archspec.spec.frontend import loads_spec
 
 IMAGE = "archspec: 1\nname: case\ninputs:\n  x: {shape: [28, 28, 8]}\n"
@@ -77,3 +77,15 @@ def test_per_position_sigmoid_gate_keeps_the_main_shape():
             "edges:\n  - x -> y\n  - x -> g\n  - {from: g, to: y, kind: gate}\noutputs: [y]\n")
     graph = analyze(loads_spec(IMAGE + text))
     assert graph.nodes["y"]["input_shape"] == graph.nodes["y"]["shape"] == (28, 28, 8)
+
+
+def test_a_tensor_may_have_as_many_axes_as_the_backend_allows_and_no_more():
+    def reshaped(axes: int) -> str:
+        ones = ", ".join(["1"] * (axes - 1))
+        return f"archspec: 1\nname: r\ninputs: {{x: [8]}}\nedges:\n  - x -> reshape([{ones}, 8]) -> flatten\n"
+
+    assert analyze(loads_spec(reshaped(MAX_AXES))).nodes["reshape_1"]["shape"] == (1,) * (MAX_AXES - 1) + (8,)
+    with pytest.raises(ShapeError) as raised:
+        analyze(loads_spec(reshaped(MAX_AXES + 1)))
+    error = raised.value
+    assert error.message == "the output has 254 axes, more than a tensor may have" and error.node == "reshape_1"

@@ -180,6 +180,34 @@ edges: [a -> d -> global_avg_pool1d, b -> e -> pool=global_avg_pool1d -> s=add, 
     assert graph.nodes["e"]["shape"] == (9, 3) and total_params(graph) == 21
 
 
+@pytest.mark.parametrize("op", ["prelu", "positional_embedding"])
+def test_weights_sized_by_a_transposed_axis_are_a_shape_error_though_their_count_fits(write_spec, op):
+    text = f"""archspec: 1
+inputs: {{x: [4, 6]}}
+nodes:
+  b: {{shares: a}}
+edges:
+  - x -> a={op} -> flatten -> out=concat
+  - x -> permute([2, 1]) -> b -> flatten -> out
+"""
+    caught = error(write_spec, text)
+    assert caught.message == ("shares the layer of 'a', whose weights do not fit this node's input: its weights "
+                              "are sized by axis 1 of the input, and 'a' gets 4x6, 'b' gets 6x4")
+    assert caught.node == "b" and (caught.line, caught.column) == place(text, "b:")
+
+
+def test_a_dense_layer_shared_across_a_transposed_input_of_equal_features_still_fits(write_spec):
+    text = """archspec: 1
+inputs: {x: [6, 6]}
+nodes:
+  b: {shares: a}
+edges:
+  - x -> a=dense(3) -> flatten -> out=concat
+  - x -> permute([2, 1]) -> b -> flatten -> out
+"""
+    assert archspec.analyze(write_spec(text)).nodes["b"]["shape"] == (6, 3)
+
+
 @pytest.mark.parametrize("use, needle, message", [
     ("right=enc(shares=lft)", "lft", "block use 'right' shares 'lft', which is not another block use here"),
     ("right=enc(shares=[left])", "[left]", "block use 'right' shares ['left'], which is not another block use here"),

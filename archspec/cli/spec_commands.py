@@ -108,10 +108,14 @@ def fmt(
 @app.command("expand")
 def expand_(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None:
     """Print the spec fully expanded: every node and edge explicit (inline steps, defaults, blocks, vars)."""
+    from archspec.spec.composer import MAX_YAML_VALUES
     from archspec.spec.fmt import format_spec
     from archspec.spec.frontend import load_spec
 
-    typer.echo(format_spec(load_spec(spec, overrides).resolved_yaml(), str(spec)), nl=False)
+    # its own output is bounded by the spec's limits already; a problem laying it out is archspec's, not a line
+    # of the user's file, so it is named as the expanded text
+    typer.echo(format_spec(load_spec(spec, overrides).resolved_yaml(), f"<{spec} expanded>",
+                           max_entries=MAX_YAML_VALUES), nl=False)
 
 
 @app.command()

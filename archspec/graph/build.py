@@ -18,10 +18,10 @@ import networkx as nx
 
 from archspec.catalogue.connections import CONNECTIONS
 from archspec.catalogue.ops import OPS
-from archspec.errors import GraphError, SpecError, raise_collected, suggest
+from archspec.errors import GraphError, SpecError, Suggestions, raise_collected
 from archspec.graph.plan import NodePlan, plan_node
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec
-from archspec.spec.wiring import cycle_error, input_target_error
+from archspec.spec.wiring import cycle_error, input_target_error, unknown_name_error
 
 OUTPUT_SEPARATOR = "."
 """Between a node and one of its named outputs: `halves.a`."""
@@ -56,8 +56,10 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
 
     errors: list[SpecError] = []
     reported: set[tuple[str, object]] = set()
+    named_outputs = _named_outputs(graph)
+    names = Suggestions(graph.nodes)
     for edge in spec.edges:
-        problem = _endpoint_problem(edge, graph) or _whole_split_problem(edge, graph)
+        problem = _endpoint_problem(edge, graph, names) or _whole_split_problem(edge, named_outputs)
         if problem:
             # a chain 'a -> typo -> b' names the unknown node in two edges: say it once
             if (problem.got, problem.location) not in reported:
@@ -74,7 +76,7 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
             errors.append(GraphError(
                 f"output '{name}' is not a node or input",
                 location=spec.output_locations[name],
-                hint=suggest(name, graph.nodes, "list a node defined under 'nodes:'"),
+                hint=names.hint(name, "list a node defined under 'nodes:'"),
             ))
     if errors:
         return graph, errors
@@ -115,12 +117,18 @@ def _add_outputs(graph: nx.MultiDiGraph, name: str, node: NodeSpec) -> list[Edge
     return edges
 
 
-def _whole_split_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
+def _named_outputs(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Each node with named outputs and their nodes, found in one pass (not one pass per edge)."""
+    found: dict[str, list[str]] = {}
+    for node, owner in graph.nodes(data="output_of"):
+        if owner is not None:
+            found.setdefault(owner, []).append(node)
+    return found
+
+
+def _whole_split_problem(edge: EdgeSpec, named_outputs: dict[str, list[str]]) -> SpecError | None:
     """An edge from a node with named outputs must name one of them."""
-    source = graph.nodes[edge.source] if edge.source in graph else {}
-    if getattr(OPS.get(source.get("op")), "outputs", None) is None:  # only such ops have them: no scan
-        return None
-    outputs = [node for node, data in graph.nodes(data=True) if data.get("output_of") == edge.source]
+    outputs = named_outputs.get(edge.source)
     if not outputs:
         return None
     return GraphError(
@@ -130,16 +138,10 @@ def _whole_split_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | 
     )
 
 
-def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph) -> SpecError | None:
+def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph, names: Suggestions) -> SpecError | None:
     for role, name in (("source", edge.source), ("target", edge.target)):
         if name not in graph:
-            return GraphError(
-                f"edge {edge.source} -> {edge.target}: unknown {role} '{name}'",
-                location=edge.location,
-                expected="a name defined under 'inputs:' or 'nodes:'",
-                got=repr(name),
-                hint=suggest(name, graph.nodes, "define the node, or fix the name"),
-            )
+            return unknown_name_error(edge.source, edge.target, role, edge.location, names)
     if edge.source == edge.target:
         return GraphError(
             f"edge {edge.source} -> {edge.target} connects a node to itself (a cycle)",

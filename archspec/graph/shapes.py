@@ -21,7 +21,7 @@ from archspec.graph.build import build_graph, build_partial_graph, topological_n
 from archspec.graph.deferred import has_deferred, resolve_deferred
 from archspec.graph.dtypes import dtype_errors
 from archspec.graph.plan import op_input_shape
-from archspec.graph.summary import layer_params
+from archspec.graph.sharing import sharing_errors
 from archspec.spec.frontend import load_spec
 from archspec.spec.models import EdgeSpec, Spec
 
@@ -45,6 +45,7 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
         if data["kind"] == "input":
             data["shape"] = tuple(data["params"].shape)
             data["input_shape"] = None
+            _check_rank(name, data, errors, failed)
             continue
         if "plan" not in data or any(source in failed for source in graph.predecessors(name)):
             failed.add(name)
@@ -53,43 +54,30 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
         try:
             data["input_shape"], data["shape"] = _node_shapes(graph, name, found)
             errors.extend(found)
+            _check_rank(name, data, errors, failed)
         except SpecError as error:
             errors.extend(found)
             errors.append(error)
             failed.add(name)
     for source, _, edge in graph.edges(data=True):
         edge["shape"] = graph.nodes[source].get("shape")
-    return errors + dtype_errors(graph) + _sharing_errors(graph, failed)
+    return errors + dtype_errors(graph) + sharing_errors(graph, failed)
 
 
-def _sharing_errors(graph: nx.MultiDiGraph, failed: set[str]) -> list[SpecError]:
-    """A node that calls another's layer again (`shares:`) must fit its weights: the same weight count.
-
-    A layer's weights are made for the first input it sees (a dense's kernel is
-    features x units), so an input with other features would need other weights.
-    """
-    errors: list[SpecError] = []
-    for name, data in graph.nodes(data=True):
-        owner = data.get("shares")
-        if not owner or name in failed or owner in failed or "shape" not in data or "shape" not in graph.nodes[owner]:
-            continue
-        mine, theirs = layer_params(graph, name), layer_params(graph, owner)
-        if mine != theirs:
-            own = graph.nodes[owner]
-            errors.append(ShapeError(
-                f"shares the layer of '{owner}', whose weights do not fit this node's input: '{owner}' gets "
-                f"{_shapes(own['input_shape'])} ({theirs:,} weights), '{name}' gets "
-                f"{_shapes(data['input_shape'])} ({mine:,} weights)",
-                location=data["location"], node=name,
-                expected=f"{_shapes(own['input_shape'])}, the input '{owner}' gets",
-                got=_shapes(data["input_shape"]),
-                hint=f"feed '{name}' the same number of features (channels) as '{owner}', or give it its own op",
-            ))
-    return errors
+MAX_AXES = 253
+"""Axes of a tensor, batch axis excluded: TensorFlow allows 254 in all (a reshape to more validated, built,
+and aborted the process at its first call)."""
 
 
-def _shapes(shape: Shape | list[Shape]) -> str:
-    return ", ".join(map(format_shape, shape)) if isinstance(shape, list) else format_shape(shape)
+def _check_rank(name: str, data: dict, errors: list[SpecError], failed: set[str]) -> None:
+    """A node whose output has more axes than the backend allows is an error here, not a crash later."""
+    if len(data["shape"]) > MAX_AXES:
+        what = "the input" if data["kind"] == "input" else "the output"
+        errors.append(ShapeError(f"{what} has {len(data['shape']):,} axes, more than a tensor may have",
+                                 location=data["location"], node=name, node_kind=data["kind"].replace("op", "node"),
+                                 expected=f"at most {MAX_AXES} axes (and the batch axis)",
+                                 hint="a tensor has a few axes: (height, width, channels), (steps, features)"))
+        failed.add(name)
 
 
 def analyze(source: str | Path | Spec | nx.MultiDiGraph) -> nx.MultiDiGraph:

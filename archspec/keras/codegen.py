@@ -33,7 +33,9 @@ def generate_code(source: str | Path | Spec | nx.MultiDiGraph, *, backend: str |
     graph = analyze(source)
     steps, output_of = lower_graph(graph)
     custom = sorted({step.call.cls for step in steps if step.call and step.call.module != "keras.layers"})
-    shared = {step.shares: f"{step.shares}_layer" for step in steps if step.shares}  # a layer called twice
+    # a layer called twice gets a variable of its own; its key has a space, which no node variable has, so a
+    # node named `a_layer` and the layer of `a` are two variables (`a_layer`, `a_layer_`), never one
+    shared = {step.shares: f"{step.shares} layer" for step in steps if step.shares}
     names = variable_names([step.var for step in steps] + list(shared.values()),
                            reserved={*GENERATED_NAMES, *custom})
     layer_vars = {owner: names[var] for owner, var in shared.items()}

@@ -16,6 +16,16 @@ from archspec.spec.syntax import SHARES, chain_links, edge_ends, type_word
 
 CARRY, DISCARD = "carry", "discard"
 USE_KEYS = ("block", "repeat", "start", SHARES, CARRY, DISCARD)
+RESERVED_NAMES = {
+    "block": "a key of every block use (the block it uses)",
+    "repeat": "a key of every block use (how many copies it makes)",
+    "start": "a key of every block use (the number of its first copy)",
+    SHARES: "a key of every block use (the use whose layers it calls again)",
+    CARRY: "a key of every block use (the output that feeds the next copy)",
+    DISCARD: "a key of every block use (the outputs it drops)",
+    "index": "the number of the copy inside a block (${index})",
+}
+"""Names a block param may not take: a use's own keys, and the copy's number its nodes may read."""
 BLOCK_KEYS = ("doc", "params", "inputs", "outputs", "nodes", "edges")
 MAX_REPEAT = 1_000
 SEPARATOR = "_"
@@ -80,16 +90,20 @@ def _check_outputs(name: str, block: dict[str, Any], at: Locate) -> None:
 
 def check_params(name: str, declared: Any, at: Locate) -> dict[str, Any]:
     """A block's declared params as a mapping of names to defaults (None: the use must give it)."""
+    declared_as = declared
     if isinstance(declared, list) and all(isinstance(param, str) for param in declared):
         declared = dict.fromkeys(declared)
     if not isinstance(declared, dict):
         raise SchemaError(f"block '{name}' needs 'params:' as a mapping of names to defaults "
                           "or a list of names", location=at(("blocks", name, "params")),
                           got=repr(declared), hint="params: {filters: null, kernel: 3}")
-    if SHARES in declared:  # (`repeat` and `start` params with defaults compiled before: left as they were)
-        raise SchemaError(f"block '{name}' declares a param '{SHARES}', but '{SHARES}' is a key of every block use "
-                          "(the use whose layers it calls again)", location=at(("blocks", name, "params")),
-                          hint=f"name the param otherwise, e.g. '{SHARES}_'")
+    for number, param in enumerate(declared):
+        if param in RESERVED_NAMES:  # a use's key: the use's value would be taken as the key, not the param
+            where = ("blocks", name, "params", param) if isinstance(declared_as, dict) else \
+                ("blocks", name, "params", number)
+            raise SchemaError(f"block '{name}' declares a param '{param}', but '{param}' is "
+                              f"{RESERVED_NAMES[param]}", location=at(where, key=isinstance(declared_as, dict)),
+                              hint=f"name the param otherwise, e.g. '{param}_'")
     return declared
 
 

@@ -28,10 +28,13 @@ from archspec.catalogue.ops import OPS
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.blocks import call_inputs, call_params, port_arguments
 from archspec.spec.branches import arms, is_branch
-from archspec.spec.columns import chain_columns
+from archspec.spec.chain_limits import check_chain_length, check_node_room
+from archspec.spec.chain_places import chain_columns
+from archspec.spec.defaults import DEFAULTS_KEY, read_defaults
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.steps import ChainStep, StepError, read_step
 from archspec.spec.syntax import (
+    LINE_BREAK,
     SHARES,
     chain_problem,
     edge_ends,
@@ -41,8 +44,6 @@ from archspec.spec.syntax import (
     split_steps,
 )
 
-DEFAULTS_KEY = "defaults"
-
 
 def desugar(document: Document) -> Document:
     """The document with inline steps made nodes and `defaults:` applied; unchanged if it uses neither."""
@@ -51,10 +52,11 @@ def desugar(document: Document) -> Document:
         return document
     data = dict(data)
     result = Document(data=data, file=document.file, text=document.text, positions=document.positions)
-    defaults = _defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
+    defaults = read_defaults(result, data.pop(DEFAULTS_KEY)) if DEFAULTS_KEY in data else {}
     blocks, ports = call_params(data.get("blocks")), call_inputs(data.get("blocks"))
+    lines = LINE_BREAK.split(document.text)  # once: each chain's columns are looked up in them
     for scope in _scopes(data):
-        _Scope(result, *scope, blocks, ports).rewrite(defaults)
+        _Scope(result, *scope, blocks, ports, lines).rewrite(defaults)
     return result
 
 
@@ -85,8 +87,9 @@ class _Scope:
     """The nodes and edges of the top level or of one block definition, rewritten in place."""
 
     def __init__(self, document: Document, path: Path_, holder: dict[str, Any], declared: list[str],
-                 blocks: dict[str, tuple[str, ...]], ports: dict[str, list[str]]) -> None:
+                 blocks: dict[str, tuple[str, ...]], ports: dict[str, list[str]], lines: list[str]) -> None:
         self.document, self.path, self.holder, self.blocks, self.ports = document, path, holder, blocks, ports
+        self.lines = lines
         self.feeds: list[tuple[str, str, Location]] = []  # `up(32, skip=e2)`, `+x`: (source, target, where written)
         nodes = holder.get("nodes", {} if isinstance(holder.get("edges"), list) else None)  # all inline: optional
         self.nodes: dict[str, Any] | None = dict(nodes) if isinstance(nodes, dict) else None
@@ -135,7 +138,8 @@ class _Scope:
         return result
 
     def _chain(self, text: str, path: Path_) -> str:
-        at = chain_columns(self.document, path, text)
+        check_chain_length(self.document, self.lines, path, text)
+        at = chain_columns(self.document, self.lines, path, text)
         problem = chain_problem(text)
         if problem is not None:
             message, offset, hint = problem
@@ -221,6 +225,7 @@ class _Scope:
 
     def _node(self, step: ChainStep, at: Callable[[int], Location]) -> str:
         assert step.name is not None and self.nodes is not None
+        check_node_room(len(self.nodes), at(step.offset))
         kind = "op" if step.name in OPS else "block"  # an op, or a use of a block of this spec
         names = OPS[step.name].positional if kind == "op" else self.blocks[step.name]
         name = step.label or self._fresh(step.name)
@@ -242,9 +247,13 @@ class _Scope:
                 key = names[number]
             else:
                 key = arg.keyword
-            if key in ("op", "block") or key in raw:
-                raise SchemaError(f"argument '{key}' is given twice" if key in raw else
-                                  f"'{key}' is the step's name, not an argument", location=at(arg.offset))
+            if key in ("op", "block"):  # before 'given twice': raw holds the step's own op already
+                raise SchemaError(f"'{key}' is not an argument: the step's {kind} is its name, '{step.name}'",
+                                  location=at(arg.offset),
+                                  hint=f"write the {kind} as the step: {arg.value}(...)" if isinstance(arg.value, str)
+                                  else None)
+            if key in raw:
+                raise SchemaError(f"argument '{key}' is given twice", location=at(arg.offset))
             if kind == "block" and key in self.ports.get(step.name, ()) and key not in names:
                 self._feed(step.name, name, key, arg.value, at(arg.offset))
                 continue
@@ -302,25 +311,3 @@ def _is_pending(raw: Any) -> bool:
     an entry without an op, which validation reports.
     """
     return isinstance(raw, dict) and "op" not in raw and "block" not in raw and SHARES not in raw
-
-
-def _defaults(document: Document, raw: Any) -> dict[str, dict[str, Any]]:
-    """The `defaults:` mapping, each op and parameter checked where it was written."""
-    if not isinstance(raw, dict):
-        raise SchemaError("'defaults' must be a mapping of op names to parameters",
-                          location=document.locate((DEFAULTS_KEY,)), hint="defaults: {conv2d: {padding: valid}}")
-    for op, params in raw.items():
-        if op not in OPS:
-            raise SchemaError(f"unknown op '{op}' in defaults", location=document.locate((DEFAULTS_KEY, op), key=True),
-                              expected="an op: " + ", ".join(sorted(OPS)), hint=did_you_mean(str(op), OPS))
-        if not isinstance(params, dict):
-            raise SchemaError(f"defaults for '{op}' must be a mapping of its parameters",
-                              location=document.locate((DEFAULTS_KEY, op)), hint=f"{op}: {{use_bias: false}}")
-        fields = OPS[op].Params.model_fields
-        for key in params:
-            if key not in fields:
-                raise SchemaError(f"op '{op}' has no parameter '{key}'",
-                                  location=document.locate((DEFAULTS_KEY, op, key), key=True),
-                                  expected="one of " + (", ".join(fields) or "(no parameters)"),
-                                  hint=did_you_mean(str(key), fields))
-    return raw

@@ -59,9 +59,10 @@ class Composer:
     `where`, if given, is the one location every position takes (a `--set` value).
     """
 
-    def __init__(self, document: Document, where: Location | None = None) -> None:
+    def __init__(self, document: Document, where: Location | None = None, max_entries: int | None = None) -> None:
         self.document = document
         self.where = where
+        self.max_entries = MAX_ENTRIES if max_entries is None else max_entries
         self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.open_anchors: set[str] = set()
         self.values = 0
@@ -222,11 +223,11 @@ class Composer:
             self.anchors[anchor] = (value, size, height)
 
     def _check_entries(self, collection: _Open, mark: yaml.Mark) -> None:
-        if len(collection.value) >= MAX_ENTRIES:
+        if len(collection.value) >= self.max_entries:
             where = "'" + ".".join(map(str, collection.path)) + "'" if collection.path else "the file"
             raise self._error(
-                f"{where} has more than {MAX_ENTRIES:,} entries", mark,
-                expected=f"at most {MAX_ENTRIES:,} entries in one mapping or list",
+                f"{where} has more than {self.max_entries:,} entries", mark,
+                expected=f"at most {self.max_entries:,} entries in one mapping or list",
                 hint="archspec refuses specs this large so that validating stays fast and small; "
                 "see docs/security.md",
             )

@@ -27,7 +27,7 @@ from archspec.spec.composer import MAX_ENTRIES
 from archspec.spec.copies import BlockCopies, Feed, Scope
 from archspec.spec.discard import Discarded, prune
 from archspec.spec.document import Document, Path_, with_context
-from archspec.spec.substitute import Binding, Substituter, has_expression
+from archspec.spec.substitute import Binding, Substituter, check_spliced_chain, has_expression
 from archspec.spec.syntax import INDEX_FIELD, NAME_RULE, SHARES, is_name, join_chain
 
 MAX_NODES = MAX_ENTRIES
@@ -137,6 +137,7 @@ class _Expander(BlockCopies):
         bindings: dict[str, dict[str, list[Feed]]] = {use: {} for use in scope.uses}
         for raw_entry, path in taken:
             entry = self._resolve(raw_entry, scope.env, path, None, scope.context)
+            check_spliced_chain(raw_entry, entry, self._at(path, scope.context))
             links = blocks.links_of(entry)
             if links is None:  # malformed: pass it through for the validator to report
                 self._emit(entry, path, scope.context)
@@ -251,7 +252,9 @@ class _Expander(BlockCopies):
             return scope.prefix + name
         number = scope.env.get("index")
         if number is None:
+            declared = name in scope.nodes  # the name where it is declared, not the edge that reached it
             raise SchemaError(f"node name '{name}' holds {INDEX_FIELD}, but nothing gives it a number here",
-                              location=self._at(path, scope.context),
+                              location=self._at(scope.nodes_path + (name,) if declared else path, scope.context,
+                                                key=declared),
                               hint="use its block with repeat: N (copies numbered from start:) or with start: N")
         return name.replace(INDEX_FIELD, str(number.value))

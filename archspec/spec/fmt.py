@@ -9,18 +9,21 @@ entries as flow mappings `{op: conv2d, filters: 64}` aligned in one column.
 It is done with ruamel.yaml's round trip (YAML 1.2, like archspec's loader),
 which keeps every comment beside what it was written next to.
 
-The result is checked before it is returned: it must read back, by archspec's
-own loader, to exactly the data of the input, and formatting it again must
-change nothing; otherwise FormatError, and the file is left alone.
+The result is checked before it is returned (archspec.spec.fmt_proof): it must
+read back, by archspec's own loader, to the data of the input (an edge chain
+meaning its steps), keep every comment, and formatting it again must change
+nothing; otherwise a plainer layout is tried, and at last the text is left as it is.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 from archspec.errors import ArchspecError
+from archspec.spec.fmt_proof import proven, split_document_end, untab
 from archspec.spec.loader import parse_yaml
 from archspec.spec.syntax import CHAIN_ARROW, split_steps
 
@@ -37,14 +40,38 @@ class FormatError(ArchspecError):
     """The formatter would change what the spec means; nothing is written."""
 
 
-def format_spec(text: str, name: str = "<string>") -> str:
-    """`text` in canonical layout; YamlError if it is not a readable spec, FormatError if layout would change it."""
-    before = parse_yaml(text, name).data
-    result = _layout(text)
-    if parse_yaml(result, name).data != before or _layout(result) != result:
-        raise FormatError(f"{name}: formatting would change the spec's data; left as it is "
-                          "(please report this file)")
-    return result
+def format_spec(text: str, name: str = "<string>", *, max_entries: int | None = None) -> str:
+    """`text` in canonical layout; YamlError if it is not a readable spec.
+
+    Each layout, from the full one to ruamel.yaml's dump alone, is returned
+    only if it is proven (archspec.spec.fmt_proof: same meaning, every comment,
+    a fixed point); a spec none of them can lay out without losing something
+    (a comment inside a flow mapping, which ruamel.yaml drops) is returned as it
+    is. `max_entries` is for text archspec wrote (`archspec expand`), see loader.parse_yaml.
+    """
+    parse_yaml(text, name, max_entries=max_entries)  # a located YamlError if it is no readable spec
+    for layout in (_full_layout, _plain_layout):
+        try:
+            result = _apply(layout, text)
+            if proven(text, result, _apply(layout, result), name, max_entries):
+                return result
+        except (ArchspecError, ValueError):  # ruamel.yaml's own errors are ValueErrors
+            continue
+    return text
+
+
+def _apply(layout: Callable[[str], str], text: str) -> str:
+    """A layout of the text before a `...` line; that line and the comments after it kept as written."""
+    body, tail = split_document_end(text)
+    return layout(untab(body)) + tail
+
+
+def _full_layout(text: str) -> str:
+    return _fold_flows(_fold_chains(_align(_layout(text))))
+
+
+def _plain_layout(text: str) -> str:
+    return _layout(text)
 
 
 def _layout(text: str) -> str:
@@ -75,7 +102,7 @@ def _layout(text: str) -> str:
                 data[key].fa.set_block_style()
     out = io.StringIO()
     yaml.dump(data, out)
-    return _fold_flows(_fold_chains(_align(out.getvalue())))
+    return out.getvalue()
 
 
 _ITEM = re.compile(r"^(\s*)(- |[^\s#'\"-][^#'\"]*?: )([^'\"{\[#].*)$")
@@ -88,7 +115,7 @@ def _fold_chains(text: str) -> str:
     for line in text.split("\n"):
         match = _ITEM.match(line)
         steps = split_steps(match.group(3)) if match and len(line) > WIDTH and " #" not in line else None
-        if steps is None:
+        if steps is None or not all(_is_step(step) for step, _ in steps):  # a doc line with 'a->b' is no chain
             lines.append(line)
             continue
         indent, lead = match.group(1), match.group(2)  # type: ignore[union-attr]
@@ -101,6 +128,19 @@ def _fold_chains(text: str) -> str:
                 current += f" {CHAIN_ARROW} {step}"
         lines.append(current)
     return "\n".join(lines)
+
+
+_ANCHOR = re.compile(r"^&\S+\s+")
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}|'[^']*'|\"[^\"]*\"")
+
+
+def _is_step(text: str) -> bool:
+    """A chain step has no space outside its brackets and quotes (`dense(8, relu)`); prose has. (The first
+    step of an item may carry the item's anchor, `&branch x`.)"""
+    text, previous = _ANCHOR.sub("", text), None
+    while previous != text:
+        previous, text = text, _BRACKETED.sub("", text)
+    return not any(char.isspace() for char in text)
 
 
 _ENTRY = re.compile(r"^(\s+)([A-Za-z0-9_]+):\s+(\{.*\})(\s+#.*)?$")
@@ -209,4 +249,14 @@ def _nodes(nodes: Any, mapping_type: type) -> None:
     for node in nodes.values():
         if isinstance(node, mapping_type):
             _reorder(node, ("op", "block", "repeat", "start"))
-            node.fa.set_flow_style()
+            if not _has_comments(node):  # a comment inside a parameter stays beside it, in block style
+                node.fa.set_flow_style()
+
+
+def _has_comments(value: Any) -> bool:
+    """True if a ruamel mapping or sequence, or one nested in it, carries a comment."""
+    attached = getattr(value, "ca", None)
+    if attached is not None and (attached.items or attached.comment):
+        return True
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return any(_has_comments(child) for child in children)

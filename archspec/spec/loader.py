@@ -53,11 +53,14 @@ def load_yaml(path: str | Path) -> Document:
     return parse_yaml(raw, name)
 
 
-def parse_yaml(raw: bytes | str, name: str = "<string>", *, where: Location | None = None) -> Document:
+def parse_yaml(raw: bytes | str, name: str = "<string>", *, where: Location | None = None,
+               max_entries: int | None = None) -> Document:
     """Parse spec text (bytes must be UTF-8) into a positioned Document.
 
     `where`, if given, is the location every position takes (a `--set` value
-    is one command-line argument, not a file with lines).
+    is one command-line argument, not a file with lines). `max_entries` is
+    (default: composer.MAX_ENTRIES) raised only for text archspec wrote itself: an expanded spec may hold more
+    edges than a person writes (a dense block's fan-in), bounded by the values limit.
     """
     if isinstance(raw, bytes):
         try:
@@ -74,7 +77,7 @@ def parse_yaml(raw: bytes | str, name: str = "<string>", *, where: Location | No
     text = text.removeprefix("\ufeff")
     document = Document(data=None, file=name, text=text)
     try:
-        document.data = Composer(document, where).compose(yaml.parse(text, Loader=_EVENT_LOADER))
+        document.data = Composer(document, where, max_entries).compose(yaml.parse(text, Loader=_EVENT_LOADER))
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error, name, text, where) from None
     except yaml.reader.ReaderError as error:

@@ -14,6 +14,7 @@ from typing import Any
 from archspec.errors import Location, SchemaError, YamlError, did_you_mean
 from archspec.spec.document import Document, Path_, Positions
 from archspec.spec.loader import parse_yaml
+from archspec.spec.shorthand import read_short_forms
 
 
 def apply_overrides(document: Document, overrides: Sequence[str]) -> Document:
@@ -36,7 +37,18 @@ def apply_overrides(document: Document, overrides: Sequence[str]) -> Document:
         set_path(data, path, value, where)
         positions.key = where
         result.positions.put(path, positions)
-    return result
+        _place_new_parents(result.positions, path, where)
+    return read_short_forms(result)  # a --set value may use the file's short forms: inputs: {x: [8]}, edges: a -> b
+
+
+def _place_new_parents(positions: Positions, path: Path_, where: Location) -> None:
+    """Mappings the `--set` made on its way (`nodes.hiden` in `nodes.hiden.units=3`) were written by it, so an
+    error about them (a node without op) points at the `--set`, not at the file's first line."""
+    node = positions
+    for part in path[:-1]:
+        node = node.child(part)
+        if node.value is None:
+            node.key = node.value = where
 
 
 def _copy(value: Any) -> Any:

@@ -21,6 +21,7 @@ Evaluation reuses archspec.spec.arith (same operators and bounds): the
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -61,7 +62,7 @@ def bind_known(expression: str, names: Mapping[str, Any]) -> str:
             value = names[node.id]
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise ArithError(f"'{node.id}' is {value!r}, not a number")
-            return ast.copy_location(ast.Constant(value), node)
+            return _number(value, node)
 
     return ast.unparse(Bind().visit(tree)).replace(_INTERNAL, INPUT)
 
@@ -117,6 +118,14 @@ def _is_input(node: ast.AST) -> bool:
 def _constant(value: int | None, what: str, shape: tuple[int | None, ...], node: ast.AST) -> ast.AST:
     if value is None:
         raise ArithError(f"{what} is not known when the model is built (the input is {_shape(shape)})")
+    return _number(value, node)
+
+
+def _number(value: float, node: ast.AST) -> ast.AST:
+    """A value spliced into an expression as a value: a negative one as a unary minus, which ast.unparse
+    brackets where precedence needs it (`a ** 2` with a = -3 is `(-3) ** 2`, 9, never `-3 ** 2`, -9)."""
+    if math.copysign(1, value) < 0:
+        return ast.copy_location(ast.UnaryOp(ast.USub(), ast.Constant(-value)), node)
     return ast.copy_location(ast.Constant(value), node)
 
 

@@ -31,13 +31,13 @@ from typing import Any
 
 import networkx as nx
 
-from archspec.errors import Location, SchemaError
+from archspec.errors import Location, SchemaError, SpecError, Suggestions, raise_collected
 from archspec.spec.branches import all_links
 from archspec.spec.document import Document, Positions
 from archspec.spec.models import MODEL_NAME_PATTERN
 from archspec.spec.steps import StepError, read_step
 from archspec.spec.syntax import MAX_MODEL_NAME_LENGTH, SHARES, is_name
-from archspec.spec.wiring import cycle_error, input_target_error
+from archspec.spec.wiring import cycle_error, input_target_error, unknown_name_error
 
 DEFAULT_INPUT = "x"
 UNNAMED = "model"
@@ -233,6 +233,7 @@ def _one_sink(document: Document, path: tuple, inputs: list[str], owner: str) ->
         return sinks[0]
     if not sinks and len(formed) < len(nodes):
         return None  # a node without op (a misspelt --set nodes.NAME...): validation says so, at its place
+    _check_names(document, path, links, set(nodes) | set(inputs))
     if not sinks:
         _why_no_sink(document, path, links, inputs, owner)
     top = not path
@@ -242,6 +243,19 @@ def _one_sink(document: Document, path: tuple, inputs: list[str], owner: str) ->
                       hint=f"connect the node that should feed another (a skip or gate edge left out?), or add "
                       f"'outputs: [{', '.join(sinks)}]' to {owner}"
                       + ("" if top else " (written as a mapping: {outputs: [...], edges: [...]})"))
+
+
+def _check_names(document: Document, path: tuple, links: list[tuple[str, str, int]], known: set[str]) -> None:
+    """An edge naming no node is why there is no one sink (`a -> relx`): say that, with its did-you-mean, rather
+    than list the sinks the typo made."""
+    names = Suggestions(known)
+    unknown: dict[tuple[str, Location], SpecError] = {}  # a chain 'a -> typo -> b' names it twice: once
+    for source, target, index in links:
+        for role, name in (("source", source), ("target", target)):
+            where = document.locate(path + ("edges", index))
+            if name not in known and (name, where) not in unknown:
+                unknown[name, where] = unknown_name_error(source, target, role, where, names)
+    raise_collected(unknown.values())
 
 
 def _why_no_sink(document: Document, path: tuple, links: list[tuple[str, str, int]], inputs: list[str],

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.spec import scalars
+from archspec.spec.composer import MAX_DEPTH as MAX_LIST_DEPTH
 from archspec.spec.syntax import is_name, is_name_template
 
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*", re.DOTALL)
@@ -75,6 +76,11 @@ def read_step(text: str, offset: int) -> ChainStep:
     """The step `text`, written at `offset` of its chain; StepError (offset in the chain) if malformed."""
     label = _LABEL.match(text)
     if label:
+        second = _LABEL.match(text, label.end())
+        if second:  # `a=b=dense(8)`: one step, one node, one name
+            raise StepError(f"a step names its node twice: '{label.group(1)}=' and then '{second.group(1)}='",
+                            offset + second.start(),
+                            hint="a step declares one node, with one name: keep one 'name='")
         step = read_step(text[label.end():], offset + label.end())
         if step.name is None:
             use, dot, port = step.text.partition(".")
@@ -109,7 +115,7 @@ class _ArgReader:
     """Reads `arg, arg, ...` from the text between a call's parentheses."""
 
     def __init__(self, text: str, offset: int) -> None:
-        self.text, self.base, self.at = text, offset, 0
+        self.text, self.base, self.at, self.depth = text, offset, 0, 0
 
     def args(self) -> list[Arg]:
         found: list[Arg] = []
@@ -165,6 +171,15 @@ class _ArgReader:
             raise StepError(f"cannot read {plain!r}: {error}", self.base + start) from None
 
     def _list(self) -> list[Any]:
+        if self.depth >= MAX_LIST_DEPTH:  # before recursing: the loader's nesting limit, for chain text too
+            raise self._error(f"lists nested more than {MAX_LIST_DEPTH} deep in a step's argument",
+                              hint="a parameter is a number, a string or a short list")
+        self.depth += 1
+        items = self._items()
+        self.depth -= 1
+        return items
+
+    def _items(self) -> list[Any]:
         self.at += 1
         items: list[Any] = []
         self._space()

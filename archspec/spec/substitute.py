@@ -23,6 +23,7 @@ from archspec.spec.arith import ArithError, evaluate
 from archspec.spec.composer import MAX_YAML_VALUES
 from archspec.spec.document import Positions
 from archspec.spec.shape_expr import bind_known, is_deferred
+from archspec.spec.syntax import CHAIN_ARROW, split_steps
 
 EXPRESSION = re.compile(r"\$\{([^}]*)\}")
 MAX_STRING_CHARS = 100_000
@@ -168,3 +169,19 @@ def _adopt(target: Positions, source: Positions) -> None:
     (errors.raise_collected).
     """
     target.value, target.children = source.value, source.children
+
+
+def check_spliced_chain(raw: Any, chain: Any, location: Location) -> None:
+    """A chain whose `${...}` gave steps, not a name: chains are read before vars are substituted, so
+    `x -> ${head}` with head = 'dense(4) -> relu' cannot make nodes (it was an unknown 'dense(4)', 'did you
+    mean dense_1?'). Say so where the chain is written."""
+    if not (isinstance(raw, str) and isinstance(chain, str) and "${" in raw):
+        return
+    steps = [step for step, _ in split_steps(chain) or []]
+    spliced = [step for step in steps if "(" in step or "=" in step or " " in step]
+    if chain.count(CHAIN_ARROW) == raw.count(CHAIN_ARROW) and not spliced:
+        return
+    raise SchemaError(f"`${{...}}` in the chain {raw!r} gives steps ({chain!r}), but a var in a chain can only "
+                      "name a node", location=location,
+                      hint="chains are read before vars; write the steps in the chain, or make them a block "
+                      "(blocks: {head: x -> dense(4) -> relu}) and use it as a step")

@@ -156,8 +156,10 @@ def validate_node(name: str, raw: Any, document: Document) -> NodeSpec:
         raise SchemaError("must be a mapping with an 'op'", location=document.locate(path), node=name,
                           got=type_word(raw), hint="write it as  name: {op: dense, units: 32}")
     if "op" not in raw:
+        nodes = document.data.get("nodes") if isinstance(document.data, dict) else None
+        others = [other for other in nodes or {} if other != name]  # `--set nodes.hiden.units=3` meant hidden
         raise SchemaError("has no 'op'", location=location, node=name,
-                          expected="op: one of " + ", ".join(sorted(OPS)))
+                          expected="op: one of " + ", ".join(sorted(OPS)), hint=did_you_mean(name, others))
     op_name = raw["op"]
     if not isinstance(op_name, str) or op_name not in OPS:
         raise SchemaError(

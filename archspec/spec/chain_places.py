@@ -1,8 +1,8 @@
-"""Where each character of a chain is in the file, so an error in a step points at its column.
+"""Where each character of a chain is in the file: the line and column a step's error points at.
 
-A chain reaches the front end as one YAML string, possibly quoted or folded
-over several lines; this maps an offset in that string back to the line and
-column it was typed at (used by archspec.spec.chains for every step error).
+A chain may be quoted, or a plain scalar folded over several lines (a line
+break and the indentation after it read as one space), so offsets in the
+chain's text are mapped back through the file's lines, split once per file.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 from archspec.errors import Location
 from archspec.spec.document import Document, Path_
-from archspec.spec.syntax import LINE_BREAK
 
 
-def chain_columns(document: Document, path: Path_, text: str) -> Callable[[int], Location]:
-    """Where offset N of chain `text` (written at `path`) is in the file; the chain's start if unknown.
+def chain_columns(document: Document, lines: list[str], path: Path_, text: str) -> Callable[[int], Location]:
+    """Where offset N of chain `text` (written at `path`, in the file's `lines`) is; the chain's start if unknown.
 
     The chain may be quoted, or a plain scalar folded over several lines (a
     line break and the indentation after it read as one space).
@@ -23,7 +22,6 @@ def chain_columns(document: Document, path: Path_, text: str) -> Callable[[int],
     start = document.locate(path)
     if start.file != document.file or start.line is None or start.column is None or not document.text:
         return lambda offset: start
-    lines = LINE_BREAK.split(document.text)
     if start.line > len(lines):
         return lambda offset: start
     line = lines[start.line - 1]
