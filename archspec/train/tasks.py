@@ -59,6 +59,8 @@ class Task:
     name: ClassVar[str]
     default_loss: ClassVar[str]
     default_metrics: ClassVar[tuple[str, ...]] = ()
+    test_figure_names: ClassVar[tuple[str, ...]] = ()
+    """The names test_figures returns, known before anything trains (a sweep checks its objective)."""
     uses_noise: ClassVar[bool] = False
     """True: training inputs get fresh noise each batch; validation and test inputs a fixed noisy copy."""
 
@@ -118,6 +120,7 @@ class Autoencode(Task):
 
     name = "autoencode"
     default_loss = "binary_crossentropy"
+    test_figure_names = ("psnr",)
 
     def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
         if holds_image(shape):
