@@ -35,8 +35,13 @@ def fit(
     from archspec.train import runner as train
 
     if resume is not None:
-        if overrides or spec is not None:
-            raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
+        ignored = [name for name, value in (("SPEC", spec), ("--set", overrides), ("--batch-size", batch_size),
+                                            ("--subset", subset), ("--out", out), ("--seed", seed), ("--task", task),
+                                            ("--noise", noise), ("--worker-timeout", worker_timeout))
+                   if value not in (None, [])] + (["--strategy"] if strategy != "default" else [])
+        if ignored:
+            raise typer.BadParameter(f"a resumed run keeps the spec and settings of its config.json, so "
+                                     f"{', '.join(ignored)} would be ignored; give --resume RUN_DIR alone "
                                      "(with --epochs or --data-dir)", param_hint="--resume")
         run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
     elif spec is None:

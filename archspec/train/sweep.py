@@ -27,7 +27,13 @@ from archspec.errors import ArchspecError
 from archspec.train.sweep_file import Sweep, SweepError, load_sweep
 from archspec.train.sweep_report import format_figure, write_report
 from archspec.train.sweep_space import check_space, check_variant, label, trial_spec
-from archspec.train.sweep_study import claim_trial, open_storage, open_study, target_trials
+from archspec.train.sweep_study import (
+    claim_trial,
+    open_storage,
+    open_study,
+    requeue_killed_trials,
+    target_trials,
+)
 from archspec.train.sweep_trial import Slot, make_slots, run_trial
 
 DEFAULT_ROOT = Path("runs/sweeps")
@@ -73,6 +79,8 @@ def run_sweep(path: str | Path, *, trials: int | None = None, workers: int = 1, 
     checked = check_space(sweep, out)
     target = target_trials(sweep, trials)
     study = open_study(sweep, open_storage(storage, out), out, storage)
+    for number in requeue_killed_trials(study, out):
+        progress(f"trial {number} was killed in an earlier run; queued again (it resumes its last complete epoch)")
     done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     slots = make_slots(workers, threads, pin)
     progress(f"sweep {sweep.name}: {sweep.sampler} sampler, {target} trials ({done} already finished), "

@@ -213,6 +213,19 @@ def recover_lost_trials(study: optuna.Study) -> list[int]:
     return lost
 
 
+def requeue_killed_trials(study: optuna.Study, out: Path) -> list[int]:
+    """Queue again the trials whose process was killed in an earlier run of the sweep (once each:
+    a trial already retried is skipped); the retry resumes its run folder. Their numbers."""
+    with sweep_lock(out):
+        trials = study.get_trials(deepcopy=False)
+        retried = {trial.user_attrs.get("retry_of") for trial in trials}
+        killed = [trial for trial in trials if trial.state == TrialState.FAIL and trial.user_attrs.get("killed")
+                  and trial.number not in retried]
+        for trial in killed:
+            requeue(study, trial.params, trial.number, trial.user_attrs.get("run_dir"))
+    return [trial.number for trial in killed]
+
+
 def requeue(study: optuna.Study, params: dict[str, Any], number: int, run_dir: str | None) -> None:
     attrs = {"retry_of": number}
     if run_dir:

@@ -183,11 +183,26 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, sweep: Sweep, spec: Tria
         study.tell(trial, state=TrialState.FAIL)
         requeue(study, trial.params, trial.number, str(run_dir))
         return outcome
+    killed = killed_by(process.returncode)
+    if outcome.state == TrialState.FAIL and killed:  # its process was killed: run it again next time
+        trial.set_user_attr("killed", killed)
+        outcome.error = f"{outcome.error}\n(killed by {killed}: queued again when this command runs next)"
     trial.set_user_attr("time_s", trial_time)
     if outcome.error:
         trial.set_user_attr("error", outcome.error)
     study.tell(trial, outcome.values, state=outcome.state)
     return outcome
+
+
+def killed_by(returncode: int | None) -> str | None:
+    """The signal that ended a trial's process: by its default action (a negative status), or
+    SIGINT/SIGTERM that `archspec fit` obeyed at a step boundary (128 + its number)."""
+    if returncode is None or returncode == 0:
+        return None
+    number = -returncode if returncode < 0 else returncode - 128
+    if returncode < 0 or number in (signal.SIGINT, signal.SIGTERM):
+        return signal.Signals(number).name
+    return None
 
 
 def _watch(study: optuna.Study, trial: optuna.Trial, sweep: Sweep, process: subprocess.Popen,
