@@ -32,8 +32,6 @@ def fit(
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
     _use_backend(backend)
-    from archspec.train import runner as train
-
     if resume is not None:
         ignored = [name for name, value in (("SPEC", spec), ("--set", overrides), ("--batch-size", batch_size),
                                             ("--subset", subset), ("--out", out), ("--seed", seed), ("--task", task),
@@ -43,9 +41,12 @@ def fit(
             raise typer.BadParameter(f"a resumed run keeps the spec and settings of its config.json, so "
                                      f"{', '.join(ignored)} would be ignored; give --resume RUN_DIR alone "
                                      "(with --epochs or --data-dir)", param_hint="--resume")
-        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
     elif spec is None:
         raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
+    from archspec.train import runner as train  # TensorFlow: after the command line is known to be right
+
+    if resume is not None:
+        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
     else:
         run_dir = train.fit_spec(
             spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
