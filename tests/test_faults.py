@@ -155,7 +155,7 @@ def test_a_kill_while_the_final_files_are_written_is_finished_by_resume(tmp_path
 @needs_mnist
 def test_a_run_folder_in_use_is_refused_naming_its_holder(tmp_path, uninterrupted):
     """This test process holds the lock as a running `archspec fit` would; resume and evaluate are
-    refused with its pid, and work once it has let go."""
+    refused with its pid (that the lock is free again once its holder dies is tested below)."""
     run_dir = tmp_path / "run"
     shutil.copytree(uninterrupted, run_dir)
     command = f"archspec fit {MLP}"
@@ -166,10 +166,6 @@ def test_a_run_folder_in_use_is_refused_naming_its_holder(tmp_path, uninterrupte
             assert err.strip() == (f"{run_dir}: in use by `{command}` (pid {os.getpid()}); wait for it to end, "
                                    f"or stop it (`kill {os.getpid()}`) and continue the run with "
                                    f"`archspec fit --resume {run_dir}`")
-    code, out, err = output(archspec(["evaluate", str(run_dir)], tmp_path))
-    assert code == 0, err[-3000:]
-    assert float(dict(line.split(": ") for line in out.strip().splitlines())["loss"]) == pytest.approx(
-        runs.read_json(run_dir / runs.METRICS_FILE)["test"]["loss"], abs=1e-4)
 
 
 # ---------------------------------------------------------------- a sweep whose worker is killed
@@ -222,8 +218,8 @@ def test_a_killed_sweep_worker_is_requeued_by_the_next_run_and_resumes_its_epoch
     assert code == 0, err[-3000:] + out[-3000:]
     assert "trial 0 was killed in an earlier run; queued again (it resumes its last complete epoch)" in out
     assert "trial 1 started: batch=64 (again, for lost trial 0)" in out
-    assert f"archspec: resuming {trial_dir} after epoch {done} of {EPOCHS}" in (tmp_path / "out" / "trials" /
-                                                                             "0001.log").read_text()
+    log = (tmp_path / "out" / "trials" / "0001.log").read_text()
+    assert f"archspec: resuming out/trials/0000 after epoch {done} of {EPOCHS}" in log
     assert_same_run(trial_dir, uninterrupted)
     storage = optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(tmp_path / "out" / "study.journal")))
