@@ -242,7 +242,7 @@ def failure_text(log_text: str, returncode: int) -> str:
     """Why a trial failed, as plain text: the last lines of its log without progress bars or colour
     codes (what Keras's bar redraws with carriage returns), and the signal that ended it."""
     lines = []
-    for line in ESCAPES.sub("", log_text).splitlines():
+    for line in ESCAPES.sub("", log_text).split("\n"):  # a terminal shows what follows the last \r
         line = line.rsplit("\r", 1)[-1].rstrip()
         if line.strip() and not NOISE.match(line):
             lines.append(line)
