@@ -32,8 +32,8 @@ ENTRY_POINTS = frozenset({
 KERAS_MODULES = ("keras", "tensorflow", "jax", "torch", "onnx", "onnxruntime", "tf2onnx", "archspec.keras.compiler",
                  "archspec.keras.export", "archspec.keras.saved", "archspec.keras.importer", "archspec.keras.layers",
                  "archspec.train.runner", "archspec.train.pipeline", "archspec.train.compiling",
-                 "archspec.train.loops", "archspec.train.sweep", "archspec.train.userdata.stream",
-                 "archspec.train.userdata.run_data")
+                 "archspec.train.loops", "archspec.train.sweep", "archspec.train.resume",
+                 "archspec.train.userdata.stream", "archspec.train.userdata.run_data")
 """Modules (and their sub-modules) that load Keras when imported."""
 
 KERAS_COMMANDS = frozenset({"build", "codegen", "compile", "fit", "evaluate", "export", "import", "sweep"})

@@ -232,3 +232,21 @@ def test_a_workers_part_of_each_batch():
     assert [x.numpy().tolist() for x, _, _ in parts[0]] == [[0, 1], [5, 6]]
     assert [x.numpy().tolist() for x, _, _ in parts[1]] == [[2, 3, 4], [7, 8, 9]]
     assert {int(size) for part in parts for _, _, size in part} == {5}
+
+
+def test_garbage_inside_a_gzip_is_one_line_naming_the_file(tmp_path):
+    """A valid gzip header followed by bytes that are no deflate stream: zlib.error, caught."""
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(b"")[:10] + b"\xff" * 100)
+    with pytest.raises(DataError) as caught:
+        read_idx(path)
+    assert str(caught.value) == f"{path}: corrupt gzip data (Error -3 while decompressing data: invalid block type)"
+
+
+def test_a_labels_file_holding_images_is_named_as_such_not_truncated(small_idx_dir, mnist):
+    write_idx(small_idx_dir / NAMES[1], mnist.x_train[:100])
+    with pytest.raises(DataError) as caught:
+        load_arrays("mnist", small_idx_dir)
+    assert str(caught.value) == (
+        f"{small_idx_dir / NAMES[1]}: holds images, not labels: magic number 0x00000803, expected 0x00000801 "
+        "for labels (are two files swapped or misnamed?)")

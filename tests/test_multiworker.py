@@ -141,3 +141,33 @@ def test_a_peer_killed_mid_training_ends_the_chief_with_one_line(tmp_path):
     done = runs.completed_checkpoints(out)  # resumable: each checkpoint has its history row
     assert done and [row["epoch"] for row in runs.read_history(out / runs.HISTORY_FILE)] == done
     assert not list(out.rglob(".*tmp*"))
+
+
+def test_a_multiworker_run_resumes_on_every_worker_and_equals_one_process(tmp_path):
+    """Two workers train epoch 1; both are started again with `--resume --epochs 2` and the same
+    TF_CONFIG. The strategy starts before any checkpoint is loaded (loading first made every worker
+    fail: "Collective ops must be configured at program startup"); the history goes on as one
+    process's would, to float rounding."""
+    ports = free_ports(2)
+    out = tmp_path / "run"
+    first = [archspec(["fit", MLP, "--strategy", "multiworker", *ARGS, "--epochs", "1", "--out", str(out)],
+                      tmp_path, cluster(ports, index)) for index in (1, 0)]
+    for worker in first:
+        _out, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err[-3000:]
+    resumed = [archspec(["fit", "--resume", str(out), "--epochs", "2"], tmp_path, cluster(ports, index))
+               for index in (1, 0)]
+    results = [worker.communicate(timeout=600) for worker in resumed]
+    for worker, (_out, err) in zip(resumed, results):
+        assert worker.returncode == 0, err[-3000:]
+    assert f"archspec: resuming {out} after epoch 1 of 2" in results[1][1]
+    history = runs.read_history(out / runs.HISTORY_FILE)
+    assert [row["epoch"] for row in history] == [1, 2]
+
+    single = archspec(["fit", MLP, *ARGS, "--out", str(tmp_path / "single")], tmp_path)
+    _out, err = single.communicate(timeout=600)
+    assert single.returncode == 0, err[-3000:]
+    alone = runs.read_history(tmp_path / "single" / runs.HISTORY_FILE)
+    for together_row, alone_row in zip(history, alone, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert together_row[key] == pytest.approx(alone_row[key], rel=1e-4, abs=1e-6), key

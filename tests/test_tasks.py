@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
+from archspec.train.tasks import TASKS
 from tests.test_cli import run_cli
 
 CLASSIFIER = """\
@@ -77,3 +81,22 @@ def test_fit_refuses_before_building_and_task_overrides_are_checked_too(write_sp
     assert err.splitlines()[0] == (f"{path}:7:3: node 'probs': task 'autoencode' compares this output "
                                    "with the clean 28x28 image")
     assert not out_dir.exists()
+
+
+SAMPLE_TEST_ARRAYS = {  # (predictions, targets) of a shape each task's test_figures takes
+    "classify": (np.full((4, 10), 0.1), np.arange(4)),
+    "autoencode": (np.full((4, 28, 28, 1), 0.5), np.full((4, 28, 28, 1), 0.25)),
+    "denoise": (np.full((4, 28, 28, 1), 0.5), np.full((4, 28, 28, 1), 0.25)),
+    "regress": (np.arange(4.0).reshape(4, 1), np.arange(4.0).reshape(4, 1) + 1),
+    "multilabel": (np.full((4, 3), 0.7), np.eye(4, 3)),
+    "segment": (np.full((4, 6, 6, 3), 1 / 3), np.zeros((4, 6, 6), np.int32)),
+    "next_token": (np.full((4, 5, 7), 1 / 7), np.zeros((4, 5), np.int32)),
+}
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_each_task_declares_the_test_figures_it_writes(name):
+    """A sweep checks its objective against test_figure_names before training; they must be what test_figures
+    returns, or a right objective is refused (or a wrong one let through)."""
+    predictions, targets = SAMPLE_TEST_ARRAYS[name]
+    assert set(TASKS[name].test_figures(predictions, targets)) == set(TASKS[name].test_figure_names)

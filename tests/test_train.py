@@ -175,8 +175,8 @@ def test_an_existing_out_folder_is_never_overwritten(tmp_path, capsys):
     )
     assert code == 1
     assert err.strip() == (
-        f"{tmp_path / 'taken'}: already exists; a run never overwrites an earlier one "
-        "(choose another --out, or continue it with --resume)"
+        f"{tmp_path / 'taken'}: already exists; a run never overwrites an earlier one: choose another --out, "
+        f"or remove it (`rm -r {tmp_path / 'taken'}`) to start again"
     )
     assert (tmp_path / "taken" / "keep.txt").read_text() == "earlier run"
 
@@ -333,4 +333,4 @@ def test_resume_refuses_set_overrides(trained, capsys):
     code, _, err = run_cli(["fit", "--resume", str(trained["mlp_sequential"]),
                             "--set", "train.epochs=3"], capsys)
     assert code == 2
-    assert "a resumed run keeps its own spec" in err
+    assert "a resumed run keeps the spec and settings of its config.json, so --set would be ignored" in err

@@ -233,7 +233,8 @@ train: {dataset: mnist, task: classify, metrics: [accuracy]}
 def test_a_seeded_resume_of_a_model_with_dropout_reproduces_the_uninterrupted_run(write_spec, tmp_path, keras):
     """Dropout draws from its layer's seed generator, whose state is not in a .keras file: the
     checkpoint's epoch_NNN.rng.json carries it, so epoch 2 after a resume drops the same units."""
-    from archspec.train.runner import fit_spec, resume_run
+    from archspec.train.resume import resume_run
+    from archspec.train.runner import fit_spec
 
     class KillAfterTheFirstEpoch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

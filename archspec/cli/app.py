@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         if _state["debug"]:
             raise
         typer.echo(str(error), err=True)
-        sys.exit(1)
+        sys.exit(getattr(error, "exit_status", 1))  # a run stopped by a signal: 128 + its number
     except OSError as error:  # the OS refused a path (too long, no such folder, no permission)
         if _state["debug"]:
             raise

@@ -38,16 +38,25 @@ def fit(
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
     noise_setting = _parse_noise(noise)  # a wrong command line is refused before TensorFlow loads
     _use_backend(backend)
-    from archspec.train import runner as train
+    if resume is not None:
+        ignored = [name for name, value in (("SPEC", spec), ("--set", overrides), ("--batch-size", batch_size),
+                                            ("--subset", subset), ("--out", out), ("--seed", seed), ("--task", task),
+                                            ("--noise", noise), ("--worker-timeout", worker_timeout),
+                                            ("--skip-bad", skip_bad or None))
+                   if value not in (None, [])] + (["--strategy"] if strategy != "default" else [])
+        if ignored:
+            raise typer.BadParameter(f"a resumed run keeps the spec and settings of its config.json, so "
+                                     f"{', '.join(ignored)} would be ignored; give --resume RUN_DIR alone "
+                                     "(with --epochs, --data-dir, or --data for its moved data)", param_hint="--resume")
+    elif spec is None:
+        raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
+    from archspec.train import runner as train  # TensorFlow: after the command line is known to be right
     from archspec.train.config import RunOptions
 
     if resume is not None:
-        if overrides or spec is not None:
-            raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
-                                     "(with --epochs, --data-dir, or --data for its moved data)", param_hint="--resume")
-        run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir, data=data)
-    elif spec is None:
-        raise typer.BadParameter("give a SPEC to train, or --resume RUN_DIR", param_hint="SPEC")
+        from archspec.train.resume import resume_run
+
+        run_dir = resume_run(resume, epochs=epochs, data_dir=data_dir, data=data)
     else:
         options = RunOptions(epochs=epochs, batch_size=batch_size, subset=subset, seed=seed, task=chosen(task),
                              noise=noise_setting, data_dir=data_dir, data=data, skip_bad=skip_bad,

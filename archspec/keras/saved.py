@@ -4,6 +4,14 @@ A `.keras` file can hold a `Lambda` layer, whose Python bytecode would run on
 loading; Keras refuses it in safe mode, and archspec never turns safe mode
 off. archspec's custom layers (archspec.keras.layers) are plain registered classes,
 so models compiled by archspec load without any unsafe step.
+
+A `.keras` file is a zip archive, and a small one can inflate to gigabytes (a
+1.5 MB file whose config.json inflates to 1.5 GB cost 3.7 GB of memory before
+Keras refused it). So the sizes its zip headers declare are checked before
+anything is inflated: its JSON files (config, metadata) at most
+MAX_JSON_BYTES, any file at most the machine's memory. zipfile never inflates
+an entry past its declared size (a lying header ends in a CRC error), so the
+check bounds what loading can cost.
 """
 
 from __future__ import annotations
@@ -13,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from archspec.errors import ModelError
+from archspec.graph.memory import format_bytes, physical_memory
 from archspec.keras.backend import import_keras
+
+MAX_JSON_BYTES = 64 * 2**20
+"""The largest config.json / metadata.json a model file may declare (a big model's config is a few MB)."""
 
 
 def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
@@ -24,6 +36,7 @@ def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
     if path.suffix != ".keras":
         raise ModelError(f"{path} is not a .keras file\n  hint: archspec saves and loads the Keras v3 "
                          "format (.keras) only; legacy .h5 and SavedModel folders are not read")
+    check_declared_sizes(path)
     keras = import_keras()
     import archspec.keras.layers  # noqa: F401  (registers GateMix and PositionalEmbedding for loading)
 
@@ -39,6 +52,27 @@ def load_keras_model(path: str | Path, *, compile: bool = True) -> Any:
         raise _corrupt(path, error) from None
     except (OSError, zipfile.BadZipFile, KeyError, TypeError, AttributeError) as error:
         raise _corrupt(path, error) from None
+
+
+def check_declared_sizes(path: Path) -> None:
+    """Refuse an archive whose entries declare more than loading should inflate (read from its
+    central directory only)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as error:
+        raise _corrupt(path, error) from None
+    memory = physical_memory()
+    for entry in entries:
+        limit = MAX_JSON_BYTES if entry.filename.endswith(".json") else memory
+        if limit is not None and entry.file_size > limit:
+            ratio = entry.file_size / max(entry.compress_size, 1)
+            raise ModelError(
+                f"{path}: its {entry.filename} would inflate to {format_bytes(entry.file_size)} "
+                f"({ratio:,.0f} times its {format_bytes(entry.compress_size)} in the file), more than the "
+                f"{format_bytes(limit)} a model file's {'JSON files' if limit == MAX_JSON_BYTES else 'entries'} "
+                "may hold; it was not inflated\n"
+                "  hint: a file this small cannot hold that much honestly; rebuild the model with `archspec build`")
 
 
 def _corrupt(path: Path, error: Exception) -> ModelError:

@@ -25,6 +25,7 @@ class Regress(Task):
     """Numeric targets (a table's column, float arrays): mean squared error, and R² on the test set."""
 
     name = "regress"
+    test_figure_names = ("r2",)
     needs_own_data = True
     default_loss = "mse"
     default_metrics = ("mae",)
@@ -68,6 +69,7 @@ class MultiLabel(Task):
     """Several yes/no labels an example (a table's 0/1 columns): binary cross-entropy, exact match and F1."""
 
     name = "multilabel"
+    test_figure_names = ("exact_match", "f1")
     needs_own_data = True
     default_loss = "binary_crossentropy"
     default_metrics = ("binary_accuracy",)
@@ -119,6 +121,7 @@ class Segment(Task):
     """Per-pixel classes from an images/ + masks/ folder: per-pixel cross-entropy, mean IoU on the test set."""
 
     name = "segment"
+    test_figure_names = ("mean_iou",)
     needs_own_data = True
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)
@@ -171,6 +174,7 @@ class NextToken(Task):
     """Next-character language modelling on a text file: cross-entropy per position, perplexity on the test set."""
 
     name = "next_token"
+    test_figure_names = ("perplexity",)
     needs_own_data = True
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,13 @@ class Arrays:
 # ---------------------------------------------------------------- reading IDX files
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (gzipped or not) and check its header against its size."""
+IDX_ROLES = {1: "labels", 3: "images"}
+"""The number of dimensions of each MNIST file's role, the last byte of its magic number."""
+
+
+def read_idx(path: Path, expected_ndim: int | None = None) -> np.ndarray:
+    """Read one IDX file (gzipped or not) and check its header against its size (and, given `ndim`,
+    its role: a labels file's 1 dimension, an images file's 3), before any size is read from it."""
     try:
         raw = _read_bytes(path)
     except OSError as error:
@@ -58,6 +64,12 @@ def read_idx(path: Path) -> np.ndarray:
         raise DataError(
             f"{path}: not an IDX file of unsigned bytes: magic number 0x{raw[:4].hex()}, "
             "expected 0x00000801 (labels) or 0x00000803 (images)"
+        )
+    if expected_ndim is not None and ndim != expected_ndim:
+        role, other = IDX_ROLES.get(expected_ndim, "data"), IDX_ROLES.get(ndim, f"{ndim}-dimensional data")
+        raise DataError(
+            f"{path}: holds {other}, not {role}: magic number 0x{raw[:4].hex()}, expected "
+            f"0x{expected_ndim + 0x800:08x} for {role} (are two files swapped or misnamed?)"
         )
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -79,7 +91,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         with gzip.open(path, "rb") as handle:
             return handle.read()
-    except (EOFError, gzip.BadGzipFile, OSError) as error:
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
         raise DataError(f"{path}: corrupt gzip data ({error})") from None
 
 
@@ -113,7 +125,7 @@ def _read_checked(directory: Path) -> Arrays:
     split_arrays = []
     for split, (images_stem, labels_stem) in IDX_FILES.items():
         images_path, labels_path = find_idx(directory, images_stem), find_idx(directory, labels_stem)
-        images, labels = read_idx(images_path), read_idx(labels_path)
+        images, labels = read_idx(images_path, 3), read_idx(labels_path, 1)
         if images.ndim != 3 or images.shape[1:] != IMAGE_SIZE:
             raise DataError(f"{images_path}: expected images of shape (N, 28, 28), got {images.shape}")
         if labels.ndim != 1:

@@ -8,6 +8,7 @@ set; the task adds its own figures (PSNR for images) and picks the samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,16 @@ def test_figures(model: Any, data: Prepared, config: RunConfig) -> tuple[dict[st
 def write_final_files(
     run_dir: Path, config: RunConfig, model: Any, data: Prepared, history: list[dict[str, float]],
     wall_time_s: float, *, save: bool = True, steps: list[dict[str, float]] | None = None,
+    between: Callable[[], None] = lambda: None,
 ) -> None:
     """model.keras (unless `save` is False: already written), metrics.json, curves.png (with the
-    per-step training curve of `steps`, steps.csv's rows), samples.png."""
+    per-step training curve of `steps`, steps.csv's rows), samples.png. `between` is called between
+    files (a stop requested by a signal raises there; `--resume` writes the files again)."""
     if save:
         runs.save_model(model, run_dir / runs.MODEL_FILE)
+    between()
     test, predictions = test_figures(model, data, config)
+    between()
     train_time = sum(row["time_s"] for row in history)
     runs.write_json(
         run_dir / runs.METRICS_FILE,
@@ -55,7 +60,9 @@ def write_final_files(
             "wall_time_s": round(wall_time_s, 3),
         },
     )
+    between()
     plot_curves(run_dir / runs.CURVES_FILE, {config.spec: history}, {config.spec: steps or []})
+    between()
     rows, titles = get_task(data.task).sample_rows(data.x_test, data.clean_test, data.y_test, predictions)
     if rows:
         plot_samples(run_dir / runs.SAMPLES_FILE, rows, titles)

@@ -26,6 +26,7 @@ from archspec.errors import RunError
 from archspec.keras.backend import import_keras
 from archspec.train import runs
 from archspec.train.rng import save_seed_states
+from archspec.train.stopping import StopRequest
 
 keras = import_keras()
 
@@ -80,6 +81,21 @@ class RunRecorder(keras.callbacks.Callback):
             runs.save_model(self.model, runs.checkpoint_path(self.run_dir, self.epoch))
             runs.write_history(self.run_dir / runs.STEPS_FILE, self.steps)
             runs.write_history(self.run_dir / runs.HISTORY_FILE, self.history)
+
+
+class StopOnRequest(keras.callbacks.Callback):
+    """Ends training at a step boundary once a signal has asked (stopping.py): after a call into the
+    graph, or after an epoch's checkpoint and history row (it comes after the recorder in the list)."""
+
+    def __init__(self, stop: StopRequest) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.stop.check()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.stop.check()
 
 
 def nan_error(run_dir: Path, where: tuple[int, int | None], optimizer: Any) -> RunError:

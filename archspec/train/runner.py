@@ -9,7 +9,7 @@ loops.py's story; what it writes is runs.py's; how a run finishes is
 finish.py's.
 
 Faults: each epoch ends with an atomic checkpoint and history row, so
-`resume_run` restarts from the last complete epoch (falling back past a
+`resume.resume_run` restarts from the last complete epoch (falling back past a
 damaged newest checkpoint) or, when every epoch is done, only writes the
 final files; a NaN loss stops the run with a RunError and leaves the last
 good checkpoint in place; an OS error on output is a RunError naming the path.
@@ -19,13 +19,13 @@ Imported only by the commands that train (it imports TensorFlow).
 
 from __future__ import annotations
 
-import sys
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from archspec.errors import ModelError, RunError
+from archspec.errors import RunError
 from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
 from archspec.keras.backend import import_keras, import_tensorflow
@@ -45,13 +45,12 @@ from archspec.train.config import RunConfig, RunOptions, relocate_data, resolve_
 from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
-from archspec.train.recorder import RunRecorder, nan_error
-from archspec.train.rng import restore_seed_states
+from archspec.train.recorder import RunRecorder, StopOnRequest, nan_error
+from archspec.train.stopping import StopRequest, StopRequested, interrupted
 from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 from archspec.train.userdata.run_data import RunData, plan_run_data, prepare_run_data, saved_run_data
-from archspec.train.userdata.split import write_split
 
 keras = import_keras()
 tf = import_tensorflow()
@@ -60,7 +59,7 @@ PEER_FAILURES = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.C
                  tf.errors.DeadlineExceededError)
 """How a collective fails on the other workers when a peer of a multi-worker run dies."""
 
-__all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config", "resume_run"]
+__all__ = ["compile_model", "evaluate_run", "fit_spec", "load_run_data", "read_config"]
 
 
 def load_run_data(
@@ -128,102 +127,36 @@ def fit_spec(
     runs.check_out_free(out)  # every worker of a multi-worker run checks; the chief makes it after they meet
     data = load_run_data(config, *model_shapes(graph), planned=planned)
     strategy, cluster = start_strategy(config)
-    if config.seed is not None:
-        keras.utils.set_random_seed(config.seed)
-    with strategy.scope():
-        model = compile_model(graph)
     config = config.replace(
         **speed_settings(steps_per_epoch(data, config), config.strategy),
         replicas=strategy.num_replicas_in_sync,
     )
-    with strategy.scope():
-        compile_for_training(model, config, spec, make_optimizer(config.optimizer, spec))
-    if cluster.is_chief:
-        run_dir = runs.create_run_dir(Path(runs_root), spec.name, out)
-        runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
-        runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-        if planned is not None:
-            write_split(run_dir, planned.split)
-    else:
+    model = new_model(graph, config, spec, strategy)
+    stop = StopRequest()
+    if not cluster.is_chief:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
-    return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster)
+        return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster, stop)
+    with signals_stop(stop, config):  # from the folder's first moment, so a signal always has its message
+        run_dir = runs.create_run_dir(Path(runs_root), spec.name, out)
+        with runs.run_lock(run_dir, f"archspec fit {spec_path}"):
+            runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
+            runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+            return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster, stop)
 
 
-def resume_run(
-    run_dir: str | Path,
-    *,
-    epochs: int | None = None,
-    data_dir: str | Path | None = None,
-    callbacks: Sequence[Any] = (),
-    verbose: Any = "auto",
-    data: str | Path | None = None,
-) -> Path | None:
-    """Continue a run from its last complete epoch, or only finish it when every epoch is done.
+def signals_stop(stop: StopRequest, config: RunConfig) -> contextlib.AbstractContextManager:
+    """SIGINT/SIGTERM as a stop request, except in a multi-worker run (cluster.exit_on_signals)."""
+    return contextlib.nullcontext() if STRATEGIES[config.strategy].step_loop else stop.installed()
 
-    data: where the run's own data is now, when it moved (the run folder's split still names the examples).
-    """
-    run_dir = Path(run_dir)
-    config = relocate_data(read_config(run_dir), data)
-    config = config.replace(
-        epochs=epochs if epochs is not None else config.epochs,
-        data_dir=str(data_dir) if data_dir is not None else config.data_dir,
-    )
-    runs.clean_temporary(run_dir)
-    history = runs.read_history(run_dir / runs.HISTORY_FILE)
-    done = sorted(set(runs.completed_checkpoints(run_dir)) & {int(row["epoch"]) for row in history})
-    finished = all((run_dir / name).is_file() for name in runs.FINAL_FILES)
-    if done and done[-1] > config.epochs:
-        raise RunError(
-            f"{run_dir}: already has {done[-1]} epochs, more than the {config.epochs} asked for; "
-            f"give --epochs {done[-1] + 1} or more to train further"
-        )
-    if done and done[-1] == config.epochs and finished:
-        raise RunError(
-            f"{run_dir}: already has {done[-1]} of {config.epochs} epochs; "
-            "give a larger --epochs to train further"
-        )
-    spec = load_spec(run_dir / runs.SPEC_FILE)
-    data = load_run_data(config, *model_shapes(analyze(spec)), run_dir=run_dir)
-    last, model_path = newest_loadable(run_dir, done)
-    history = [row for row in history if int(row["epoch"]) <= last]
-    steps = [row for row in runs.read_history(run_dir / runs.STEPS_FILE) if int(row["epoch"]) <= last]
-    if last == config.epochs:  # every epoch trained, stopped before the final files: finish only
-        model = load_keras_model(model_path)
-        runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-        write_final_files(run_dir, config, model, data, history, 0.0, steps=steps)
-        return run_dir
-    strategy, cluster = start_strategy(config)
+
+def new_model(graph: Any, config: RunConfig, spec: Any, strategy: Any) -> Any:
+    """The untrained model, seeded and compiled for training (a new run, or a resume with no epoch)."""
     if config.seed is not None:
-        keras.utils.set_random_seed(config.seed + last)
+        keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        model = load_keras_model(model_path)
-        restore_seed_states(model, run_dir, last)  # dropout draws as the uninterrupted run did
-        compile_for_training(model, config, spec, model.optimizer)
-    if cluster.is_chief:
-        runs.remove_final_files(run_dir)  # they describe fewer epochs than the run will have
-        runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
-    return train_run(run_dir, config, model, data, history, steps, callbacks, verbose, strategy, cluster)
-
-
-def newest_loadable(run_dir: Path, done: list[int]) -> tuple[int, Path]:
-    """The newest complete epoch whose checkpoint loads; a damaged one is reported and skipped."""
-    if not done:
-        raise RunError(
-            f"{run_dir}: no complete epoch to resume from (no checkpoint with a history row); "
-            "start a new run with `archspec fit SPEC`"
-        )
-    for position in range(len(done) - 1, -1, -1):
-        path = runs.checkpoint_path(run_dir, done[position])
-        try:
-            load_keras_model(path, compile=False)
-        except ModelError as error:
-            reason = str(error).splitlines()[0]
-            fallback = (f"resuming from {runs.checkpoint_path(run_dir, done[position - 1]).name}"
-                        if position else "and no earlier checkpoint is left")
-            print(f"archspec: {path} is damaged ({reason}); {fallback}", file=sys.stderr)
-            continue
-        return done[position], path
-    raise RunError(f"{run_dir}: every checkpoint is damaged; start a new run with `archspec fit SPEC`")
+        model = compile_model(graph)
+        compile_for_training(model, config, spec, make_optimizer(config.optimizer, spec))
+    return model
 
 
 def train_run(
@@ -237,31 +170,43 @@ def train_run(
     verbose: Any,
     strategy: Any,
     cluster: Cluster,
+    stop: StopRequest,
 ) -> Path | None:
-    """Fit from len(history) to config.epochs, then (the chief) write the final model, metrics, plots."""
+    """Fit from len(history) to config.epochs, then (the chief) write the final model, metrics, plots.
+    A signal (`stop`, installed by the caller) ends it at a step boundary with RunInterrupted."""
     started = time.perf_counter()
     recorder = RunRecorder(run_dir, history, steps, writes=cluster.is_chief)
-    every_callback = [recorder, *callbacks]
+    every_callback = [recorder, *callbacks, StopOnRequest(stop)]
     logger = TensorBoardLogger(run_dir) if cluster.is_chief else None
     if logger is not None:
         every_callback.insert(1, logger)
-    try:
-        train_epochs(run_dir, config, model, data, len(history), every_callback, verbose, strategy, cluster)
-    finally:
-        if logger is not None:
-            logger.close()
-    if recorder.nan_at is not None:
-        raise nan_error(run_dir, recorder.nan_at, config.optimizer)
-    if not cluster.is_chief:
-        return None
-    if STRATEGIES[config.strategy].step_loop:  # evaluate in plain Keras, outside the cluster
-        runs.save_model(model, run_dir / runs.MODEL_FILE)
-        model = load_keras_model(run_dir / runs.MODEL_FILE)
-        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=False,
-                          steps=steps)
-    else:
-        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, steps=steps)
+    step_loop = STRATEGIES[config.strategy].step_loop
+    with stopping(run_dir, config, lambda: len(recorder.history)):
+        try:
+            train_epochs(run_dir, config, model, data, len(history), every_callback, verbose, strategy, cluster)
+        finally:
+            if logger is not None:
+                logger.close()
+        if recorder.nan_at is not None:
+            raise nan_error(run_dir, recorder.nan_at, config.optimizer)
+        if not cluster.is_chief:
+            return None
+        if step_loop:  # evaluate in plain Keras, outside the cluster
+            runs.save_model(model, run_dir / runs.MODEL_FILE)
+            model = load_keras_model(run_dir / runs.MODEL_FILE)
+        write_final_files(run_dir, config, model, data, history, time.perf_counter() - started, save=not step_loop,
+                          steps=steps, between=stop.check)
     return run_dir
+
+
+@contextlib.contextmanager
+def stopping(run_dir: Path, config: RunConfig, epochs_done: int | Callable[[], int]) -> Iterator[None]:
+    """A stop requested by a signal, raised at a step boundary, as the run's one line on how to go on."""
+    try:
+        yield
+    except StopRequested as stop:
+        done = epochs_done() if callable(epochs_done) else epochs_done
+        raise interrupted(stop, run_dir, done, config.epochs) from None
 
 
 def train_epochs(
@@ -293,12 +238,13 @@ def evaluate_run(
     if data_dir is not None:
         config = config.replace(data_dir=str(data_dir))
     model_path = run_dir / runs.MODEL_FILE
-    if not model_path.exists():
-        raise RunError(
-            f"{run_dir}: no {runs.MODEL_FILE}: the run has not finished\n"
-            f"  hint: finish it with `archspec fit --resume {run_dir}` (it trains only the missing epochs)"
-        )
-    model = load_keras_model(model_path)
-    data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:], run_dir=run_dir)
-    figures, _ = test_figures(model, data, config)
+    with runs.run_lock(run_dir, f"archspec evaluate {run_dir}", shared=True):
+        if not model_path.exists():
+            raise RunError(
+                f"{run_dir}: no {runs.MODEL_FILE}: the run has not finished\n"
+                f"  hint: finish it with `archspec fit --resume {run_dir}` (it trains only the missing epochs)"
+            )
+        model = load_keras_model(model_path)
+        data = load_run_data(config, model.inputs[0].shape[1:], model.outputs[0].shape[1:], run_dir=run_dir)
+        figures, _ = test_figures(model, data, config)
     return figures

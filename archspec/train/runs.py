@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import fcntl
 import io
 import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ SAMPLES_FILE = "samples.png"
 CHECKPOINT_DIR = "checkpoints"
 FINAL_FILES = (MODEL_FILE, METRICS_FILE, CURVES_FILE, SAMPLES_FILE)
 TEMPORARY_GLOB = ".*.tmp-*"
+LOCK_FILE = ".archspec.lock"
 
 # what to do about an OS error on output, by errno
 OUTPUT_HINTS = {
@@ -86,10 +88,48 @@ def check_out_free(out: Path | None) -> None:
 
 
 def _exists(out: Path) -> RunError:
+    resume = f"continue it with `archspec fit --resume {out}`, " if (out / CONFIG_FILE).is_file() else ""
     return RunError(
-        f"{out}: already exists; a run never overwrites an earlier one "
-        "(choose another --out, or continue it with --resume)"
+        f"{out}: already exists; a run never overwrites an earlier one: choose another --out, {resume}"
+        f"or remove it (`rm -r {out}`) to start again"
     )
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path, command: str, *, shared: bool = False) -> Iterator[None]:
+    """Hold the run folder's lock: exclusive for a process that writes it (fit, --resume), shared for
+    one that reads its final model (evaluate). A second writer is refused, naming the holder.
+
+    An flock, so a killed holder releases it with its last file descriptor; the exclusive holder
+    writes its pid and command into the file for the message of whoever is refused.
+    """
+    try:
+        handle = (run_dir / LOCK_FILE).open("a+")
+    except OSError as error:
+        raise output_error(run_dir / LOCK_FILE, error) from None
+    with handle:
+        try:
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise _locked(run_dir, handle.read().strip()) from None
+        if not shared:
+            handle.truncate(0)
+            handle.write(f"{os.getpid()} {command}\n")
+            handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _locked(run_dir: Path, holder: str) -> RunError:
+    pid, _, command = holder.partition(" ")
+    if pid.isdigit() and Path(f"/proc/{pid}").exists():
+        return RunError(f"{run_dir}: in use by `{command}` (pid {pid}); wait for it to end, or stop it "
+                        f"(`kill {pid}`) and continue the run with `archspec fit --resume {run_dir}`")
+    return RunError(f"{run_dir}: in use by another archspec process (an evaluate, or one on another machine); "
+                    "try again when it has ended")
 
 
 def create_run_dir(root: Path, name: str, out: Path | None = None) -> Path:

@@ -27,7 +27,13 @@ from archspec.errors import ArchspecError
 from archspec.train.sweep_file import Sweep, SweepError, load_sweep
 from archspec.train.sweep_report import format_figure, write_report
 from archspec.train.sweep_space import check_space, check_variant, label, trial_spec
-from archspec.train.sweep_study import claim_trial, open_storage, open_study, target_trials
+from archspec.train.sweep_study import (
+    claim_trial,
+    open_storage,
+    open_study,
+    requeue_killed_trials,
+    target_trials,
+)
 from archspec.train.sweep_trial import Slot, make_slots, run_trial
 
 DEFAULT_ROOT = Path("runs/sweeps")
@@ -58,6 +64,7 @@ class _Shared:
     ran: list[int] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     failures: int = 0
+    successes: int = 0
     gave_up: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,7 +78,9 @@ def run_sweep(path: str | Path, *, trials: int | None = None, workers: int = 1, 
     out.mkdir(parents=True, exist_ok=True)
     checked = check_space(sweep, out)
     target = target_trials(sweep, trials)
-    study = open_study(sweep, open_storage(storage, out), out)
+    study = open_study(sweep, open_storage(storage, out), out, storage)
+    for number in requeue_killed_trials(study, out):
+        progress(f"trial {number} was killed in an earlier run; queued again (it resumes its last complete epoch)")
     done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     slots = make_slots(workers, threads, pin)
     progress(f"sweep {sweep.name}: {sweep.sampler} sampler, {target} trials ({done} already finished), "
@@ -94,6 +103,9 @@ def run_sweep(path: str | Path, *, trials: int | None = None, workers: int = 1, 
         counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
     if shared.gave_up:
         raise SweepError(f"sweep {sweep.name} stopped after {shared.failures} failed trials; their messages are "
+                         f"in {report} and their logs in {out / 'trials'}")
+    if shared.failures and not shared.successes and not shared.stop.is_set():
+        raise SweepError(f"sweep {sweep.name}: every trial run here failed ({shared.failures}); their messages are "
                          f"in {report} and their logs in {out / 'trials'}")
     if shared.stop.is_set():
         raise SweepInterrupted(f"sweep {sweep.name} interrupted; its unfinished trials are queued again: "
@@ -155,6 +167,9 @@ def _run_one(shared: _Shared, trial: optuna.Trial, slot: Slot) -> None:
     shared.progress(f"trial {trial.number} {outcome.state.name.lower()}: {figures or outcome.error}")
     if outcome.state == TrialState.FAIL:
         _count_failure(shared)
+    else:
+        with shared.lock:
+            shared.successes += 1
 
 
 def _count_failure(shared: _Shared) -> None:

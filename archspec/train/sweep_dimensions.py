@@ -9,11 +9,21 @@ and one line in DIMENSION_SHAPES; nothing else switches on the shape.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import optuna
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from archspec.catalogue.connections import CONNECTIONS
 
@@ -47,6 +57,9 @@ class SetValues(SweepModel):
     def distribution(self) -> optuna.distributions.BaseDistribution:
         return optuna.distributions.CategoricalDistribution(self.values)
 
+    def count(self) -> int | None:
+        return len(self.values)
+
     def grid(self) -> list[Any] | None:
         return list(self.values)
 
@@ -65,10 +78,21 @@ class SetRange(SweepModel):
     step: int | float | None = None
     log: bool = False
 
+    @field_validator("low", "high", "step")
+    @classmethod
+    def _finite(cls, value: int | float | None, info: ValidationInfo) -> int | float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"{info.field_name} must be a finite number, got {value}")
+        if info.field_name == "step" and value is not None and value <= 0:
+            raise ValueError(f"step must be above 0, got {value} (a range goes from low up to high)")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> SetRange:
         if self.low >= self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if not math.isfinite(self.high - self.low):
+            raise ValueError(f"the span from low ({self.low}) to high ({self.high}) is not a finite number")
         if self.log and (self.low <= 0 or self.step is not None):
             raise ValueError("a log range needs low > 0 and no step")
         return self
@@ -76,17 +100,28 @@ class SetRange(SweepModel):
     def _integer(self) -> bool:
         return all(isinstance(v, int) for v in (self.low, self.high, self.step) if v is not None)
 
+    def _step(self) -> int | float:
+        return self.step if self.step is not None else 1
+
     def distribution(self) -> optuna.distributions.BaseDistribution:
         if self._integer():
-            return optuna.distributions.IntDistribution(self.low, self.high, log=self.log, step=self.step or 1)
+            return optuna.distributions.IntDistribution(self.low, self.high, log=self.log, step=self._step())
         return optuna.distributions.FloatDistribution(self.low, self.high, log=self.log, step=self.step)
 
-    def grid(self) -> list[Any] | None:
+    def count(self) -> int | None:
+        """Values of the grid (low, low + step, ... up to high), counted without listing them;
+        None for a continuous range."""
         if self.step is None and not self._integer():
             return None
-        step = self.step or 1
-        count = round((self.high - self.low) / step) + 1
-        return [self.low + index * step for index in range(count)]
+        if self._integer():
+            return (self.high - self.low) // self._step() + 1  # type: ignore[operator]
+        return math.floor((self.high - self.low) / self._step() + 1e-9) + 1
+
+    def grid(self) -> list[Any] | None:
+        count = self.count()
+        if count is None:
+            return None
+        return [self.low + index * self._step() for index in range(count)]
 
     def apply(self, value: Any, plan: VariantPlan) -> None:
         plan.overrides.append(f"{self.set}={value}")
@@ -115,6 +150,9 @@ class EdgeKinds(SweepModel):
     def distribution(self) -> optuna.distributions.BaseDistribution:
         return optuna.distributions.CategoricalDistribution(self.kinds)
 
+    def count(self) -> int | None:
+        return len(self.kinds)
+
     def grid(self) -> list[Any] | None:
         return list(self.kinds)
 
@@ -132,6 +170,9 @@ class NodeChoices(SweepModel):
     def distribution(self) -> optuna.distributions.BaseDistribution:
         return optuna.distributions.CategoricalDistribution(list(self.choices))
 
+    def count(self) -> int | None:
+        return len(self.choices)
+
     def grid(self) -> list[Any] | None:
         return list(self.choices)
 
@@ -146,6 +187,9 @@ class SpecChoices(SweepModel):
 
     def distribution(self) -> optuna.distributions.BaseDistribution:
         return optuna.distributions.CategoricalDistribution(self.specs)
+
+    def count(self) -> int | None:
+        return len(self.specs)
 
     def grid(self) -> list[Any] | None:
         return list(self.specs)

@@ -35,6 +35,8 @@ SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("none", "median", "hyperband")
 """The pruners a sweep file may name (sweep_study.PRUNERS makes each with Optuna)."""
 FIT_OPTIONS = ("epochs", "batch_size", "subset", "seed", "data_dir", "data")
+MAX_GRID_VARIANTS = 10_000
+"""Points of a grid sweep, counted before any is listed: each is a queued trial in the study."""
 
 
 class SweepError(SpecError):
@@ -103,7 +105,18 @@ class Sweep:
         """Grid when every dimension is a finite list, TPE when any is a continuous range."""
         if self.model.sampler:
             return self.model.sampler
-        return "grid" if all(dim.grid() is not None for dim in self.model.dimensions.values()) else "tpe"
+        return "grid" if all(dim.count() is not None for dim in self.model.dimensions.values()) else "tpe"
+
+    def variant_count(self, ends_of_ranges: bool = False) -> int | None:
+        """Combinations of the dimensions' values, counted without listing any (None: a continuous
+        range; with ends_of_ranges it counts as its two ends, as check_space checks it)."""
+        total = 1
+        for dim in self.model.dimensions.values():
+            count = dim.count()
+            if count is None and not ends_of_ranges:
+                return None
+            total *= 2 if count is None else count
+        return total
 
     @property
     def directions(self) -> list[str]:
@@ -143,10 +156,18 @@ def _consistency_errors(sweep: Sweep) -> list[SpecError]:
                                      location=sweep.locate("fit", option), hint=f"remove fit.{option}"))
     if sweep.sampler == "grid":
         for name, dim in model.dimensions.items():
-            if dim.grid() is None:
+            if dim.count() is None:
                 errors.append(SweepError(f"dimension '{name}' is a continuous range, which a grid cannot list",
                                          location=sweep.locate("dimensions", name),
                                          hint="give it a step, or use sampler: tpe or random"))
+        size = sweep.variant_count()
+        if size is not None and size > MAX_GRID_VARIANTS:
+            counts = " x ".join(f"{name} {_amount(dim.count() or 0)}" for name, dim in model.dimensions.items())
+            errors.append(SweepError(f"the grid has {_amount(size)} points, more than a grid sweep runs",
+                                     location=sweep.locate("dimensions", key=True),
+                                     expected=f"at most {MAX_GRID_VARIANTS:,} points", got=counts,
+                                     hint="use fewer values or a larger step, or sampler: tpe or random "
+                                     "(which samples the space instead of listing it)"))
     if model.pruning.pruner != "none" and model.secondary:
         errors.append(SweepError("pruning needs a single objective (Optuna cannot prune multi-objective studies)",
                                  location=sweep.locate("pruning", "pruner"),
@@ -155,6 +176,11 @@ def _consistency_errors(sweep: Sweep) -> list[SpecError]:
         errors.append(SweepError("only one dimension may choose whole spec files",
                                  location=sweep.locate("dimensions")))
     return errors
+
+
+def _amount(number: int) -> str:
+    """A count as people read it: 1,000,000, or about 10^300 for the counts of a tiny step."""
+    return f"{number:,}" if number < 10**15 else f"about 10^{len(str(number)) - 1}"
 
 
 def _path_errors(sweep: Sweep) -> list[SpecError]:

@@ -11,6 +11,7 @@ trained, so an invalid one fails with its file:line:col and costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -37,6 +38,7 @@ from archspec.train.sweep_dimensions import (
     VariantPlan,
 )
 from archspec.train.sweep_file import Sweep, SweepError
+from archspec.train.sweep_metrics import objective_problems
 from archspec.train.userdata.spec_data import check_training_fits
 
 VARIANTS_DIR = "variants"
@@ -126,10 +128,20 @@ def check_variant(spec: TrialSpec, data: str | None = None) -> int:
     return total_params(graph)
 
 
+def _loadable_choices(sweep: Sweep) -> list[Spec]:
+    """The spec files a `specs` dimension chooses that load (check_space reports the others)."""
+    loaded = []
+    for dim in sweep.model.dimensions.values():
+        for path in dim.specs if isinstance(dim, SpecChoices) else []:
+            with contextlib.suppress(ArchspecError, OSError):
+                loaded.append(_base(sweep.path.parent / path))
+    return loaded
+
+
 def check_dimensions(sweep: Sweep) -> None:
-    """Dimensions that name things the base spec lacks, at the dimension's line."""
-    problems: list[SpecError] = []
+    """Dimensions that name things the base spec lacks and objectives no trial reports, at their lines."""
     base = _base(sweep.base)
+    problems: list[SpecError] = objective_problems(sweep, [base, *_loadable_choices(sweep)])
     for name, dim in sweep.model.dimensions.items():
         if isinstance(dim, NodeChoices) and dim.node not in base.nodes:
             problems.append(SweepError(f"dimension '{name}': the base spec has no node '{dim.node}'",
@@ -160,6 +172,8 @@ def check_space(sweep: Sweep, out: Path) -> int:
     Returns the number checked; raises one error listing each invalid variant with its location.
     """
     check_dimensions(sweep)
+    if sweep.variant_count(ends_of_ranges=True) > MAX_CHECKED_VARIANTS:  # type: ignore[operator]
+        return 0
     names = list(sweep.model.dimensions)
     lists = []
     for name in names:
@@ -167,8 +181,6 @@ def check_space(sweep: Sweep, out: Path) -> int:
         values = dim.grid()
         lists.append(values if values is not None else [dim.low, dim.high])  # type: ignore[union-attr]
     combos = list(itertools.product(*lists))
-    if len(combos) > MAX_CHECKED_VARIANTS:
-        return 0
     failures = []
     for combo in combos:
         values = dict(zip(names, combo))

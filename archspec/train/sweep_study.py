@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import socket
 import time
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from archspec.train.sweep_file import Sweep, SweepError
@@ -47,14 +49,61 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "pymysql (and a URL mysql+pymysql://...)"}
+"""The package a database URL's scheme needs, for the message when it is missing."""
+
+
 def open_storage(storage: str | None, out: Path) -> optuna.storages.BaseStorage:
     """A database URL as Optuna's RDBStorage; a path (default: OUT/study.journal) as a journal file."""
     if storage and "://" in storage:
         engine = {"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else {}
-        return optuna.storages.RDBStorage(storage, engine_kwargs=engine)
+        with storage_errors(storage):
+            return optuna.storages.RDBStorage(storage, engine_kwargs=engine)
     path = Path(storage) if storage else out / JOURNAL_FILE
+    check_journal(path, storage)
     path.parent.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+
+
+def check_journal(path: Path, storage: str | None) -> None:
+    """A journal path names a regular file whose first line is a journal entry, or nothing yet."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise _storage_error(storage or str(path), "is not a regular file (a folder, pipe or device)")
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 20)
+    if first.strip() and not (first.lstrip().startswith(b"{") and b'"op_code"' in first):
+        raise _storage_error(storage or str(path), "is not an Optuna journal file (its first line is no "
+                             "journal entry)", hint="give a new file name, or a database URL such as "
+                             "sqlite:///study.db")
+
+
+@contextlib.contextmanager
+def storage_errors(storage: str) -> Iterator[None]:
+    """What a storage URL's database or driver refuses, as one message naming the --storage."""
+    scheme = storage.partition("://")[0].partition("+")[0]
+    try:
+        yield
+    except ImportError:
+        raise _storage_error(storage, f"needs a database driver for '{scheme}' that is not installed",
+                             hint=f"pip install {DRIVERS.get(scheme, 'the driver SQLAlchemy names for it')}") from None
+    except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError):
+        raise _storage_error(storage, f"'{scheme}' is not a database URL scheme SQLAlchemy knows",
+                             hint="sqlite:///PATH, postgresql://..., mysql+pymysql://..., "
+                             "or a journal file path") from None
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise _storage_error(storage, f"cannot be opened as a database ({reason})",
+                             hint="check the URL and that the file is an SQLite database "
+                             "(or give a new file name)") from None
+    except (ValueError, KeyError) as error:  # a journal with a broken entry
+        raise _storage_error(storage, f"holds an unreadable journal entry ({type(error).__name__}: {error})",
+                             hint="give a new file name; this one is not a journal this sweep wrote") from None
+
+
+def _storage_error(storage: str, problem: str, hint: str | None = None) -> SweepError:
+    return SweepError(f"--storage {storage!r}: {problem}", hint=hint)
 
 
 @contextlib.contextmanager
@@ -80,16 +129,19 @@ PRUNERS = {
 }
 
 
-def open_study(sweep: Sweep, storage: optuna.storages.BaseStorage, out: Path) -> optuna.Study:
+def open_study(sweep: Sweep, storage: optuna.storages.BaseStorage, out: Path,
+               storage_name: str | None = None) -> optuna.Study:
     """Create the study (queueing the grid, once) or load it, checking it was made by this sweep."""
     seed = sweep.model.seed
-    with sweep_lock(out):
+    with sweep_lock(out), storage_errors(storage_name or str(out / JOURNAL_FILE)):
         try:
             study = optuna.create_study(
                 study_name=sweep.name, storage=storage, directions=sweep.directions,
                 sampler=SAMPLERS[sweep.sampler](seed), pruner=PRUNERS[sweep.model.pruning.pruner](
                     sweep.model.pruning.warmup_epochs), load_if_exists=True)
         except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):  # a damaged journal: storage_errors' message
+                raise
             raise _other_sweep(sweep, str(error)) from None
         made_by = study.user_attrs.get("archspec_sweep")
         if made_by is None:
@@ -114,7 +166,7 @@ def target_trials(sweep: Sweep, trials: int | None) -> int:
     """--trials, else the file's trials:, else the grid's size."""
     wanted = trials or sweep.model.trials
     if sweep.sampler == "grid":
-        size = len(grid_points(sweep))
+        size = sweep.variant_count() or 0
         return min(wanted, size) if wanted else size
     if wanted is None:
         raise SweepError(f"a {sweep.sampler} sweep needs a number of trials", location=sweep.locate(),
@@ -159,6 +211,19 @@ def recover_lost_trials(study: optuna.Study) -> list[int]:
         requeue(study, trial.params, trial.number, trial.user_attrs.get("run_dir"))
         lost.append(trial.number)
     return lost
+
+
+def requeue_killed_trials(study: optuna.Study, out: Path) -> list[int]:
+    """Queue again the trials whose process was killed in an earlier run of the sweep (once each:
+    a trial already retried is skipped); the retry resumes its run folder. Their numbers."""
+    with sweep_lock(out):
+        trials = study.get_trials(deepcopy=False)
+        retried = {trial.user_attrs.get("retry_of") for trial in trials}
+        killed = [trial for trial in trials if trial.state == TrialState.FAIL and trial.user_attrs.get("killed")
+                  and trial.number not in retried]
+        for trial in killed:
+            requeue(study, trial.params, trial.number, trial.user_attrs.get("run_dir"))
+    return [trial.number for trial in killed]
 
 
 def requeue(study: optuna.Study, params: dict[str, Any], number: int, run_dir: str | None) -> None:

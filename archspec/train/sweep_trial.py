@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -182,11 +183,26 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, sweep: Sweep, spec: Tria
         study.tell(trial, state=TrialState.FAIL)
         requeue(study, trial.params, trial.number, str(run_dir))
         return outcome
+    killed = killed_by(process.returncode)
+    if outcome.state == TrialState.FAIL and killed:  # its process was killed: run it again next time
+        trial.set_user_attr("killed", killed)
+        outcome.error = f"{outcome.error}\n(killed by {killed}: queued again when this command runs next)"
     trial.set_user_attr("time_s", trial_time)
     if outcome.error:
         trial.set_user_attr("error", outcome.error)
     study.tell(trial, outcome.values, state=outcome.state)
     return outcome
+
+
+def killed_by(returncode: int | None) -> str | None:
+    """The signal that ended a trial's process: by its default action (a negative status), or
+    SIGINT/SIGTERM that `archspec fit` obeyed at a step boundary (128 + its number)."""
+    if returncode is None or returncode == 0:
+        return None
+    number = -returncode if returncode < 0 else returncode - 128
+    if returncode < 0 or number in (signal.SIGINT, signal.SIGTERM):
+        return signal.Signals(number).name
+    return None
 
 
 def _watch(study: optuna.Study, trial: optuna.Trial, sweep: Sweep, process: subprocess.Popen,
@@ -216,10 +232,28 @@ def _watch(study: optuna.Study, trial: optuna.Trial, sweep: Sweep, process: subp
     return None
 
 
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+NOISE = re.compile(r"\s*(\d+/\d+\s|Epoch \d+/\d+$)|[EWIF]\d{4} \d\d:|.*━")
+"""Lines of a trial's log that say nothing about why it failed: Keras's progress bars and epoch
+headers, and TensorFlow's start-up log lines."""
+
+
+def failure_text(log_text: str, returncode: int) -> str:
+    """Why a trial failed, as plain text: the last lines of its log without progress bars or colour
+    codes (what Keras's bar redraws with carriage returns), and the signal that ended it."""
+    lines = []
+    for line in ESCAPES.sub("", log_text).split("\n"):  # a terminal shows what follows the last \r
+        line = line.rsplit("\r", 1)[-1].rstrip()
+        if line.strip() and not NOISE.match(line):
+            lines.append(line)
+    if returncode < 0:
+        lines.append(f"the trial's process was killed by {signal.Signals(-returncode).name}")
+    return "\n".join(lines[-6:]) or f"exit status {returncode}"
+
+
 def _finished(sweep: Sweep, returncode: int, run_dir: Path, log: Path) -> Outcome:
     if returncode != 0 or not (run_dir / runs.METRICS_FILE).exists():
-        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-        return Outcome(TrialState.FAIL, error="\n".join(lines[-6:]) or f"exit status {returncode}")
+        return Outcome(TrialState.FAIL, error=failure_text(log.read_text(errors="replace"), returncode))
     metrics = runs.read_json(run_dir / runs.METRICS_FILE)
     goals = [sweep.model.objective, *sweep.model.secondary]
     values = [metric_value(metrics, goal.metric) for goal in goals]

@@ -60,6 +60,8 @@ class Task:
     name: ClassVar[str]
     default_loss: ClassVar[str]
     default_metrics: ClassVar[tuple[str, ...]] = ()
+    test_figure_names: ClassVar[tuple[str, ...]] = ()
+    """The names test_figures returns, known before anything trains (a sweep checks its objective)."""
     uses_noise: ClassVar[bool] = False
     """True: training inputs get fresh noise each batch; validation and test inputs a fixed noisy copy."""
     needs_own_data: ClassVar[bool] = False

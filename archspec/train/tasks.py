@@ -106,6 +106,7 @@ class Autoencode(Task):
 
     name = "autoencode"
     default_loss = "binary_crossentropy"
+    test_figure_names = ("psnr",)
 
     def output_problem(self, shape: Shape, node: str, location: Location | None, dataset: str) -> SpecError | None:
         if holds_image(shape):
