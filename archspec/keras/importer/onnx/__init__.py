@@ -23,8 +23,8 @@ __all__ = ["OPERATORS", "OnnxImport", "OnnxImportError", "import_onnx", "weights
 
 OPERATORS: dict[str, Any] = {
     "Conv": ops.conv, "ConvTranspose": ops.conv_transpose, "BatchNormalization": ops.batch_norm,
-    **{name: ops.activation for name in ops.ACTIVATIONS}, "LeakyRelu": ops.leaky_relu, "Gelu": ops.gelu,
-    "Softmax": ops.softmax, "MaxPool": ops.pool, "AveragePool": ops.pool,
+    **{name: ops.activation for name in ops.ACTIVATIONS}, "LeakyRelu": ops.leaky_relu, "Clip": ops.clip,
+    "Gelu": ops.gelu,    "Softmax": ops.softmax, "MaxPool": ops.pool, "AveragePool": ops.pool,
     "GlobalAveragePool": ops.global_pool, "GlobalMaxPool": ops.global_pool,
     "Gemm": ops.dense, "MatMul": ops.dense, **{name: ops.merge for name in ops.MERGES}, "Concat": ops.concat,
     "Flatten": ops.flatten, "Reshape": ops.reshape, "Transpose": ops.transpose,

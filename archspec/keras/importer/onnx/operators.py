@@ -16,6 +16,11 @@ ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softplus":
 NON_NEGATIVE = {"Relu", "Sigmoid", "Softplus"}
 
 
+def single(value: float) -> float:
+    """A float32 attribute as the shortest decimal that is the same float32 (1e-05, not 9.99999974e-06)."""
+    return float(f"{value:.7g}")
+
+
 def _window(c: Converter, value: Value, attrs: dict, kernel: tuple[int, ...], zero_pads_exact: bool) -> tuple[Any, str]:
     """The input after any explicit padding, and the Keras padding word for the window."""
     pads = list(attrs.get("pads", [0] * 2 * len(kernel)))
@@ -78,7 +83,7 @@ def conv_transpose(c: Converter, node: Any, attrs: dict) -> None:
 def batch_norm(c: Converter, node: Any, attrs: dict) -> None:
     x = c.value(node.input[0])
     gamma, beta, mean, var = (c.required_constant(name, "statistic") for name in node.input[1:5])
-    layer = c.layer("BatchNormalization", axis=c.axis(x, 1), epsilon=attrs.get("epsilon", 1e-5))
+    layer = c.layer("BatchNormalization", axis=c.axis(x, 1), epsilon=single(attrs.get("epsilon", 1e-5)))
     c.emit(Value(c.apply(layer, x.tensor, [gamma, beta, mean, var]), x.channels_last))
 
 
@@ -92,8 +97,18 @@ def activation(c: Converter, node: Any, attrs: dict) -> None:
 
 def leaky_relu(c: Converter, node: Any, attrs: dict) -> None:
     x = c.value(node.input[0])
-    layer = c.layer("LeakyReLU", negative_slope=attrs.get("alpha", 0.01))
+    layer = c.layer("LeakyReLU", negative_slope=single(attrs.get("alpha", 0.01)))
     c.emit(Value(c.apply(layer, x.tensor), x.channels_last))
+
+
+def clip(c: Converter, node: Any, attrs: dict) -> None:
+    """Clip(0, max): ReLU with a ceiling (torch's ReLU6)."""
+    x = c.value(node.input[0])
+    low, high = (c.constant(name) if name else None for name in [*node.input[1:3], "", ""][:2])
+    if low is None or float(low) != 0.0:
+        raise c.fail("only Clip from 0 (a ReLU with a ceiling) is read")
+    layer = c.layer("ReLU", max_value=None if high is None else float(high))
+    c.emit(Value(c.apply(layer, x.tensor), x.channels_last, True))
 
 
 def gelu(c: Converter, node: Any, attrs: dict) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from archspec.keras.importer.errors import KerasImportError
+from archspec.keras.importer.onnx.folding import fold_constants
 
 MIN_OPSET = 13
 """The oldest default-domain opset read: from 13 on, Split, Squeeze, Pad and Resize take tensors, not attributes."""
@@ -40,9 +41,13 @@ class OnnxGraph:
 
 def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     """The graph of `path`, shape-inferred; refused if its opset is too old or an operator has no rule."""
-    import onnx
-    from onnx import numpy_helper, shape_inference
-
+    try:
+        import onnx
+        import onnxruntime  # noqa: F401  (the check at the end needs it: refuse before any work)
+        from onnx import numpy_helper, shape_inference
+    except ImportError as error:
+        raise OnnxImportError(f"importing ONNX needs the onnx and onnxruntime packages ({error.name} is missing): "
+                              "pip install 'archspec[export]'") from None
     if path.suffix != ".onnx" or not path.is_file():
         raise OnnxImportError(f"cannot import {str(path)!r}: no such .onnx file")
     try:
@@ -55,18 +60,13 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     if opset < MIN_OPSET:
         raise OnnxImportError(f"{path}: opset {opset} is too old; export with opset_version={MIN_OPSET} or later")
     graph = model.graph
-    refused = [f"{node.op_type} (node '{node.name or node.output[0]}')" for node in graph.node
-               if node.op_type not in supported | {"Constant"} or node.domain not in ("", "ai.onnx")]
+    constants = {item.name: numpy_helper.to_array(item) for item in graph.initializer}
+    nodes = fold_constants(list(graph.node), constants, opset)
+    refused = [f"{node.op_type} (node '{node.name or node.output[0]}')" for node in nodes
+               if node.op_type not in supported or node.domain not in ("", "ai.onnx")]
     if refused:
         raise OnnxImportError(f"{path}: {len(refused)} operator(s) cannot be imported: {', '.join(refused)}; "
                               f"supported: {', '.join(sorted(supported))}")
-    constants = {item.name: numpy_helper.to_array(item) for item in graph.initializer}
-    for node in graph.node:  # Constant nodes, and Identity copies of constants, are initializers too
-        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
-            constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
-        elif node.op_type == "Identity" and node.input[0] in constants:
-            constants[node.output[0]] = constants[node.input[0]]
-    nodes = [node for node in graph.node if node.output[0] not in constants]
     shapes = {info.name: _dims(info) for info in [*graph.value_info, *graph.input, *graph.output]}
     inputs = {info.name: _dims(info) for info in graph.input if info.name not in constants}
     return OnnxGraph(model, nodes, constants, inputs, [info.name for info in graph.output], shapes)
@@ -81,7 +81,8 @@ def attributes(node: Any) -> dict[str, Any]:
     """A node's attributes as Python values."""
     from onnx import helper
 
-    return {item.name: helper.get_attribute_value(item) for item in node.attribute}
+    values = {item.name: helper.get_attribute_value(item) for item in node.attribute}
+    return {name: value.decode() if isinstance(value, bytes) else value for name, value in values.items()}
 
 
 def layer_name(node: Any, taken: set[str], suffix: str = "") -> str:
@@ -90,9 +91,13 @@ def layer_name(node: Any, taken: set[str], suffix: str = "") -> str:
     The module path names the layer, so repeated modules keep the numbered prefixes the block folding
     groups by; a functional call inside a module keeps its operator (`layer1_0_relu_1`)."""
     parts = [part for part in (node.name or node.output[0]).split("/") if part]
-    module = ""
-    for part in parts[:-1]:  # torch writes each scope with its parent's path: layer1 / layer1.0 / conv1
-        module = part if part.startswith(f"{module}.") or not module else f"{module}.{part}"
+    scopes: list[str] = []
+    for part in parts[:-1]:  # torch writes a Sequential's child with the Sequential's name: layer1 / layer1.0
+        if scopes and part.startswith(f"{scopes[-1]}."):
+            scopes[-1] = part
+        else:
+            scopes.append(part)
+    module = ".".join(scopes)
     last = parts[-1] if parts else node.op_type
     base = module if last == node.op_type and module else f"{module}_{last}" if module else last
     base = spec_name(base, node.op_type.lower()) + suffix
