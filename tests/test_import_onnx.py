@@ -123,3 +123,23 @@ def test_an_old_opset_is_refused(tmp_path):
                       input_names=["image"])
     with pytest.raises(OnnxImportError, match="opset 11 is too old; export with opset_version=13 or later"):
         import_onnx(path)
+
+
+def test_init_weights_loads_the_imported_weights_and_refuses_others(tmp_path):
+    from archspec.errors import RunError
+    from archspec.keras.compiler import compile_model
+    from archspec.spec.frontend import loads_spec
+    from archspec.train.runner import load_init_weights
+
+    path = models.export(models.MobileNet(), MNIST, tmp_path / "mobilenet.onnx")
+    result = import_onnx(path)
+    result.model.save_weights(tmp_path / "net.weights.h5")
+    model = compile_model(loads_spec(result.text, "net.yaml"))
+    load_init_weights(model, tmp_path / "net.weights.h5")
+    image = np.random.default_rng(2).normal(size=(2, 28, 28, 1)).astype("float32")
+    assert np.abs(np.asarray(model(image)) - np.asarray(result.model(image))).max() < 1e-6
+    other = compile_model(loads_spec(result.text.replace("dense(10)", "dense(7)"), "other.yaml"))
+    with pytest.raises(RunError, match=r"^--init-weights .*net.weights.h5: the weights do not fit this spec's model"):
+        load_init_weights(other, tmp_path / "net.weights.h5")
+    with pytest.raises(RunError, match=r"^--init-weights .*missing.weights.h5: no such .weights.h5 file$"):
+        load_init_weights(model, tmp_path / "missing.weights.h5")

@@ -28,6 +28,8 @@ def fit(
     overrides: list[str] = SetOption,
     worker_timeout: float | None = typer.Option(
         None, "--worker-timeout", min=1, help="multiworker: seconds to wait for the peers (default 120)."),
+    init_weights: Path | None = typer.Option(
+        None, "--init-weights", help="Start from these weights (a .weights.h5 file, e.g. from `archspec import`)."),
     backend: str | None = BackendOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
@@ -35,8 +37,8 @@ def fit(
     from archspec.train import runner as train
 
     if resume is not None:
-        if overrides or spec is not None:
-            raise typer.BadParameter("a resumed run keeps its own spec; give --resume RUN_DIR alone "
+        if overrides or spec is not None or init_weights is not None:
+            raise typer.BadParameter("a resumed run keeps its own spec and weights; give --resume RUN_DIR alone "
                                      "(with --epochs or --data-dir)", param_hint="--resume")
         run_dir = train.resume_run(resume, epochs=epochs, data_dir=data_dir)
     elif spec is None:
@@ -45,7 +47,7 @@ def fit(
         run_dir = train.fit_spec(
             spec, spec_overrides=overrides, out=out, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
             task=task, noise=_parse_noise(noise), data_dir=data_dir, strategy=strategy,
-            worker_timeout_s=worker_timeout,
+            worker_timeout_s=worker_timeout, init_weights=init_weights,
         )
     if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder
         typer.echo("trained as a worker of a multi-worker run; the chief (worker 0) writes the run folder")

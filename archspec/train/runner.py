@@ -79,6 +79,17 @@ def read_config(run_dir: Path) -> RunConfig:
     return RunConfig.from_json(runs.read_json(path), path)
 
 
+def load_init_weights(model: Any, path: Path) -> None:
+    """`path`'s weights into `model`, or a RunError naming the file and why they do not fit."""
+    if not path.is_file() or not path.name.endswith(".weights.h5"):
+        raise RunError(f"--init-weights {path}: no such .weights.h5 file")
+    try:
+        model.load_weights(path)
+    except (ValueError, KeyError, OSError) as error:
+        reason = " ".join(str(error).split())[:300]
+        raise RunError(f"--init-weights {path}: the weights do not fit this spec's model ({reason})") from None
+
+
 def fit_spec(
     spec_path: str | Path,
     *,
@@ -87,13 +98,15 @@ def fit_spec(
     callbacks: Sequence[Any] = (),
     verbose: Any = "auto",
     spec_overrides: Sequence[str] = (),
+    init_weights: str | Path | None = None,
     **overrides: Any,
 ) -> Path | None:
     """Train a spec in a new run folder and return the folder (None on a multi-worker run's non-chief).
 
     spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
     overrides: epochs, batch_size, seed, task, noise ({kind: amount}), subset, data_dir, strategy,
-    worker_timeout_s.
+    worker_timeout_s. init_weights: a .weights.h5 file (`archspec import model.onnx -o net.yaml` writes
+    net.weights.h5) the model starts from instead of its initialisers.
     """
     spec_path = Path(spec_path)
     out = Path(out) if out else None
@@ -110,6 +123,8 @@ def fit_spec(
         keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = compile_model(graph)
+        if init_weights is not None:
+            load_init_weights(model, Path(init_weights))
     config = config.replace(
         **speed_settings(steps_per_epoch(data, config), config.strategy),
         replicas=strategy.num_replicas_in_sync,
