@@ -110,9 +110,11 @@ class UNet(nn.Module):
         return torch.sigmoid(self.head(u1))
 
 
-def export(module: nn.Module, shape: tuple[int, ...], path: Path, *, keep_batch_norm: bool = True) -> Path:
+def export(module: nn.Module, shape: tuple[int, ...], path: Path, *, keep_batch_norm: bool = True,
+           batch: int | None = None) -> Path:
     """`module` (in eval mode) as ONNX opset 17 at `path`, batch axis dynamic. torch folds each batch norm
-    into the convolution before it unless `keep_batch_norm` asks it not to (TrainingMode.PRESERVE)."""
+    into the convolution before it unless `keep_batch_norm` asks it not to (TrainingMode.PRESERVE). With a
+    fixed `batch` the sizes torch computes from the input's shape (recurrent states) become constants."""
     torch.manual_seed(0)
     module.eval()
     with torch.no_grad():  # random running statistics, so the batch norms are not identities
@@ -121,7 +123,44 @@ def export(module: nn.Module, shape: tuple[int, ...], path: Path, *, keep_batch_
                 layer.running_mean.uniform_(-0.5, 0.5)
                 layer.running_var.uniform_(0.5, 1.5)
     mode = torch.onnx.TrainingMode.PRESERVE if keep_batch_norm else torch.onnx.TrainingMode.EVAL
-    torch.onnx.export(module, (torch.randn(1, *shape),), str(path), dynamo=False, opset_version=17,
-                      input_names=["image"], output_names=["output"], dynamic_axes={"image": {0: "batch"}},
+    dynamic = {} if batch else {"image": {0: "batch"}}
+    torch.onnx.export(module, (torch.randn(batch or 1, *shape),), str(path), dynamo=False, opset_version=17,
+                      input_names=["image"], output_names=["output"], dynamic_axes=dynamic,
                       training=mode)
     return path
+
+
+class LSTMClassifier(nn.Module):
+    """An image read row by row (28 steps of 28 pixels) by an LSTM; its last state classifies."""
+
+    def __init__(self, hidden: int = 32, classes: int = 10, cell: type[nn.Module] = nn.LSTM) -> None:
+        super().__init__()
+        self.rnn = cell(28, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, state = self.rnn(torch.flatten(x, 1, 2))
+        return self.fc((state[0] if isinstance(state, tuple) else state)[-1])
+
+
+class TinyViT(nn.Module):
+    """7x7 patches (16 tokens of width 32), a class token, learned positions, two encoder layers."""
+
+    def __init__(self, width: int = 32, classes: int = 10) -> None:
+        super().__init__()
+        self.patch = nn.Conv2d(1, width, 7, stride=7)
+        self.cls = nn.Parameter(torch.randn(1, 1, width))
+        self.pos = nn.Parameter(torch.randn(1, 17, width))
+        layer = nn.TransformerEncoderLayer(width, 2, width * 2, dropout=0.0, batch_first=True, activation="gelu")
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = self.patch(x).flatten(2).transpose(1, 2)
+        tokens = torch.cat([self.cls.expand(x.shape[0], -1, -1), tokens], 1) + self.pos
+        return self.head(self.norm(self.encoder(tokens))[:, 0])
+
+
+MODELS = {"resnet": ResNet, "mobilenet": MobileNet, "unet": UNet, "lstm": LSTMClassifier, "vit": TinyViT}
+"""The five test models by name; each takes (1, 28, 28) images."""

@@ -38,6 +38,21 @@ def _running_stats(module):
     return sum(layer.running_mean.numel() * 2 for layer in module.modules() if isinstance(layer, nn.BatchNorm2d))
 
 
+@pytest.mark.parametrize("cell, op", [(nn.LSTM, "lstm"), (nn.GRU, "gru")])
+def test_a_recurrent_classifier_imports_with_its_final_state(tmp_path, cell, op):
+    path = models.export(models.LSTMClassifier(cell=cell), MNIST, tmp_path / "rnn.onnx", batch=2)
+    result = import_onnx(path)
+    assert f"rnn:                   {{op: {op}, units: 32" in result.text
+    assert result.max_difference < 1e-4
+
+
+def test_a_dynamic_batch_recurrence_is_refused_with_the_fixed_batch_hint(tmp_path):
+    path = models.export(models.LSTMClassifier(), MNIST, tmp_path / "rnn.onnx")
+    with pytest.raises(OnnxImportError, match=r"cannot be imported: Shape \(node '/Shape'\).*export with a fixed "
+                                              r"batch size \(no dynamic_axes\) and they become constants$"):
+        import_onnx(path)
+
+
 def test_folded_batch_norms_import_as_biased_convolutions(tmp_path):
     path = models.export(models.MobileNet(), MNIST, tmp_path / "folded.onnx", keep_batch_norm=False)
     result = import_onnx(path)

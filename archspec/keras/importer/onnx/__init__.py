@@ -17,6 +17,7 @@ from archspec.keras.importer.onnx import operators as ops
 from archspec.keras.importer.onnx.check import check_against_onnxruntime
 from archspec.keras.importer.onnx.convert import Converter
 from archspec.keras.importer.onnx.reader import OnnxImportError, load_onnx
+from archspec.keras.importer.onnx.recurrent import gather, recurrent, squeeze
 from archspec.keras.importer.onnx.resizing import identity, pad, resize
 
 __all__ = ["OPERATORS", "OnnxImport", "OnnxImportError", "import_onnx", "weights_path"]
@@ -29,6 +30,7 @@ OPERATORS: dict[str, Any] = {
     "Gemm": ops.dense, "MatMul": ops.dense, **{name: ops.merge for name in ops.MERGES}, "Concat": ops.concat,
     "Flatten": ops.flatten, "Reshape": ops.reshape, "Transpose": ops.transpose,
     "Resize": resize, "Pad": pad, "Identity": identity, "Dropout": identity,
+    "LSTM": recurrent, "GRU": recurrent, "Squeeze": squeeze, "Gather": gather,
 }
 """Each ONNX operator read, and its rule (a function of the converter, the node and its attributes)."""
 

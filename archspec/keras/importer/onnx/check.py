@@ -21,7 +21,7 @@ def check_against_onnxruntime(path: Path, graph: OnnxGraph, rebuilt: Any, *, see
     import onnxruntime
 
     rng = np.random.default_rng(seed)
-    feeds = {name: rng.normal(size=(2, *dims[1:])).astype("float32") for name, dims in graph.inputs.items()}
+    feeds = {name: rng.normal(size=(dims[0] or 2, *dims[1:])).astype("float32") for name, dims in graph.inputs.items()}
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     expected = session.run(graph.outputs, feeds)
     keras_inputs = [_channels_last(array) for array in feeds.values()]

@@ -25,6 +25,9 @@ class Value:
     channels_last: bool = False
     non_negative: bool = False
     """Known >= 0 (after a ReLU): zero padding then equals max-pooling's -inf padding."""
+    form: str = ""
+    """How a recurrent layer's ONNX axes differ from the batch-major Keras tensor: `time_major` (T, N, F),
+    `directions` (1, N, H: a final state), `steps` (T, 1, N, H: LSTM's Y); empty when they do not."""
 
     @property
     def rank(self) -> int:
@@ -79,10 +82,15 @@ class Converter:
             raise self.fail(f"the {what} must be a constant (an initializer), not computed in the graph")
         return value
 
-    def value(self, tensor: str) -> Value:
+    def value(self, tensor: str, form: str = "") -> Value:
+        """The input `tensor`, which must be in `form` (batch-major unless a rule says otherwise)."""
         if tensor not in self.values:
             raise self.fail(f"its input '{tensor}' is a constant here; only weights may be constants")
-        return self.values[tensor]
+        value = self.values[tensor]
+        if value.form != form:
+            raise self.fail(f"its input '{tensor}' has its batch axis elsewhere ({value.form or 'first'}; "
+                            f"this rule reads {form or 'batch first'})")
+        return value
 
     def apply(self, layer: Any, inputs: Any, weights: list[np.ndarray] | None = None) -> Any:
         output = layer(inputs)

@@ -15,10 +15,48 @@ import numpy as np
 RANDOM = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 
 
-def fold_constants(nodes: list[Any], constants: dict[str, np.ndarray], opset: int) -> list[Any]:
-    """The nodes left after computing every node of constants (Constant nodes included) into `constants`."""
+def fold_graph(model: Any, opset: int) -> tuple[list[Any], dict[str, np.ndarray], dict[str, tuple]]:
+    """The nodes left, the constants and the tensor shapes of `model` once all that is constant is computed.
+
+    Folding and shape inference feed each other (a Reshape whose target was computed has a shape only
+    once the target is a constant), so they alternate until nothing more folds."""
+    from onnx import numpy_helper, shape_inference
+
+    graph = model.graph
+    constants = {item.name: numpy_helper.to_array(item) for item in graph.initializer}
+    nodes = list(graph.node)
+    while True:
+        shapes = {info.name: dims(info) for info in [*graph.value_info, *graph.input, *graph.output]}
+        left = fold_constants(nodes, constants, opset, shapes)
+        if len(left) == len(nodes):
+            return left, constants, shapes
+        nodes = left
+        del graph.node[:]
+        graph.node.extend(nodes)
+        del graph.initializer[:]
+        graph.initializer.extend(numpy_helper.from_array(value, name) for name, value in constants.items())
+        del graph.value_info[:]
+        graph = shape_inference.infer_shapes(model).graph
+        model.graph.CopyFrom(graph)
+        graph = model.graph
+
+
+def dims(info: Any) -> tuple[int | None, ...]:
+    """A tensor's sizes as shape inference left them (None where it could not tell)."""
+    sizes = info.type.tensor_type.shape.dim
+    return tuple(size.dim_value if size.HasField("dim_value") else None for size in sizes)
+
+
+def fold_constants(nodes: list[Any], constants: dict[str, np.ndarray], opset: int,
+                   shapes: dict[str, tuple[int | None, ...]]) -> list[Any]:
+    """The nodes left after computing every node of constants (Constant nodes included) into `constants`,
+    and the Shape of every tensor whose size is known (all of it, batch included: a fixed-batch export)."""
     left = []
     for node in nodes:
+        dims = shapes.get(node.input[0]) if node.op_type == "Shape" and not node.attribute else None
+        if dims is not None and None not in dims:
+            constants[node.output[0]] = np.array(dims, dtype=np.int64)
+            continue
         inputs = [name for name in node.input if name]
         foldable = node.op_type not in RANDOM and node.domain in ("", "ai.onnx")
         if not foldable or not all(name in constants for name in inputs):

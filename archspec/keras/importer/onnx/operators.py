@@ -211,8 +211,12 @@ def reshape(c: Converter, node: Any, attrs: dict) -> None:
 
 
 def transpose(c: Converter, node: Any, attrs: dict) -> None:
+    source = c.values.get(node.input[0])
+    perm = list(attrs.get("perm", range(len(c.graph.shapes.get(node.input[0], ())))[::-1]))
+    if source is not None and perm == [1, 0, 2] and source.form in ("", "time_major") and not source.channels_last:
+        c.emit(Value(source.tensor, form="" if source.form else "time_major"))  # batch <-> time: no layer
+        return
     x = c.value(node.input[0])
-    perm = list(attrs.get("perm", range(x.rank)[::-1]))
     if perm[0] != 0:
         raise c.fail(f"perm {perm} moves the batch axis")
     if x.channels_last and perm == [0, *range(2, x.rank), 1]:

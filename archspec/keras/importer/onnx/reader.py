@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from archspec.keras.importer.errors import KerasImportError
-from archspec.keras.importer.onnx.folding import fold_constants
+from archspec.keras.importer.onnx.folding import dims, fold_graph
 
 MIN_OPSET = 13
 """The oldest default-domain opset read: from 13 on, Split, Squeeze, Pad and Resize take tensors, not attributes."""
@@ -44,7 +44,7 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     try:
         import onnx
         import onnxruntime  # noqa: F401  (the check at the end needs it: refuse before any work)
-        from onnx import numpy_helper, shape_inference
+        from onnx import shape_inference
     except ImportError as error:
         raise OnnxImportError(f"importing ONNX needs the onnx and onnxruntime packages ({error.name} is missing): "
                               "pip install 'archspec[export]'") from None
@@ -59,22 +59,22 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     opset = max((item.version for item in model.opset_import if item.domain in ("", "ai.onnx")), default=0)
     if opset < MIN_OPSET:
         raise OnnxImportError(f"{path}: opset {opset} is too old; export with opset_version={MIN_OPSET} or later")
+    nodes, constants, shapes = fold_graph(model, opset)
     graph = model.graph
-    constants = {item.name: numpy_helper.to_array(item) for item in graph.initializer}
-    nodes = fold_constants(list(graph.node), constants, opset)
     refused = [f"{node.op_type} (node '{node.name or node.output[0]}')" for node in nodes
                if node.op_type not in supported or node.domain not in ("", "ai.onnx")]
     if refused:
         raise OnnxImportError(f"{path}: {len(refused)} operator(s) cannot be imported: {', '.join(refused)}; "
-                              f"supported: {', '.join(sorted(supported))}")
-    shapes = {info.name: _dims(info) for info in [*graph.value_info, *graph.input, *graph.output]}
-    inputs = {info.name: _dims(info) for info in graph.input if info.name not in constants}
+                              f"supported: {', '.join(sorted(supported))}{_shape_hint(nodes)}")
+    inputs = {info.name: dims(info) for info in graph.input if info.name not in constants}
     return OnnxGraph(model, nodes, constants, inputs, [info.name for info in graph.output], shapes)
 
 
-def _dims(info: Any) -> tuple[int | None, ...]:
-    dims = info.type.tensor_type.shape.dim
-    return tuple(dim.dim_value if dim.HasField("dim_value") else None for dim in dims)
+def _shape_hint(nodes: list[Any]) -> str:
+    if not any(node.op_type == "Shape" for node in nodes):
+        return ""
+    return ("; Shape nodes read the batch size at run time: export with a fixed batch size (no dynamic_axes) "
+            "and they become constants")
 
 
 def attributes(node: Any) -> dict[str, Any]:
