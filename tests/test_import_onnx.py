@@ -53,6 +53,26 @@ def test_a_dynamic_batch_recurrence_is_refused_with_the_fixed_batch_hint(tmp_pat
         import_onnx(path)
 
 
+class _TokenMLP(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.norm, self.out = nn.Linear(6, 8), nn.LayerNorm(8), nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.tanh(self.norm(self.embed(x))))
+
+
+def test_layer_norm_and_matmul_biases_over_tokens(tmp_path):
+    path = models.export(_TokenMLP(), (5, 6), tmp_path / "tokens.onnx")
+    result = import_onnx(path)
+    assert result.text.split("nodes:\n")[1].split("\n\n")[0] == (  # MatMul + Add: one dense with its bias
+        "  embed: {op: dense, units: 8}\n"
+        "  norm:  {op: layer_norm, epsilon: 1.0e-05}\n"
+        "  tanh:  {op: activation, activation: tanh}\n"
+        "  out:   {op: dense, units: 3}")
+    assert result.max_difference < 1e-4
+
+
 def test_folded_batch_norms_import_as_biased_convolutions(tmp_path):
     path = models.export(models.MobileNet(), MNIST, tmp_path / "folded.onnx", keep_batch_norm=False)
     result = import_onnx(path)

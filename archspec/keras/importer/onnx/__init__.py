@@ -24,6 +24,7 @@ __all__ = ["OPERATORS", "OnnxImport", "OnnxImportError", "import_onnx", "weights
 
 OPERATORS: dict[str, Any] = {
     "Conv": ops.conv, "ConvTranspose": ops.conv_transpose, "BatchNormalization": ops.batch_norm,
+    "LayerNormalization": ops.layer_norm,
     **{name: ops.activation for name in ops.ACTIVATIONS}, "LeakyRelu": ops.leaky_relu, "Clip": ops.clip,
     "Gelu": ops.gelu,    "Softmax": ops.softmax, "MaxPool": ops.pool, "AveragePool": ops.pool,
     "GlobalAveragePool": ops.global_pool, "GlobalMaxPool": ops.global_pool,

@@ -87,6 +87,17 @@ def batch_norm(c: Converter, node: Any, attrs: dict) -> None:
     c.emit(Value(c.apply(layer, x.tensor, [gamma, beta, mean, var]), x.channels_last))
 
 
+def layer_norm(c: Converter, node: Any, attrs: dict) -> None:
+    """LayerNormalization over the last axis (the features of a token)."""
+    x = c.value(node.input[0])
+    scale = c.required_constant(node.input[1], "scale")
+    bias = c.constant(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    if c.axis(x, attrs.get("axis", -1)) != x.rank - 1:
+        raise c.fail("only normalisation over the last axis is read")
+    layer = c.layer("LayerNormalization", epsilon=single(attrs.get("epsilon", 1e-5)), center=bias is not None)
+    c.emit(Value(c.apply(layer, x.tensor, [scale] + ([bias] if bias is not None else [])), x.channels_last))
+
+
 def activation(c: Converter, node: Any, attrs: dict) -> None:
     x = c.value(node.input[0])
     if node.op_type == "Elu" and attrs.get("alpha", 1.0) != 1.0:
