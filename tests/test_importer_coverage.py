@@ -19,7 +19,7 @@ def _imported() -> set[str]:
 
 def test_every_keras_layer_class_imports_or_is_refused_with_a_reason(keras):
     unaccounted = _keras_layer_classes(keras) - _imported() - set(REFUSED)
-    assert not unaccounted, f"import them (an op's keras_classes) or explain a reason in coverage.py: {sorted(unaccounted)}"
+    assert not unaccounted, f"import them (an op's keras_classes) or say why in coverage.py: {sorted(unaccounted)}"
 
 
 def test_no_class_is_both_imported_and_refused():
