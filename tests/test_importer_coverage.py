@@ -29,3 +29,17 @@ def test_no_class_is_both_imported_and_refused():
 def test_each_refused_class_is_a_keras_layer_listed_once(keras):
     assert set(REFUSED) <= _keras_layer_classes(keras)
     assert sum(len(names) for names in REASONS.values()) == len(REFUSED)
+
+
+def test_a_refused_layer_is_named_with_its_reason(keras):
+    import pytest
+
+    from archspec.keras.importer import KerasImportError, import_model
+
+    inputs = keras.Input((8, 8, 3), name="x")
+    model = keras.Model(inputs, keras.layers.RandomFlip(name="flip")(inputs))
+    with pytest.raises(KerasImportError) as caught:
+        import_model(model)
+    assert str(caught.value).split("\n")[0] == (
+        "layer 'flip' is a RandomFlip, which no archspec op imports: it is training-time data augmentation, "
+        "which belongs to the input pipeline, not the architecture")
