@@ -57,18 +57,20 @@ class _TokenMLP(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.embed, self.norm, self.out = nn.Linear(6, 8), nn.LayerNorm(8), nn.Linear(8, 3)
+        self.act = nn.GELU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(torch.tanh(self.norm(self.embed(x))))
+        return self.out(self.act(self.norm(self.embed(x))))
 
 
-def test_layer_norm_and_matmul_biases_over_tokens(tmp_path):
+def test_layer_norm_gelu_and_matmul_biases_over_tokens(tmp_path):
     path = models.export(_TokenMLP(), (5, 6), tmp_path / "tokens.onnx")
     result = import_onnx(path)
-    assert result.text.split("nodes:\n")[1].split("\n\n")[0] == (  # MatMul + Add: one dense with its bias
+    # MatMul + Add: one dense with its bias; torch's erf formula (opset 17): one gelu
+    assert result.text.split("nodes:\n")[1].split("\n\n")[0] == (
         "  embed: {op: dense, units: 8}\n"
         "  norm:  {op: layer_norm, epsilon: 1.0e-05}\n"
-        "  tanh:  {op: activation, activation: tanh}\n"
+        "  act:   {op: activation, activation: gelu}\n"
         "  out:   {op: dense, units: 3}")
     assert result.max_difference < 1e-4
 

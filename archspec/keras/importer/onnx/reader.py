@@ -15,6 +15,7 @@ import numpy as np
 
 from archspec.keras.importer.errors import KerasImportError
 from archspec.keras.importer.onnx.folding import dims, fold_graph
+from archspec.keras.importer.onnx.patterns import fold_gelu
 
 MIN_OPSET = 13
 """The oldest default-domain opset read: from 13 on, Split, Squeeze, Pad and Resize take tensors, not attributes."""
@@ -60,6 +61,7 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     if opset < MIN_OPSET:
         raise OnnxImportError(f"{path}: opset {opset} is too old; export with opset_version={MIN_OPSET} or later")
     nodes, constants, shapes = fold_graph(model, opset)
+    nodes = fold_gelu(nodes, constants)
     graph = model.graph
     refused = [f"{node.op_type} (node '{node.name or node.output[0]}')" for node in nodes
                if node.op_type not in supported or node.domain not in ("", "ai.onnx")]
