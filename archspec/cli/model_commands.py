@@ -41,19 +41,29 @@ def codegen(spec: Path = SpecArgument, overrides: list[str] = SetOption,
 
 @app.command("import")
 def import_(
-    source: str = typer.Argument(..., help="A .keras file, or keras.applications.NAME.",
+    source: str = typer.Argument(..., help="A .keras file, keras.applications.NAME, or an .onnx file.",
                                  show_default=False),
-    output: Path = typer.Option(None, "-o", "--output", help="Write the spec here instead of stdout."),
+    output: Path = typer.Option(None, "-o", "--output",
+                                help="Write the spec here instead of stdout (ONNX: its weights beside it)."),
 ) -> None:
-    """Turn a Keras Functional model into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
-    from archspec.keras.importer import import_model, load_model_to_import
+    """Turn a Keras Functional model or an ONNX graph into a spec (Add -> add-residual, Concatenate -> concat-skip)."""
+    if source.endswith(".onnx"):
+        from archspec.keras.importer.onnx import import_onnx, weights_path
 
-    text = import_model(load_model_to_import(source), source)
+        result = import_onnx(Path(source))
+        text, note = result.text, f"; matches onnxruntime within {result.max_difference:.1e}"
+        if output is not None:
+            result.model.save_weights(weights_path(output))
+            note = f" and {weights_path(output)}{note}"
+    else:
+        from archspec.keras.importer import import_model, load_model_to_import
+
+        text, note = import_model(load_model_to_import(source), source), ""
     if output is None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text)
-        typer.echo(f"wrote {output}")
+        typer.echo(f"wrote {output}{note}")
 
 
 @app.command()

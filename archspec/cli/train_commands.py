@@ -33,6 +33,8 @@ def fit(
     overrides: list[str] = SetOption,
     worker_timeout: float | None = typer.Option(
         None, "--worker-timeout", min=1, help="multiworker: seconds to wait for the peers (default 120)."),
+    init_weights: Path | None = typer.Option(
+        None, "--init-weights", help="Start from these weights (a .weights.h5 file, e.g. from `archspec import`)."),
     backend: Backend | None = BackendOption,
 ) -> None:
     """Train a spec on its dataset and task; write a run folder (checkpoints, history, metrics, plots)."""
@@ -42,7 +44,7 @@ def fit(
         ignored = [name for name, value in (("SPEC", spec), ("--set", overrides), ("--batch-size", batch_size),
                                             ("--subset", subset), ("--out", out), ("--seed", seed), ("--task", task),
                                             ("--noise", noise), ("--worker-timeout", worker_timeout),
-                                            ("--skip-bad", skip_bad or None))
+                                            ("--skip-bad", skip_bad or None), ("--init-weights", init_weights))
                    if value not in (None, [])] + (["--strategy"] if strategy != "default" else [])
         if ignored:
             raise typer.BadParameter(f"a resumed run keeps the spec and settings of its config.json, so "
@@ -61,7 +63,7 @@ def fit(
         options = RunOptions(epochs=epochs, batch_size=batch_size, subset=subset, seed=seed, task=chosen(task),
                              noise=noise_setting, data_dir=data_dir, data=data, skip_bad=skip_bad,
                              strategy=chosen(strategy),
-                             worker_timeout_s=worker_timeout)
+                             worker_timeout_s=worker_timeout, init_weights=init_weights)
         run_dir = train.fit_spec(spec, spec_overrides=overrides, out=out, options=options)
     if run_dir is None:  # a multi-worker run's other workers: the chief writes the run folder
         typer.echo("trained as a worker of a multi-worker run; the chief (worker 0) writes the run folder")

@@ -47,6 +47,7 @@ class RunOptions:
     worker_timeout_s: float | None = None
     data: str | Path | None = None  # the run's own data (docs/data.md); replaces train.data's path
     skip_bad: bool = False
+    init_weights: str | Path | None = None  # a .weights.h5 file the new model starts from
 
     def train_overrides(self) -> dict[str, Any]:
         """The options given that replace keys of the spec's `train:` section."""

@@ -89,6 +89,17 @@ def read_config(run_dir: Path) -> RunConfig:
     return RunConfig.from_json(runs.read_json(path), path)
 
 
+def load_init_weights(model: Any, path: Path) -> None:
+    """`path`'s weights into `model`, or a RunError naming the file and why they do not fit."""
+    if not path.is_file() or not path.name.endswith(".weights.h5"):
+        raise RunError(f"--init-weights {path}: no such .weights.h5 file")
+    try:
+        model.load_weights(path)
+    except (ValueError, KeyError, OSError) as error:
+        reason = " ".join(str(error).split())[:300]
+        raise RunError(f"--init-weights {path}: the weights do not fit this spec's model ({reason})") from None
+
+
 def fit_spec(
     spec_path: str | Path,
     *,
@@ -105,7 +116,8 @@ def fit_spec(
     spec_overrides: `--set key=value` strings applied to the spec (e.g. train.epochs=3).
     options: what this run sets over the spec's `train:` section (RunOptions: epochs, batch_size,
     seed, task, noise ({kind: amount}), subset, data_dir, data (a path: the run's own data, see
-    docs/data.md), skip_bad, strategy, worker_timeout_s); keyword
+    docs/data.md), skip_bad, strategy, worker_timeout_s, init_weights: a .weights.h5 file the model
+    starts from instead of its initialisers, e.g. the one `archspec import model.onnx -o net.yaml` writes); keyword
     settings (epochs=1, seed=0) are short for RunOptions(epochs=1, seed=0), and a misspelt one is
     a TypeError rather than ignored.
     """
@@ -131,7 +143,7 @@ def fit_spec(
         **speed_settings(steps_per_epoch(data, config), config.strategy),
         replicas=strategy.num_replicas_in_sync,
     )
-    model = new_model(graph, config, spec, strategy)
+    model = new_model(graph, config, spec, strategy, options.init_weights)
     stop = StopRequest()
     if not cluster.is_chief:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
@@ -149,12 +161,15 @@ def signals_stop(stop: StopRequest, config: RunConfig) -> contextlib.AbstractCon
     return contextlib.nullcontext() if STRATEGIES[config.strategy].step_loop else stop.installed()
 
 
-def new_model(graph: Any, config: RunConfig, spec: Any, strategy: Any) -> Any:
-    """The untrained model, seeded and compiled for training (a new run, or a resume with no epoch)."""
+def new_model(graph: Any, config: RunConfig, spec: Any, strategy: Any, init_weights: Path | None = None) -> Any:
+    """The untrained model, seeded, started from `init_weights` if given, and compiled for training
+    (a new run, or a resume with no epoch)."""
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = compile_model(graph)
+        if init_weights is not None:
+            load_init_weights(model, Path(init_weights))
         compile_for_training(model, config, spec, make_optimizer(config.optimizer, spec))
     return model
 

@@ -24,7 +24,7 @@ from archspec.keras.importer.verify import verify_import
 from archspec.keras.importer.writer import write_body
 from archspec.spec.syntax import SHARES
 
-__all__ = ["KerasImportError", "import_model", "load_model_to_import", "read_spec"]
+__all__ = ["KerasImportError", "import_and_rebuild", "import_model", "load_model_to_import", "read_spec"]
 
 APPLICATIONS_PREFIX = "keras.applications."
 
@@ -61,22 +61,28 @@ def import_model(model: Any, source: str | None = None, *, verify: bool = True) 
     imported again without blocks and that is checked instead, so a folding mistake costs
     concision, never the import; the header comment says why.
     """
-    text, reader = read_spec(model, source)
     if not verify:
-        return text
+        return read_spec(model, source)[0]
+    return import_and_rebuild(model, source)[0]
+
+
+def import_and_rebuild(model: Any, source: str | None = None, *, doc: str = "Keras") -> tuple[str, Any]:
+    """The checked spec text of `model` and the model compiled from it, holding `model`'s weights."""
+    text, reader = read_spec(model, source, doc=doc)
     try:
-        verify_import(model, text, reader.layers, reader.outputs)
+        rebuilt = verify_import(model, text, reader.layers, reader.outputs)
     except ArchspecError as error:
         if not reader.folded:
             raise
-        text, reader = read_spec(model, source, blocks=False)
-        verify_import(model, text, reader.layers, reader.outputs)
+        text, reader = read_spec(model, source, blocks=False, doc=doc)
+        rebuilt = verify_import(model, text, reader.layers, reader.outputs)
         reason = " ".join(str(error).split())[:300]
         text = text.replace("\n", f"\n# Written without blocks: with them the check failed ({reason}).\n", 1)
-    return text
+    return text, rebuilt
 
 
-def read_spec(model: Any, source: str | None = None, *, blocks: bool = True) -> tuple[str, GraphReader]:
+def read_spec(model: Any, source: str | None = None, *, blocks: bool = True,
+              doc: str = "Keras") -> tuple[str, GraphReader]:
     """The spec text of `model` (unchecked) and the reader that holds each node's Keras layer."""
     reader = GraphReader()
     outputs = reader.read(model)
@@ -86,7 +92,7 @@ def read_spec(model: Any, source: str | None = None, *, blocks: bool = True) -> 
     header = (f"Imported from {source or model.name} by `archspec import`: "
               f"{len(nodes)} layers, {model.count_params():,} parameters.")
     lines = [f"# {header}", "archspec: 1", f"name: {flow(model_name(model.name))}",
-             f"doc: {flow('Imported from Keras (' + (source or model.name) + ').')}"]
+             f"doc: {flow(f'Imported from {doc} (' + (source or model.name) + ').')}"]
     folded = fold_repeated_units(reader, outputs) if blocks else None
     reader.folded = folded is not None
     if folded is not None:

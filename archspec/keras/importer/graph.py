@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
+from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
@@ -116,8 +117,10 @@ class GraphReader:
     def layer_node(self, layer: Any, call: Any, name: str) -> ImportedNode:
         cls = class_key(layer)
         if cls not in self.by_class:
+            why = REFUSED.get(type(layer).__name__, NO_OP_YET)
             raise KerasImportError(
-                f"layer '{layer.name}' is a {cls}, which no archspec op imports\n"
+                f"layer '{layer.name}' is a {cls}, which no archspec op imports"
+                f"{'' if why == NO_OP_YET else ': it ' + why}\n"
                 f"  hint: write a plugin op that lists '{cls}' in keras_classes (docs/plugins.md) "
                 "and pass it with `archspec --plugin module:Op import ...`")
         op, params = self.read_params(layer, call, cls)
