@@ -1,4 +1,4 @@
-"""Commands that read specs without TensorFlow: validate, summary, diff, schema, fmt, expand, render."""
+"""Commands that read specs without TensorFlow: validate, summary, diff, same, schema, fmt, expand, render."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from archspec.cli.app import SetOption, SpecArgument, _load, app, os_error_message
+from archspec.cli.app import BackendOption, SetOption, SpecArgument, _load, _use_backend, app, os_error_message
 from archspec.errors import ArchspecError
 
 
@@ -59,6 +59,38 @@ def diff(
     from archspec.graph.diff import diff_specs, format_diff
 
     typer.echo(format_diff(diff_specs(before, after)))
+
+
+@app.command()
+def same(
+    first: Path = typer.Argument(..., help="The first spec.", show_default=False),
+    second: Path = typer.Argument(..., help="The second spec.", show_default=False),
+    outputs: bool = typer.Option(
+        False, "--outputs", help="Also compile both (TensorFlow) and compare outputs on shared weights."),
+    backend: str | None = BackendOption,
+) -> None:
+    """Exit 0 if two specs are the same model (same graph up to names, same parameters and input order),
+    else print the first difference and exit 1."""
+    from archspec.graph.matching import match_graphs
+    from archspec.graph.summary import total_params
+
+    graphs = _load(first, []), _load(second, [])
+    matching = match_graphs(*graphs)
+    if not matching.same:
+        typer.echo(str(matching.difference))
+        raise typer.Exit(1)
+    report = f"same model: {len(matching.mapping)} nodes, {total_params(graphs[0]):,} parameters"
+    if outputs:
+        _use_backend(backend)
+        from archspec.keras.same_outputs import TOLERANCE, outputs_difference
+
+        difference = outputs_difference(*graphs, matching.mapping)
+        if difference > TOLERANCE:
+            typer.echo(f"{first} and {second} have the same graph but other outputs on shared weights "
+                       f"(they differ by {difference:.1e}, relative)")
+            raise typer.Exit(1)
+        report += f"; outputs on shared weights agree within {difference:.1e}"
+    typer.echo(report)
 
 
 @app.command()

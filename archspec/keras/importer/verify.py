@@ -35,7 +35,7 @@ def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[s
             f"{_weights_differ(rebuilt, layers)}")
     copy_weights(rebuilt, layers)
     batch = random_inputs(model, seed)
-    expected, got = _outputs(model, batch), _outputs(rebuilt, batch)
+    expected, got = model_outputs(model, batch), model_outputs(rebuilt, batch)
     if any(_differs(a, b) for a, b in zip(expected, got)):
         raise KerasImportError(f"the imported spec computes other outputs than the model: "
                                f"{_first_difference(model, rebuilt, layers, tensors, batch)}")
@@ -74,7 +74,7 @@ def random_inputs(model: Any, seed: int) -> list[np.ndarray]:
     return batch
 
 
-def _outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
+def model_outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
     result = model(batch if len(batch) > 1 else batch[0], training=False)
     return [np.asarray(item) for item in (result if isinstance(result, (list, tuple)) else [result])]
 
@@ -108,7 +108,7 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])
     except (ValueError, AttributeError):  # a layer whose output is not in the model's graph
         return "outputs differ (the node could not be isolated)"
-    for name, expected, got in zip(names, _outputs(original, batch), _outputs(compiled, batch)):
+    for name, expected, got in zip(names, model_outputs(original, batch), model_outputs(compiled, batch)):
         if _differs(expected, got):
             return (f"node '{name}' ({type(layers[name]).__name__}) differs by "
                     f"{float(np.abs(expected - got).max()) if expected.shape == got.shape else 'shape'}"
