@@ -114,7 +114,9 @@ def schema(
 def fmt(
     specs: list[Path] = typer.Argument(..., help="Spec files to format.", show_default=False),
     write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place instead of printing."),
-    check: bool = typer.Option(False, "--check", help="Print nothing; exit 1 if a file is not formatted."),
+    check: bool = typer.Option(False, "--check", help=(
+        "Write nothing; name each file not in canonical layout ('would reformat FILE', on stderr) "
+        "and exit 1 if any.")),
 ) -> None:
     """Print specs in canonical layout (key order, indentation, aligned nodes); comments are kept."""
     from archspec.spec.fmt import format_spec
