@@ -154,7 +154,8 @@ def expand_(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None
 def render(
     spec: Path = SpecArgument,
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Where to write (default: SPEC with the format's suffix)."),
+        None, "-o", "--output",
+        help="Where to write (default: the spec's name with the format's suffix, in the working directory)."),
     format: str | None = typer.Option(
         None, "--format", "-f", help="svg, png, pdf or dot (default: from --output, else svg)."),
     rankdir: str = typer.Option("TB", "--rankdir", help="TB (top to bottom) or LR (left to right)."),
@@ -185,7 +186,8 @@ def render(
     options = RenderOptions(rankdir=rankdir, shapes=not no_shapes, params=params, highlight=names,
                             compact=compact, fold=fold, expand=opened)
     diagram = build_diagram(spec, options)
-    target = write_diagram(diagram.digraph, output or spec.with_suffix(f".{format}"), format)
+    # by default into the working directory, as a compiler writes its output: never into the specs' folder
+    target = write_diagram(diagram.digraph, output or Path(f"{spec.stem}.{format}"), format)
     if diagram.errors:
         for error in diagram.errors:
             typer.echo(str(error), err=True)
