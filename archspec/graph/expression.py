@@ -21,11 +21,12 @@ from typing import Any
 
 MAX_EXPRESSION_LENGTH = 500
 
-ELEMENTWISE = ("sigmoid", "tanh", "exp", "log", "sqrt", "abs", "relu", "gelu")
+ELEMENTWISE = ("sigmoid", "tanh", "exp", "log", "sqrt", "abs", "relu", "gelu", "gelu_tanh")
 REDUCTIONS = ("mean", "sum", "max")
 AXIS_FUNCTIONS = (*REDUCTIONS, "softmax")
 FUNCTIONS = (*ELEMENTWISE, *AXIS_FUNCTIONS)
-"""Every function an expression may call: element-wise ones take one tensor, the others `(x, axis)`
+"""Every function an expression may call: element-wise ones take one tensor (`gelu` is the exact GELU,
+as `activation: gelu`; `gelu_tanh` its tanh approximation), the others `(x, axis)`
 (softmax's axis defaults to -1; mean/sum/max keep the reduced axis with size 1, so the result
 broadcasts back: `x - mean(x, -1)`)."""
 

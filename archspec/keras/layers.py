@@ -186,7 +186,9 @@ class ClassToken(keras.layers.Layer):
 
 _FUNCTIONS = {
     "sigmoid": ops.sigmoid, "tanh": ops.tanh, "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt,
-    "abs": ops.abs, "relu": ops.relu, "gelu": ops.gelu,
+    "abs": ops.abs, "relu": ops.relu,
+    # one meaning per spelling: `gelu` is exact, as `activation: gelu` (keras.ops.gelu alone approximates)
+    "gelu": lambda x: ops.gelu(x, approximate=False), "gelu_tanh": lambda x: ops.gelu(x, approximate=True),
     "softmax": lambda x, axis: ops.softmax(x, axis=axis),
     "mean": lambda x, axis: ops.mean(x, axis=axis, keepdims=True),
     "sum": lambda x, axis: ops.sum(x, axis=axis, keepdims=True),
