@@ -156,10 +156,23 @@ def _stride(main: Shape, other: Shape) -> int | None:
 
 def gate_shape(main: Operand, gate: Operand, activation: str) -> Shape:
     """x * f(g): g broadcasts to x (x's shape; 1x1xC, one gate per channel; HxWx1, one per position)."""
+    what = "gate" if activation == "none" else f"{activation} gate"
+    return broadcast_shapes([main, gate], what=what, hint=_gate_hint(main, gate))
+
+
+def _gate_hint(main: Operand, gate: Operand) -> str:
+    """The fix for the axes that fail: the features (last axis) or the positions before them."""
     wanted = main.shape[-1] if main.shape else 1
-    return broadcast_shapes([main, gate], what=f"{activation} gate", hint=(
-        f"make '{gate.name}' produce {wanted} features (one gate each) or 1 (one for all), "
-        f"e.g. a dense layer with units: {wanted}"))
+    leading = len(gate.shape) <= len(main.shape) and all(  # aligned at the last axis, as broadcasting is
+        size in (1, None) or want in (size, None)
+        for size, want in zip(reversed(gate.shape[:-1]), reversed(main.shape[:-1])))
+    if not leading and len(main.shape) > 1:
+        return (f"make '{gate.name}' {format_shape(main.shape[:-1])} before its features, as '{main.name}' is, "
+                f"or 1 there (one gate for every position, e.g. after a global pooling)")
+    if wanted == 1:
+        return f"make '{gate.name}' produce 1 feature (one gate for all), e.g. a dense layer with units: 1"
+    return (f"make '{gate.name}' produce {wanted} features (one gate each) or 1 (one for all), "
+            f"e.g. a dense layer with units: {wanted}")
 
 
 def sigmoid_gate_shape(main: Operand, gate: Operand) -> Shape:
