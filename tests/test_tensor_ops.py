@@ -213,3 +213,11 @@ def test_gelu_means_the_exact_gelu_everywhere_and_gelu_tanh_the_approximation(ke
     np.testing.assert_allclose(exact, np.asarray(keras.activations.gelu(x, approximate=False)), atol=1e-7)
     np.testing.assert_allclose(approx, np.asarray(keras.activations.gelu(x, approximate=True)), atol=1e-7)
     assert np.abs(exact - approx).max() > 1e-4  # the two spellings are two functions
+
+
+def test_permute_axes_counted_from_0_are_refused_with_the_same_order_counted_from_1(write_spec):
+    path = write_spec("archspec: 1\nname: t\ninputs: {x: [3, 4]}\nedges:\n  - x -> permute([1, 0])\n")
+    with pytest.raises(archspec.SpecError) as raised:
+        archspec.analyze(path)
+    assert str(raised.value) == (f"{path}:5:18: node 'permute_1': invalid value for 'axes': permute's axes count "
+                                 "from 1 (axis 0 is the batch, which stays first): write [2, 1]\n  got:      [1, 0]")
