@@ -18,3 +18,12 @@ def test_the_zoo_page_counts_and_lists_every_zoo_spec_and_the_readme_states_no_c
     assert sorted(re.findall(r"^\| \[`(\w+)`\]\(\.\./specs/zoo/\1\.yaml\)", page, re.M)) == zoo
     readme = (ROOT / "README.md").read_text()
     assert not re.search(rf"\b({'|'.join(NUMBERS[2:])}) published architectures", readme, re.I)
+
+
+def test_the_positional_argument_table_of_docs_spec_is_the_registrys():
+    from archspec.graph.positional_table import positional_table
+
+    table = positional_table()
+    assert "`conv1d`" in table and "`permute` | `axes`" in table and "`lstm`" in table
+    assert table in (ROOT / "docs" / "spec.md").read_text(), (
+        "docs/spec.md's positional table is stale: paste `python -m archspec.graph.positional_table`")

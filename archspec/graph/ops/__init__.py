@@ -62,5 +62,7 @@ OPS: dict[str, Op] = {
     )
 }
 """Every op kind, by the name written in `op:`."""
+BUILTIN_OPS = tuple(OPS)
+"""The names of archspec's own ops, before plugins add theirs (what the docs list)."""
 
-__all__ = ["OPS", "LayerCall", "Op", "OpParams", "Shape", "ShapeProblem", "format_shape"]
+__all__ = ["BUILTIN_OPS", "OPS", "LayerCall", "Op", "OpParams", "Shape", "ShapeProblem", "format_shape"]
