@@ -216,10 +216,12 @@ def _one_error_per_union(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         fitting = [item for item in group
                    if not item["type"].endswith("_type") and item["type"] != "none_required"]
         names = [item for item in fitting if item["type"] == "literal_error"]
-        if len(names) == 1 and all(item in names or item["type"].endswith("_parsing") for item in fitting):  # a misspelt name ('foo' for an initialiser): the names, and what else is accepted
+        if len(names) == 1 and all(item in names or item["type"].endswith("_parsing") for item in fitting):
+            # a misspelt name ('foo' for an initialiser): the names, and what else the union accepts
             others = list(dict.fromkeys(_FORMS[form] for item in group if item is not names[0]
                                         and (form := item["type"].split("_")[0]) in _FORMS))
-            result.append({**names[0], "msg": f"{names[0]['msg']}" + (f", or {' or '.join(others)}" if others else "")})
+            also = f", or {' or '.join(others)}" if others else ""
+            result.append({**names[0], "msg": names[0]["msg"] + also})
         elif fitting:
             result.extend(fitting)
         else:
