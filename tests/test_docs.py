@@ -6,7 +6,9 @@ import re
 
 from tests.conftest import ROOT
 
-NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "twenty-one", "twenty-two", "twenty-three", "twenty-four"]
+NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+           "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+           "twenty-one", "twenty-two", "twenty-three", "twenty-four"]
 
 
 def test_the_zoo_page_counts_and_lists_every_zoo_spec_and_the_readme_states_no_count():
