@@ -57,7 +57,8 @@ def concat_intended(main: Shape, source: Shape, axis: int) -> Shape | None:
     return main[:index] + (size,) + main[index + 1:]
 
 
-def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = None) -> Shape:
+def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = None,
+                     stretch_both: bool = False) -> Shape:
     """Shape of an element-wise merge (add, multiply, a gate, ...) under numpy's broadcasting rules.
 
     Shapes are aligned at their last axis (batch excluded); on each axis the
@@ -65,14 +66,15 @@ def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = N
     and 28x28x32 * 28x28x1 are 28x28x32, 28x28x32 + 32 too. One input must
     already have the result's shape: when every input would be stretched
     (784 + 28x28x1 -> 28x28x784) it is a wiring mistake far more often than
-    an outer product, so it is refused.
+    an outer product, so it is refused, unless `stretch_both` (an `expr`, where
+    `col + row` is written on purpose, as in numpy).
     """
     first = operands[0]
     result = first.shape
     for operand in operands[1:]:
         result = _broadcast_two(Operand(first.name, result), operand, what=what,
                                 hint=hint or element_wise_hint(result, operand.shape))
-    if not any(compatible(operand.shape, result) for operand in operands):
+    if not stretch_both and not any(compatible(operand.shape, result) for operand in operands):
         raise ShapeProblem(
             f"{what} inputs would broadcast to {format_shape(result)}, larger than each of them",
             expected="one input of the result's shape, the others broadcasting to it",

@@ -35,6 +35,7 @@ from archspec.graph.ops.merge import Add, Average, Concat, Maximum, Multiply, Su
 from archspec.graph.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
 from archspec.graph.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
 from archspec.graph.ops.preprocessing import Normalization, Rescaling
+from archspec.graph.ops.products import Einsum, MatMul
 from archspec.graph.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
 from archspec.graph.ops.sampling import GaussianSample
 from archspec.graph.ops.separable import SeparableConv1D, SeparableConv2D
@@ -58,7 +59,7 @@ OPS: dict[str, Op] = {
         LeakyRelu(), Prelu(), Elu(), Softmax(),
         ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
         Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
-        GaussianSample(),
+        GaussianSample(), MatMul(), Einsum(),
     )
 }
 """Every op kind, by the name written in `op:`."""
