@@ -29,7 +29,8 @@ from archspec.spec.models import Spec
 from archspec.train import runs
 
 NOTEBOOK_VERBOSE = 2
-"""Keras's one line per epoch: a stored notebook keeps a short log, not thousands of progress-bar frames."""
+"""An epoch header and one line per epoch (train/progress.py): a stored notebook keeps a short log, not thousands
+of progress-bar frames."""
 
 
 def loads(text: str, name: str = "<cell>") -> Spec:

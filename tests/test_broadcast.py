@@ -179,6 +179,18 @@ def test_wrong_broadcast_names_both_shapes_the_axis_and_the_fix():
                           "e.g. a dense layer with units: 32")
 
 
+def test_a_gate_without_activation_that_fails_before_its_features_gets_a_hint_for_those_axes(write_spec):
+    path = write_spec("archspec: 1\nname: t\ninputs: {x: [4, 4, 1], c: [5, 4, 1]}\nnodes:\n  m: {op: dense, units: 3}\n"
+                      "edges:\n  - c -> m\n  - x -> y=conv2d(1)\n  - {from: m, to: y, kind: gate, activation: none}\n")
+    with pytest.raises(ArchspecError) as raised:
+        archspec.analyze(path)
+    [error] = flatten_errors(raised.value)
+    assert error.message == ("m is 5x4x3 but y's main input (x) is 4x4x1; gate inputs do not broadcast: the height "
+                             "axis is 4 in 'x' but 5 in 'm' (sizes must be equal, or one of them 1)")
+    assert error.hint == ("make 'm' 4x4 before its features, as 'x' is, or 1 there (one gate for every position, "
+                          "e.g. after a global pooling)")
+
+
 def test_a_broadcast_that_stretches_both_sides_is_refused():
     text = BAD.replace("[28, 28, 32]", "[28, 28, 1]").replace("exc:  {op: dense, units: 16}",
                                                                "exc:  {op: dense, units: 5}")

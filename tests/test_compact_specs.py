@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 
 import archspec
+from tests.compact import COMPACT, LONG, PAIRS
 from tests.compact.equivalence import assert_same_model, node_mapping
 from tests.conftest import ROOT
-
-COMPACT = Path(__file__).parent / "compact"
-LONG = COMPACT / "long"
-PAIRS = [  # (compact, long): each spec rewritten in the compact forms, and the long form it was
-    *[(ROOT / "specs" / path.name, path) for path in sorted(LONG.glob("*.yaml"))],
-    *[(ROOT / "specs" / "zoo" / path.name, path) for path in sorted((LONG / "zoo").glob("*.yaml"))],
-    (COMPACT / "unet_standalone.yaml", ROOT / "specs" / "mnist_denoise_unet.yaml"),
-]
 
 
 def spec_lines(path: Path) -> int:

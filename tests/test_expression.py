@@ -47,7 +47,7 @@ def test_expression_shapes_follow_numpy_broadcasting(expr, shape):
     ("x * 1e999 + c", 4, SchemaError, "1e999 is not a finite number"),
     ("x * z", 4, GraphError, "'z' in the expression of 'out' is neither an input nor a learnable"),
     ("x * mean(c, 4)", 12, ShapeError, "mean() axis 4 does not exist for 1x1x32"),
-    ("c + sum(x, 1) / mean(x, -1)", 14, ShapeError, "'/' inputs would broadcast to 28x28x32"),
+    ("c + x @ c", 6, ShapeError, "'@' needs the last axis of 'x' to equal the second-to-last of 'c': 32 vs 1"),
 ])
 def test_expression_errors_point_at_the_token(expr, offset, cls, words):
     with pytest.raises(cls) as caught:

@@ -145,9 +145,17 @@ def test_a_key_with_one_long_chain_and_a_long_flow_list_are_wrapped_within_the_w
     assert format_spec(result) == result
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "specs" / "zoo").glob("*.yaml")), ids=lambda path: path.stem)
-def test_the_zoo_specs_are_as_fmt_writes_them(path):
+@pytest.mark.parametrize("path", sorted((ROOT / "specs").glob("**/*.yaml")),
+                         ids=lambda path: str(path.relative_to(ROOT / "specs")))
+def test_every_shipped_spec_and_sweep_is_as_fmt_writes_it(path):
+    """`archspec fmt --check specs/*.yaml` is clean: a newcomer's first fmt changes nothing of ours."""
     assert format_spec(path.read_text(), str(path)) == path.read_text()
+
+
+def test_fmt_check_help_says_what_it_prints(capsys):
+    with pytest.raises(SystemExit):
+        main(["fmt", "--help"])
+    assert "'would reformat FILE', on stderr" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_long_flow_mapping_is_wrapped_at_its_commas():

@@ -109,3 +109,21 @@ def test_a_plugin_cannot_claim_a_class_another_op_imports(plugin_module, tmp_pat
         load_plugin("greedy_plugin:ScaleShiftOp")
     assert str(caught.value) == ("plugin greedy_plugin:ScaleShiftOp: op 'greedy' imports Dense, which op "
                                  "'dense' already imports\n  hint: a Keras class imports as one op")
+
+
+def test_a_model_whose_custom_class_is_not_registered_names_the_class_and_plugin(keras, tmp_path, capsys):
+    @keras.saving.register_keras_serializable(package="unregistered_demo")
+    class Twice(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Dense(2)(Twice()(inputs))).save(tmp_path / "custom.keras")
+    del keras.saving.get_custom_objects()["unregistered_demo>Twice"]  # as in a process that never defined it
+    with pytest.raises(SystemExit) as exited:
+        main(["import", str(tmp_path / "custom.keras")])
+    err = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert err.splitlines()[0] == (f"cannot load model {tmp_path / 'custom.keras'}: it uses the custom class "
+                                   "'Twice', which is not registered here")
+    assert "`archspec --plugin module:OpClass ...`" in err and "complete Keras .keras archive" not in err

@@ -46,6 +46,8 @@ CASES: list[tuple[str, list[int], str | None]] = [
     ("{op: average}", IMG, None),
     ("{op: maximum}", IMG, None),
     ("{op: gaussian_sample, kl_weight: 0.5, seed: 3}", VEC, None),
+    ("{op: matmul}", [4, 4], "expr"),  # they compile to the expr layer, and import as the expression
+    ("{op: einsum, equation: 'ij,jk->ik'}", [4, 4], "expr"),
     ("{op: attention, heads: 2, key_dim: 3, causal: true}", SEQ, None),
     ("{op: attention, heads: 2, key_dim: 3, value_dim: 2, use_bias: false}", SEQ, None),
     ("{op: depthwise_conv2d, depth_multiplier: 2, strides: 2}", IMG, None),

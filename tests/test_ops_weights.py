@@ -110,3 +110,10 @@ def test_a_node_without_initialisers_builds_the_layer_it_always_did(op):
 ])
 def test_bad_initialisers_and_regularisers_are_located(tmp_path, node, message):
     assert message in located_error(tmp_path, node, [4])
+
+
+@pytest.mark.parametrize("value", ["foo", "[1]"])
+def test_a_bad_initialiser_is_one_message_that_says_a_number_is_accepted_too(tmp_path, value):
+    text = located_error(tmp_path, f"{{op: dense, units: 3, bias_init: {value}}}", [4])
+    assert text.count("invalid value for 'bias_init'") == 1
+    assert "'identity' or 'variance_scaling', or a number or a mapping" in text

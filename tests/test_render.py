@@ -142,11 +142,15 @@ def test_png_is_a_real_image(path, tmp_path, capsys):
     assert len(data) > 10_000
 
 
-def test_default_output_is_next_to_the_spec_and_format_follows_the_output_suffix(tmp_path, capsys):
-    spec = tmp_path / "unet.yaml"
+def test_default_output_is_in_the_working_directory_and_format_follows_the_output_suffix(
+        tmp_path, capsys, monkeypatch):
+    (tmp_path / "specs").mkdir()
+    spec = tmp_path / "specs" / "unet.yaml"
     spec.write_text(UNET_TEXT)
-    assert run_cli(capsys, spec)[:2] == (0, f"wrote {tmp_path / 'unet.svg'}\n")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(capsys, spec)[:2] == (0, "wrote unet.svg\n")
     assert (tmp_path / "unet.svg").read_text().lstrip().startswith("<?xml")
+    assert not (tmp_path / "specs" / "unet.svg").exists()
     assert run_cli(capsys, spec, "-o", tmp_path / "u.pdf")[0] == 0
     assert (tmp_path / "u.pdf").read_bytes()[:5] == b"%PDF-"
     assert run_cli(capsys, spec, "--format", "dot", "--rankdir", "LR")[0] == 0
@@ -332,3 +336,10 @@ def test_a_dot_failure_is_an_error_not_a_traceback(tmp_path):
     broken.node("a", label="<<b>unclosed>")
     with pytest.raises(RenderError, match=r"graphviz's `dot` failed on x.svg: Error: mismatched tag in line 1"):
         write_diagram(broken, tmp_path / "x.svg")
+
+
+def test_a_node_that_reads_one_input_three_times_is_drawn_with_three_edges(write_spec):
+    spec = write_spec("archspec: 1\nname: t\ninputs: {x: [8]}\nnodes:\n  c: {op: concat}\n"
+                      "edges:\n  - x -> c\n  - x -> c\n  - x -> c\n")
+    source = archspec.render(spec).source
+    assert source.count("\tx -> c ") == 3

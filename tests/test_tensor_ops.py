@@ -200,3 +200,24 @@ def test_split_outputs_are_addressed_by_name(keras):
     namespace: dict = {}
     exec(generate_code(graph), namespace)
     np.testing.assert_allclose(np.asarray(namespace["model"](x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_gelu_means_the_exact_gelu_everywhere_and_gelu_tanh_the_approximation(keras):
+    text = ("archspec: 1\nname: g\ninputs: {x: [64]}\nnodes:\n  exact: {op: expr, expr: gelu(x)}\n"
+            "  approx: {op: expr, expr: gelu_tanh(x)}\n  act: {op: activation, activation: gelu}\n"
+            "edges: [x -> exact, x -> approx, x -> act]\noutputs: [exact, approx, act]\n")
+    model = archspec.compile_model(archspec.loads_spec(text))
+    x = np.linspace(-4, 4, 128, dtype="float32").reshape(2, 64)
+    exact, approx, act = (np.asarray(y) for y in model(x))
+    np.testing.assert_allclose(exact, act, atol=1e-7)
+    np.testing.assert_allclose(exact, np.asarray(keras.activations.gelu(x, approximate=False)), atol=1e-7)
+    np.testing.assert_allclose(approx, np.asarray(keras.activations.gelu(x, approximate=True)), atol=1e-7)
+    assert np.abs(exact - approx).max() > 1e-4  # the two spellings are two functions
+
+
+def test_permute_axes_counted_from_0_are_refused_with_the_same_order_counted_from_1(write_spec):
+    path = write_spec("archspec: 1\nname: t\ninputs: {x: [3, 4]}\nedges:\n  - x -> permute([1, 0])\n")
+    with pytest.raises(archspec.SpecError) as raised:
+        archspec.analyze(path)
+    assert str(raised.value) == (f"{path}:5:18: node 'permute_1': invalid value for 'axes': permute's axes count "
+                                 "from 1 (axis 0 is the batch, which stays first): write [2, 1]\n  got:      [1, 0]")

@@ -167,6 +167,18 @@ def test_compare_prints_a_table_and_writes_two_images(trained, tmp_path, capsys)
     assert (width, height) == (2 * 1000, 310 + 30)
 
 
+def test_compare_runs_star_works_again_with_its_own_output_among_the_runs(trained, capsys):
+    root = next(iter(trained.values())).parent
+    (root / "sweeps").mkdir(exist_ok=True)
+    for _ in range(2):  # the second time `root/*` also matches the comparison folder written the first time
+        folders = sorted(path for path in root.iterdir() if path.is_dir())
+        code, out, err = run_cli(["compare", *map(str, folders), "--out", str(root / "compare")], capsys)
+        assert code == 0, err
+        assert len(out.strip().splitlines()) == 1 + len(trained) + 1
+    assert err == (f"left out {root / 'compare'}: archspec's own output, not a run\n"
+                   f"left out {root / 'sweeps'}: archspec's own output, not a run\n")
+
+
 def test_an_existing_out_folder_is_never_overwritten(tmp_path, capsys):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("earlier run")

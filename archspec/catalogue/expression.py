@@ -19,18 +19,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from archspec.catalogue.products import parse_equation
+
 MAX_EXPRESSION_LENGTH = 500
 
-ELEMENTWISE = ("sigmoid", "tanh", "exp", "log", "sqrt", "abs", "relu", "gelu")
+ELEMENTWISE = ("sigmoid", "tanh", "exp", "log", "sqrt", "abs", "relu", "gelu", "gelu_tanh")
 REDUCTIONS = ("mean", "sum", "max")
 AXIS_FUNCTIONS = (*REDUCTIONS, "softmax")
-FUNCTIONS = (*ELEMENTWISE, *AXIS_FUNCTIONS)
-"""Every function an expression may call: element-wise ones take one tensor, the others `(x, axis)`
+CONSTANTS = ("eye", "zeros", "ones", "full")
+FUNCTIONS = (*ELEMENTWISE, *AXIS_FUNCTIONS, "einsum", *CONSTANTS)
+"""Every function an expression may call: element-wise ones take one tensor (`gelu` is the exact GELU,
+as `activation: gelu`; `gelu_tanh` its tanh approximation), the others `(x, axis)`
 (softmax's axis defaults to -1; mean/sum/max keep the reduced axis with size 1, so the result
-broadcasts back: `x - mean(x, -1)`)."""
+broadcasts back: `x - mean(x, -1)`); `einsum("nk,km->nm", a, b)` names the axes after the batch; the
+constants `eye(n)`, `zeros(shape)`, `ones(shape)`, `full(shape, value)` and literal lists `[[1, 0], [0, 1]]`
+are float32 tensors without a batch axis, like learned ones."""
+MAX_CONSTANT_SIZE = 65_536
+"""Most numbers a constant tensor holds: an expression's constants are small (an identity, a mask)."""
 
 _OPERATORS: dict[type[ast.operator], str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
 }
 
 
@@ -50,6 +60,8 @@ class Expression:
     text: str
     tree: ast.expr
     names: tuple[str, ...]
+    constant_ranks: tuple[int, ...] = ()
+    """The ranks of its constant tensors: every operand is aligned to the highest rank before folding."""
 
 
 def parse_expression(text: str) -> Expression:
@@ -66,11 +78,18 @@ def parse_expression(text: str) -> Expression:
         offset = max((error.offset or 1) - 1, 0)
         raise ExpressionProblem(f"cannot read {text.strip()!r} as an expression ({error.msg})",
                                 min(offset, len(text) - 1),
-                                hint="use names, numbers, + - * / **, parentheses and "
+                                hint="use names, numbers, + - * / ** @, parentheses and "
                                 + ", ".join(FUNCTIONS)) from None
     names: list[str] = []
     _check(tree, text, names)
-    return Expression(text, tree, tuple(names))
+    return Expression(text, tree, tuple(names), tuple(constant_tensor(node).ndim for node in _constants(tree)))
+
+
+def _constants(node: ast.AST) -> list[ast.AST]:
+    """The constant tensors of a tree (not the shape lists inside them)."""
+    if _is_constant_tensor(node):
+        return [node]
+    return [found for child in ast.iter_child_nodes(node) for found in _constants(child)]
 
 
 def _check(node: ast.AST, text: str, names: list[str]) -> None:
@@ -95,6 +114,9 @@ def _check(node: ast.AST, text: str, names: list[str]) -> None:
                                     got=ast.unparse(node.right), hint="write e.g. x ** 2 or x ** 0.5")
         _check(node.right, text, names)
         return
+    if _is_constant_tensor(node):
+        constant_tensor(node)
+        return
     if isinstance(node, ast.Call):
         _check_call(node, text, names)
         return
@@ -105,7 +127,7 @@ def _check(node: ast.AST, text: str, names: list[str]) -> None:
     else:
         offset = node.col_offset  # type: ignore[attr-defined]
     raise ExpressionProblem(f"'{ast.unparse(node)}' is not allowed in an expression ({word})", offset,
-                            expected="names, numbers, + - * / **, parentheses, " + ", ".join(FUNCTIONS))
+                            expected="names, numbers, + - * / ** @, parentheses, " + ", ".join(FUNCTIONS))
 
 
 def _check_call(node: ast.Call, text: str, names: list[str]) -> None:
@@ -115,6 +137,9 @@ def _check_call(node: ast.Call, text: str, names: list[str]) -> None:
                                 expected="one of " + ", ".join(FUNCTIONS), got=called)
     function = node.func.id
     keywords = {keyword.arg: keyword for keyword in node.keywords}
+    if function == "einsum":
+        _check_einsum(node, text, names)
+        return
     if function in ELEMENTWISE:
         if len(node.args) != 1 or keywords:
             raise ExpressionProblem(f"{function}() takes one tensor", node.col_offset,
@@ -131,6 +156,63 @@ def _check_call(node: ast.Call, text: str, names: list[str]) -> None:
                                     got=ast.unparse(axis_node), hint="axis 1 is the first axis after the batch, "
                                     "-1 the last")
     _check(node.args[0], text, names)
+
+
+def _check_einsum(node: ast.Call, text: str, names: list[str]) -> None:
+    first = node.args[0] if node.args else None
+    if node.keywords or len(node.args) < 2 or not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        raise ExpressionProblem("einsum() takes an equation in quotes, then its tensors", node.col_offset,
+                                got=ast.unparse(node), hint="write einsum('nk,km->nm', a, b)")
+    try:
+        inputs, _ = parse_equation(first.value)
+    except ValueError as error:
+        raise ExpressionProblem(str(error), first.col_offset) from None
+    if len(inputs) != len(node.args) - 1:
+        raise ExpressionProblem(f"einsum '{first.value}' takes {len(inputs)} tensor(s), not {len(node.args) - 1}",
+                                node.col_offset, got=ast.unparse(node))
+    for argument in node.args[1:]:
+        _check(argument, text, names)
+
+
+def _is_constant_tensor(node: ast.AST) -> bool:
+    return isinstance(node, ast.List) or (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CONSTANTS)
+
+
+def constant_tensor(node: ast.AST) -> np.ndarray:
+    """The float32 tensor `eye(3)`, `zeros([2, 3])`, `ones(4)`, `full([2, 2], 0.5)` or `[[1, 0], [0, 1]]`
+    stands for; ExpressionProblem at the node if it is malformed or too big."""
+    def problem(message: str) -> ExpressionProblem:
+        return ExpressionProblem(message, node.col_offset, got=ast.unparse(node),
+                                 hint="write eye(3), zeros([2, 3]), ones(4), full([2, 2], 0.5) or [[1, 0], [0, 1]]")
+
+    if isinstance(node, ast.List):
+        try:
+            value = np.array(ast.literal_eval(node), dtype="float32")
+        except (ValueError, TypeError):
+            raise problem("a literal tensor is a rectangular list of numbers") from None
+        if value.dtype == object or not np.isfinite(value).all() or value.size == 0:
+            raise problem("a literal tensor is a rectangular list of finite numbers")
+    else:
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        function, args = node.func.id, node.args
+        wanted = {"eye": 1, "zeros": 1, "ones": 1, "full": 2}[function]
+        shape = constant_of(args[0]) if args and not isinstance(args[0], (ast.List, ast.Tuple)) else (
+            [constant_of(item) for item in args[0].elts] if args else None)
+        sizes = [shape] if isinstance(shape, int) else shape
+        fill = constant_of(args[1]) if function == "full" and len(args) == 2 else 0
+        if (len(args) != wanted or node.keywords or not sizes or fill is None
+                or not all(isinstance(size, int) and size > 0 for size in sizes)):
+            raise problem(f"{function}() takes " + ("a size" if function == "eye" else "a shape") +
+                          (" and a number" if function == "full" else "") + " of positive whole numbers")
+        if math.prod(sizes) > MAX_CONSTANT_SIZE:
+            raise problem(f"a constant tensor holds at most {MAX_CONSTANT_SIZE:,} numbers")
+        make = {"eye": lambda: np.eye(sizes[0]), "zeros": lambda: np.zeros(sizes), "ones": lambda: np.ones(sizes),
+                "full": lambda: np.full(sizes, fill)}[function]
+        value = make().astype("float32")
+    if value.size > MAX_CONSTANT_SIZE:
+        raise problem(f"a constant tensor holds at most {MAX_CONSTANT_SIZE:,} numbers")
+    return value
 
 
 def call_axis(node: ast.Call) -> int:
@@ -172,6 +254,8 @@ class Folder:
     negate: Callable[[Any, ast.UnaryOp], Any]
     binary: Callable[[str, Any, Any, ast.BinOp], Any]
     call: Callable[[str, Any, int | None, ast.Call], Any]
+    tensor: Callable[[np.ndarray, ast.AST], Any]
+    einsum: Callable[[str, list[Any], ast.Call], Any]
 
 
 def fold(expression: Expression, folder: Folder) -> Any:
@@ -180,6 +264,8 @@ def fold(expression: Expression, folder: Folder) -> Any:
 
 
 def _fold(node: ast.AST, folder: Folder) -> Any:
+    if _is_constant_tensor(node):
+        return folder.tensor(constant_tensor(node), node)
     if isinstance(node, ast.Constant):
         return folder.constant(node.value)
     if isinstance(node, ast.Name):
@@ -193,6 +279,8 @@ def _fold(node: ast.AST, folder: Folder) -> Any:
         return folder.binary(_OPERATORS[type(node.op)], _fold(node.left, folder), _fold(node.right, folder), node)
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     function = node.func.id
+    if function == "einsum":
+        return folder.einsum(node.args[0].value, [_fold(argument, folder) for argument in node.args[1:]], node)
     axis = call_axis(node) if function in AXIS_FUNCTIONS else None
     return folder.call(function, _fold(node.args[0], folder), axis, node)
 

@@ -57,7 +57,8 @@ def concat_intended(main: Shape, source: Shape, axis: int) -> Shape | None:
     return main[:index] + (size,) + main[index + 1:]
 
 
-def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = None) -> Shape:
+def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = None,
+                     stretch_both: bool = False) -> Shape:
     """Shape of an element-wise merge (add, multiply, a gate, ...) under numpy's broadcasting rules.
 
     Shapes are aligned at their last axis (batch excluded); on each axis the
@@ -65,14 +66,15 @@ def broadcast_shapes(operands: list[Operand], *, what: str, hint: str | None = N
     and 28x28x32 * 28x28x1 are 28x28x32, 28x28x32 + 32 too. One input must
     already have the result's shape: when every input would be stretched
     (784 + 28x28x1 -> 28x28x784) it is a wiring mistake far more often than
-    an outer product, so it is refused.
+    an outer product, so it is refused, unless `stretch_both` (an `expr`, where
+    `col + row` is written on purpose, as in numpy).
     """
     first = operands[0]
     result = first.shape
     for operand in operands[1:]:
         result = _broadcast_two(Operand(first.name, result), operand, what=what,
                                 hint=hint or element_wise_hint(result, operand.shape))
-    if not any(compatible(operand.shape, result) for operand in operands):
+    if not stretch_both and not any(compatible(operand.shape, result) for operand in operands):
         raise ShapeProblem(
             f"{what} inputs would broadcast to {format_shape(result)}, larger than each of them",
             expected="one input of the result's shape, the others broadcasting to it",
@@ -156,10 +158,23 @@ def _stride(main: Shape, other: Shape) -> int | None:
 
 def gate_shape(main: Operand, gate: Operand, activation: str) -> Shape:
     """x * f(g): g broadcasts to x (x's shape; 1x1xC, one gate per channel; HxWx1, one per position)."""
+    what = "gate" if activation == "none" else f"{activation} gate"
+    return broadcast_shapes([main, gate], what=what, hint=_gate_hint(main, gate))
+
+
+def _gate_hint(main: Operand, gate: Operand) -> str:
+    """The fix for the axes that fail: the features (last axis) or the positions before them."""
     wanted = main.shape[-1] if main.shape else 1
-    return broadcast_shapes([main, gate], what=f"{activation} gate", hint=(
-        f"make '{gate.name}' produce {wanted} features (one gate each) or 1 (one for all), "
-        f"e.g. a dense layer with units: {wanted}"))
+    leading = len(gate.shape) <= len(main.shape) and all(  # aligned at the last axis, as broadcasting is
+        size in (1, None) or want in (size, None)
+        for size, want in zip(reversed(gate.shape[:-1]), reversed(main.shape[:-1])))
+    if not leading and len(main.shape) > 1:
+        return (f"make '{gate.name}' {format_shape(main.shape[:-1])} before its features, as '{main.name}' is, "
+                f"or 1 there (one gate for every position, e.g. after a global pooling)")
+    if wanted == 1:
+        return f"make '{gate.name}' produce 1 feature (one gate for all), e.g. a dense layer with units: 1"
+    return (f"make '{gate.name}' produce {wanted} features (one gate each) or 1 (one for all), "
+            f"e.g. a dense layer with units: {wanted}")
 
 
 def sigmoid_gate_shape(main: Operand, gate: Operand) -> Shape:

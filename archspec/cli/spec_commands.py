@@ -1,4 +1,4 @@
-"""Commands that read specs without TensorFlow: validate, summary, diff, schema, fmt, expand, render."""
+"""Commands that read specs without TensorFlow: validate, summary, diff, same, schema, fmt, expand, render."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from archspec.cli.app import SetOption, SpecArgument, _load, app, os_error_message
+from archspec.cli.app import BackendOption, SetOption, SpecArgument, _load, _use_backend, app, os_error_message
 from archspec.errors import ArchspecError
 
 
@@ -60,6 +60,39 @@ def diff(
 
 
 @app.command()
+def same(
+    first: Path = typer.Argument(..., help="The first spec.", show_default=False),
+    second: Path = typer.Argument(..., help="The second spec.", show_default=False),
+    outputs: bool = typer.Option(
+        False, "--outputs", help="Also compile both (TensorFlow) and compare outputs on shared weights."),
+    backend: str | None = BackendOption,
+) -> None:
+    """Exit 0 if two specs are the same model (same graph up to names, same parameters and input order),
+    else print the first difference and exit 1."""
+    from archspec.graph.matching import match_graphs
+    from archspec.graph.summary import total_params
+
+    graphs = _load(first, []), _load(second, [])
+    matching = match_graphs(*graphs)
+    if not matching.same:
+        typer.echo(str(matching.difference))
+        raise typer.Exit(1)
+    report = f"same model: {len(matching.mapping)} nodes, {total_params(graphs[0]):,} parameters"
+    if outputs:
+        _use_backend(backend)
+        from archspec.keras.equivalence import TOLERANCE
+        from archspec.keras.same_outputs import outputs_difference
+
+        difference = outputs_difference(*graphs, matching.mapping)
+        if difference > TOLERANCE:
+            typer.echo(f"{first} and {second} have the same graph but other outputs on shared weights "
+                       f"(they differ by {difference:.1e}, relative)")
+            raise typer.Exit(1)
+        report += f"; outputs on shared weights agree within {difference:.1e}"
+    typer.echo(report)
+
+
+@app.command()
 def schema(
     output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
 ) -> None:
@@ -80,7 +113,9 @@ def schema(
 def fmt(
     specs: list[Path] = typer.Argument(..., help="Spec files to format.", show_default=False),
     write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place instead of printing."),
-    check: bool = typer.Option(False, "--check", help="Print nothing; exit 1 if a file is not formatted."),
+    check: bool = typer.Option(False, "--check", help=(
+        "Write nothing; name each file not in canonical layout ('would reformat FILE', on stderr) "
+        "and exit 1 if any.")),
 ) -> None:
     """Print specs in canonical layout (key order, indentation, aligned nodes); comments are kept."""
     from archspec.spec.fmt import format_spec
@@ -122,7 +157,8 @@ def expand_(spec: Path = SpecArgument, overrides: list[str] = SetOption) -> None
 def render(
     spec: Path = SpecArgument,
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Where to write (default: SPEC with the format's suffix)."),
+        None, "-o", "--output",
+        help="Where to write (default: the spec's name with the format's suffix, in the working directory)."),
     format: str | None = typer.Option(
         None, "--format", "-f", help="svg, png, pdf or dot (default: from --output, else svg)."),
     rankdir: str = typer.Option("TB", "--rankdir", help="TB (top to bottom) or LR (left to right)."),
@@ -153,7 +189,8 @@ def render(
     options = RenderOptions(rankdir=rankdir, shapes=not no_shapes, params=params, highlight=names,
                             compact=compact, fold=fold, expand=opened)
     diagram = build_diagram(spec, options)
-    target = write_diagram(diagram.digraph, output or spec.with_suffix(f".{format}"), format)
+    # by default into the working directory, as a compiler writes its output: never into the specs' folder
+    target = write_diagram(diagram.digraph, output or Path(f"{spec.stem}.{format}"), format)
     if diagram.errors:
         for error in diagram.errors:
             typer.echo(str(error), err=True)

@@ -109,8 +109,10 @@ def compare(
     out: Path = typer.Option(Path("runs/compare"), "--out", help="Where the two comparison images go."),
 ) -> None:
     """Print a table of finished runs; write their curves overlaid and their samples side by side."""
-    from archspec.train.compare import compare_runs
+    from archspec.train.compare import compare_runs, own_outputs
 
+    for skipped in own_outputs(run_dirs, out):
+        typer.echo(f"left out {skipped}: archspec's own output, not a run", err=True)
     typer.echo(compare_runs(run_dirs, out))
     typer.echo(f"wrote {out / 'compare_curves.png'} and {out / 'compare_samples.png'}")
 

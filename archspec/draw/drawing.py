@@ -209,7 +209,7 @@ class Drawing:
 
     def _add_edges(self, dot: graphviz.Digraph) -> list[str]:
         kinds = []
-        drawn: set[tuple[str, str | None, str, str | None, str]] = set()
+        drawn: set[object] = set()
         for source, target, data in self.graph.edges(data=True):
             tail, head = self.head[source], self.head[target]
             if tail == head:
@@ -217,9 +217,12 @@ class Drawing:
             edge: EdgeSpec = data["spec"]
             tail_port = self._port(tail, source, "out")
             head_port = self._port(head, source, "in")
-            if (tail, tail_port, head, head_port, edge.kind) in drawn:
-                continue  # one tensor into one port of a folded block, used by several nodes inside
-            drawn.add((tail, tail_port, head, head_port, edge.kind))
+            # one tensor into one port of a folded block, used by several nodes inside, is one line; every
+            # edge between two drawn nodes is its own (a concat that reads x three times has three)
+            seen = edge.index if (tail, head) == (source, target) else (tail, tail_port, head, head_port, edge.kind)
+            if seen in drawn:
+                continue
+            drawn.add(seen)
             kinds.append(edge.kind)
             up = self.layout.goes_up(tail, head)
             # in a level layout, skips across a band and decoder edges up a level would run

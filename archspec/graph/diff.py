@@ -2,8 +2,8 @@
 
 Specs are compared after expansion and shape inference, so two files that
 write the same graph differently (a chain or single edges, a block or its
-copies, a base plus a variant) have no difference, and the parameter change
-is the one Keras would report.
+copies, a base plus a variant, other generated names or chain order) have
+no difference, and the parameter change is the one Keras would report.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import networkx as nx
 
+from archspec.graph.matching import describe_inputs, describe_node, match_graphs
 from archspec.graph.shapes import analyze
-from archspec.graph.summary import node_details, node_params, total_params
+from archspec.graph.summary import node_params, total_params
 
 EdgeKey = tuple[str, str, str, str]
 """(source, target, kind, parameters): how an edge is compared."""
@@ -43,44 +44,52 @@ class SpecDiff:
 
 
 def diff_specs(before: str | Path, after: str | Path) -> SpecDiff:
-    """Compare two spec files (each validated and shape-checked first)."""
+    """Compare two spec files (each validated and shape-checked first).
+
+    Nodes are paired by archspec.graph.matching, not by name, and the second
+    spec's paired nodes are named as in the first: a generated name
+    (`dense_2`) or the order of chain lines is no difference.
+    """
     old, new = analyze(before), analyze(after)
     result = SpecDiff(str(before), str(after), params_before=total_params(old),
                       params_after=total_params(new))
-    old_nodes, new_nodes = _nodes(old), _nodes(new)
-    result.nodes_added = [name for name in new_nodes if name not in old_nodes]
-    result.nodes_removed = [name for name in old_nodes if name not in new_nodes]
-    result.nodes_changed = [(name, old_nodes[name], new_nodes[name]) for name in old_nodes
-                            if name in new_nodes and old_nodes[name] != new_nodes[name]]
-    old_edges, new_edges = _edges(old), _edges(new)
+    matching = match_graphs(old, new)
+    names = {other: name for name, other in matching.mapping.items()}
+    result.nodes_added = [name for name in new.nodes if name not in names]
+    result.nodes_removed = [name for name in old.nodes if name not in matching.mapping]
+    result.nodes_changed = [change for pair in matching.changed if (change := _change(old, new, pair, names))]
+    old_edges, new_edges = _edges(old, {}), _edges(new, names)
     result.edges_added = list((Counter(new_edges) - Counter(old_edges)).elements())
     result.edges_removed = list((Counter(old_edges) - Counter(new_edges)).elements())
-    for name in new_nodes:
-        if name in old_nodes:
-            counts = (node_params(old, name), node_params(new, name))
+    for name in old.nodes:
+        if name in matching.mapping:
+            counts = (node_params(old, name), node_params(new, matching.mapping[name]))
             if counts[0] != counts[1]:
                 result.node_params.append((name, *counts))
     return result
 
 
-def _nodes(graph: nx.MultiDiGraph) -> dict[str, str]:
-    """Each node as `op(key params)`, the way the summary table writes it."""
-    described = {}
-    for name, data in graph.nodes(data=True):
-        if data["kind"] == "input":
-            params = data["params"]
-            described[name] = f"input({'x'.join(str(s) for s in params.shape)}, {params.dtype})"
-        else:
-            described[name] = f"{data['op']}({node_details(data)})"
-    return described
+def _change(old: nx.MultiDiGraph, new: nx.MultiDiGraph, pair: tuple[str, str],
+            names: dict[str, str]) -> tuple[str, str, str] | None:
+    """How a paired node changed: its op or parameters, else the order it reads the same inputs in
+    (other inputs show as edges)."""
+    name, other = pair
+    before, after = describe_node(old.nodes[name]), describe_node(new.nodes[other])
+    if before != after:
+        return name, before, after
+    before, after = describe_inputs(old, name, {}), describe_inputs(new, other, names)
+    if before != after and sorted(before.split(", ")) == sorted(after.split(", ")):
+        return name, f"inputs {before}", f"inputs {after}"
+    return None
 
 
-def _edges(graph: nx.MultiDiGraph) -> list[EdgeKey]:
+def _edges(graph: nx.MultiDiGraph, names: dict[str, str]) -> list[EdgeKey]:
+    """Each edge, its ends renamed by `names` where the node was paired with one of the other spec."""
     edges = []
     for source, target, data in sorted(graph.edges(data=True), key=lambda edge: edge[2]["index"]):
         params = data["params"].model_dump(exclude_defaults=True)
         written = ", ".join(f"{key}={value}" for key, value in params.items())
-        edges.append((source, target, data["kind"], written))
+        edges.append((names.get(source, source), names.get(target, target), data["kind"], written))
     return edges
 
 

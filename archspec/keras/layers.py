@@ -186,7 +186,9 @@ class ClassToken(keras.layers.Layer):
 
 _FUNCTIONS = {
     "sigmoid": ops.sigmoid, "tanh": ops.tanh, "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt,
-    "abs": ops.abs, "relu": ops.relu, "gelu": ops.gelu,
+    "abs": ops.abs, "relu": ops.relu,
+    # one meaning per spelling: `gelu` is exact, as `activation: gelu` (keras.ops.gelu alone approximates)
+    "gelu": lambda x: ops.gelu(x, approximate=False), "gelu_tanh": lambda x: ops.gelu(x, approximate=True),
     "softmax": lambda x, axis: ops.softmax(x, axis=axis),
     "mean": lambda x, axis: ops.mean(x, axis=axis, keepdims=True),
     "sum": lambda x, axis: ops.sum(x, axis=axis, keepdims=True),
@@ -199,7 +201,15 @@ def _with_axes_after_batch(tensor: Any, count: int) -> Any:
     return tensor
 
 
-_BINARY = {"+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "**": ops.power}
+_BINARY = {"+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "**": ops.power,
+           "@": ops.matmul}
+
+
+def _batched(equation: str) -> str:
+    """An einsum over the axes after the batch, as one over all axes: each operand's batch axis (B, or 1
+    for a constant or learned tensor) is the broadcasting ellipsis."""
+    inputs, output = equation.replace(" ", "").split("->")
+    return ",".join(f"...{subscripts}" for subscripts in inputs.split(",")) + f"->...{output}"
 
 
 @keras.saving.register_keras_serializable(package="archspec")
@@ -226,7 +236,8 @@ class Expression(keras.layers.Layer):
     def call(self, inputs: list) -> Any:
         # every tensor is aligned to the same rank before the batch axis would be matched against a feature
         # axis: (B, 8) becomes (B, 1, 1, 8) next to (B, 6, 6, 8), a learned (8,) becomes (1, 1, 1, 8)
-        rank = max([len(tensor.shape) - 1 for tensor in inputs] + [len(t.shape) for t in self.tensors.values()])
+        rank = max([len(tensor.shape) - 1 for tensor in inputs] + [len(t.shape) for t in self.tensors.values()]
+                   + list(self.expression.constant_ranks))
         values = {name: _with_axes_after_batch(tensor, rank + 1 - len(tensor.shape))
                   for name, tensor in zip(self.names, inputs, strict=True)}
         values.update({name: ops.reshape(tensor, (*(1,) * (rank + 1 - len(tensor.shape)), *tensor.shape))
@@ -238,6 +249,9 @@ class Expression(keras.layers.Layer):
             binary=lambda symbol, left, right, node: _BINARY[symbol](left, right),
             call=lambda function, value, axis, node: (
                 _FUNCTIONS[function](value) if axis is None else _FUNCTIONS[function](value, axis)),
+            tensor=lambda value, node: ops.convert_to_tensor(  # a constant: batch axis 1, then aligned
+                value.reshape((1,) * (rank + 1 - value.ndim) + value.shape)),
+            einsum=lambda equation, values, node: ops.einsum(_batched(equation), *values),
         )
         return fold(self.expression, folder)
 

@@ -16,6 +16,7 @@ check bounds what loading can cost.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,20 @@ def check_declared_sizes(path: Path) -> None:
                 "  hint: a file this small cannot hold that much honestly; rebuild the model with `archspec build`")
 
 
+UNKNOWN_CLASS = re.compile(r"Could not locate class '([^']+)'")
+"""How Keras says a saved layer's class is not registered in this process (Keras 3.15)."""
+
+
 def _corrupt(path: Path, error: Exception) -> ModelError:
+    unknown = UNKNOWN_CLASS.search(str(error))
+    if unknown:  # the archive is fine: the class that reads it back is missing here
+        name = unknown.group(1)
+        return ModelError(
+            f"cannot load model {path}: it uses the custom class '{name}', which is not registered here\n"
+            f"  hint: load the module that defines '{name}' (decorated with "
+            "@keras.saving.register_keras_serializable) through a plugin: "
+            f"`archspec --plugin module:OpClass ...` with an op that lists '{name}' in keras_classes "
+            "(docs/plugins.md)")
     reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
     return ModelError(f"cannot load model {path}: {reason}\n"
                       "  hint: the file is not a complete Keras .keras archive; rebuild it with `archspec build`")

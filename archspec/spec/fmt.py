@@ -1,7 +1,7 @@
 """`archspec fmt`: a spec in canonical layout, its comments kept, its meaning unchanged.
 
 Canonical means: top-level keys in the order docs/spec.md lists them
-(archspec, name, doc, extends, remove, vars, defaults, inputs, blocks, nodes,
+(archspec or archspec_sweep, name, doc, extends, remove, vars, defaults, inputs, blocks, nodes,
 edges, outputs, train; anything else after), `op` first in every node, 2-space
 mappings and `- ` items indented under their key, one edge per item (a chain
 longer than the width broken before an arrow), node
@@ -27,8 +27,8 @@ from archspec.spec.fmt_proof import proven, split_document_end, untab
 from archspec.spec.loader import parse_yaml
 from archspec.spec.syntax import CHAIN_ARROW, split_steps
 
-TOP_ORDER = ("archspec", "name", "doc", "extends", "remove", "vars", "defaults", "inputs", "blocks", "nodes",
-             "edges", "outputs", "train")
+TOP_ORDER = ("archspec", "archspec_sweep", "name", "doc", "extends", "remove", "vars", "defaults", "inputs",
+             "blocks", "nodes", "edges", "outputs", "train")
 BLOCK_ORDER = ("doc", "params", "inputs", "outputs", "nodes", "edges")
 WIDTH = 120
 """Trailing comments are aligned only while the line stays within this width."""

@@ -215,7 +215,14 @@ def _one_error_per_union(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         fitting = [item for item in group
                    if not item["type"].endswith("_type") and item["type"] != "none_required"]
-        if fitting:
+        names = [item for item in fitting if item["type"] == "literal_error"]
+        if len(names) == 1 and all(item in names or item["type"].endswith("_parsing") for item in fitting):
+            # a misspelt name ('foo' for an initialiser): the names, and what else the union accepts
+            others = list(dict.fromkeys(_FORMS[form] for item in group if item is not names[0]
+                                        and (form := item["type"].split("_")[0]) in _FORMS))
+            also = f", or {' or '.join(others)}" if others else ""
+            result.append({**names[0], "msg": names[0]["msg"] + also})
+        elif fitting:
             result.extend(fitting)
         else:
             kinds = [_clean_message(item["msg"]).removeprefix("Input should be ") for item in group]
@@ -223,6 +230,10 @@ def _one_error_per_union(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             merged["msg"] = "Input should be " + " or ".join(dict.fromkeys(kinds))
             result.append(merged)
     return result
+
+
+_FORMS = {"float": "a number", "int": "an integer", "model": "a mapping", "dict": "a mapping", "list": "a list"}
+"""What a union member that did not fit accepts, in words, by pydantic's error type prefix."""
 
 
 def _misspelt_fields(items: list[dict[str, Any]]) -> set[tuple[tuple, str]]:

@@ -20,10 +20,23 @@ def run_label(run_dir: Path, labels: dict[str, int]) -> str:
     return name if labels[name] == 1 else f"{name} ({labels[name]})"
 
 
+def own_outputs(run_dirs: Sequence[Path], out: Path) -> list[Path]:
+    """The given folders that are no runs but archspec's own output: `out` itself, another comparison's
+    folder, the sweeps' root. `archspec compare runs/*` matches `runs/compare` (the default `--out`) and
+    `runs/sweeps` once they exist, so these are left out (and named) rather than refused."""
+    return [path for path in run_dirs if not (path / runs.CONFIG_FILE).exists() and (
+        path.resolve() == out.resolve() or path.name == runs.SWEEPS_ROOT.name or (path / COMPARE_CURVES).is_file())]
+
+
 def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
     """Write the overlaid curves and the joined sample images into `out`; return the table."""
     records = []
     seen: dict[str, int] = {}
+    skipped = own_outputs(run_dirs, out)
+    run_dirs = [path for path in run_dirs if path not in skipped]
+    if not run_dirs:
+        raise RunError(f"no run folder to compare: {', '.join(map(str, skipped))} hold archspec's own output "
+                       "(comparisons, sweeps)\n  hint: give run folders, e.g. runs/<spec>-<time>")
     for run_dir in run_dirs:
         if (run_dir / runs.CONFIG_FILE).is_file() and not (run_dir / runs.METRICS_FILE).is_file():
             raise RunError(

@@ -46,9 +46,10 @@ def train_pipeline(data: Prepared, config: RunConfig, epoch: int, part: tuple[in
 
 
 def fit_epochs(
-    model: Any, config: RunConfig, data: Prepared, first_epoch: int, callbacks: Sequence[Any], verbose: Any,
+    model: Any, config: RunConfig, data: Prepared, first_epoch: int, callbacks: Sequence[Any],
 ) -> None:
-    """Keras's fit, one call per epoch from `first_epoch` (0-based) to config.epochs."""
+    """Keras's fit, one call per epoch from `first_epoch` (0-based) to config.epochs; silent (progress.py
+    prints what a person sees)."""
     val = None
     if data.x_val is not None:
         val = _shardable(make_pipeline(data.x_val, data.y_val, config.batch_size))
@@ -59,7 +60,7 @@ def fit_epochs(
             epochs=epoch + 1,
             initial_epoch=epoch,
             callbacks=list(callbacks),
-            verbose=verbose,
+            verbose=0,
             shuffle=False,  # the pipeline shuffles (Keras would only warn that it cannot)
         )
         if model.stop_training:

@@ -25,6 +25,7 @@ import numpy as np
 from archspec.errors import RunError
 from archspec.keras.backend import import_keras
 from archspec.train import runs
+from archspec.train.progress import done_steps
 from archspec.train.rng import save_seed_states
 from archspec.train.stopping import StopRequest
 
@@ -60,7 +61,7 @@ class RunRecorder(keras.callbacks.Callback):
             self.model.stop_training = True
             return
         per_epoch = int(self.params.get("steps") or 0)
-        row = {"step": (self.epoch - 1) * per_epoch + batch + 1, "epoch": self.epoch}
+        row = {"step": (self.epoch - 1) * per_epoch + done_steps(batch, per_epoch), "epoch": self.epoch}
         row.update({key: float(np.asarray(value)) for key, value in (logs or {}).items()})
         self.epoch_steps.append(row)
 

@@ -45,6 +45,7 @@ from archspec.train.config import RunConfig, RunOptions, relocate_data, resolve_
 from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
+from archspec.train.progress import Progress
 from archspec.train.recorder import RunRecorder, StopOnRequest, nan_error
 from archspec.train.stopping import StopRequest, StopRequested, interrupted
 from archspec.train.strategies import STRATEGIES
@@ -192,13 +193,15 @@ def train_run(
     started = time.perf_counter()
     recorder = RunRecorder(run_dir, history, steps, writes=cluster.is_chief)
     every_callback = [recorder, *callbacks, StopOnRequest(stop)]
+    if verbose and cluster.is_chief:  # Keras's bar would print no epoch header and count past the end
+        every_callback.append(Progress(config.epochs, steps_per_epoch(data, config), bar=verbose in (1, "auto")))
     logger = TensorBoardLogger(run_dir) if cluster.is_chief else None
     if logger is not None:
         every_callback.insert(1, logger)
     step_loop = STRATEGIES[config.strategy].step_loop
     with stopping(run_dir, config, lambda: len(recorder.history)):
         try:
-            train_epochs(run_dir, config, model, data, len(history), every_callback, verbose, strategy, cluster)
+            train_epochs(run_dir, config, model, data, len(history), every_callback, strategy, cluster)
         finally:
             if logger is not None:
                 logger.close()
@@ -226,11 +229,11 @@ def stopping(run_dir: Path, config: RunConfig, epochs_done: int | Callable[[], i
 
 def train_epochs(
     run_dir: Path, config: RunConfig, model: Any, data: Prepared, first_epoch: int, callbacks: list[Any],
-    verbose: Any, strategy: Any, cluster: Cluster,
+    strategy: Any, cluster: Cluster,
 ) -> None:
     """Epochs first_epoch+1 .. config.epochs with the strategy's loop; a lost peer is one line."""
     if not STRATEGIES[config.strategy].step_loop:
-        fit_epochs(model, config, data, first_epoch, callbacks, verbose)
+        fit_epochs(model, config, data, first_epoch, callbacks)
         return
     try:
         step_epochs(model, config, data, first_epoch, strategy, callbacks)

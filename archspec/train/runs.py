@@ -47,6 +47,8 @@ CHECKPOINT_DIR = "checkpoints"
 FINAL_FILES = (MODEL_FILE, METRICS_FILE, CURVES_FILE, SAMPLES_FILE)
 TEMPORARY_GLOB = ".*.tmp-*"
 LOCK_FILE = ".archspec.lock"
+SWEEPS_ROOT = Path("runs/sweeps")
+"""Where sweep folders go by default (beside the runs, so `archspec compare` knows it is none)."""
 
 # what to do about an OS error on output, by errno
 OUTPUT_HINTS = {

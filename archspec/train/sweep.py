@@ -24,6 +24,7 @@ import optuna
 from optuna.trial import TrialState
 
 from archspec.errors import ArchspecError
+from archspec.train import runs
 from archspec.train.sweep_file import Sweep, SweepError, load_sweep
 from archspec.train.sweep_report import format_figure, write_report
 from archspec.train.sweep_space import check_space, check_variant, label, trial_spec
@@ -36,7 +37,7 @@ from archspec.train.sweep_study import (
 )
 from archspec.train.sweep_trial import Slot, make_slots, run_trial
 
-DEFAULT_ROOT = Path("runs/sweeps")
+DEFAULT_ROOT = runs.SWEEPS_ROOT
 
 
 class SweepInterrupted(ArchspecError):

@@ -35,6 +35,7 @@ from archspec.catalogue.ops.merge import Add, Average, Concat, Maximum, Multiply
 from archspec.catalogue.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
 from archspec.catalogue.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
 from archspec.catalogue.ops.preprocessing import Normalization, Rescaling
+from archspec.catalogue.ops.products import Einsum, MatMul
 from archspec.catalogue.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
 from archspec.catalogue.ops.sampling import GaussianSample
 from archspec.catalogue.ops.separable import SeparableConv1D, SeparableConv2D
@@ -58,9 +59,11 @@ OPS: dict[str, Op] = {
         LeakyRelu(), Prelu(), Elu(), Softmax(),
         ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
         Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
-        GaussianSample(),
+        GaussianSample(), MatMul(), Einsum(),
     )
 }
 """Every op kind, by the name written in `op:`."""
+BUILTIN_OPS = tuple(OPS)
+"""The names of archspec's own ops, before plugins add theirs (what the docs list)."""
 
-__all__ = ["OPS", "LayerCall", "Op", "OpParams", "Shape", "ShapeProblem", "format_shape"]
+__all__ = ["BUILTIN_OPS", "OPS", "LayerCall", "Op", "OpParams", "Shape", "ShapeProblem", "format_shape"]

@@ -26,6 +26,7 @@ from archspec.catalogue.expression import (
 from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
 from archspec.catalogue.ops.weights import Initializer, weight_kwargs, weight_params
 from archspec.catalogue.primitives import Operand
+from archspec.catalogue.products import einsum_shape, matmul_shape
 from archspec.catalogue.shape_rules import broadcast_shapes
 
 
@@ -70,9 +71,10 @@ class Expr(Op):
         expression = params.expression()
         shapes = {name: operand.shape for name, operand in zip(names, operands, strict=True)}
         shapes.update({name: tuple(tensor.shape) for name, tensor in params.learnable.items()})
-        rank = max(len(shape) for shape in shapes.values())  # lower ranks align at their last axis (numpy)
+        # lower ranks align at their last axis (numpy), constants' too
+        rank = max([len(shape) for shape in shapes.values()] + list(expression.constant_ranks))
         shapes = {name: (1,) * (rank - len(shape)) + tuple(shape) for name, shape in shapes.items()}
-        return fold(expression, _shape_folder(expression.text, shapes))[0]
+        return fold(expression, _shape_folder(expression, shapes, rank))[0]
 
     def layer(self, params: ExprParams, inputs: list[Shape], names: list[str] | None = None) -> LayerCall:
         learnable = {name: {"shape": list(tensor.shape), **weight_kwargs(tensor, {"initializer": "init"})}
@@ -100,15 +102,29 @@ class Expr(Op):
         return params.expr
 
 
-def _shape_folder(text: str, shapes: dict[str, Shape]) -> Folder:
+def _shape_folder(expression: Expression, shapes: dict[str, Shape], rank: int) -> Folder:
+    text = expression.text
+
     def binary(symbol: str, left: tuple, right: tuple, node: Any) -> tuple:
-        left_shape, left_text = left
-        right_shape, right_text = right
+        operands = [Operand(left[1], left[0]), Operand(right[1], right[0])]
         try:
-            shape = broadcast_shapes([Operand(left_text, left_shape), Operand(right_text, right_shape)],
-                                     what=f"'{symbol}'", hint=_broadcast_hint(left, right))
+            shape = matmul_shape(*operands) if symbol == "@" else broadcast_shapes(
+                operands, what=f"'{symbol}'", hint=_broadcast_hint(left, right), stretch_both=True)
         except ShapeProblem as problem:
             raise ExprShapeProblem(problem, operator_offset(node, text)) from None
+        return shape, _source(node, text)
+
+    def einsum(equation: str, values: list[tuple], node: Any) -> tuple:
+        try:
+            shape = einsum_shape(equation, [Operand(value_text, shape) for shape, value_text in values])
+            if len(shape) != rank and node is not expression.tree:  # it would broadcast against the batch axis
+                raise ShapeProblem(
+                    f"einsum '{equation}' gives {len(shape)} axes inside a larger expression whose operands have "
+                    f"{rank}", expected=f"{rank} output letters", got=equation.split("->")[-1] or "none",
+                    hint="keep every axis in the output and reduce with sum(x, axis), or make the einsum a node "
+                    "of its own")
+        except ShapeProblem as problem:
+            raise ExprShapeProblem(problem, node.col_offset) from None
         return shape, _source(node, text)
 
     def call(function: str, value: tuple, axis: int | None, node: Any) -> tuple:
@@ -131,6 +147,8 @@ def _shape_folder(text: str, shapes: dict[str, Shape]) -> Folder:
         negate=lambda value, node: value,
         binary=binary,
         call=call,
+        tensor=lambda value, node: ((1,) * (rank - value.ndim) + value.shape, _source(node, text)),
+        einsum=einsum,
     )
 
 

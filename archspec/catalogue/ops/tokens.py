@@ -129,6 +129,15 @@ class Slice(Op):
 class PermuteParams(OpParams):
     axes: list[PositiveInt] = Field(min_length=2, description="the new order of axes 1..rank (batch stays first)")
 
+    @field_validator("axes", mode="before")
+    @classmethod
+    def _count_from_one(cls, axes: Any) -> Any:
+        """numpy's transpose counts from 0; Keras's Permute, and so permute, from 1 (0 is the batch)."""
+        if isinstance(axes, list) and all(isinstance(axis, int) for axis in axes) and axes and min(axes) == 0:
+            raise ValueError(f"permute's axes count from 1 (axis 0 is the batch, which stays first): "
+                             f"write {[axis + 1 for axis in axes]}")
+        return axes
+
 
 class Permute(Op):
     name = "permute"

@@ -33,7 +33,7 @@ def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[s
             f"{_weights_differ(rebuilt, layers)}")
     copy_weights(rebuilt, layers)
     batch = sample_inputs(model, seed=seed, batch=2, floats="normal")
-    if not outputs_agree(_outputs(model, batch), _outputs(rebuilt, batch)):
+    if not outputs_agree(model_outputs(model, batch), model_outputs(rebuilt, batch)):
         raise KerasImportError(f"the imported spec computes other outputs than the model: "
                                f"{_first_difference(model, rebuilt, layers, tensors, batch)}")
     return rebuilt
@@ -49,7 +49,7 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
                 target.finalize_state()
 
 
-def _outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
+def model_outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
     result = model(batch if len(batch) > 1 else batch[0], training=False)
     return [np.asarray(item) for item in (result if isinstance(result, (list, tuple)) else [result])]
 
@@ -75,7 +75,7 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])
     except (ValueError, AttributeError):  # a layer whose output is not in the model's graph
         return "outputs differ (the node could not be isolated)"
-    for name, expected, got in zip(names, _outputs(original, batch), _outputs(compiled, batch)):
+    for name, expected, got in zip(names, model_outputs(original, batch), model_outputs(compiled, batch)):
         difference = max_difference([expected], [got])
         if not difference <= TOLERANCE:
             return (f"node '{name}' ({type(layers[name]).__name__}) differs by "
