@@ -1,10 +1,10 @@
 """Issue 18's yardstick: is each zoo spec shorter than the hand-written Keras it replaces?
 
-For every specs/zoo/NAME.yaml and its reference tests/zoo/NAME.py this prints
+For every specs/zoo/NAME.yaml and its reference tests/data/zoo/NAME.py this prints
 the lines and characters of each and the spec/Keras ratios, then the median
 ratios (the issue asks for <= 0.6 in lines, <= 0.7 in characters, and no spec
 longer than its reference in either). `--pending` adds the drafts in
-tests/zoo/pending, marked, in a second set of medians.
+tests/data/zoo/pending, marked, in a second set of medians.
 
 What is counted, the same way on both sides:
 - a line counts if anything but a comment is left on it; blank and
@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs" / "zoo"
-REFERENCES = ROOT / "tests" / "zoo"
+REFERENCES = ROOT / "tests" / "data" / "zoo"
 PENDING = REFERENCES / "pending"
 TARGET_LINES, TARGET_CHARS = 0.6, 0.7
 
@@ -116,7 +116,7 @@ def print_medians(label: str, sizes: list[tuple[Size, Size]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pending", action="store_true", help="also measure the drafts in tests/zoo/pending")
+    parser.add_argument("--pending", action="store_true", help="also measure the drafts in tests/data/zoo/pending")
     args = parser.parse_args(argv)
     specs = sorted(SPECS.glob("*.yaml"))
     drafts = sorted(PENDING.glob("*.yaml")) if args.pending else []

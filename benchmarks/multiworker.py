@@ -2,7 +2,7 @@
 
 Both sides run the `archspec fit` command on the same spec, data subset, global
 batch and seed (so they train the same model on the same batches: see
-tests/test_multiworker.py). The two workers talk over 127.0.0.1 through
+tests/train/test_multiworker.py). The two workers talk over 127.0.0.1 through
 TF_CONFIG; each is held to one TensorFlow thread (TF_NUM_INTRAOP_THREADS and
 TF_NUM_INTEROP_THREADS), the single process to two. Throughput = training
 examples / epoch time, over epochs 2..E (the first epoch pays for tracing),

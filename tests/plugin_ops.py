@@ -1,4 +1,4 @@
-"""Tiny op plugins for tests/test_plugins.py: one good op, and the mistakes the registry must refuse."""
+"""Tiny op plugins for tests/ops/test_plugins.py: one good op, and the mistakes the registry must refuse."""
 
 from __future__ import annotations
 

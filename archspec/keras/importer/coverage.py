@@ -2,7 +2,7 @@
 
 A class is imported when an op lists it in `keras_classes` (or it is the model's `InputLayer`);
 every other public class of `keras.layers` is named here with why it has no spec form.
-tests/test_importer_coverage.py keeps the two lists complete and disjoint, so a Keras upgrade
+tests/keras/importer/test_importer_coverage.py keeps the two lists complete and disjoint, so a Keras upgrade
 that adds a layer, or a new op that imports one of these, fails until this file says so.
 """
 

@@ -1,0 +1,183 @@
+"""`archspec import model.onnx`: PyTorch models exported to ONNX become specs whose compiled model, holding
+the ONNX weights, computes what onnxruntime computes (within 1e-4); unsupported graphs are refused whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+pytestmark = pytest.mark.keras  # every test exports a PyTorch module and builds a Keras model
+torch = pytest.importorskip("torch")
+onnxruntime = pytest.importorskip("onnxruntime")
+
+import onnx_models as models  # noqa: E402
+from torch import nn  # noqa: E402
+
+from archspec.keras.importer.onnx import OnnxImportError, import_onnx  # noqa: E402
+
+MNIST = (1, 28, 28)
+
+
+def _onnxruntime(path, image):
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"image": image})[0]
+
+
+@pytest.mark.parametrize("name, module, blocks", [
+    ("resnet", models.ResNet, True), ("mobilenet", models.MobileNet, True), ("unet", models.UNet, False)])
+def test_a_pytorch_model_imports_and_matches_onnxruntime(tmp_path, name, module, blocks):
+    path = models.export(module(), MNIST, tmp_path / f"{name}.onnx")
+    result = import_onnx(path)
+    assert result.max_difference < 1e-4
+    assert ("\nblocks:\n" in result.text) is blocks
+    assert "batch_norm" in result.text  # exported with TrainingMode.PRESERVE: the batch norms stay layers
+    assert result.model.count_params() == sum(p.numel() for p in module().parameters()) + _running_stats(module())
+
+
+def _running_stats(module):
+    return sum(layer.running_mean.numel() * 2 for layer in module.modules() if isinstance(layer, nn.BatchNorm2d))
+
+
+@pytest.mark.parametrize("cell, op", [(nn.LSTM, "lstm"), (nn.GRU, "gru")])
+def test_a_recurrent_classifier_imports_with_its_final_state(tmp_path, cell, op):
+    path = models.export(models.LSTMClassifier(cell=cell), MNIST, tmp_path / "rnn.onnx", batch=2)
+    result = import_onnx(path)
+    assert f"rnn:                   {{op: {op}, units: 32" in result.text
+    assert result.max_difference < 1e-4
+
+
+def test_a_dynamic_batch_recurrence_is_refused_with_the_fixed_batch_hint(tmp_path):
+    path = models.export(models.LSTMClassifier(), MNIST, tmp_path / "rnn.onnx")
+    with pytest.raises(OnnxImportError, match=r"cannot be imported: Shape \(node '/Shape'\).*export with a fixed "
+                                              r"batch size \(no dynamic_axes\) and they become constants$"):
+        import_onnx(path)
+
+
+class _TokenMLP(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.norm, self.out = nn.Linear(6, 8), nn.LayerNorm(8), nn.Linear(8, 3)
+        self.act = nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.act(self.norm(self.embed(x))))
+
+
+def test_layer_norm_gelu_and_matmul_biases_over_tokens(tmp_path):
+    path = models.export(_TokenMLP(), (5, 6), tmp_path / "tokens.onnx")
+    result = import_onnx(path)
+    # MatMul + Add: one dense with its bias; torch's erf formula (opset 17): one gelu
+    assert result.text.split("nodes:\n")[1].split("\n\n")[0] == (
+        "  embed: {op: dense, units: 8}\n"
+        "  norm:  {op: layer_norm, epsilon: 1.0e-05}\n"
+        "  act:   {op: activation, activation: gelu}\n"
+        "  out:   {op: dense, units: 3}")
+    assert result.max_difference < 1e-4
+
+
+def test_folded_batch_norms_import_as_biased_convolutions(tmp_path):
+    path = models.export(models.MobileNet(), MNIST, tmp_path / "folded.onnx", keep_batch_norm=False)
+    result = import_onnx(path)
+    assert "batch_norm" not in result.text and result.max_difference < 1e-4
+
+
+class _Mixed(nn.Module):
+    """Flatten of channel-major features, Pad, nearest and bilinear Resize, a functional ReLU, a LeakyReLU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, stride=2, dilation=1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.smooth = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.act = nn.LeakyReLU(0.2)
+        self.fc = nn.Linear(4 * 28 * 28, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.conv(nn.functional.pad(x, (1, 2, 0, 1))))
+        x = self.act(self.smooth(self.up(x)))
+        return torch.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+def test_flatten_keeps_the_channel_major_order_of_onnx(tmp_path):
+    path = models.export(_Mixed(), (1, 15, 13), tmp_path / "mixed.onnx")
+    result = import_onnx(path)
+    assert "op: permute" in result.text or "permute(" in result.text
+    assert result.max_difference < 1e-4
+
+
+def test_the_command_writes_the_spec_and_its_weights(tmp_path):
+    from archspec.cli import app
+    from archspec.keras.compiler import compile_model
+    from archspec.spec.frontend import load_spec
+
+    path = models.export(models.UNet(), MNIST, tmp_path / "unet.onnx")
+    target = tmp_path / "net.yaml"
+    result = CliRunner().invoke(app, ["import", str(path), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {target} and {tmp_path / 'net.weights.h5'}; matches onnxruntime")
+    model = compile_model(load_spec(target))
+    model.load_weights(tmp_path / "net.weights.h5")
+    image = np.random.default_rng(1).normal(size=(3, *MNIST)).astype("float32")
+    got = np.moveaxis(np.asarray(model(np.moveaxis(image, 1, -1))), -1, 1)
+    assert np.abs(got - _onnxruntime(path, image)).max() < 1e-4
+
+
+class _Trig(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cos(torch.sin(x) + 1.0)
+
+
+def test_unsupported_operators_are_all_named_and_nothing_is_written(tmp_path, capsys):
+    from archspec.cli import main
+
+    path = models.export(_Trig(), (4,), tmp_path / "trig.onnx")
+    message = f"{path}: 2 operator(s) cannot be imported: Sin (node '/Sin'), Cos (node '/Cos'); supported: Add, "
+    with pytest.raises(OnnxImportError) as error:
+        import_onnx(path)
+    assert str(error.value).startswith(message)
+    with pytest.raises(SystemExit) as exit_:
+        main(["import", str(path), "-o", str(tmp_path / "trig.yaml")])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err.startswith(message)
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["trig.onnx"]
+
+
+class _PaddedPool(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.max_pool2d(x, 3, 2, 1)
+
+
+def test_a_padded_max_pool_of_a_possibly_negative_input_is_refused_by_name(tmp_path):
+    path = models.export(_PaddedPool(), (2, 8, 8), tmp_path / "pool.onnx")
+    with pytest.raises(OnnxImportError, match=r"MaxPool node '/MaxPool': pads \[1, 1, 1, 1\] with strides \[2, 2\] "
+                                              r"pad with other values than zero"):
+        import_onnx(path)
+
+
+def test_an_old_opset_is_refused(tmp_path):
+    path = tmp_path / "old.onnx"
+    torch.onnx.export(_PaddedPool(), (torch.randn(1, 2, 8, 8),), str(path), dynamo=False, opset_version=11,
+                      input_names=["image"])
+    with pytest.raises(OnnxImportError, match="opset 11 is too old; export with opset_version=13 or later"):
+        import_onnx(path)
+
+
+def test_init_weights_loads_the_imported_weights_and_refuses_others(tmp_path):
+    from archspec.errors import RunError
+    from archspec.keras.compiler import compile_model
+    from archspec.spec.frontend import loads_spec
+    from archspec.train.runner import load_init_weights
+
+    path = models.export(models.MobileNet(), MNIST, tmp_path / "mobilenet.onnx")
+    result = import_onnx(path)
+    result.model.save_weights(tmp_path / "net.weights.h5")
+    model = compile_model(loads_spec(result.text, "net.yaml"))
+    load_init_weights(model, tmp_path / "net.weights.h5")
+    image = np.random.default_rng(2).normal(size=(2, 28, 28, 1)).astype("float32")
+    assert np.abs(np.asarray(model(image)) - np.asarray(result.model(image))).max() < 1e-6
+    other = compile_model(loads_spec(result.text.replace("dense(10)", "dense(7)"), "other.yaml"))
+    with pytest.raises(RunError, match=r"^--init-weights .*net.weights.h5: the weights do not fit this spec's model"):
+        load_init_weights(other, tmp_path / "net.weights.h5")
+    with pytest.raises(RunError, match=r"^--init-weights .*missing.weights.h5: no such .weights.h5 file$"):
+        load_init_weights(model, tmp_path / "missing.weights.h5")
