@@ -142,22 +142,23 @@ class Take(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="archspec")
 class SliceAxis(keras.layers.Layer):
-    """x[..., start:stop, ...] on one axis (Keras numbering; start and stop already non-negative)."""
+    """x[..., start:stop:step, ...] on one axis (Keras numbering; start and stop as slice.indices gives them)."""
 
-    def __init__(self, axis: int, start: int, stop: int, **kwargs: Any) -> None:
+    def __init__(self, axis: int, start: int, stop: int, step: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.axis, self.start, self.stop = axis, start, stop
+        self.axis, self.start, self.stop, self.step = axis, start, stop, step
 
     def call(self, inputs: Any) -> Any:
-        return ops.take(inputs, ops.arange(self.start, self.stop), axis=self.axis)
+        return ops.take(inputs, ops.arange(self.start, self.stop, self.step), axis=self.axis)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         shape = list(input_shape)
-        shape[self.axis] = self.stop - self.start
+        shape[self.axis] = len(range(self.start, self.stop, self.step))
         return tuple(shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "axis": self.axis, "start": self.start, "stop": self.stop}
+        steps = {"step": self.step} if self.step != 1 else {}
+        return {**super().get_config(), "axis": self.axis, "start": self.start, "stop": self.stop, **steps}
 
 
 @keras.saving.register_keras_serializable(package="archspec")

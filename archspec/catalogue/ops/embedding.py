@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from archspec.catalogue.ops.base import (
+    INTEGER_DTYPES,
     LayerCall,
     Op,
     OpParams,
@@ -35,7 +36,7 @@ class Embedding(Op):
     Params = EmbeddingParams
     doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
     input_dtype = "int32"
-    input_dtypes = ("int32",)
+    input_dtypes = INTEGER_DTYPES
 
     def infer_shape(self, params: EmbeddingParams, inputs: list[Shape]) -> Shape:
         return inputs[0] + (params.output_dim,)

@@ -145,7 +145,7 @@ class GraphReader:
     def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
         mapping = KERAS_OPS.get(type(operation).__name__)
         operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
-                                dict(call.arguments.kwargs))
+                                dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
         mapped = mapping(operation_call) if mapping else None
         if mapped is None:
             raise KerasImportError(unmappable(operation_call))

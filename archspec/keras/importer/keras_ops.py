@@ -18,6 +18,8 @@ class OpCall:
     args: list[Any]
     """Positional arguments: tensors as TensorRef (their spec name and shape), other values as given."""
     kwargs: dict[str, Any]
+    output_shape: tuple | None = None
+    """The call's (first) output shape without the batch axis."""
 
     def tensors(self) -> list[Any]:
         return [item for item in self.args if hasattr(item, "shape") and isinstance(item, str)]
@@ -61,24 +63,47 @@ def _transpose(call: OpCall) -> Mapped:
 
 
 def _get_item(call: OpCall) -> Mapped:
-    """x[:, i] or x[:, :, a:b] (one axis indexed, the batch kept): take or slice along that axis."""
+    """x[:, i], x[..., a:b], x[:, ::-1] (one axis indexed, any step, the batch kept): take or slice along that
+    axis; x[:, None] (new axes only): a reshape to the output shape."""
     if len(call.args) != 2 or len(call.tensors()) != 1:
         return None
-    key = call.args[1]
-    key = list(key) if isinstance(key, (list, tuple)) else [key]
+    source = call.args[0]
+    key = _full_key(call.args[1], len(source.shape) + 1)
     full = slice(None, None, None)
-    if len(key) < 2 or key[0] != full:
+    if key is None or key[0] != full:
         return None
+    if None in key:
+        shape = call.output_shape
+        if any(item not in (None, full) for item in key) or shape is None or None in shape:
+            return None
+        return "reshape", {"shape": [int(size) for size in shape]}, [str(source)]
     picked = [(axis, item) for axis, item in enumerate(key) if axis and item != full]
     if len(picked) != 1:
         return None
     axis, item = picked[0]
-    source = [str(call.args[0])]
     if isinstance(item, int) and not isinstance(item, bool):
-        return "take", {"axis": axis, "index": item}, source
-    if isinstance(item, slice) and item.step in (None, 1):
-        return "slice", {"axis": axis, "start": item.start or 0, "stop": item.stop}, source
+        return "take", {"axis": axis, "index": item}, [str(source)]
+    if isinstance(item, slice):
+        bounds = {name: value for name, value in (("start", item.start), ("stop", item.stop)) if value is not None}
+        steps = {"step": item.step} if item.step not in (None, 1) else {}
+        return "slice", {"axis": axis, **bounds, **steps}, [str(source)]
     return None
+
+
+def _full_key(key: Any, rank: int) -> list[Any] | None:
+    """An index key as one entry per axis of the result's source: Ellipsis expanded to full slices, missing
+    trailing axes filled; None where the key is not a basic index."""
+    key = list(key) if isinstance(key, (list, tuple)) else [key]
+    if key.count(Ellipsis) > 1:
+        return None
+    consumed = sum(1 for item in key if item is not None and item is not Ellipsis)
+    if consumed > rank:
+        return None
+    full = slice(None, None, None)
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        return key[:at] + [full] * (rank - consumed) + key[at + 1:]
+    return key + [full] * (rank - consumed)
 
 
 def _split(call: OpCall) -> Mapped:
@@ -96,7 +121,8 @@ def _split(call: OpCall) -> Mapped:
     else:
         cuts = [int(index) for index in sections]
     bounds = list(zip([0, *cuts], [*cuts, size]))
-    return [("slice", {"axis": axis, "start": start, "stop": stop}, [str(call.args[0])]) for start, stop in bounds]
+    return [("slice", {"axis": axis, **({"start": start} if start else {}), "stop": stop}, [str(call.args[0])])
+            for start, stop in bounds]
 
 
 def _pad(call: OpCall) -> Mapped:

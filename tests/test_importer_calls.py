@@ -1,0 +1,76 @@
+"""The layer and call classes that stopped real models at import (issue 29): integer inputs of any width,
+variable-length sequences, keras.ops indexing with Ellipsis, None and negative steps. Each imported spec
+is compared with the original model on its own weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.keras.importer import import_model
+
+
+def assert_same_outputs(original, text, batch):
+    """The spec compiles to the model: same parameter count, same outputs with its weights."""
+    rebuilt = archspec.compile_model(archspec.loads_spec(text, "imported.yaml"))
+    assert rebuilt.count_params() == original.count_params()
+    for layer in original.layers:
+        if layer.weights:
+            rebuilt.get_layer(layer.name).set_weights(layer.get_weights())
+    assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(original(batch))).max() < 1e-5
+
+
+def _nodes(text: str) -> str:
+    return text.split("nodes:\n", 1)[1].split("\n\n", 1)[0]
+
+
+def test_int64_token_inputs_import_with_their_dtype(keras):
+    tokens = keras.Input((12,), dtype="int64", name="tokens")
+    hidden = keras.layers.Embedding(50, 8, name="embed")(tokens)
+    hidden = keras.layers.GlobalAveragePooling1D(name="pool")(hidden)
+    model = keras.Model(tokens, keras.layers.Dense(3, name="out")(hidden))
+    text = import_model(model)
+    assert "  tokens: {shape: [12], dtype: int64}\n" in text
+    assert archspec.compile_model(archspec.loads_spec(text, "imported.yaml")).inputs[0].dtype == "int64"
+    batch = np.random.default_rng(0).integers(0, 50, size=(2, 12)).astype("int64")
+    assert_same_outputs(model, text, batch)
+
+
+def test_a_variable_length_sequence_keeps_its_null_steps(keras):
+    sequence = keras.Input((None, 6), name="seq")
+    hidden = keras.layers.LSTM(8, name="lstm")(sequence)
+    model = keras.Model(sequence, keras.layers.Dense(3, name="out")(hidden))
+    text = import_model(model)
+    assert "  seq: {shape: [null, 6]}\n" in text
+    for steps in (5, 9):
+        assert_same_outputs(model, text, np.random.default_rng(steps).normal(size=(2, steps, 6)).astype("float32"))
+
+
+def test_indexing_with_ellipsis_negative_steps_and_new_axes(keras):
+    sequence = keras.Input((8, 6), name="seq")
+    hidden = keras.layers.Dense(4, name="dense")(sequence)
+    hidden = hidden[..., 1:3]
+    hidden = hidden[:, ::-1]
+    hidden = hidden[:, 6:1:-2]
+    hidden = hidden[:, None]
+    hidden = hidden[..., -1]
+    model = keras.Model(sequence, keras.layers.Flatten(name="flat")(hidden))
+    text = import_model(model)
+    assert _nodes(text) == (
+        "  dense:      {op: dense, units: 4}\n"
+        "  get_item:   {op: slice, axis: 2, start: 1, stop: 3}\n"
+        "  get_item_1: {op: slice, step: -1}\n"
+        "  get_item_2: {op: slice, start: 6, stop: 1, step: -2}\n"
+        "  get_item_3: {op: reshape, shape: [1, 3, 2]}\n"
+        "  get_item_4: {op: take, axis: 3, index: -1}\n"
+        "  flat:       {op: flatten}")
+    assert_same_outputs(model, text, np.random.default_rng(0).normal(size=(2, 8, 6)).astype("float32"))
+
+
+def test_a_zero_slice_step_is_a_located_error():
+    text = ("archspec: 1\nname: s\ninputs:\n  x: [8, 4]\nnodes:\n  cut: {op: slice, step: 0}\n"
+            "edges:\n  - x -> cut\noutputs: [cut]\n")
+    with pytest.raises(archspec.SpecError) as raised:
+        archspec.loads_spec(text, "s.yaml")
+    assert "s.yaml:6" in str(raised.value) and "step must not be 0" in str(raised.value)
