@@ -74,3 +74,30 @@ def test_a_zero_slice_step_is_a_located_error():
     with pytest.raises(archspec.SpecError) as raised:
         archspec.loads_spec(text, "s.yaml")
     assert "s.yaml:6" in str(raised.value) and "step must not be 0" in str(raised.value)
+
+
+def test_pad_in_every_mode_imports_and_zero_spatial_pads_stay_zero_padding(keras):
+    image = keras.Input((8, 8, 3), name="img")
+    padded = keras.ops.pad(image, [[0, 0], [1, 1], [2, 2], [0, 0]], mode="reflect")
+    padded = keras.ops.pad(padded, [[0, 0], [0, 2], [1, 0], [0, 0]], mode="symmetric")
+    padded = keras.ops.pad(padded, [[0, 0], [1, 1], [1, 1], [0, 1]], constant_values=0.5)
+    padded = keras.ops.pad(padded, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    model = keras.Model(image, keras.layers.Conv2D(4, 3, name="conv")(padded))
+    text = import_model(model)
+    assert [line.split(":", 1)[1].strip() for line in _nodes(text).splitlines()] == [
+        "{op: pad, padding: [[1, 1], [2, 2], [0, 0]], mode: reflect}",
+        "{op: pad, padding: [[0, 2], [1, 0], [0, 0]], mode: symmetric}",
+        "{op: pad, padding: [[1, 1], [1, 1], [0, 1]], value: 0.5}",
+        "{op: zero_padding2d}",
+        "{op: conv2d, filters: 4, padding: valid}"]
+    assert_same_outputs(model, text, np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32"))
+
+
+def test_a_reflect_pad_wider_than_its_axis_is_a_located_shape_error():
+    text = ("archspec: 1\nname: p\ninputs:\n  x: [3, 4]\nnodes:\n"
+            "  mirror: {op: pad, padding: [[3, 0], [0, 0]], mode: reflect}\n"
+            "edges:\n  - x -> mirror\noutputs: [mirror]\n")
+    with pytest.raises(archspec.ArchspecError) as raised:
+        archspec.analyze(archspec.loads_spec(text, "p.yaml"))
+    message = str(raised.value)
+    assert "p.yaml:6" in message and "reflect padding of 3 on axis 1" in message and "at most 2" in message

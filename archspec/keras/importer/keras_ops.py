@@ -126,25 +126,26 @@ def _split(call: OpCall) -> Mapped:
 
 
 def _pad(call: OpCall) -> Mapped:
-    """keras.ops.pad with zeros on the spatial axes only: zero_padding1d/2d."""
+    """keras.ops.pad: with zeros on the spatial axes only, zero_padding1d/2d (as before); any other (another
+    value, reflect or symmetric, the channels padded too), a pad node. The batch axis is never padded."""
     config = call.operation.get_config()
     width = [list(map(int, pair)) for pair in config.get("pad_width", [])]
-    value = call.kwargs.get("constant_values")
-    if config.get("mode") != "constant" or value not in (None, 0, 0.0) or len(call.tensors()) != 1:
+    value = call.kwargs.get("constant_values", call.args[1] if len(call.args) > 1 else None)
+    mode = config.get("mode", "constant")
+    if len(call.tensors()) != 1 or not width or width[0] != [0, 0] or not (value is None or _is_number(value)):
         return None
-    if not width or width[0] != [0, 0] or width[-1] != [0, 0]:
-        return None
+    source = [str(call.args[0])]
     inner = width[1:-1]
-    if len(inner) == 1:
-        return "zero_padding1d", {"padding": inner[0] if inner[0][0] != inner[0][1] else inner[0][0]}, \
-            [str(call.args[0])]
-    if len(inner) == 2:
+    if mode == "constant" and value in (None, 0, 0.0) and width[-1] == [0, 0] and len(inner) in (1, 2):
+        if len(inner) == 1:
+            return "zero_padding1d", {"padding": inner[0] if inner[0][0] != inner[0][1] else inner[0][0]}, source
         same = inner[0][0] == inner[0][1] and inner[1][0] == inner[1][1]
         padding: Any = [inner[0][0], inner[1][0]] if same else inner
         if same and inner[0][0] == inner[1][0]:
             padding = inner[0][0]
-        return "zero_padding2d", {"padding": padding}, [str(call.args[0])]
-    return None
+        return "zero_padding2d", {"padding": padding}, source
+    fill = {"value": float(value)} if mode == "constant" and value else {}
+    return "pad", {"padding": width[1:], **({"mode": mode} if mode != "constant" else {}), **fill}, source
 
 
 def _reshape(call: OpCall) -> Mapped:
