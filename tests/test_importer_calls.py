@@ -101,3 +101,39 @@ def test_a_reflect_pad_wider_than_its_axis_is_a_located_shape_error():
         archspec.analyze(archspec.loads_spec(text, "p.yaml"))
     message = str(raised.value)
     assert "p.yaml:6" in message and "reflect padding of 3 on axis 1" in message and "at most 2" in message
+
+
+def test_channels_first_layers_import_between_permutes(keras):
+    layers = keras.layers
+    image = keras.Input((3, 12, 12), name="img")
+    hidden = layers.Conv2D(8, 3, data_format="channels_first", name="conv")(image)
+    hidden = layers.BatchNormalization(axis=1, name="bn")(hidden)
+    hidden = layers.MaxPooling2D(data_format="channels_first", name="pool")(hidden)
+    hidden = layers.UpSampling2D(data_format="channels_first", name="up")(hidden)
+    hidden = layers.GlobalAveragePooling2D(data_format="channels_first", name="gap")(hidden)
+    sequence = keras.Input((4, 10), name="seq")
+    steps = layers.Conv1D(5, 3, data_format="channels_first", name="conv1d")(sequence)
+    steps = layers.Flatten(name="flat")(steps)
+    model = keras.Model([image, sequence], layers.Concatenate(name="joined")([hidden, steps]))
+    text = import_model(model)
+    assert _nodes(text) == (
+        "  conv_to_last:    {op: permute, axes: [2, 3, 1]}\n"
+        "  conv:            {op: conv2d, filters: 8, padding: valid}\n"
+        "  conv_to_first:   {op: permute, axes: [3, 1, 2]}\n"
+        "  bn:              {op: batch_norm, axis: 1}\n"
+        "  pool_to_last:    {op: permute, axes: [2, 3, 1]}\n"
+        "  pool:            {op: max_pool2d}\n"
+        "  pool_to_first:   {op: permute, axes: [3, 1, 2]}\n"
+        "  up_to_last:      {op: permute, axes: [2, 3, 1]}\n"
+        "  up:              {op: upsample2d}\n"
+        "  up_to_first:     {op: permute, axes: [3, 1, 2]}\n"
+        "  conv1d_to_last:  {op: permute, axes: [2, 1]}\n"
+        "  conv1d:          {op: conv1d, filters: 5, padding: valid}\n"
+        "  conv1d_to_first: {op: permute, axes: [2, 1]}\n"
+        "  gap_to_last:     {op: permute, axes: [2, 3, 1]}\n"
+        "  gap:             {op: global_avg_pool2d}\n"
+        "  flat:            {op: flatten}\n"
+        "  joined:          {op: concat}")
+    rng = np.random.default_rng(0)
+    batch = [rng.normal(size=(2, 3, 12, 12)).astype("float32"), rng.normal(size=(2, 4, 10)).astype("float32")]
+    assert_same_outputs(model, text, batch)

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
+from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
@@ -104,14 +105,19 @@ class GraphReader:
             node.params = {SHARES: owner}
             del self.layers[name]
         node.shape = shape
-        self.nodes[name] = node
-        self.shapes[name] = shape
         if len(call.output_tensors) != 1:
             raise KerasImportError(f"'{operation.name}' has {len(call.output_tensors)} outputs; "
                                    "operations with several outputs are not supported")
-        self.tensors[id(call.output_tensors[0])] = name
-        if name in self.layers:
-            self.outputs[name] = call.output_tensors[0]
+        if _is_layer(operation) and channels_first(operation, call) and len(node.sources) == 1:
+            placed = between_permutes(node, tuple(call.input_tensors[0].shape[1:]), shape, self.name)
+        else:
+            placed = [node]
+            if name in self.layers:  # the layer's own output, for naming the first node that differs
+                self.outputs[name] = call.output_tensors[0]
+        for part in placed:
+            self.nodes[part.name] = part
+            self.shapes[part.name] = part.shape
+        self.tensors[id(call.output_tensors[0])] = placed[-1].name
 
     def layer_node(self, layer: Any, call: Any, name: str) -> ImportedNode:
         cls = class_key(layer)
@@ -160,7 +166,7 @@ class GraphReader:
         first: Exception | None = None
         for op in self.by_class[cls]:
             try:
-                config = op.from_keras(layer.get_config())
+                config = op.from_keras(as_channels_last(layer.get_config()))
                 config.update(op.from_keras_call(dict(call.arguments.kwargs)))
                 return op, op.Params.model_validate(config)
             except (ValueError, ValidationError) as error:
