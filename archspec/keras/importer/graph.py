@@ -20,6 +20,7 @@ from archspec.keras.importer.channels import as_channels_last, between_permutes,
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
+from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
 
 
@@ -78,9 +79,21 @@ class GraphReader:
                 inner = self.read(operation, f"{prefix}{operation.name}_", list(call.input_tensors))
                 for tensor, name in zip(call.output_tensors, inner):
                     self.tensors[id(tensor)] = name
+            elif self.traced(operation):  # a subclassed layer: its traced call, flattened the same way
+                try:
+                    inner = self.read(traced_model(operation, call), f"{prefix}{operation.name}_",
+                                      list(call.input_tensors))
+                except KerasImportError as error:
+                    raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
+                for tensor, name in zip(call.output_tensors, inner):
+                    self.tensors[id(tensor)] = name
             else:
                 self.add_call(call, prefix)
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
+
+    def traced(self, operation: Any) -> bool:
+        """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
+        return _is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation

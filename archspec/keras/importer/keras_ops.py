@@ -169,7 +169,29 @@ def _concatenate(call: OpCall) -> Mapped:
     return "concat", params, [str(item) for item in items]
 
 
+def _activation(name: str, **required: Any) -> Callable[[OpCall], Mapped]:
+    """keras.ops.relu(x), keras.ops.gelu(x, approximate=False), ...: an activation node, when the call's
+    settings are those of the Keras activation of that name (keras.ops.gelu approximates by default; the
+    activation does not)."""
+    def convert(call: OpCall) -> Mapped:
+        config = {key: value for key, value in call.operation.get_config().items() if key != "name"}
+        if len(call.tensors()) != 1 or len(call.args) != 1 or call.kwargs or config != required:
+            return None
+        return "activation", {"activation": name}, [str(call.args[0])]
+    return convert
+
+
+_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "HardSigmoid": "hard_sigmoid",
+                "Tanh": "tanh", "HardTanh": "hard_tanh", "Silu": "silu", "HardSilu": "hard_silu", "Selu": "selu",
+                "Softplus": "softplus", "Softsign": "softsign", "LogSigmoid": "log_sigmoid", "Mish": "mish",
+                "TanhShrink": "tanh_shrink", "SparseSigmoid": "sparse_sigmoid"}
+"""keras.ops activation operations without settings -> the activation of that name."""
+
 KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
+    **{cls: _activation(name) for cls, name in _ACTIVATIONS.items()},
+    "Gelu": _activation("gelu", approximate=False),
+    "Softmax": _activation("softmax", axis=-1),
+    "LogSoftmax": _activation("log_softmax", axis=-1),
     "Add": _binary("add", "+"),
     "Multiply": _binary("multiply", "*"),
     "Subtract": _binary("subtract", "-"),
