@@ -38,7 +38,7 @@ REFUSED_LAYERS: dict[str, str] = {
     **dict.fromkeys([
         "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
         "AdditiveAttention", "Attention", "Conv1DTranspose", "ConvLSTM1D", "ConvLSTM2D", "DepthwiseConv1D", "Dot",
-        "EinsumDense", "GroupedQueryAttention", "Minimum", "RepeatVector", "Resizing", "ReversibleEmbedding",
+        "EinsumDense", "GroupedQueryAttention", "Minimum", "RepeatVector", "Resizing",
         "SpectralNormalization", "TimeDistributed", "UpSampling1D"], NO_OP_YET),
     "Lambda": ARBITRARY,
     **dict.fromkeys(["Layer", "Wrapper", "InputSpec"], ABSTRACT),

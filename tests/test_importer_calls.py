@@ -141,3 +141,18 @@ def test_channels_first_layers_import_between_permutes(keras):
     rng = np.random.default_rng(0)
     batch = [rng.normal(size=(2, 3, 12, 12)).astype("float32"), rng.normal(size=(2, 4, 10)).astype("float32")]
     assert_same_outputs(model, text, batch)
+
+
+def test_a_tied_reversible_embedding_imports_as_an_embedding_and_an_untied_one_is_refused(keras):
+    from archspec.keras.importer import KerasImportError
+
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    model = keras.Model(tokens, keras.layers.ReversibleEmbedding(40, 8, name="embed")(tokens))
+    text = import_model(model)
+    assert _ops(text) == ["{op: embedding, input_dim: 40, output_dim: 8}"]
+    assert_same_outputs(model, text, np.random.default_rng(0).integers(0, 40, size=(2, 6)).astype("int32"))
+    untied = keras.Model(tokens, keras.layers.ReversibleEmbedding(40, 8, tie_weights=False, name="both")(tokens))
+    with pytest.raises(KerasImportError) as raised:
+        import_model(untied)
+    assert str(raised.value) == ("layer 'both' (ReversibleEmbedding) cannot be written as op embedding: "
+                                 "tie_weights=False is not supported (a second, reverse table has no op)")
