@@ -13,6 +13,12 @@ from typing import Any
 Shape = tuple[int | None, ...]
 """A tensor shape without the batch axis; None is a size known only at run time."""
 
+INTEGER_DTYPES = ("int32", "int64", "int16", "int8", "uint8", "uint16")
+"""The integer widths an input may declare (token ids: int32 as archspec writes them, int64 as NumPy
+and tokenizers give them); every op that takes integers takes each of them."""
+INPUT_DTYPES = ("float32", *INTEGER_DTYPES)
+"""Every dtype an input may declare."""
+
 
 class ShapeProblem(Exception):
     """Raised by a shape rule; the shape checker adds the file location and node name."""

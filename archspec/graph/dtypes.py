@@ -14,6 +14,7 @@ from __future__ import annotations
 import networkx as nx
 
 from archspec.catalogue.ops import OPS
+from archspec.catalogue.primitives import INTEGER_DTYPES
 from archspec.errors import ShapeError, SpecError
 from archspec.graph.build import topological_nodes
 
@@ -43,13 +44,14 @@ def dtype_errors(graph: nx.MultiDiGraph) -> list[SpecError]:
 
 
 def _error(name: str, data: dict, op: str, seen: str, source: str, accepted: tuple[str, ...]) -> SpecError:
-    wants_integers = all(dtype.startswith("int") for dtype in accepted)
+    wants_integers = set(accepted) <= set(INTEGER_DTYPES)
+    named = "int32" if wants_integers else " or ".join(accepted)  # int32 stands for every integer width
     return ShapeError(
-        f"{op} needs {' or '.join(accepted)} input, but '{source}' gives it {seen}"
+        f"{op} needs {named} input, but '{source}' gives it {seen}"
         + (" (an embedding looks up integer token ids; floats would be truncated)" if wants_integers else ""),
         location=data["location"],
         node=name,
-        expected=" or ".join(accepted),
+        expected=f"int32 or another integer dtype ({', '.join(accepted[1:])})" if wants_integers else named,
         got=f"{seen} from '{source}'",
         hint="feed it an input declared `dtype: int32` (token ids), directly or through flatten, reshape or "
         "identity only; for float features use a dense layer instead"

@@ -141,23 +141,45 @@ class Take(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="archspec")
-class SliceAxis(keras.layers.Layer):
-    """x[..., start:stop, ...] on one axis (Keras numbering; start and stop already non-negative)."""
+class Pad(keras.layers.Layer):
+    """keras.ops.pad of every axis but the batch, as a layer a model can save: mode constant (with `value`),
+    reflect or symmetric."""
 
-    def __init__(self, axis: int, start: int, stop: int, **kwargs: Any) -> None:
+    def __init__(self, padding: list, mode: str = "constant", value: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.axis, self.start, self.stop = axis, start, stop
+        self.padding, self.mode, self.value = [list(pair) for pair in padding], mode, value
 
     def call(self, inputs: Any) -> Any:
-        return ops.take(inputs, ops.arange(self.start, self.stop), axis=self.axis)
+        fill = {"constant_values": self.value} if self.mode == "constant" else {}
+        return ops.pad(inputs, [[0, 0], *self.padding], mode=self.mode, **fill)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], *(None if size is None else size + sum(pair)
+                                  for size, pair in zip(input_shape[1:], self.padding)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "padding": self.padding, "mode": self.mode, "value": self.value}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class SliceAxis(keras.layers.Layer):
+    """x[..., start:stop:step, ...] on one axis (Keras numbering; start and stop as slice.indices gives them)."""
+
+    def __init__(self, axis: int, start: int, stop: int, step: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis, self.start, self.stop, self.step = axis, start, stop, step
+
+    def call(self, inputs: Any) -> Any:
+        return ops.take(inputs, ops.arange(self.start, self.stop, self.step), axis=self.axis)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         shape = list(input_shape)
-        shape[self.axis] = self.stop - self.start
+        shape[self.axis] = len(range(self.start, self.stop, self.step))
         return tuple(shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "axis": self.axis, "start": self.start, "stop": self.stop}
+        steps = {"step": self.step} if self.step != 1 else {}
+        return {**super().get_config(), "axis": self.axis, "start": self.start, "stop": self.stop, **steps}
 
 
 @keras.saving.register_keras_serializable(package="archspec")

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
+from archspec.catalogue.primitives import INPUT_DTYPES
 from archspec.errors import Location
 from archspec.spec.data_spec import DataSpec
 from archspec.spec.document import Document
@@ -46,7 +47,7 @@ class InputSpec(StrictModel):
     """A model input: its shape without the batch axis (null for a variable length)."""
 
     shape: list[PositiveInt | None] = Field(min_length=1)
-    dtype: Literal["float32", "int32"] = "float32"
+    dtype: Literal[INPUT_DTYPES] = "float32"  # type: ignore[valid-type]
 
 
 class TrainSpec(StrictModel):

@@ -76,6 +76,7 @@ CASES = [
     ("{op: zero_padding1d, padding: [1, 2]}", [6, 3]),
     ("{op: cropping1d, cropping: [1, 2]}", [6, 3]),
     ("{op: cropping2d, cropping: [[1, 0], [2, 1]]}", [6, 6, 3]),
+    ("{op: pad, padding: [[1, 2], [2, 2], [0, 1]], mode: reflect}", [6, 6, 3]),
     ("{op: rescaling, scale: 0.5, offset: 1.0}", [4, 4, 3]),
     ("{op: normalization, mean: [0.0, 1.0, 2.0], variance: [1.0, 2.0, 3.0]}", [4, 4, 3]),
     ("{op: expr, expr: 'x * g + softmax(x, 1)', learnable: {g: {shape: [1, 3]}}}", [4, 3]),

@@ -33,7 +33,7 @@ from archspec.catalogue.ops.expr import Expr
 from archspec.catalogue.ops.extra import DepthwiseConv2D, Relu
 from archspec.catalogue.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
 from archspec.catalogue.ops.norm import BatchNorm, GroupNorm, LayerNorm, RmsNorm, UnitNorm
-from archspec.catalogue.ops.padding import Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D
+from archspec.catalogue.ops.padding import Cropping1D, Cropping2D, Pad, ZeroPadding1D, ZeroPadding2D
 from archspec.catalogue.ops.preprocessing import Normalization, Rescaling
 from archspec.catalogue.ops.products import Einsum, MatMul
 from archspec.catalogue.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
@@ -57,7 +57,7 @@ OPS: dict[str, Op] = {
         SeparableConv2D(), SeparableConv1D(), GroupNorm(), RmsNorm(), UnitNorm(),
         SpatialDropout1D(), SpatialDropout2D(), DropPath(),
         LeakyRelu(), Prelu(), Elu(), Softmax(),
-        ZeroPadding1D(), Cropping1D(), Cropping2D(), Rescaling(), Normalization(),
+        ZeroPadding1D(), Cropping1D(), Cropping2D(), Pad(), Rescaling(), Normalization(),
         Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
         GaussianSample(), MatMul(), Einsum(),
     )

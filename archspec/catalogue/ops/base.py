@@ -12,7 +12,15 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from archspec.catalogue.primitives import LayerCall, Shape, ShapeProblem, Step, format_shape  # noqa: F401 (re-exported)
+from archspec.catalogue.primitives import (  # noqa: F401 (re-exported)
+    INPUT_DTYPES,
+    INTEGER_DTYPES,
+    LayerCall,
+    Shape,
+    ShapeProblem,
+    Step,
+    format_shape,
+)
 
 Activation = Literal[
     "linear", "relu", "sigmoid", "softmax", "tanh", "gelu", "elu", "selu", "swish", "silu",
@@ -109,7 +117,7 @@ class Op:
     arity: ClassVar[ArityName] = "one"
     min_rank: ClassVar[int] = 1
     input_dtype: ClassVar[str] = "float32"
-    input_dtypes: ClassVar[tuple[str, ...]] = ("float32", "int32")
+    input_dtypes: ClassVar[tuple[str, ...]] = INPUT_DTYPES
     """The dtypes of input this op's layer accepts (archspec.graph.dtypes checks them statically).
     Most Keras layers cast integers to float; convolutions fail on them, and an embedding
     quietly truncates floats to token ids, so those ops name one dtype."""

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from archspec.catalogue.ops.base import (
+    INTEGER_DTYPES,
     LayerCall,
     Op,
     OpParams,
@@ -35,14 +36,19 @@ class Embedding(Op):
     Params = EmbeddingParams
     doc = "Looks up a learned `output_dim` vector for each integer token below `input_dim`."
     input_dtype = "int32"
-    input_dtypes = ("int32",)
+    input_dtypes = INTEGER_DTYPES
 
     def infer_shape(self, params: EmbeddingParams, inputs: list[Shape]) -> Shape:
         return inputs[0] + (params.output_dim,)
 
-    keras_classes = ("Embedding",)
+    keras_classes = ("Embedding", "ReversibleEmbedding")
+    """A ReversibleEmbedding with tied weights (keras-hub's token embeddings) is an embedding going
+    forwards; its reverse call (logits from the same table) has no op."""
 
     def from_keras(self, config: dict) -> dict:
+        if config.get("tie_weights") is False:
+            raise ValueError("tie_weights=False is not supported (a second, reverse table has no op)")
+        config = {key: value for key, value in config.items() if key not in ("tie_weights", "logit_soft_cap")}
         return {**keras_params(config, _EMBEDDING_KEYS), **weight_params(config, _EMBEDDING_WEIGHTS)}
 
     def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:

@@ -1,6 +1,10 @@
-"""Zero-padding and cropping of sequences (1-D) and images (2-D)."""
+"""Zero-padding and cropping of sequences (1-D) and images (2-D); `pad`: any axes, any mode."""
 
 from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt
 
 from archspec.catalogue.ops.base import (
     LayerCall,
@@ -127,6 +131,50 @@ class Cropping2D(_Cropping):
     keras_classes = ("Cropping2D",)
     axes = ("rows", "columns")
     min_rank = 3
+
+
+PAD_MODES = ("constant", "reflect", "symmetric")
+"""The modes of keras.ops.pad that every Keras backend computes (edge, wrap and the statistics modes are
+NumPy's and JAX's only)."""
+
+
+class PadParams(OpParams):
+    padding: list[tuple[NonNegativeInt, NonNegativeInt]] = Field(
+        min_length=1, description="[start, end] for each axis of the input (batch excluded), in order")
+    mode: Literal[PAD_MODES] = "constant"  # type: ignore[valid-type]
+    value: float = Field(default=0.0, description="the fill of mode constant")
+
+
+class Pad(Op):
+    name = "pad"
+    family = "conv"
+    Params = PadParams
+    doc = ("Pads every axis by its [start, end] pair: with `value` (mode constant), mirrored without the edge "
+           "(reflect) or with it (symmetric), as keras.ops.pad and torch's F.pad do.")
+    keras_classes = ("Pad",)
+
+    def infer_shape(self, params: PadParams, inputs: list[Shape]) -> Shape:
+        shape = inputs[0]
+        require_rank(shape, len(params.padding), self.name)
+        if len(shape) != len(params.padding):
+            raise ShapeProblem(f"pad gives {len(params.padding)} [start, end] pairs for a {format_shape(shape)} input",
+                               expected=f"{len(shape)} pairs, one per axis", got=str(len(params.padding)))
+        limit = {"reflect": 1, "symmetric": 0}.get(params.mode)
+        for axis, (size, pair) in enumerate(zip(shape, params.padding), start=1):
+            if limit is not None and size is not None and max(pair) > size - limit:
+                raise ShapeProblem(f"{params.mode} padding of {max(pair)} on axis {axis} needs more positions than "
+                                   f"the {size} of a {format_shape(shape)} input",
+                                   expected=f"at most {size - limit}", got=str(max(pair)),
+                                   hint="pad less, or use mode constant")
+        return tuple(None if size is None else size + sum(pair) for size, pair in zip(shape, params.padding))
+
+    def layer(self, params: PadParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall("Pad", {"padding": [list(pair) for pair in params.padding], "mode": params.mode,
+                                 "value": params.value}, module="archspec.keras.layers")
+
+    def from_keras(self, config: dict) -> dict:
+        return {"padding": [list(pair) for pair in config["padding"]], "mode": config["mode"],
+                **({"value": config["value"]} if config["value"] else {})}
 
 
 def pair_1d(amount: int | tuple[int, int]) -> tuple[int, int]:

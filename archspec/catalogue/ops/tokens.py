@@ -80,16 +80,24 @@ class Take(Op):
 
 class SliceParams(OpParams):
     axis: int = 1
-    start: int = 0
+    start: int | None = Field(default=None, description="first position; null: the first (last if step < 0)")
     stop: int | None = Field(default=None, description="end (exclusive); null: to the end")
+    step: int = Field(default=1, description="every step-th position; negative walks backwards (-1: reversed)")
+
+    @field_validator("step")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("step must not be 0 (1: every position, -1: reversed)")
+        return value
 
 
 class Slice(Op):
     name = "slice"
     family = "dense"
     Params = SliceParams
-    doc = ("Keeps positions start..stop-1 along an axis (Python's x[start:stop]; negative counts from the end): "
-           "the first half of the channels, all tokens but the first.")
+    doc = ("Keeps positions start..stop-1 along an axis (Python's x[start:stop:step]; negative counts from the "
+           "end): the first half of the channels, all tokens but the first, the steps reversed (step: -1).")
 
     def infer_shape(self, params: SliceParams, inputs: list[Shape]) -> Shape:
         shape = inputs[0]
@@ -98,31 +106,37 @@ class Slice(Op):
         if size is None:
             raise ShapeProblem(f"slice along axis {params.axis} needs a known size",
                                got=format_shape(shape), hint="slice an axis whose size is fixed")
-        start, stop = params.start, size if params.stop is None else params.stop
+        start, stop = params.start, params.stop
         for key, value in (("start", start), ("stop", stop)):
-            if not -size <= value <= size:
+            if value is not None and not -size <= value <= size:
                 raise ShapeProblem(
                     f"slice {key} {value} is out of range for axis {params.axis} of size {size} "
                     f"(input {format_shape(shape)})",
                     expected=f"{-size}..{size}", got=str(value),
                 )
-        length = len(range(size)[start:stop])
+        length = len(range(size)[start:stop:params.step])
         if length == 0:
             raise ShapeProblem(f"slice {start}:{stop} of axis {params.axis} (size {size}) is empty",
-                               got=f"start {start}, stop {stop}", hint="start must come before stop")
+                               got=f"start {start}, stop {stop}, step {params.step}",
+                               hint="start must come before stop (after it for a negative step)")
         return shape[:index] + (length,) + shape[index + 1:]
 
     keras_classes = ("SliceAxis",)
     """A split's parts compile to SliceAxis too: they import as slices (the same layers)."""
 
     def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"axis": config["axis"], "start": config["start"], "stop": config["stop"]}
+        start, stop, step = config["start"], config["stop"], config.get("step", 1)
+        if step > 0:  # the layer's bounds are slice.indices(size): 0 is the first position, -1 before it
+            return {"axis": config["axis"], **({"start": start} if start else {}), "stop": stop,
+                    **({"step": step} if step != 1 else {})}
+        return {"axis": config["axis"], "start": start, **({"stop": stop} if stop >= 0 else {}), "step": step}
 
     def layer(self, params: SliceParams, inputs: list[Shape]) -> LayerCall:
         size = inputs[0][axis_index(params.axis, inputs[0], "slice")]
         assert size is not None
-        start, stop, _ = slice(params.start, params.stop).indices(size)
-        return LayerCall("SliceAxis", {"axis": params.axis, "start": start, "stop": stop},
+        start, stop, step = slice(params.start, params.stop, params.step).indices(size)
+        steps = {"step": step} if step != 1 else {}  # a plain slice keeps the layer config it always had
+        return LayerCall("SliceAxis", {"axis": params.axis, "start": start, "stop": stop, **steps},
                          module="archspec.keras.layers")
 
 

@@ -16,10 +16,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
+from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
+from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
 
 
@@ -78,9 +80,21 @@ class GraphReader:
                 inner = self.read(operation, f"{prefix}{operation.name}_", list(call.input_tensors))
                 for tensor, name in zip(call.output_tensors, inner):
                     self.tensors[id(tensor)] = name
+            elif self.traced(operation):  # a subclassed layer: its traced call, flattened the same way
+                try:
+                    inner = self.read(traced_model(operation, call), f"{prefix}{operation.name}_",
+                                      list(call.input_tensors))
+                except KerasImportError as error:
+                    raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
+                for tensor, name in zip(call.output_tensors, inner):
+                    self.tensors[id(tensor)] = name
             else:
                 self.add_call(call, prefix)
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
+
+    def traced(self, operation: Any) -> bool:
+        """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
+        return _is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
@@ -105,14 +119,19 @@ class GraphReader:
             node.params = {SHARES: owner}
             del self.layers[name]
         node.shape = shape
-        self.nodes[name] = node
-        self.shapes[name] = shape
         if len(call.output_tensors) != 1:
             raise KerasImportError(f"'{operation.name}' has {len(call.output_tensors)} outputs; "
                                    "operations with several outputs are not supported")
-        self.tensors[id(call.output_tensors[0])] = name
-        if name in self.layers:
-            self.outputs[name] = call.output_tensors[0]
+        if _is_layer(operation) and channels_first(operation, call) and len(node.sources) == 1:
+            placed = between_permutes(node, tuple(call.input_tensors[0].shape[1:]), shape, self.name)
+        else:
+            placed = [node]
+            if name in self.layers:  # the layer's own output, for naming the first node that differs
+                self.outputs[name] = call.output_tensors[0]
+        for part in placed:
+            self.nodes[part.name] = part
+            self.shapes[part.name] = part.shape
+        self.tensors[id(call.output_tensors[0])] = placed[-1].name
 
     def layer_node(self, layer: Any, call: Any, name: str) -> ImportedNode:
         cls = class_key(layer)
@@ -148,7 +167,7 @@ class GraphReader:
     def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
         mapping = KERAS_OPS.get(type(operation).__name__)
         operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
-                                dict(call.arguments.kwargs))
+                                dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
         mapped = mapping(operation_call) if mapping else None
         if mapped is None:
             raise KerasImportError(unmappable(operation_call))
@@ -163,7 +182,7 @@ class GraphReader:
         first: Exception | None = None
         for op in self.by_class[cls]:
             try:
-                config = op.from_keras(layer.get_config())
+                config = op.from_keras(as_channels_last(layer.get_config()))
                 config.update(op.from_keras_call(dict(call.arguments.kwargs)))
                 return op, op.Params.model_validate(config)
             except (ValueError, ValidationError) as error:

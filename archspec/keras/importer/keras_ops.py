@@ -18,6 +18,8 @@ class OpCall:
     args: list[Any]
     """Positional arguments: tensors as TensorRef (their spec name and shape), other values as given."""
     kwargs: dict[str, Any]
+    output_shape: tuple | None = None
+    """The call's (first) output shape without the batch axis."""
 
     def tensors(self) -> list[Any]:
         return [item for item in self.args if hasattr(item, "shape") and isinstance(item, str)]
@@ -61,24 +63,47 @@ def _transpose(call: OpCall) -> Mapped:
 
 
 def _get_item(call: OpCall) -> Mapped:
-    """x[:, i] or x[:, :, a:b] (one axis indexed, the batch kept): take or slice along that axis."""
+    """x[:, i], x[..., a:b], x[:, ::-1] (one axis indexed, any step, the batch kept): take or slice along that
+    axis; x[:, None] (new axes only): a reshape to the output shape."""
     if len(call.args) != 2 or len(call.tensors()) != 1:
         return None
-    key = call.args[1]
-    key = list(key) if isinstance(key, (list, tuple)) else [key]
+    source = call.args[0]
+    key = _full_key(call.args[1], len(source.shape) + 1)
     full = slice(None, None, None)
-    if len(key) < 2 or key[0] != full:
+    if key is None or key[0] != full:
         return None
+    if None in key:
+        shape = call.output_shape
+        if any(item not in (None, full) for item in key) or shape is None or None in shape:
+            return None
+        return "reshape", {"shape": [int(size) for size in shape]}, [str(source)]
     picked = [(axis, item) for axis, item in enumerate(key) if axis and item != full]
     if len(picked) != 1:
         return None
     axis, item = picked[0]
-    source = [str(call.args[0])]
     if isinstance(item, int) and not isinstance(item, bool):
-        return "take", {"axis": axis, "index": item}, source
-    if isinstance(item, slice) and item.step in (None, 1):
-        return "slice", {"axis": axis, "start": item.start or 0, "stop": item.stop}, source
+        return "take", {"axis": axis, "index": item}, [str(source)]
+    if isinstance(item, slice):
+        bounds = {name: value for name, value in (("start", item.start), ("stop", item.stop)) if value is not None}
+        steps = {"step": item.step} if item.step not in (None, 1) else {}
+        return "slice", {"axis": axis, **bounds, **steps}, [str(source)]
     return None
+
+
+def _full_key(key: Any, rank: int) -> list[Any] | None:
+    """An index key as one entry per axis of the result's source: Ellipsis expanded to full slices, missing
+    trailing axes filled; None where the key is not a basic index."""
+    key = list(key) if isinstance(key, (list, tuple)) else [key]
+    if key.count(Ellipsis) > 1:
+        return None
+    consumed = sum(1 for item in key if item is not None and item is not Ellipsis)
+    if consumed > rank:
+        return None
+    full = slice(None, None, None)
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        return key[:at] + [full] * (rank - consumed) + key[at + 1:]
+    return key + [full] * (rank - consumed)
 
 
 def _split(call: OpCall) -> Mapped:
@@ -96,29 +121,31 @@ def _split(call: OpCall) -> Mapped:
     else:
         cuts = [int(index) for index in sections]
     bounds = list(zip([0, *cuts], [*cuts, size]))
-    return [("slice", {"axis": axis, "start": start, "stop": stop}, [str(call.args[0])]) for start, stop in bounds]
+    return [("slice", {"axis": axis, **({"start": start} if start else {}), "stop": stop}, [str(call.args[0])])
+            for start, stop in bounds]
 
 
 def _pad(call: OpCall) -> Mapped:
-    """keras.ops.pad with zeros on the spatial axes only: zero_padding1d/2d."""
+    """keras.ops.pad: with zeros on the spatial axes only, zero_padding1d/2d (as before); any other (another
+    value, reflect or symmetric, the channels padded too), a pad node. The batch axis is never padded."""
     config = call.operation.get_config()
     width = [list(map(int, pair)) for pair in config.get("pad_width", [])]
-    value = call.kwargs.get("constant_values")
-    if config.get("mode") != "constant" or value not in (None, 0, 0.0) or len(call.tensors()) != 1:
+    value = call.kwargs.get("constant_values", call.args[1] if len(call.args) > 1 else None)
+    mode = config.get("mode", "constant")
+    if len(call.tensors()) != 1 or not width or width[0] != [0, 0] or not (value is None or _is_number(value)):
         return None
-    if not width or width[0] != [0, 0] or width[-1] != [0, 0]:
-        return None
+    source = [str(call.args[0])]
     inner = width[1:-1]
-    if len(inner) == 1:
-        return "zero_padding1d", {"padding": inner[0] if inner[0][0] != inner[0][1] else inner[0][0]}, \
-            [str(call.args[0])]
-    if len(inner) == 2:
+    if mode == "constant" and value in (None, 0, 0.0) and width[-1] == [0, 0] and len(inner) in (1, 2):
+        if len(inner) == 1:
+            return "zero_padding1d", {"padding": inner[0] if inner[0][0] != inner[0][1] else inner[0][0]}, source
         same = inner[0][0] == inner[0][1] and inner[1][0] == inner[1][1]
         padding: Any = [inner[0][0], inner[1][0]] if same else inner
         if same and inner[0][0] == inner[1][0]:
             padding = inner[0][0]
-        return "zero_padding2d", {"padding": padding}, [str(call.args[0])]
-    return None
+        return "zero_padding2d", {"padding": padding}, source
+    fill = {"value": float(value)} if mode == "constant" and value else {}
+    return "pad", {"padding": width[1:], **({"mode": mode} if mode != "constant" else {}), **fill}, source
 
 
 def _reshape(call: OpCall) -> Mapped:
@@ -142,7 +169,29 @@ def _concatenate(call: OpCall) -> Mapped:
     return "concat", params, [str(item) for item in items]
 
 
+def _activation(name: str, **required: Any) -> Callable[[OpCall], Mapped]:
+    """keras.ops.relu(x), keras.ops.gelu(x, approximate=False), ...: an activation node, when the call's
+    settings are those of the Keras activation of that name (keras.ops.gelu approximates by default; the
+    activation does not)."""
+    def convert(call: OpCall) -> Mapped:
+        config = {key: value for key, value in call.operation.get_config().items() if key != "name"}
+        if len(call.tensors()) != 1 or len(call.args) != 1 or call.kwargs or config != required:
+            return None
+        return "activation", {"activation": name}, [str(call.args[0])]
+    return convert
+
+
+_ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "HardSigmoid": "hard_sigmoid",
+                "Tanh": "tanh", "HardTanh": "hard_tanh", "Silu": "silu", "HardSilu": "hard_silu", "Selu": "selu",
+                "Softplus": "softplus", "Softsign": "softsign", "LogSigmoid": "log_sigmoid", "Mish": "mish",
+                "TanhShrink": "tanh_shrink", "SparseSigmoid": "sparse_sigmoid"}
+"""keras.ops activation operations without settings -> the activation of that name."""
+
 KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
+    **{cls: _activation(name) for cls, name in _ACTIVATIONS.items()},
+    "Gelu": _activation("gelu", approximate=False),
+    "Softmax": _activation("softmax", axis=-1),
+    "LogSoftmax": _activation("log_softmax", axis=-1),
     "Add": _binary("add", "+"),
     "Multiply": _binary("multiply", "*"),
     "Subtract": _binary("subtract", "-"),

@@ -179,12 +179,12 @@ def test_layers_without_an_op_are_refused(keras):
 
 def test_unsupported_settings_are_named(keras):
     inputs = keras.Input((8, 8, 4), name="x")
-    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, data_format="channels_first", name="first")(inputs))
+    model = keras.Model(inputs, keras.layers.Conv2DTranspose(4, 3, dilation_rate=2, name="up")(inputs))
     with pytest.raises(KerasImportError) as caught:
         import_model(model)
     assert str(caught.value) == (
-        "layer 'first' (Conv2D) cannot be written as op conv2d: "
-        "data_format='channels_first' is not supported (only 'channels_last')"
+        "layer 'up' (Conv2DTranspose) cannot be written as op conv2d_transpose: "
+        "dilation_rate=(2, 2) is not supported (only (1, 1))"
     )
 
 

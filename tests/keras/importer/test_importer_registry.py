@@ -77,6 +77,8 @@ CASES: list[tuple[str, list[int], str | None]] = [
     ("{op: zero_padding1d, padding: [1, 2]}", SEQ, None),
     ("{op: cropping1d, cropping: 1}", SEQ, None),
     ("{op: cropping2d, cropping: [[1, 0], [0, 1]]}", IMG, None),
+    ("{op: pad, padding: [[1, 0], [0, 2], [0, 0]], mode: symmetric}", IMG, None),
+    ("{op: slice, axis: 2, start: 3, step: -2}", SEQ, None),
     ("{op: rescaling, scale: 0.5, offset: -1.0}", IMG, None),
     ("{op: expr, expr: \"x * gamma + 1.0\", learnable: {gamma: {shape: [4], init: ones}}}", SEQ, None),
     ("{op: take, axis: 1, index: -1}", SEQ, None),

@@ -1,0 +1,87 @@
+"""Subclassed layers no op imports are traced into their parts (importer.trace): the Keras layers and
+keras.ops calls inside `call` become nodes named `LAYER_INNER`, weights copied from the inner layers; a
+call that cannot be traced is one message naming the class and the line that stopped it."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.keras.importer import KerasImportError, import_model
+
+
+def _classes(keras):
+    layers, ops = keras.layers, keras.ops
+
+    class MlpBlock(layers.Layer):
+        """A pre-norm residual MLP written as a class: layers and keras.ops only."""
+
+        def __init__(self, width, **kwargs):
+            super().__init__(**kwargs)
+            self.norm = layers.LayerNormalization(name="norm")
+            self.up = layers.Dense(width * 2, name="up")
+            self.down = layers.Dense(width, name="down")
+
+        def call(self, x):
+            hidden = ops.relu(self.up(self.norm(x)))
+            return ops.add(x, self.down(hidden) * 0.5)
+
+    class Branchy(layers.Layer):
+        """Python control flow on a tensor's values: no trace can record it."""
+
+        def compute_output_shape(self, shape):
+            return shape
+
+        def call(self, x):
+            if ops.sum(x) > 0:
+                return x
+            return -x
+
+    return MlpBlock, Branchy
+
+
+def test_a_subclassed_layer_is_traced_into_its_layers_and_ops(keras):
+    mlp_block, _ = _classes(keras)
+    sequence = keras.Input((5, 8), name="seq")
+    hidden = mlp_block(8, name="block1")(sequence)
+    model = keras.Model(sequence, keras.layers.Dense(2, name="out")(keras.layers.Flatten(name="flat")(hidden)))
+    text = import_model(model)
+    assert text.split("nodes:\n", 1)[1] == (
+        "  block1_norm:     {op: layer_norm}\n"
+        "  block1_up:       {op: dense, units: 16}\n"
+        "  block1_relu:     {op: activation, activation: relu}\n"
+        "  block1_down:     {op: dense, units: 8}\n"
+        "  block1_multiply: {op: expr, expr: \"x * 0.5\"}\n"
+        "  flat:            {op: flatten}\n"
+        "  out:             {op: dense, units: 2}\n\n"
+        "edges:\n"
+        "  - seq -> block1_norm -> block1_up -> block1_relu -> block1_down\n"
+        "  - block1_multiply -> flat -> out\n"
+        "  - {from: seq, to: flat, kind: add-residual}\n"
+        "  - block1_down -> block1_multiply\n\n"
+        "outputs: [out]\n")  # the block's residual add folds into an edge into its user
+    rebuilt = archspec.compile_model(archspec.loads_spec(text, "imported.yaml"))
+    assert rebuilt.count_params() == model.count_params()
+    block = model.get_layer("block1")
+    for part in (block.norm, block.up, block.down):  # weights by path: block1.up -> block1_up
+        rebuilt.get_layer(f"block1_{part.name}").set_weights(part.get_weights())
+    rebuilt.get_layer("out").set_weights(model.get_layer("out").get_weights())
+    batch = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max() < 1e-5
+
+
+def test_a_call_that_cannot_be_traced_names_its_class_and_line(keras):
+    _, branchy = _classes(keras)
+    vector = keras.Input((4,), name="v")
+    model = keras.Model(vector, branchy(name="br")(vector))
+    with pytest.raises(KerasImportError) as raised:
+        import_model(model)
+    lines, start = inspect.getsourcelines(branchy.call)
+    line = start + next(index for index, text in enumerate(lines) if "if ops.sum" in text)
+    assert str(raised.value).startswith(
+        f"layer 'br' is a Branchy, which no archspec op imports, and tracing its call stopped at "
+        f"Branchy.call ({__file__}:{line}: `if ops.sum(x) > 0:`): ")
+    assert "hint: write its call with Keras layers and keras.ops only" in str(raised.value)
