@@ -45,7 +45,7 @@ def fit(
                                             ("--subset", subset), ("--out", out), ("--seed", seed), ("--task", task),
                                             ("--noise", noise), ("--worker-timeout", worker_timeout),
                                             ("--skip-bad", skip_bad or None), ("--init-weights", init_weights))
-                   if value not in (None, [])] + (["--strategy"] if strategy != "default" else [])
+                   if value not in (None, [])] + (["--strategy"] if chosen(strategy) != "default" else [])
         if ignored:
             raise typer.BadParameter(f"a resumed run keeps the spec and settings of its config.json, so "
                                      f"{', '.join(ignored)} would be ignored; give --resume RUN_DIR alone "

@@ -52,6 +52,7 @@ from archspec.train.strategies import STRATEGIES
 from archspec.train.tasks import check_task_fits, model_shapes
 from archspec.train.tensorboard import TensorBoardLogger
 from archspec.train.userdata.run_data import RunData, plan_run_data, prepare_run_data, saved_run_data
+from archspec.train.userdata.split import write_split
 
 keras = import_keras()
 tf = import_tensorflow()
@@ -154,6 +155,8 @@ def fit_spec(
         with runs.run_lock(run_dir, f"archspec fit {spec_path}"):
             runs.write_text(run_dir / runs.SPEC_FILE, spec.resolved_yaml())
             runs.write_json(run_dir / runs.CONFIG_FILE, config.to_json())
+            if planned is not None:
+                write_split(run_dir, planned.split)  # the examples resume, evaluate and compare will see
             return train_run(run_dir, config, model, data, [], [], callbacks, verbose, strategy, cluster, stop)
 
 
