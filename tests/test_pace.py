@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -46,3 +48,13 @@ def test_a_thread_count_the_user_set_is_kept(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     set_thread_defaults(BACKENDS["torch"])
     assert os.environ["OMP_NUM_THREADS"] == "1"
+
+
+@pytest.mark.parametrize("backend", [pytest.param("jax", marks=pytest.mark.jax),
+                                     pytest.param("torch", marks=pytest.mark.torch), "tensorflow"])
+def test_runs_on_cpu_answers_on_every_backend(backend: str) -> None:
+    code = (f"from archspec.keras.backend import use_backend; use_backend({backend!r})\n"
+            "from archspec.train.pace import runs_on_cpu; print(runs_on_cpu())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[-1] == "True"  # no accelerator on the test machines

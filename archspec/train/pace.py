@@ -32,13 +32,15 @@ def model_family(graph: nx.MultiDiGraph) -> str:
 
 
 def runs_on_cpu() -> bool:
-    """Keras's backend has no accelerator here (keras.distribution is None on torch: ask torch)."""
+    """Keras's backend has no accelerator here (Keras has no device list for torch: ask torch)."""
     keras = import_keras()
-    if keras.distribution is not None:
-        return all(device.startswith("cpu") for device in keras.distribution.list_devices())
-    import torch
+    try:
+        devices = keras.distribution.list_devices()
+    except AttributeError:  # torch: keras.distribution's backend library is None
+        import torch
 
-    return not torch.cuda.is_available()
+        return not torch.cuda.is_available()
+    return all(device.startswith("cpu") for device in devices)
 
 
 def pace_note(backend: str, graph: nx.MultiDiGraph) -> str | None:
