@@ -10,7 +10,9 @@ read from history.csv. Both sides run the same steps per graph call (config.json
 steps_per_execution, chosen from the steps per epoch). On one small machine the
 workers pay an all-reduce per step over loopback and two copies of the pipeline,
 so a ratio below 1 is expected here; the point is that the same command scales
-to more machines.
+to more machines. Then benchmarks/allreduce.py times the all-reduce of one
+step's gradients between two workers and projects two hosts' efficiency on
+1 and 10 Gbit/s links from it and the one-process step time of a half batch.
 
     python benchmarks/multiworker.py --epochs 3 --subset 16384
 """
@@ -32,6 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ARCHSPEC_DATA_DIR", str(ROOT.parent / "shared" / "data" / "mnist"))
 
 from archspec.train import runs
+from benchmarks.allreduce import measure, report
 
 
 def free_ports(count: int) -> list[int]:
@@ -44,9 +47,10 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def start(args: list[str], cwd: Path, threads: int, tf_config: dict | None = None) -> subprocess.Popen:
+def start(args: list[str], cwd: Path, threads: int, tf_config: dict | None = None,
+          interop: int | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_NUM_INTRAOP_THREADS": str(threads),
-           "TF_NUM_INTEROP_THREADS": str(threads)}
+           "TF_NUM_INTEROP_THREADS": str(interop or threads)}
     env.pop("TF_CONFIG", None)
     if tf_config is not None:
         env["TF_CONFIG"] = json.dumps(tf_config)
@@ -67,6 +71,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--subset", type=int, default=8192)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--no-project", dest="project", action="store_false",
+                        help="skip the all-reduce timing and the two-host projection (benchmarks/allreduce.py)")
+    parser.add_argument("--worker-interop", type=int, default=1,
+                        help="each worker's inter-op threads (its collectives and tf.data run there)")
     options = parser.parse_args()
     common = [options.spec, "--epochs", str(options.epochs), "--subset", str(options.subset),
               "--batch-size", str(options.batch_size), "--seed", "0"]
@@ -76,7 +84,7 @@ def main() -> None:
         workers = [
             start([*common, "--strategy", "multiworker", "--out", str(root / "two")], root, 1,
                   {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                   "task": {"type": "worker", "index": index}})
+                   "task": {"type": "worker", "index": index}}, options.worker_interop)
             for index in (1, 0)
         ]
         for worker in workers:
@@ -92,6 +100,8 @@ def main() -> None:
     print(f"2 workers x 1 thread     {two:10.0f} samples/s")
     print(f"1 process x 2 threads    {one:10.0f} samples/s")
     print(f"ratio (2 workers / 1)    {two / one:10.2f}")
+    if options.project:
+        report(options.spec, measure(options.spec, calls=200), step_ms=options.batch_size / 2 / one * 1e3)
 
 
 if __name__ == "__main__":

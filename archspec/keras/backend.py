@@ -56,13 +56,17 @@ class Backend:
     """tf.distribute strategies (mirrored, multiworker) apply to it."""
     tf_graph: bool
     """The model's forward pass traces into a TensorFlow graph (TensorBoard's Graphs tab)."""
+    thread_variables: tuple[str, ...] = ()
+    """Environment variables, read once at its import, that size its compute thread pool; archspec
+    sets each to the usable cores unless the user has (`set_thread_defaults`)."""
 
 
 BACKENDS: dict[str, Backend] = {
     "tensorflow": Backend("tensorflow", "tensorflow", "", steps_per_execution=True, tf_distribute=True,
                           tf_graph=True),
     "jax": Backend("jax", "jax", "jax", steps_per_execution=True, tf_distribute=False, tf_graph=False),
-    "torch": Backend("torch", "torch", "torch", steps_per_execution=False, tf_distribute=False, tf_graph=False),
+    "torch": Backend("torch", "torch", "torch", steps_per_execution=False, tf_distribute=False, tf_graph=False,
+                     thread_variables=("OMP_NUM_THREADS",)),
 }
 DEFAULT_BACKEND = "tensorflow"
 
@@ -90,7 +94,24 @@ def use_backend(name: str | None) -> Backend:
             f"  hint: pip install 'archspec[{backend.extra}]'"
         )
     os.environ["KERAS_BACKEND"] = name
+    set_thread_defaults(backend)
     return backend
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def set_thread_defaults(backend: Backend) -> None:
+    """Size the backend's thread pool to the usable cores, unless the user already has.
+
+    PyTorch's OpenMP pool, left to size itself (to the same 2 cores), ran an MLP epoch in 1.7 s
+    where OMP_NUM_THREADS=2 ran it in 0.4 s (docs/results.md, "Backends"): set explicitly, the
+    pool stops competing with tf.data's threads. Must run before the backend is imported.
+    """
+    for variable in backend.thread_variables:
+        os.environ.setdefault(variable, str(usable_cores()))
 
 
 def current_backend() -> Backend:

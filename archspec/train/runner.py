@@ -20,6 +20,7 @@ Imported only by the commands that train (it imports TensorFlow).
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 from archspec.errors import RunError
 from archspec.graph.memory import check_activations_fit, check_weights_fit
 from archspec.graph.shapes import analyze
-from archspec.keras.backend import import_keras, import_tensorflow
+from archspec.keras.backend import current_backend, import_keras, import_tensorflow
 from archspec.keras.compiler import compile_model
 from archspec.keras.saved import load_keras_model
 from archspec.spec.frontend import load_spec
@@ -45,6 +46,7 @@ from archspec.train.config import RunConfig, RunOptions, relocate_data, resolve_
 from archspec.train.data import Prepared, load_arrays, prepare
 from archspec.train.finish import test_figures, write_final_files
 from archspec.train.loops import fit_epochs, step_epochs, steps_per_epoch
+from archspec.train.pace import pace_note, runs_on_cpu
 from archspec.train.progress import Progress
 from archspec.train.recorder import RunRecorder, StopOnRequest, nan_error
 from archspec.train.stopping import StopRequest, StopRequested, interrupted
@@ -141,6 +143,9 @@ def fit_spec(
     runs.check_out_free(out)  # every worker of a multi-worker run checks; the chief makes it after they meet
     data = load_run_data(config, *model_shapes(graph), planned=planned)
     strategy, cluster = start_strategy(config)
+    note = pace_note(current_backend().name, graph) if runs_on_cpu() else None
+    if note is not None:
+        print(note, file=sys.stderr)
     config = config.replace(
         **speed_settings(steps_per_epoch(data, config), config.strategy),
         replicas=strategy.num_replicas_in_sync,
