@@ -22,7 +22,7 @@ from typing import Any
 TESTS = Path(__file__).resolve().parent
 
 ENTRY_POINTS = frozenset({
-    "decode_all", "file_pipeline",
+    "decode_all", "file_pipeline", "use_backend",
     "keras", "tf", "tensorflow", "import_keras", "import_tensorflow", "compile_model", "fit_spec", "resume_run",
     "evaluate_run", "load_keras_model", "load_model_to_import", "export_model", "import_model", "run_sweep", "fit",
     "generate_code",
@@ -39,7 +39,8 @@ KERAS_MODULES = ("keras", "tensorflow", "jax", "torch", "onnx", "onnxruntime", "
 KERAS_COMMANDS = frozenset({"build", "codegen", "compile", "fit", "evaluate", "export", "import", "sweep"})
 """`archspec` commands that build a model; a test that passes one of these words runs it."""
 
-KERAS_SOURCE = re.compile(r"\b(import|from) (keras|tensorflow)\b|\b(" + "|".join(sorted(ENTRY_POINTS)) + r")\(")
+KERAS_SOURCE = re.compile(r"\b(import|from) (keras|tensorflow)\b|\btests\.backend_outputs\b|\b("
+                          + "|".join(sorted(ENTRY_POINTS)) + r")\(")
 """Python text that loads Keras, in a string: code a test runs in a subprocess, or a plugin it writes."""
 
 
