@@ -200,7 +200,7 @@ def completion(params: types.CompletionParams) -> types.CompletionList | None:
     lines = [line.rstrip("\r\n") for line in lines]
     graph = spec.analysis.graph
     extra = [name for name, data in graph.nodes(data=True)
-             if not (data["location"].context or "").startswith("block")] if graph is not None else []
+             if not (data.location.context or "").startswith("block")] if graph is not None else []
     items = complete(lines, params.position.line, params.position.character, spec.parsed, spec.parsed.data, extra)
     return types.CompletionList(is_incomplete=False, items=items)
 
