@@ -49,10 +49,10 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
         spec=spec,
     )
     for name, input_spec in spec.inputs.items():
-        graph.add_node(name, kind="input", op="input", params=input_spec,
+        graph.add_node(name, name=name, kind="input", op="input", params=input_spec,
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
-        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location,
+        graph.add_node(name, name=name, kind="op", op=node.op, params=node.params, location=node.location,
                        text_location=node.text_location, deferred=node.deferred, shares=node.shares)
     output_edges = [edge for name, node in spec.nodes.items() for edge in _add_outputs(graph, name, node)]
 
@@ -112,7 +112,7 @@ def _add_outputs(graph: nx.MultiDiGraph, name: str, spec: NodeSpec) -> list[Edge
     edges = []
     for output, op, params in OPS[spec.op].outputs(spec.params):
         full = f"{name}{OUTPUT_SEPARATOR}{output}"
-        graph.add_node(full, kind="op", op=op, params=params, location=spec.location, output_of=name)
+        graph.add_node(full, name=full, kind="op", op=op, params=params, location=spec.location, output_of=name)
         edges.append(EdgeSpec(name, full, "plain", CONNECTIONS["plain"].Params(), spec.location, -1))
     return edges
 

@@ -85,7 +85,7 @@ def _declare(cls: type) -> type:
 class Node(_Record):
     """One node: an input or an op application, with what each stage found out about it.
 
-    Set by graph building: `kind`, `op` (the op's name; "input" for inputs),
+    Set by graph building: `name` (the node's key in the graph), `kind`, `op` (the op's name; "input" for inputs),
     `params` (the op's validated params, or an input's InputSpec), `location`,
     `text_location` (where an `expr` node's expression starts), `deferred`
     (params waiting for the input's shape), `shares`, `output_of` (on a named
@@ -94,6 +94,7 @@ class Node(_Record):
     params took). Set by the dtype check: `dtype`, the output's.
     """
 
+    name: str = ""
     kind: Literal["input", "op"] = "op"
     op: str = ""
     params: Any = None
@@ -176,4 +177,5 @@ def edges_of(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, Edge]]:
 
 def replace_node(graph: nx.MultiDiGraph, name: str, record: Node) -> None:
     """Put a new record in place of node `name`'s, keeping its edges: how a pass revises a node."""
+    assert record.name == name, f"the record of {record.name!r} cannot stand for node {name!r}"
     graph._node[name] = record  # networkx keeps node data in _node; NodeView reads it live

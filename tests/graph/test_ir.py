@@ -37,6 +37,7 @@ def test_every_node_and_edge_is_a_typed_record_with_the_stages_findings():
     assert all(isinstance(data, Edge) for _, _, data in graph.edges(data=True))
     x, a, b = (node_of(graph, name) for name in "xab")
     assert (x.kind, x.is_input, x.shape, x.dtype, x.noun) == ("input", True, (8, 8, 4), "float32", "input")
+    assert [record.name for _, record in nodes_of(graph)] == ["x", "a", "b"]
     assert (a.kind, a.op, a.shape, a.input_shape, a.noun) == ("op", "conv2d", (8, 8, 8), (8, 8, 4), "node")
     assert a.definition is OPS["conv2d"] and a.params.filters == 8 and a.resolved == {"filters": 8}
     assert b.plan is not None and [edge.source for edge in b.plan.mains] == ["a"]
@@ -85,7 +86,7 @@ def test_deferred_params_resolve_into_a_new_record_and_the_old_one_is_untouched(
 def test_replace_node_keeps_the_node_s_edges():
     graph = graph_of()
     old = node_of(graph, "b")
-    replace_node(graph, "b", Node(kind="op", op="identity", location=old.location))
+    replace_node(graph, "b", Node(name="b", kind="op", op="identity", location=old.location))
     assert node_of(graph, "b").op == "identity"
     assert sorted(source for source, _ in graph.in_edges("b")) == ["a", "a"]
 
