@@ -33,7 +33,7 @@ def validate(
             failed += 1
             typer.echo(os_error_message(error), err=True)
             continue
-        nodes = graph.number_of_nodes() - sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "input")
+        nodes = graph.number_of_nodes() - sum(1 for _, d in graph.nodes(data=True) if d.is_input)
         typer.echo(f"ok  {path}  ({nodes} nodes, {total_params(graph):,} parameters)")
     if failed:
         typer.echo(f"{failed} of {len(specs)} spec(s) invalid", err=True)

@@ -19,13 +19,14 @@ import graphviz
 import networkx as nx
 
 from archspec.catalogue.connections import CONNECTIONS
-from archspec.catalogue.ops import OPS, Shape
+from archspec.catalogue.ops import Shape
 from archspec.draw import labels
 from archspec.draw.fold import Folding, fold_compact
 from archspec.draw.labels import EDGE_STYLES, ERROR_COLOR, FAMILY_FILLS, FONT
 from archspec.draw.layout import Box, Layout, choose_layout, main_path
 from archspec.draw.problems import edge_errors, node_errors
 from archspec.errors import SpecError
+from archspec.graph.ir import node_of
 from archspec.graph.summary import node_details, node_params
 from archspec.spec.models import EdgeSpec, Spec
 
@@ -53,7 +54,7 @@ class Drawing:
         self.options = options
         self.node_errors = node_errors(graph, errors)
         self.edges = {edge.index: edge for edge in spec.edges}
-        self.edges.update((data["index"], data["spec"]) for _, _, data in graph.edges(data=True))
+        self.edges.update((data.index, data.spec) for _, _, data in graph.edges(data=True))
         self.edge_errors = edge_errors(list(self.edges.values()), errors)
         self.folding = folding or Folding({})
         box_of = self.folding.box_of
@@ -76,7 +77,7 @@ class Drawing:
         sizes = {box: Box(*labels.estimate(rows)) for box, rows in self.labels.items()}
         if self.options.rankdir == "LR":  # the flow runs across: a box's width is its extent along it
             sizes = {box: Box(size.height, size.width) for box, size in sizes.items()}
-        shapes = {box: self.graph.nodes[self._shown(box)].get("shape") for box in self.members}
+        shapes = {box: node_of(self.graph, self._shown(box)).shape for box in self.members}
         return choose_layout(boxes, sizes, shapes)
 
     def digraph(self) -> graphviz.Digraph:
@@ -132,7 +133,7 @@ class Drawing:
         if use is not None:
             rows = [f'<font point-size="13"><b>{labels.escape(use.title)}</b></font>',
                     f'<font color="#455a64" point-size="11">{labels.escape(use.subtitle)}</font>']
-            owners = {self.head.get(self.graph.nodes[member].get("shares")) for member in members}
+            owners = {self.head.get(node_of(self.graph, member).shares) for member in members}
             if len(owners) == 1 and None not in owners:  # every layer is another box's: say whose
                 rows.append(f'<font color="#455a64" point-size="11">shares {labels.escape(owners.pop())}</font>')
         else:
@@ -141,10 +142,10 @@ class Drawing:
             for member in members[1:]:  # folded by --compact; their names are in the tooltip
                 rows += [f'<font color="#78909c" point-size="10">{line}</font>'
                          for line in self._op_lines(member, prefix="+ ")]
-        last = self.graph.nodes[self._shown(box)]
-        if self.options.shapes and last.get("shape") is not None:
-            rows.append(f'<font point-size="11">{labels.shape_text(last["shape"])}</font>')
-        if (self.options.params or use is not None) and self.graph.nodes[members[0]]["kind"] != "input":
+        last = node_of(self.graph, self._shown(box))
+        if self.options.shapes and last.shape is not None:
+            rows.append(f'<font point-size="11">{labels.shape_text(last.shape)}</font>')
+        if (self.options.params or use is not None) and not node_of(self.graph, members[0]).is_input:
             count = sum(self.params(member) or 0 for member in members)
             rows.append(f'<font color="#6d4c41" point-size="10">{count:,} params</font>')
         problems = [error for member in members for error in self.node_errors.get(member, [])]
@@ -184,24 +185,24 @@ class Drawing:
         return " + ".join(members)
 
     def _op_lines(self, name: str, *, prefix: str = "") -> list[str]:
-        data = self.graph.nodes[name]
-        if data["kind"] == "input":
+        data = node_of(self.graph, name)
+        if data.is_input:
             return [f"{prefix}input"]
-        details = node_details(data).removeprefix(f"{data['op']}=")  # a sharing node names its owner
-        text = f"{prefix}{data['op']}" + (f" {details}" if details else "")
+        details = node_details(data).removeprefix(f"{data.op}=")  # a sharing node names its owner
+        text = f"{prefix}{data.op}" + (f" {details}" if details else "")
         return labels.wrap(text, 30)
 
     def _fill(self, box: str) -> str:
         if box in self.folding.uses:
             return FAMILY_FILLS["block"]
-        data = self.graph.nodes[box]
-        if data["kind"] == "input":
+        data = node_of(self.graph, box)
+        if data.is_input:
             return FAMILY_FILLS["input"]
-        return labels.family_fill(OPS[data["op"]])
+        return labels.family_fill(data.definition)
 
     def params(self, name: str) -> int | None:
-        data = self.graph.nodes[name]
-        if data["kind"] != "input" and data.get("shape") is None:
+        data = node_of(self.graph, name)
+        if not data.is_input and data.shape is None:
             return None
         return node_params(self.graph, name)
 
@@ -214,7 +215,7 @@ class Drawing:
             tail, head = self.head[source], self.head[target]
             if tail == head:
                 continue  # folded into one box
-            edge: EdgeSpec = data["spec"]
+            edge: EdgeSpec = data.spec
             tail_port = self._port(tail, source, "out")
             head_port = self._port(head, source, "in")
             # one tensor into one port of a folded block, used by several nodes inside, is one line; every
@@ -228,7 +229,7 @@ class Drawing:
             # in a level layout, skips across a band and decoder edges up a level would run
             # through labels of their own, and a label makes its band taller: labels step aside (xlabel)
             aside = self.layout.kind == "levels"
-            attrs = self._edge_attrs(edge, data.get("shape"), aside=aside)
+            attrs = self._edge_attrs(edge, data.shape, aside=aside)
             if self.layout.crosses_columns(tail, head):
                 attrs.update(constraint="false", weight="0")
             if up:  # laid out reversed (drawn forward): the decoder stays on its level, above its source
@@ -279,7 +280,7 @@ class Drawing:
 
     def _add_missing(self, dot: graphviz.Digraph) -> None:
         """Edges the graph could not take (an unknown endpoint): drawn in red to a dashed stand-in."""
-        drawn = {data["index"] for _, _, data in self.graph.edges(data=True)}
+        drawn = {data.index for _, _, data in self.graph.edges(data=True)}
         for edge in self.edges.values():
             if edge.index in drawn:
                 continue

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from archspec.catalogue.ops import OPS
 from archspec.errors import RenderError, SpecError, did_you_mean
+from archspec.graph.ir import node_of
 from archspec.spec.provenance import BlockCopy
 
 
@@ -109,7 +109,7 @@ def block_uses_of(graph: nx.MultiDiGraph) -> dict[str, tuple[BlockCopy, ...]]:
     A node the graph adds for a named output of another (`output_of`) belongs where its owner does.
     """
     recorded = graph.graph["spec"].document.block_uses
-    return {name: recorded.get(name) or recorded.get(data.get("output_of") or "", ())
+    return {name: recorded.get(name) or recorded.get(data.output_of or "", ())
             for name, data in graph.nodes(data=True)}
 
 
@@ -143,13 +143,13 @@ def fold_compact(graph: nx.MultiDiGraph, errors: dict[str, list[SpecError]],
     box_of = box_of or {}
     head = {name: name for name in graph.nodes}
     for name in nx.topological_sort(graph) if nx.is_directed_acyclic_graph(graph) else ():
-        data = graph.nodes[name]
+        data = node_of(graph, name)
         in_edges = list(graph.in_edges(name, data=True))
-        if data["kind"] != "op" or not OPS[data["op"]].foldable or len(in_edges) != 1:
+        if data.kind != "op" or not data.definition.foldable or len(in_edges) != 1:
             continue
         source, _, edge = in_edges[0]
-        if (edge["kind"] == "plain" and graph.out_degree(source) == 1
-                and graph.nodes[source]["kind"] == "op" and name not in errors
+        if (edge.kind == "plain" and graph.out_degree(source) == 1
+                and node_of(graph, source).kind == "op" and name not in errors
                 and box_of.get(name) == box_of.get(source)):
             head[name] = head[source]
     return head

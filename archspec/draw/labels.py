@@ -15,6 +15,7 @@ import networkx as nx
 
 from archspec.catalogue.connections import CONNECTIONS, EdgeStyle
 from archspec.catalogue.ops import Op, Shape, format_shape
+from archspec.graph.ir import node_of
 from archspec.spec.models import EdgeSpec
 
 ERROR_COLOR = "#d32f2f"
@@ -117,7 +118,7 @@ def shape_text(shape: Shape) -> str:
 
 def connection_label(graph: nx.MultiDiGraph, edge: EdgeSpec) -> str:
     """What the edge's kind writes on it (a gate's activation), given its target's plain inputs."""
-    plan = graph.nodes[edge.target].get("plan")
+    plan = node_of(graph, edge.target).plan
     mains = len(plan.mains) if plan else 1
     return CONNECTIONS[edge.kind].label(edge, mains)
 

@@ -10,7 +10,7 @@ from archspec.spec.models import EdgeSpec
 
 def node_errors(graph: nx.MultiDiGraph, errors: list[SpecError]) -> dict[str, list[SpecError]]:
     """Errors by the node they are about: the one they name, or the one written where they point."""
-    by_location = {data["location"]: name for name, data in graph.nodes(data=True)}
+    by_location = {data.location: name for name, data in graph.nodes(data=True)}
     found: dict[str, list[SpecError]] = {}
     for error in errors:
         name = error.node if error.node in graph else by_location.get(error.location)

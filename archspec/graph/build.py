@@ -1,11 +1,12 @@
 """Spec -> networkx DAG, the one intermediate form that shapes, compile, render and fit read.
 
-Node attributes: `kind` ("input" or "op"), `op`, `params`, `location`,
-`output_of` (on the node of a named output, `halves.a`: its owner), and
-`plan` (the applications that make the node's output: archspec.graph.plan); `shape` and
-`input_shape` are added by `infer_shapes`. Edge attributes (a MultiDiGraph
-keyed by the edge's position in the file): `kind`, `params`, `location`,
-`index`. Graph attributes: `name`, `doc`, `file`, `outputs`, `train`.
+Each node's data is a typed `Node` record and each edge's an `Edge` record
+(archspec.graph.ir: declared fields, a `meta` dict for extras). Building sets
+a node's kind, op, params, locations, shares, `output_of` (on the node of a
+named output, `halves.a`: its owner) and `plan` (the applications that make
+its output: archspec.graph.plan); `infer_shapes` adds the shapes. Edges are
+keyed by their position in the file. Graph attributes: `name`, `doc`,
+`file`, `outputs`, `train`, `spec`.
 
 Every structural problem of a file is collected in one pass.
 """
@@ -19,6 +20,7 @@ import networkx as nx
 from archspec.catalogue.connections import CONNECTIONS
 from archspec.catalogue.ops import OPS
 from archspec.errors import GraphError, SpecError, Suggestions, raise_collected
+from archspec.graph.ir import SpecGraph, edges_into, node_of
 from archspec.graph.plan import NodePlan, plan_node
 from archspec.spec.models import EdgeSpec, NodeSpec, Spec
 from archspec.spec.wiring import cycle_error, input_target_error, unknown_name_error
@@ -42,15 +44,15 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     the later ones, whose errors would only be consequences; nodes whose
     input plan failed have no `plan`. Edges with an unknown endpoint are left out.
     """
-    graph = nx.MultiDiGraph(
+    graph = SpecGraph(
         name=spec.name, doc=spec.doc, file=spec.file, outputs=list(spec.outputs), train=spec.train,
         spec=spec,
     )
     for name, input_spec in spec.inputs.items():
-        graph.add_node(name, kind="input", op="input", params=input_spec,
+        graph.add_node(name, name=name, kind="input", op="input", params=input_spec,
                        location=spec.input_locations[name])
     for name, node in spec.nodes.items():
-        graph.add_node(name, kind="op", op=node.op, params=node.params, location=node.location,
+        graph.add_node(name, name=name, kind="op", op=node.op, params=node.params, location=node.location,
                        text_location=node.text_location, deferred=node.deferred, shares=node.shares)
     output_edges = [edge for name, node in spec.nodes.items() for edge in _add_outputs(graph, name, node)]
 
@@ -85,35 +87,33 @@ def build_partial_graph(spec: Spec) -> tuple[nx.MultiDiGraph, list[SpecError]]:
     if errors:
         return graph, errors
     for name in graph.nodes:
-        if graph.nodes[name]["kind"] == "op" and graph.in_degree(name) == 0:
+        record = node_of(graph, name)
+        if record.is_input:
+            record.plan = NodePlan()
+            continue
+        if graph.in_degree(name) == 0:
             continue  # reported below as not reachable from any input
-        data = graph.nodes[name]
-        if data["kind"] == "op":
-            in_edges = [edge["spec"] for _, _, edge in graph.in_edges(name, data=True)]
-            try:
-                data["plan"] = plan_node(name, OPS[data["op"]], data["params"], data["location"], in_edges,
-                                         data.get("text_location"))
-            except SpecError as error:
-                errors.append(error)
-        else:
-            data["plan"] = NodePlan()
+        try:
+            record.plan = plan_node(name, record.definition, record.params, record.location,
+                                    [edge.spec for edge in edges_into(graph, name)], record.text_location)
+        except SpecError as error:
+            errors.append(error)
     errors.extend(_reachability_errors(graph, spec))
     return graph, errors
 
 
-def _add_outputs(graph: nx.MultiDiGraph, name: str, node: NodeSpec) -> list[EdgeSpec]:
+def _add_outputs(graph: nx.MultiDiGraph, name: str, spec: NodeSpec) -> list[EdgeSpec]:
     """A node with named outputs (a `split`) gets one node per output, `NAME.OUTPUT`, fed by it.
 
     The outputs are ordinary nodes (op and params from the op's `outputs`), so
     plan, shapes, lowering, codegen, diagrams and summaries need nothing new;
     edges address them by name.
     """
-    outputs = getattr(OPS[node.op], "outputs", None)
     edges = []
-    for output, op, params in outputs(node.params) if outputs else []:
+    for output, op, params in OPS[spec.op].outputs(spec.params):
         full = f"{name}{OUTPUT_SEPARATOR}{output}"
-        graph.add_node(full, kind="op", op=op, params=params, location=node.location, output_of=name)
-        edges.append(EdgeSpec(name, full, "plain", CONNECTIONS["plain"].Params(), node.location, -1))
+        graph.add_node(full, name=full, kind="op", op=op, params=params, location=spec.location, output_of=name)
+        edges.append(EdgeSpec(name, full, "plain", CONNECTIONS["plain"].Params(), spec.location, -1))
     return edges
 
 
@@ -149,7 +149,7 @@ def _endpoint_problem(edge: EdgeSpec, graph: nx.MultiDiGraph, names: Suggestions
             node=edge.target,
             hint="a spec is a DAG: data flows one way; remove the edge",
         )
-    if graph.nodes[edge.target]["kind"] == "input":
+    if node_of(graph, edge.target).is_input:
         return input_target_error(edge.source, edge.target, edge.location)
     return None
 
@@ -161,7 +161,7 @@ def _cycle_errors(graph: nx.MultiDiGraph) -> list[SpecError]:
 
 def _reachability_errors(graph: nx.MultiDiGraph, spec: Spec) -> list[SpecError]:
     errors: list[SpecError] = []
-    inputs = [name for name in graph.nodes if graph.nodes[name]["kind"] == "input"]
+    inputs = [name for name in graph.nodes if node_of(graph, name).is_input]
     fed: set[str] = set(inputs)
     for name in inputs:
         fed |= nx.descendants(graph, name)
@@ -169,24 +169,24 @@ def _reachability_errors(graph: nx.MultiDiGraph, spec: Spec) -> list[SpecError]:
     for name in spec.outputs:
         useful |= nx.ancestors(graph, name)
     for name in graph.nodes:
-        data = graph.nodes[name]
+        record = node_of(graph, name)
         if name not in fed:
             errors.append(GraphError(
                 "is not reachable from any input",
-                location=data["location"], node=name,
+                location=record.location, node=name,
                 hint="connect it to the graph with an edge from an input or another node",
             ))
-        elif name not in useful and data.get("output_of"):
-            owner = data["output_of"]
+        elif name not in useful and record.output_of:
+            owner = record.output_of
             errors.append(GraphError(
                 f"output '{name.removeprefix(owner + OUTPUT_SEPARATOR)}' of '{owner}' is used by no edge",
-                location=data["location"], node=owner,
+                location=record.location, node=owner,
                 hint=f"use it (an edge from '{name}'), or split into fewer outputs (or use slice)",
             ))
         elif name not in useful:
             errors.append(GraphError(
                 "does not lead to any output",
-                location=data["location"], node=name, node_kind=data["kind"].replace("op", "node"),
+                location=record.location, node=name, node_kind=record.noun,
                 hint="connect it onward, add it to 'outputs:', or remove it",
             ))
     return errors

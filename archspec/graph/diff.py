@@ -14,6 +14,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from archspec.graph.ir import node_of
 from archspec.graph.matching import describe_inputs, describe_node, match_graphs
 from archspec.graph.shapes import analyze
 from archspec.graph.summary import node_params, total_params
@@ -74,7 +75,7 @@ def _change(old: nx.MultiDiGraph, new: nx.MultiDiGraph, pair: tuple[str, str],
     """How a paired node changed: its op or parameters, else the order it reads the same inputs in
     (other inputs show as edges)."""
     name, other = pair
-    before, after = describe_node(old.nodes[name]), describe_node(new.nodes[other])
+    before, after = describe_node(node_of(old, name)), describe_node(node_of(new, other))
     if before != after:
         return name, before, after
     before, after = describe_inputs(old, name, {}), describe_inputs(new, other, names)
@@ -86,10 +87,10 @@ def _change(old: nx.MultiDiGraph, new: nx.MultiDiGraph, pair: tuple[str, str],
 def _edges(graph: nx.MultiDiGraph, names: dict[str, str]) -> list[EdgeKey]:
     """Each edge, its ends renamed by `names` where the node was paired with one of the other spec."""
     edges = []
-    for source, target, data in sorted(graph.edges(data=True), key=lambda edge: edge[2]["index"]):
-        params = data["params"].model_dump(exclude_defaults=True)
+    for source, target, data in sorted(graph.edges(data=True), key=lambda edge: edge[2].index):
+        params = data.params.model_dump(exclude_defaults=True)
         written = ", ".join(f"{key}={value}" for key, value in params.items())
-        edges.append((names.get(source, source), names.get(target, target), data["kind"], written))
+        edges.append((names.get(source, source), names.get(target, target), data.kind, written))
     return edges
 
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 from networkx.algorithms.isomorphism import MultiDiGraphMatcher
 
-from archspec.errors import Location, SpecError
+from archspec.errors import SpecError
 from archspec.graph.build import topological_nodes
+from archspec.graph.ir import Node, node_of
 from archspec.graph.summary import node_details
 
 Key = tuple
@@ -54,12 +55,12 @@ def match_graphs(first: nx.MultiDiGraph, second: nx.MultiDiGraph) -> Matching:
     return Matching(walk.mapping, walk.changed, walk.difference)
 
 
-def describe_node(data: dict) -> str:
+def describe_node(data: Node) -> str:
     """A node as `op(key params)` (an input as `input(28x28x1, float32)`), the way summaries write it."""
-    if data["kind"] == "input":
-        params = data["params"]
+    if data.is_input:
+        params = data.params
         return f"input({'x'.join(str(size) for size in params.shape)}, {params.dtype})"
-    return f"{data['op']}({node_details(data)})"
+    return f"{data.op}({node_details(data)})"
 
 
 class _Walk:
@@ -103,11 +104,11 @@ class _Walk:
     def _partner(self, name: str, wanted: tuple) -> str | None:
         """The unmatched node of the second graph this one became, if any: one with the same op and inputs,
         else the same name and op, else the same name and inputs, else the same name."""
-        data = self.first.nodes[name]
+        data = node_of(self.first, name)
         free = [other for other in self.order if other not in self.taken
-                and self.second.nodes[other]["kind"] == data["kind"]]
-        for rule in (lambda other: self.reads[other] == wanted and self.second.nodes[other]["op"] == data["op"],
-                     lambda other: other == name and self.second.nodes[other]["op"] == data["op"],
+                and node_of(self.second, other).kind == data.kind]
+        for rule in (lambda other: self.reads[other] == wanted and node_of(self.second, other).op == data.op,
+                     lambda other: other == name and node_of(self.second, other).op == data.op,
                      lambda other: other == name and self.reads[other] == wanted,
                      lambda other: other == name):
             found = [other for other in free if rule(other)]
@@ -119,23 +120,23 @@ class _Walk:
         """Keep the first difference: this node, against its partner's op or inputs."""
         if self.difference is not None:
             return
-        data = self.first.nodes[name]
+        data = node_of(self.first, name)
         if partner is None:
             self.difference = SpecError(
-                f"has no counterpart in {self.second.graph['file']}", location=data["location"], node=name,
+                f"has no counterpart in {self.second.graph['file']}", location=data.location, node=name,
                 expected=f"{describe_node(data)} reading {self._sources(self.first, name) or 'nothing'}",
                 hint="no node there has this op and parameters with these inputs")
             return
-        other = self.second.nodes[partner]
+        other = node_of(self.second, partner)
         where = f"'{partner}' ({_where(other)})"
         if self.keys[0][name] != self.keys[1][partner]:
             self.difference = SpecError(
-                f"differs from {where}", location=data["location"], node=name,
+                f"differs from {where}", location=data.location, node=name,
                 expected=describe_node(data) + _role(self.keys[0][name]),
                 got=_changed_params(data, other) + _role(self.keys[1][partner]))
         else:
             self.difference = SpecError(
-                f"reads other inputs than {where}", location=data["location"], node=name,
+                f"reads other inputs than {where}", location=data.location, node=name,
                 expected=self._sources(self.first, name), got=self._sources(self.second, partner, back=True))
 
     def _check_rest(self) -> None:
@@ -144,17 +145,17 @@ class _Walk:
             return
         for other in self.order:
             if other not in self.taken:
-                data = self.second.nodes[other]
+                data = node_of(self.second, other)
                 self.difference = SpecError(
-                    f"has no counterpart in {self.first.graph['file']}", location=data["location"], node=other,
+                    f"has no counterpart in {self.first.graph['file']}", location=data.location, node=other,
                     expected=f"{describe_node(data)} reading {self._sources(self.second, other, back=True)}")
                 return
         for name, other in self.mapping.items():
-            owner, twin = self.first.nodes[name].get("shares"), self.second.nodes[other].get("shares")
+            owner, twin = node_of(self.first, name).shares, node_of(self.second, other).shares
             if owner is not None and self.mapping.get(owner) != twin:
                 self.difference = SpecError(
                     f"shares the layer of '{owner}', but its counterpart '{other}' shares '{twin}'",
-                    location=self.first.nodes[name]["location"], node=name)
+                    location=node_of(self.first, name).location, node=name)
                 return
 
     def _sources(self, graph: nx.MultiDiGraph, name: str, back: bool = False) -> str:
@@ -171,13 +172,13 @@ def describe_inputs(graph: nx.MultiDiGraph, name: str, names: dict[str, str]) ->
 def _keys(graph: nx.MultiDiGraph) -> dict[str, Key]:
     """Each node's key; an input's is its position among the inputs, an output's includes its position."""
     outputs = {name: position for position, name in enumerate(graph.graph["outputs"])}
-    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
+    inputs = [name for name, data in graph.nodes(data=True) if data.is_input]
     keys = {}
     for name, data in graph.nodes(data=True):
-        if data["kind"] == "input":
-            key: Key = ("input", inputs.index(name), tuple(data["params"].shape), data["params"].dtype)
+        if data.is_input:
+            key: Key = ("input", inputs.index(name), tuple(data.params.shape), data.params.dtype)
         else:
-            key = (data["op"], repr(data["params"].model_dump()), data.get("shares") is not None)
+            key = (data.op, repr(data.params.model_dump()), data.shares is not None)
         keys[name] = (*key, outputs.get(name))
     return keys
 
@@ -189,14 +190,14 @@ def _inputs(graph: nx.MultiDiGraph, name: str, mapping: dict[str, str] | None = 
     edges in order (archspec.graph.plan); where a plain edge stands among merge edges in the file does
     not change the model, so it does not count.
     """
-    edges = sorted(graph.in_edges(name, data=True), key=lambda edge: edge[2]["index"])
-    plan = graph.nodes[name].get("plan")
+    edges = sorted(graph.in_edges(name, data=True), key=lambda edge: edge[2].index)
+    plan = node_of(graph, name).plan
     mains = [id(edge) for edge in plan.mains] if plan is not None else []
     attention = id(plan.attention) if plan is not None and plan.attention is not None else None
     merges = 0
     result = []
     for source, _, data in edges:
-        spec = id(data["spec"])
+        spec = id(data.spec)
         if spec in mains:
             slot = ("main", mains.index(spec))
         elif spec == attention:
@@ -204,7 +205,7 @@ def _inputs(graph: nx.MultiDiGraph, name: str, mapping: dict[str, str] | None = 
         else:
             slot, merges = ("merge", merges), merges + 1
         renamed = source if mapping is None else mapping.get(source, f"\0unmatched {source}")
-        result.append((slot, data["kind"], repr(data["params"]), renamed))
+        result.append((slot, data.kind, repr(data.params), renamed))
     return tuple(sorted(result))
 
 
@@ -217,32 +218,32 @@ def _isomorphism(first: nx.MultiDiGraph, second: nx.MultiDiGraph, walk: _Walk) -
                 table.setdefault((source, name), []).append((slot, kind, params))
     for graph, table in zip((first, second), slots, strict=True):
         for source, target, data in graph.edges(data=True):
-            data["_match"] = sorted(table[(source, target)])
+            data.meta["_match"] = sorted(table[(source, target)])
     for graph, keys in zip((first, second), walk.keys, strict=True):
         for name, key in keys.items():
-            graph.nodes[name]["_key"] = key
+            node_of(graph, name).meta["_key"] = key
     try:
         matcher = MultiDiGraphMatcher(  # parallel edges carry one list for the pair, so the first one tells
-            first, second, node_match=lambda a, b: a["_key"] == b["_key"],
-            edge_match=lambda a, b: next(iter(a.values()))["_match"] == next(iter(b.values()))["_match"])
+            first, second, node_match=lambda a, b: a.meta["_key"] == b.meta["_key"],
+            edge_match=lambda a, b: next(iter(a.values())).meta["_match"] == next(iter(b.values())).meta["_match"])
         if not matcher.is_isomorphic():
             return None
         mapping = dict(matcher.mapping)
     finally:
         for graph in (first, second):
             for _, data in graph.nodes(data=True):
-                data.pop("_key", None)
+                data.meta.pop("_key", None)
             for _, _, data in graph.edges(data=True):
-                data.pop("_match", None)
+                data.meta.pop("_match", None)
     for name, other in mapping.items():
-        owner = first.nodes[name].get("shares")
-        if owner is not None and mapping.get(owner) != second.nodes[other].get("shares"):
+        owner = node_of(first, name).shares
+        if owner is not None and mapping.get(owner) != node_of(second, other).shares:
             return None
     return mapping
 
 
-def _where(data: dict) -> str:
-    location: Location = data["location"]
+def _where(data: Node) -> str:
+    location = data.location
     return str(location) if location is not None else "?"
 
 
@@ -250,11 +251,11 @@ def _role(key: Key) -> str:
     return "" if key[-1] is None else f", output {key[-1] + 1}"
 
 
-def _changed_params(before: dict, after: dict) -> str:
+def _changed_params(before: Node, after: Node) -> str:
     """The other node as the summary writes it, or the parameters that differ where the summary hides them."""
     shown = describe_node(after)
-    if shown != describe_node(before) or before["kind"] != after["kind"]:
+    if shown != describe_node(before) or before.kind != after.kind:
         return shown
-    old, new = before["params"].model_dump(), after["params"].model_dump()
+    old, new = before.params.model_dump(), after.params.model_dump()
     changed = [f"{key}={new.get(key)!r}" for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
     return ", ".join(changed) or shown

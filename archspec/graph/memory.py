@@ -22,6 +22,7 @@ import re
 import networkx as nx
 
 from archspec.errors import SpecError
+from archspec.graph.ir import node_of
 from archspec.graph.summary import node_params, total_params
 
 BYTES_PER_PARAM = 4  # float32, Keras's default dtype
@@ -51,11 +52,10 @@ def check_weights_fit(graph: nx.MultiDiGraph, available: int | None = None) -> N
     if available is None or needed <= available:
         return
     largest = max(graph.nodes, key=lambda name: node_params(graph, name))
-    data = graph.nodes[largest]
     raise SpecError(
         f"the model's weights do not fit in this machine's memory; this node alone has "
         f"{node_params(graph, largest):,} parameters",
-        location=data["location"],
+        location=node_of(graph, largest).location,
         node=largest,
         expected=f"at most {format_bytes(available)} of weights (this machine's memory)",
         got=f"{total:,} parameters = {format_bytes(needed)} as float32",
@@ -66,7 +66,7 @@ def check_weights_fit(graph: nx.MultiDiGraph, available: int | None = None) -> N
 
 def activation_values(graph: nx.MultiDiGraph, name: str) -> int:
     """Values in one example of a node's output; a variable-length axis counts as 1 (a lower bound)."""
-    shape = graph.nodes[name].get("shape") or ()
+    shape = node_of(graph, name).shape or ()
     return math.prod(size or 1 for size in shape)
 
 
@@ -90,7 +90,7 @@ def check_activations_fit(graph: nx.MultiDiGraph, batch_size: int, available: in
     raise SpecError(
         f"the model's activations for {examples} do not fit in this machine's memory; this node "
         f"alone outputs {per_example[largest]:,} values per example",
-        location=graph.nodes[largest]["location"],
+        location=node_of(graph, largest).location,
         node=largest,
         expected=f"at most {format_bytes(available)} of weights and activations (this machine's memory)",
         got=f"{weights:,} parameters + {batch_size:,} x {sum(per_example.values()):,} activation values "

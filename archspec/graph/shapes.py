@@ -2,8 +2,8 @@
 
 Walks the nodes in topological order and folds each node's plan
 (archspec.graph.plan, the list the compiler lowers) over shapes. Sets
-`input_shape` and `shape` (batch axis excluded) on every
-node and `shape` on every edge. All mismatches of a file are reported at
+`input_shape` and `shape` (batch axis excluded) on every node's record
+(archspec.graph.ir) and `shape` on every edge's. All mismatches of a file are reported at
 once; nodes downstream of a mismatch are skipped rather than reported twice.
 """
 
@@ -20,6 +20,7 @@ from archspec.errors import ShapeError, SpecError, raise_collected
 from archspec.graph.build import build_graph, build_partial_graph, topological_nodes
 from archspec.graph.deferred import has_deferred, resolve_deferred
 from archspec.graph.dtypes import dtype_errors
+from archspec.graph.ir import Node, edges_of, node_of, replace_node
 from archspec.graph.plan import op_input_shape
 from archspec.graph.sharing import sharing_errors
 from archspec.spec.frontend import load_spec
@@ -41,26 +42,25 @@ def annotate_shapes(graph: nx.MultiDiGraph) -> list[SpecError]:
     errors: list[SpecError] = []
     failed: set[str] = set()
     for name in topological_nodes(graph):
-        data = graph.nodes[name]
-        if data["kind"] == "input":
-            data["shape"] = tuple(data["params"].shape)
-            data["input_shape"] = None
-            _check_rank(name, data, errors, failed)
+        record = node_of(graph, name)
+        if record.is_input:
+            record.shape = tuple(record.params.shape)
+            _check_rank(name, record, errors, failed)
             continue
-        if "plan" not in data or any(source in failed for source in graph.predecessors(name)):
+        if record.plan is None or any(source in failed for source in graph.predecessors(name)):
             failed.add(name)
             continue
         found: list[SpecError] = []
         try:
-            data["input_shape"], data["shape"] = _node_shapes(graph, name, found)
+            record = _node_shapes(graph, name, record, found)
             errors.extend(found)
-            _check_rank(name, data, errors, failed)
+            _check_rank(name, record, errors, failed)
         except SpecError as error:
             errors.extend(found)
             errors.append(error)
             failed.add(name)
-    for source, _, edge in graph.edges(data=True):
-        edge["shape"] = graph.nodes[source].get("shape")
+    for source, _, edge in edges_of(graph):
+        edge.shape = node_of(graph, source).shape
     return errors + dtype_errors(graph) + sharing_errors(graph, failed)
 
 
@@ -69,12 +69,13 @@ MAX_AXES = 253
 and aborted the process at its first call)."""
 
 
-def _check_rank(name: str, data: dict, errors: list[SpecError], failed: set[str]) -> None:
+def _check_rank(name: str, record: Node, errors: list[SpecError], failed: set[str]) -> None:
     """A node whose output has more axes than the backend allows is an error here, not a crash later."""
-    if len(data["shape"]) > MAX_AXES:
-        what = "the input" if data["kind"] == "input" else "the output"
-        errors.append(ShapeError(f"{what} has {len(data['shape']):,} axes, more than a tensor may have",
-                                 location=data["location"], node=name, node_kind=data["kind"].replace("op", "node"),
+    assert record.shape is not None
+    if len(record.shape) > MAX_AXES:
+        what = "the input" if record.is_input else "the output"
+        errors.append(ShapeError(f"{what} has {len(record.shape):,} axes, more than a tensor may have",
+                                 location=record.location, node=name, node_kind=record.noun,
                                  expected=f"at most {MAX_AXES} axes (and the batch axis)",
                                  hint="a tensor has a few axes: (height, width, channels), (steps, features)"))
         failed.add(name)
@@ -106,25 +107,30 @@ def analyze_partial(
     return graph, errors
 
 
-def _node_shapes(graph: nx.MultiDiGraph, name: str, errors: list[SpecError]) -> tuple[Shape | list[Shape], Shape]:
+def _node_shapes(graph: nx.MultiDiGraph, name: str, record: Node, errors: list[SpecError]) -> Node:
     """Fold the node's plan over shapes: each application's result is the next one's current tensor.
 
-    A failed merge edge is reported and checking goes on with the shape it was
-    meant to give, so later, independent problems are reported too; a failed
-    op (or a merge with no intended shape) raises.
+    Returns the node's record with its shapes, which is a new record when
+    deferred params were resolved on the way. A failed merge edge is reported
+    and checking goes on with the shape it was meant to give, so later,
+    independent problems are reported too; a failed op (or a merge with no
+    intended shape) raises.
     """
-    data = graph.nodes[name]
     current: Operand | None = None
     input_shape: Shape | list[Shape] = ()
-    for position, application in enumerate(data["plan"].applications):
-        operands = [current if source is None else Operand(source, graph.nodes[source]["shape"])
+    assert record.plan is not None
+    for position, application in enumerate(record.plan.applications):
+        operands = [current if source is None else Operand(source, node_of(graph, source).shape)
                     for source in application.sources]
-        if application.is_op and has_deferred(data):  # ${in.channels ...} needs this input's shape
-            application = resolve_deferred(graph, name, operands, position)  # type: ignore[arg-type]
+        if application.is_op and has_deferred(record):  # ${in.channels ...} needs this input's shape
+            record = resolve_deferred(graph, name, operands)  # type: ignore[arg-type]
+            replace_node(graph, name, record)
+            assert record.plan is not None
+            application = record.plan.applications[position]
         try:
             shape = application.shape(operands)  # type: ignore[arg-type]
         except ShapeProblem as problem:
-            error = _error(problem, application, name, data, operands)
+            error = _error(problem, application, name, record, operands)
             intended = application.intended(operands) if application.intended else None  # type: ignore[arg-type]
             if intended is None:
                 raise error from None
@@ -134,21 +140,22 @@ def _node_shapes(graph: nx.MultiDiGraph, name: str, errors: list[SpecError]) -> 
             input_shape = op_input_shape(operands)  # type: ignore[arg-type]
         current = Operand(operands[0].name, shape)  # type: ignore[union-attr]
     assert current is not None, f"node {name} has an empty plan"
-    return input_shape, current.shape
+    record.input_shape, record.shape = input_shape, current.shape
+    return record
 
 
-def _error(problem: ShapeProblem, application: Application, name: str, data: dict,
+def _error(problem: ShapeProblem, application: Application, name: str, record: Node,
            operands: list[Operand]) -> ShapeError:
     if application.edge is None:
-        return _node_error(problem, name, data)
+        return _node_error(problem, name, record)
     if application.names_main:
         return _edge_error(problem, application.edge, name, operands[0], operands[1])
     return _edge_error(problem, application.edge, name)
 
 
-def _node_error(problem: ShapeProblem, name: str, data: dict) -> ShapeError:
-    location = data["location"]
-    offset, start = getattr(problem, "offset", None), data.get("text_location")
+def _node_error(problem: ShapeProblem, name: str, record: Node) -> ShapeError:
+    location = record.location
+    offset, start = getattr(problem, "offset", None), record.text_location
     if offset is not None and start is not None and start.column is not None:
         location = replace(start, column=start.column + offset)  # the token of an expr node's expression
     return ShapeError(problem.message, location=location, node=name,

@@ -14,33 +14,36 @@ from __future__ import annotations
 
 import networkx as nx
 
-from archspec.catalogue.ops import OPS, Shape, ShapeProblem, format_shape
+from archspec.catalogue.ops import Shape, ShapeProblem, format_shape
 from archspec.errors import ShapeError, SpecError
+from archspec.graph.ir import node_of, nodes_of
 from archspec.graph.summary import layer_params
 
 
 def sharing_errors(graph: nx.MultiDiGraph, failed: set[str]) -> list[SpecError]:
     """One error per sharing node whose input the owner's weights do not fit."""
     errors: list[SpecError] = []
-    for name, data in graph.nodes(data=True):
-        owner = data.get("shares")
-        if not owner or name in failed or owner in failed or "shape" not in data or "shape" not in graph.nodes[owner]:
+    for name, record in nodes_of(graph):
+        owner = record.shares
+        if not owner or name in failed or owner in failed:
             continue
-        own = graph.nodes[owner]
+        own = node_of(graph, owner)
+        if record.shape is None or own.shape is None:
+            continue
         mine, theirs = layer_params(graph, name), layer_params(graph, owner)
         if mine != theirs:
-            problem = f"'{owner}' gets {_shapes(own['input_shape'])} ({theirs:,} weights), '{name}' gets " \
-                f"{_shapes(data['input_shape'])} ({mine:,} weights)"
+            problem = f"'{owner}' gets {_shapes(own.input_shape)} ({theirs:,} weights), '{name}' gets " \
+                f"{_shapes(record.input_shape)} ({mine:,} weights)"
         elif (axis := _weighted_axis_that_differs(graph, name, owner)) is not None:
             problem = f"its weights are sized by axis {axis} of the input, and '{owner}' gets " \
-                f"{_shapes(own['input_shape'])}, '{name}' gets {_shapes(data['input_shape'])}"
+                f"{_shapes(own.input_shape)}, '{name}' gets {_shapes(record.input_shape)}"
         else:
             continue
         errors.append(ShapeError(
             f"shares the layer of '{owner}', whose weights do not fit this node's input: {problem}",
-            location=data["location"], node=name,
-            expected=f"{_shapes(own['input_shape'])}, the input '{owner}' gets",
-            got=_shapes(data["input_shape"]),
+            location=record.location, node=name,
+            expected=f"{_shapes(own.input_shape)}, the input '{owner}' gets",
+            got=_shapes(record.input_shape),
             hint=f"feed '{name}' an input of the shape '{owner}' gets where the weights read it (the features, "
             "or for PReLU and positional embeddings the whole shape), or give it its own op",
         ))
@@ -49,11 +52,11 @@ def sharing_errors(graph: nx.MultiDiGraph, failed: set[str]) -> list[SpecError]:
 
 def _weighted_axis_that_differs(graph: nx.MultiDiGraph, name: str, owner: str) -> int | None:
     """An axis (1 = the first after the batch) where the two inputs differ and the weights depend on it."""
-    data = graph.nodes[name]
-    op, params = OPS[data["op"]], data["params"]
-    mine, theirs = _listed(data["input_shape"]), _listed(graph.nodes[owner]["input_shape"])
+    record = node_of(graph, name)
+    op, params = record.definition, record.params
+    mine, theirs = _listed(record.input_shape), _listed(node_of(graph, owner).input_shape)
     try:
-        base = op.count_params(params, mine, data["shape"])
+        base = op.count_params(params, mine, record.shape)
     except ShapeProblem:
         return None
     for number, (shape, other) in enumerate(zip(mine, theirs, strict=False)):
@@ -64,7 +67,7 @@ def _weighted_axis_that_differs(graph: nx.MultiDiGraph, name: str, owner: str) -
             varied = list(mine)
             varied[number] = (*shape[:axis], size + 1, *shape[axis + 1:])
             try:
-                depends = op.count_params(params, varied, data["shape"]) != base
+                depends = op.count_params(params, varied, record.shape) != base
             except ShapeProblem:
                 continue
             if depends:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import networkx as nx
 
-from archspec.catalogue.ops import OPS, format_shape
+from archspec.catalogue.ops import format_shape
 from archspec.graph.build import topological_nodes
+from archspec.graph.ir import Node, node_of
 
 
 def node_params(graph: nx.MultiDiGraph, name: str) -> int:
@@ -13,23 +14,23 @@ def node_params(graph: nx.MultiDiGraph, name: str) -> int:
 
     A node that shares another's layer (`shares:`) owns none: they are counted once, at the owner.
     """
-    data = graph.nodes[name]
-    if data["kind"] == "input" or data.get("shares"):
+    record = node_of(graph, name)
+    if record.is_input or record.shares:
         return 0
     return layer_params(graph, name)
 
 
 def layer_params(graph: nx.MultiDiGraph, name: str) -> int:
     """Weights the node's op would make for the input it gets (a sharing node's too)."""
-    data = graph.nodes[name]
-    shapes = data["input_shape"]
+    record = node_of(graph, name)
+    shapes = record.input_shape
     inputs = shapes if isinstance(shapes, list) else [shapes]
-    return OPS[data["op"]].count_params(data["params"], inputs, data["shape"])
+    return record.definition.count_params(record.params, inputs, record.shape)
 
 
-def node_details(data: dict) -> str:
+def node_details(record: Node) -> str:
     """An op node's key parameters as the summary writes them, or `shares NODE` for a sharing node."""
-    return f"shares {data['shares']}" if data.get("shares") else OPS[data["op"]].summary(data["params"])
+    return f"shares {record.shares}" if record.shares else record.definition.summary(record.params)
 
 
 def total_params(graph: nx.MultiDiGraph) -> int:
@@ -41,19 +42,19 @@ def summary_table(graph: nx.MultiDiGraph) -> str:
     """A table like keras' model.summary(): node, op (key params), inputs, output shape, params."""
     rows = [("node", "op", "from", "output", "params")]
     for name in topological_nodes(graph):
-        data = graph.nodes[name]
-        if data["kind"] == "input":
-            rows.append((name, "input", "", format_shape(data["shape"]), "0"))
+        record = node_of(graph, name)
+        if record.is_input:
+            rows.append((name, "input", "", format_shape(record.shape), "0"))
             continue
-        details = node_details(data)
+        details = node_details(record)
         sources = []
-        for source, _, edge in sorted(graph.in_edges(name, data=True), key=lambda e: e[2]["index"]):
-            sources.append(source if edge["kind"] == "plain" else f"{source} ({edge['kind']})")
+        for source, _, edge in sorted(graph.in_edges(name, data=True), key=lambda item: item[2].index):
+            sources.append(source if edge.kind == "plain" else f"{source} ({edge.kind})")
         rows.append((
             name,
-            f"{data['op']}({details})" if details else data["op"],
+            f"{record.op}({details})" if details else record.op,
             ", ".join(sources),
-            format_shape(data["shape"]),
+            format_shape(record.shape),
             f"{node_params(graph, name):,}",
         ))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]

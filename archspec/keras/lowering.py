@@ -15,6 +15,7 @@ import networkx as nx
 
 from archspec.catalogue.primitives import Step
 from archspec.graph.build import topological_nodes
+from archspec.graph.ir import node_of
 
 
 def lower_graph(graph: nx.MultiDiGraph) -> tuple[list[Step], dict[str, str]]:
@@ -22,18 +23,18 @@ def lower_graph(graph: nx.MultiDiGraph) -> tuple[list[Step], dict[str, str]]:
     steps: list[Step] = []
     output_of: dict[str, str] = {}
     for name in topological_nodes(graph):
-        data = graph.nodes[name]
-        if data["kind"] == "input":
-            steps.append(Step(name, name, None, input_shape=tuple(data["params"].shape),
-                              input_dtype=data["params"].dtype))
+        data = node_of(graph, name)
+        if data.is_input:
+            steps.append(Step(name, name, None, input_shape=tuple(data.params.shape),
+                              input_dtype=data.params.dtype))
             output_of[name] = name
             continue
         current = ""
-        for application in data["plan"].applications:
+        for application in data.plan.applications:
             args = [current if source is None else output_of[source] for source in application.sources]
             new = _unique(application.lower(args, name, _input_shapes(data)), steps)
-            if application.is_op and data.get("shares"):  # the owner's layer, called on this input
-                new = [replace(step, shares=data["shares"]) for step in new]
+            if application.is_op and data.shares:  # the owner's layer, called on this input
+                new = [replace(step, shares=data.shares) for step in new]
             steps.extend(new)
             current = new[-1].var if new else args[0]
         output_of[name] = current
@@ -41,7 +42,7 @@ def lower_graph(graph: nx.MultiDiGraph) -> tuple[list[Step], dict[str, str]]:
 
 
 def _input_shapes(data: dict) -> list:
-    shape = data["input_shape"]
+    shape = data.input_shape
     return shape if isinstance(shape, list) else [shape]
 
 

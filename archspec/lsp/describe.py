@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from archspec.catalogue.ops import OPS, format_shape
+from archspec.graph.ir import node_of
 from archspec.graph.summary import node_details, node_params
 from archspec.lsp.names import ROOT, Occurrence
 from archspec.spec.provenance import BlockCopy
@@ -22,7 +23,7 @@ def own_nodes(graph: nx.MultiDiGraph, file: str) -> dict[tuple[int, int], str]:
     """The graph nodes written in `file` itself (not in a block body or a base), by (line, column)."""
     found = {}
     for name, data in graph.nodes(data=True):
-        location = data.get("location")
+        location = data.location
         if location is not None and location.file == file and not location.context and location.line:
             found.setdefault((location.line, location.column or 1), name)
     return found
@@ -37,7 +38,7 @@ def node_for(graph: nx.MultiDiGraph, file: str, occurrence: Occurrence) -> str |
     if occurrence.role == "op":
         steps = [(column, name) for (line, column), name in own_nodes(graph, file).items()
                  if line == occurrence.line and column <= occurrence.column
-                 and graph.nodes[name].get("op") == occurrence.name]
+                 and node_of(graph, name).op == occurrence.name]
         return max(steps)[1] if steps else None
     return None
 
@@ -51,17 +52,17 @@ def block_use_frames(graph: nx.MultiDiGraph, use: str) -> dict[str, BlockCopy]:
 
 def describe_node(graph: nx.MultiDiGraph, name: str) -> str:
     """Markdown: a node's op and parameters, its input and output shapes and its parameter count."""
-    data = graph.nodes[name]
-    if data["kind"] == "input":
-        return f"**{name}**: input\n\nshape `{shape_text(data.get('shape'))}`"
+    data = node_of(graph, name)
+    if data.is_input:
+        return f"**{name}**: input\n\nshape `{shape_text(data.shape)}`"
     details = node_details(data)
-    lines = [f"**{name}**: `{data['op']}({details})`" if details else f"**{name}**: `{data['op']}`"]
-    if "shape" in data:
-        lines.append(f"`{shape_text(data.get('input_shape'))}` → `{shape_text(data['shape'])}` · "
+    lines = [f"**{name}**: `{data.op}({details})`" if details else f"**{name}**: `{data.op}`"]
+    if data.shape is not None:
+        lines.append(f"`{shape_text(data.input_shape)}` → `{shape_text(data.shape)}` · "
                      f"{node_params(graph, name):,} parameters")
     else:
         lines.append("shape unknown (an earlier problem stops shape inference here)")
-    params = resolved_params(data.get("params"))
+    params = resolved_params(data.params)
     if params:
         lines.append("```yaml\n" + "\n".join(f"{key}: {value}" for key, value in params.items()) + "\n```")
     return "\n\n".join(lines)
@@ -73,9 +74,9 @@ def describe_block_use(graph: nx.MultiDiGraph, use: str) -> str | None:
     if not frames:
         return None
     copies, last = _last_copy(frames)
-    shapes = [f"{port}: `{shape_text(graph.nodes[node].get('shape'))}`"
+    shapes = [f"{port}: `{shape_text(node_of(graph, node).shape)}`"
               for port, node in last.outputs.items() if node in graph]
-    total = sum(node_params(graph, node) for node in frames if "shape" in graph.nodes[node])
+    total = sum(node_params(graph, node) for node in frames if node_of(graph, node).shape is not None)
     lines = [f"**{use}**: block `{last.block}`" + (f" × {copies}" if copies > 1 else ""),
              f"{len(frames)} nodes · {total:,} parameters"]
     if shapes:
@@ -89,7 +90,7 @@ def output_shape_of_use(graph: nx.MultiDiGraph, use: str) -> Any:
     if not frames:
         return None
     node = next(iter(_last_copy(frames)[1].outputs.values()), None)
-    return graph.nodes[node].get("shape") if node in graph else None
+    return node_of(graph, node).shape if node in graph else None
 
 
 def _last_copy(frames: dict[str, BlockCopy]) -> tuple[int, BlockCopy]:

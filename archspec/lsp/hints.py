@@ -6,6 +6,7 @@ import re
 
 from lsprotocol import types
 
+from archspec.graph.ir import node_of
 from archspec.lsp.analysis import Analysis
 from archspec.lsp.describe import output_shape_of_use, own_nodes, shape_text
 from archspec.lsp.names import ROOT, NameIndex
@@ -22,14 +23,14 @@ def inlay_hints(analysis: Analysis, index: NameIndex, first: int, last: int) -> 
     written = {(o.line, o.column): o for o in index.occurrences if o.scope == ROOT}
     hints = []
     for (line, column), name in own_nodes(graph, analysis.file).items():
-        if not first <= line - 1 <= last or line > len(index.lines) or "shape" not in graph.nodes[name]:
+        if not first <= line - 1 <= last or line > len(index.lines) or node_of(graph, name).shape is None:
             continue
         occurrence, text = written.get((line, column)), index.lines[line - 1]
         if occurrence is None or occurrence.role == "input":  # an input's line says its shape already
             continue
         # a node written as a key: after its line's value, before a comment; an inline step: after its text
         end = _line_end(text) if occurrence.role == "node" else _step_end(text, column - 1)
-        hints.append(_hint(line - 1, end, graph.nodes[name]["shape"]))
+        hints.append(_hint(line - 1, end, node_of(graph, name).shape))
     for occurrence in index.occurrences:  # a block use: the shape it hands on
         if occurrence.role == "node" and occurrence.scope == ROOT and occurrence.name not in graph \
                 and first <= occurrence.line - 1 <= last:

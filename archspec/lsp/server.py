@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace.position_codec import PositionCodec
 
 from archspec.errors import ArchspecError
 from archspec.lsp.analysis import Analysis, analyze_text
@@ -28,11 +29,13 @@ from archspec.lsp.hints import inlay_hints
 from archspec.lsp.hover import hover_text
 from archspec.lsp.names import NameIndex
 from archspec.lsp.navigation import definition, document_symbols, occurrence_range, references, rename_edits
+from archspec.lsp.units import from_client, to_client
 from archspec.spec.fmt import format_spec
 from archspec.spec.loader import parse_yaml
 
 NAME = "archspec"
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+Value = TypeVar("Value")
 
 
 @dataclass
@@ -80,10 +83,36 @@ class SpecServer(LanguageServer):
         for path, diagnostics in diagnostics_by_file(analysis).items():
             target = uri if path == file else (from_fs_path(path) or path)
             spec.published.add(target)
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=target, diagnostics=diagnostics))
+            lines = text.splitlines(keepends=True) if target == uri else self.lines(target)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=target, diagnostics=to_client(self.codec, lines, diagnostics)))
         for stale in (old.published if old else set()) - spec.published:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=stale, diagnostics=[]))
         return spec
+
+    @property
+    def codec(self) -> PositionCodec:
+        """How the editor counts columns (chosen at initialize; UTF-16, the protocol's default, before it)."""
+        try:
+            return self.workspace.position_codec
+        except RuntimeError:  # no workspace before initialize
+            return PositionCodec()
+
+    def lines(self, uri: str) -> list[str]:
+        """A document's lines as the editor has them (read from disk when it is not open)."""
+        try:
+            return list(self.workspace.get_text_document(uri).lines)
+        except (OSError, UnicodeDecodeError):
+            return []
+
+    def here(self, uri: str, position: types.Position) -> tuple[int, int]:
+        """The editor's position as archspec's 1-based line and column (characters, not UTF-16 units)."""
+        found = from_client(self.codec, self.lines(uri), position)
+        return found.line + 1, found.character + 1
+
+    def answer(self, uri: str, value: Value) -> Value:
+        """A result whose positions are in document `uri`, in the editor's units."""
+        return to_client(self.codec, self.lines(uri), value)
 
 
     def _forget_finished_handlers(self) -> None:
@@ -169,14 +198,14 @@ def did_close(params: types.DidCloseTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded
 def hover(params: types.HoverParams) -> types.Hover | None:
-    spec = _spec(params.text_document.uri)
-    position = params.position
-    found = hover_text(spec.analysis, spec.index, position.line + 1, position.character + 1) if spec else None
+    uri = params.text_document.uri
+    spec = _spec(uri)
+    found = hover_text(spec.analysis, spec.index, *server.here(uri, params.position)) if spec else None
     if found is None:
         return None
     text, occurrence = found
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
-                       range=occurrence_range(occurrence))
+    return server.answer(uri, types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                                          range=occurrence_range(occurrence)))
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
@@ -185,7 +214,8 @@ def inlay_hint(params: types.InlayHintParams) -> list[types.InlayHint] | None:
     spec = _spec(params.text_document.uri)
     if spec is None or not server.show_hints:
         return []
-    return inlay_hints(spec.analysis, spec.index, params.range.start.line, params.range.end.line)
+    hints = inlay_hints(spec.analysis, spec.index, params.range.start.line, params.range.end.line)
+    return server.answer(params.text_document.uri, hints)
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION,
@@ -200,9 +230,10 @@ def completion(params: types.CompletionParams) -> types.CompletionList | None:
     lines = [line.rstrip("\r\n") for line in lines]
     graph = spec.analysis.graph
     extra = [name for name, data in graph.nodes(data=True)
-             if not (data["location"].context or "").startswith("block")] if graph is not None else []
-    items = complete(lines, params.position.line, params.position.character, spec.parsed, spec.parsed.data, extra)
-    return types.CompletionList(is_incomplete=False, items=items)
+             if not (data.location.context or "").startswith("block")] if graph is not None else []
+    line, column = server.here(uri, params.position)
+    items = complete(lines, line - 1, column - 1, spec.parsed, spec.parsed.data, extra)
+    return server.answer(uri, types.CompletionList(is_incomplete=False, items=items))
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
@@ -211,40 +242,42 @@ def goto_definition(params: types.DefinitionParams) -> types.Location | None:
     spec = _spec(params.text_document.uri)
     if spec is None:
         return None
-    place = definition(spec.index, spec.file, params.position.line + 1, params.position.character + 1)
+    place = definition(spec.index, spec.file, *server.here(params.text_document.uri, params.position))
     if place is None:
         return None
     start = types.Position(place.line - 1, place.column - 1)
     end = types.Position(place.line - 1, place.column - 1 + place.length)
     uri = params.text_document.uri if place.file == spec.file else from_fs_path(place.file)
-    return types.Location(uri=uri, range=types.Range(start, end))
+    return server.answer(uri, types.Location(uri=uri, range=types.Range(start, end)))
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 @guarded
 def find_references(params: types.ReferenceParams) -> list[types.Location] | None:
-    spec = _spec(params.text_document.uri)
+    uri = params.text_document.uri
+    spec = _spec(uri)
     if spec is None:
         return None
-    found = references(spec.index, params.position.line + 1, params.position.character + 1)
-    return [types.Location(uri=params.text_document.uri, range=occurrence_range(o)) for o in found]
+    found = references(spec.index, *server.here(uri, params.position))
+    return server.answer(uri, [types.Location(uri=uri, range=occurrence_range(o)) for o in found])
 
 
 @server.feature(types.TEXT_DOCUMENT_RENAME)
 @guarded
 def rename(params: types.RenameParams) -> types.WorkspaceEdit | None:
-    spec = _spec(params.text_document.uri)
+    uri = params.text_document.uri
+    spec = _spec(uri)
     if spec is None:
         return None
-    edits = rename_edits(spec.index, params.position.line + 1, params.position.character + 1, params.new_name)
-    return types.WorkspaceEdit(changes={params.text_document.uri: edits}) if edits else None
+    edits = rename_edits(spec.index, *server.here(uri, params.position), params.new_name)
+    return types.WorkspaceEdit(changes={uri: server.answer(uri, edits)}) if edits else None
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 @guarded
 def symbols(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
     spec = _spec(params.text_document.uri)
-    return document_symbols(spec.index) if spec else None
+    return server.answer(params.text_document.uri, document_symbols(spec.index)) if spec else None
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,

@@ -88,7 +88,7 @@ def node_panels(graph: nx.MultiDiGraph) -> dict[str, dict[str, str]]:
     texts: dict[str, list[str]] = {}
     panels = {}
     for name, data in graph.nodes(data=True):
-        location = data.get("location")
+        location = data.location
         if location is None or not location.line:
             continue
         if location.file not in texts:

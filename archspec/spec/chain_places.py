@@ -3,10 +3,13 @@
 A chain may be quoted, or a plain scalar folded over several lines (a line
 break and the indentation after it read as one space), so offsets in the
 chain's text are mapped back through the file's lines, split once per file.
+A chain in a loop's body is the written text with each `${i}` filled in
+(archspec.spec.loops): a step after one is still found where it is written.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from archspec.errors import Location
@@ -47,9 +50,31 @@ def _places(lines: list[str], row: int, column: int, text: str) -> list[tuple[in
             while column < len(line) and line[column] in " \t":
                 column += 1
             continue
+        filled = _filled_value(line, column, text, index)
+        if filled is not None:  # a loop index filled in: its value stands where its ${...} is written
+            end, index_after = filled
+            places.extend([(row + 1, column + 1)] * (index_after - index))
+            column, index = end, index_after
+            continue
         if column >= len(line) or line[column] != text[index]:
             return None
         places.append((row + 1, column + 1))
         column, index = column + 1, index + 1
     places.append((row + 1, column + 1))
     return places
+
+
+_VALUE = re.compile(r"\$\{[^{}]*\}|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|True|False")
+"""What a `${...}` becomes in a loop's filled text: a number (or a truth value), or an expression kept for later."""
+
+
+def _filled_value(line: str, column: int, text: str, index: int) -> tuple[int, int] | None:
+    """Where a `${...}` written at `column` ends, and where its filled value ends in `text`; None if there is
+    no `${...}` here or `text` has it as written."""
+    if not line.startswith("${", column):
+        return None
+    end = line.find("}", column)
+    if end < 0 or text.startswith(line[column:end + 1], index):
+        return None
+    value = _VALUE.match(text, index)
+    return None if value is None else (end + 1, value.end())

@@ -28,6 +28,7 @@ from archspec.catalogue.ops import OPS
 from archspec.errors import Location, SchemaError, did_you_mean
 from archspec.spec.blocks import call_inputs, call_params, port_arguments
 from archspec.spec.branches import arms, is_branch
+from archspec.spec.chain_colons import named_with_colon
 from archspec.spec.chain_limits import check_chain_length, check_node_room
 from archspec.spec.chain_places import chain_columns
 from archspec.spec.defaults import DEFAULTS_KEY, read_defaults
@@ -236,6 +237,8 @@ class _Scope:
         positional = [arg for arg in step.args if arg.keyword is None]
         for index, arg in enumerate(step.args):
             if arg.keyword is None:
+                named_with_colon(arg.value, OPS[step.name].Params.model_fields if kind == "op" else names,
+                                 at(arg.offset))
                 if any(earlier.keyword for earlier in step.args[:index]):
                     raise SchemaError("a positional argument after a named one", location=at(arg.offset),
                                       hint="put the positional arguments first: conv2d(64, 3, strides=2)")

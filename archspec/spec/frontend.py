@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from archspec.spec.chain_colons import check_chains_read_as_mappings
 from archspec.spec.chains import desugar
 from archspec.spec.document import Document
 from archspec.spec.expand import expand
@@ -42,6 +43,7 @@ def front_end(document: Document, overrides: Sequence[str] = ()) -> Spec:
     """A loaded document through the remaining stages, in order."""
     document = read_short_forms(document)  # inputs: {x: [shape]}, block signatures (each base's too)
     document = merge_base(document)  # extends: base.yaml, with remove:
+    check_chains_read_as_mappings(document)  # - x -> dense(4, activation: relu): a chain YAML made a mapping
     document = default_name(document)  # name: the file's stem
     document = apply_overrides(document, overrides)  # --set key=value
     document = unroll_loops(document)  # for: i in range(n), do: [...]

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from archspec.errors import Location, YamlError
+from archspec.spec.chain_colons import colon_hint, colon_in_chain
 from archspec.spec.composer import MAX_DEPTH, Composer
 from archspec.spec.document import Document
 from archspec.spec.syntax import LINE_BREAK
@@ -120,6 +121,9 @@ def _syntax_error(error: yaml.MarkedYAMLError, name: str, text: str, where: Loca
         hint = f"archspec accepts at most {MAX_DEPTH} levels of mappings and lists"
     elif error.context:
         problem = f"{problem} ({error.context})"
+    if line is not None and column is not None and "mapping values" in problem \
+            and colon_in_chain(_line(text, line), column):
+        hint = colon_hint()
     if line is not None and _GROUP_CHAIN.match(_line(text, line)):
         hint = ("YAML reads a line that starts with '[' as a list: quote the chain (- \"[a, b] -> add\") "
                 "or leave out the brackets (- a, b -> add)")

@@ -246,7 +246,7 @@ def _text_location(op: Any, params: dict[str, Any], document: Document, path: Pa
 
     A problem of the text is raised here, at the column of its bad token.
     """
-    key = getattr(op, "text_param", None)
+    key = op.text_param
     if key is None or not isinstance(params.get(key), str):
         return None
     value = document.locate(path + (key,))

@@ -83,6 +83,9 @@ class RunConfig:
     jit_compile: str | bool = "auto"
     replicas: int = 1
     versions: dict[str, str] = field(default_factory=dict)
+    init_weights: str | None = None
+    """The .weights.h5 file the model started from (--init-weights, absolute), so a resume that has no
+    complete epoch to load starts from it again rather than from fresh initialisers."""
 
     def replace(self, **changes: Any) -> RunConfig:
         return dataclasses.replace(self, **changes)
@@ -152,6 +155,7 @@ def resolve_config(
         strategy=strategy,
         worker_timeout_s=float(options.worker_timeout_s or DEFAULT_WORKER_TIMEOUT_S),
         versions=dict(versions or {}),
+        init_weights=None if options.init_weights is None else str(Path(options.init_weights).expanduser().absolute()),
     )
 
 

@@ -27,7 +27,7 @@ SLOWER_ON_CPU: dict[tuple[str, str], str] = {
 
 def model_family(graph: nx.MultiDiGraph) -> str:
     """'convolutional' when any node is a convolution, else 'dense'."""
-    ops = (str(data.get("op", "")) for _, data in graph.nodes(data=True))
+    ops = (data.op for _, data in graph.nodes(data=True))
     return "convolutional" if any(part in op for op in ops for part in CONVOLUTIONS) else "dense"
 
 

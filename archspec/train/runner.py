@@ -150,7 +150,7 @@ def fit_spec(
         **speed_settings(steps_per_epoch(data, config), config.strategy),
         replicas=strategy.num_replicas_in_sync,
     )
-    model = new_model(graph, config, spec, strategy, options.init_weights)
+    model = new_model(graph, config, spec, strategy)
     stop = StopRequest()
     if not cluster.is_chief:
         run_dir = out or Path(runs_root) / f"{spec.name}-(the chief's run folder)"
@@ -170,15 +170,15 @@ def signals_stop(stop: StopRequest, config: RunConfig) -> contextlib.AbstractCon
     return contextlib.nullcontext() if STRATEGIES[config.strategy].step_loop else stop.installed()
 
 
-def new_model(graph: Any, config: RunConfig, spec: Any, strategy: Any, init_weights: Path | None = None) -> Any:
-    """The untrained model, seeded, started from `init_weights` if given, and compiled for training
-    (a new run, or a resume with no epoch)."""
+def new_model(graph: Any, config: RunConfig, spec: Any, strategy: Any) -> Any:
+    """The untrained model, seeded, started from the run's --init-weights if it has them, and compiled for
+    training (a new run, or a resume with no epoch: config.json keeps the weights' path for it)."""
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = compile_model(graph)
-        if init_weights is not None:
-            load_init_weights(model, Path(init_weights))
+        if config.init_weights is not None:
+            load_init_weights(model, Path(config.init_weights))
         compile_for_training(model, config, spec, make_optimizer(config.optimizer, spec))
     return model
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from archspec.catalogue.primitives import Shape, format_shape
 from archspec.errors import DataError, Location, SpecError, raise_collected
+from archspec.graph.ir import node_of
 from archspec.train.data_tasks import MultiLabel, NextToken, Regress, Segment
 from archspec.train.task_base import (
     CLASSES,
@@ -159,7 +160,7 @@ def check_task_fits(graph: nx.MultiDiGraph, task: str, dataset: str) -> None:
 
 def single_input_output(graph: nx.MultiDiGraph) -> SpecError | None:
     """The SpecError of a model with more than one input or output (`archspec fit` feeds one of each)."""
-    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
+    inputs = [name for name, data in graph.nodes(data=True) if data.is_input]
     outputs = graph.graph["outputs"]
     extra = [(name, "input") for name in inputs[1:]] + [(name, "node") for name in outputs[1:]]
     if not extra:
@@ -167,7 +168,7 @@ def single_input_output(graph: nx.MultiDiGraph) -> SpecError | None:
     name, kind = extra[0]
     return SpecError(
         "`archspec fit` trains models with one input and one output",
-        location=graph.nodes[name]["location"], node=name, node_kind=kind,
+        location=node_of(graph, name).location, node=name, node_kind=kind,
         expected="1 input and 1 output",
         got=f"{len(inputs)} input(s) ({', '.join(inputs)}) and {len(outputs)} output(s) ({', '.join(outputs)})",
         hint="build and train such a model from Python with archspec.compile_model(spec)",
@@ -178,20 +179,20 @@ def task_problems(graph: nx.MultiDiGraph, task: str, dataset: str) -> list[SpecE
     several = single_input_output(graph)
     if several is not None:
         return [several]
-    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
+    inputs = [name for name, data in graph.nodes(data=True) if data.is_input]
     outputs = graph.graph["outputs"]
     problems = []
     image_input, output = inputs[0], outputs[0]
-    shape = graph.nodes[image_input]["shape"]
+    shape = node_of(graph, image_input).shape
     if not holds_image(shape):
         problems.append(SpecError(
             f"task '{task}' feeds this input {dataset}'s 28x28 greyscale images",
-            location=graph.nodes[image_input]["location"], node=image_input, node_kind="input",
+            location=node_of(graph, image_input).location, node=image_input, node_kind="input",
             expected=IMAGE_SHAPES_TEXT, got=format_shape(shape),
             hint="give the input shape [28, 28, 1] (archspec fit trains on MNIST-sized images only)",
         ))
     problem = get_task(task).output_problem(
-        graph.nodes[output]["shape"], output, graph.nodes[output]["location"], dataset)
+        node_of(graph, output).shape, output, node_of(graph, output).location, dataset)
     if problem is not None:
         problems.append(problem)
     return problems
@@ -199,5 +200,5 @@ def task_problems(graph: nx.MultiDiGraph, task: str, dataset: str) -> list[SpecE
 
 def model_shapes(graph: nx.MultiDiGraph) -> tuple[Shape, Shape]:
     """The (input, output) shapes of a model that passed `check_task_fits`, read from its graph."""
-    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
-    return tuple(graph.nodes[inputs[0]]["shape"]), tuple(graph.nodes[graph.graph["outputs"][0]]["shape"])
+    inputs = [name for name, data in graph.nodes(data=True) if data.is_input]
+    return tuple(node_of(graph, inputs[0]).shape), tuple(node_of(graph, graph.graph["outputs"][0]).shape)

@@ -357,3 +357,20 @@ def _apply(text: str, edits: list[dict]) -> str:
         text = text[:offset(edit["range"]["start"])] + edit["newText"] + text[offset(edit["range"]["end"]):]
     return text
 
+
+
+def test_columns_after_an_emoji_are_counted_in_utf16_units_both_ways(client, tmp_path):
+    """The protocol counts UTF-16 code units; 🚀 is two of them and one Python character, so every later
+    column of its line differs by one between the editor and archspec."""
+    text = CNN.read_text().replace("{op: conv2d, filters: 64}", '{"🚀": 1, op: conv2d, filters: 64, activation: relux}')
+    uri = client.open(tmp_path / "cnn.yaml", text)
+    diagnostics, _ = client.diagnostics(uri)
+    line, character = find(text, "relux")
+    (wrong,) = [d for d in diagnostics if "relux" in d["message"]]
+    assert wrong["range"] == {"start": {"line": line, "character": character + 1},
+                              "end": {"line": line, "character": character + 6}}
+    line, character = find(text, "conv2d, filters: 64")
+    hover = client.at("textDocument/hover", uri, line, character + 1 + 2)  # the editor's units: inside 'conv2d'
+    assert hover["contents"]["value"].startswith("**conv2d**")
+    assert hover["range"] == {"start": {"line": line, "character": character + 1},
+                              "end": {"line": line, "character": character + 7}}

@@ -45,3 +45,37 @@ def test_a_name_outside_a_registry_is_a_run_error():
         config_for(RunOptions(task="nope"))
     with pytest.raises(RunError, match=r"^unknown strategy 'nope'; expected one of default, mirrored, multiworker$"):
         config_for(RunOptions(strategy="nope"))
+
+
+def test_init_weights_are_kept_in_the_config_so_a_resume_with_no_epoch_starts_from_them(tmp_path, monkeypatch):
+    """A run stopped before its first epoch is trained again from a new model: it must be the model the run
+    began with (`--init-weights`), not fresh initialisers."""
+    import numpy as np
+
+    from archspec.graph.shapes import analyze
+    from archspec.keras.compiler import compile_model
+    from archspec.train.config import RunConfig
+    from archspec.train.runner import new_model
+
+    spec = load_spec(AUTOENCODER)
+    started = compile_model(spec)
+    monkeypatch.chdir(tmp_path)
+    started.save_weights("start.weights.h5")
+    config = config_for(RunOptions(init_weights="start.weights.h5", seed=1))
+    assert config.init_weights == str(tmp_path / "start.weights.h5")
+    read = RunConfig.from_json(config.to_json(), tmp_path / "config.json")  # what --resume reads
+    assert read.init_weights == config.init_weights
+    model = new_model(analyze(spec), read, spec, _NoStrategy())
+    for mine, theirs in zip(model.get_weights(), started.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    older = {key: value for key, value in config.to_json().items() if key != "init_weights"}
+    assert RunConfig.from_json(older, tmp_path / "config.json").init_weights is None  # a run from before
+
+
+class _NoStrategy:
+    """The default strategy's scope, without starting one."""
+
+    def scope(self):
+        import contextlib
+
+        return contextlib.nullcontext()

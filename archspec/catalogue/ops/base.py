@@ -166,6 +166,15 @@ class Op:
         """Weights the layer will create (trainable and not), computed without Keras."""
         return 0
 
+    text_param: ClassVar[str | None] = None
+    """The parameter that holds text in archspec's expression language (an `expr` node's `expr`): the
+    front end checks it token by token and locates its errors at a column of it."""
+
+    def outputs(self, params: Any) -> list[tuple[str, str, Any]]:
+        """Named outputs (`split`): (name, op, params) per output, each made a node `NODE.NAME` fed by this
+        one (archspec.graph.build); empty for an op with one output, which is every op but a few."""
+        return []
+
     def summary(self, params: Any) -> str:
         """The key parameters in a few characters, for tables and diagrams."""
         values = params.model_dump(exclude_defaults=True)

@@ -13,6 +13,7 @@ import networkx as nx
 
 from archspec.catalogue.primitives import format_shape
 from archspec.errors import DataError, SpecError, raise_collected
+from archspec.graph.ir import node_of
 from archspec.spec.data_spec import DataSpec
 from archspec.train.tasks import get_task, single_input_output
 from archspec.train.userdata.sources import Scan, Source
@@ -30,19 +31,19 @@ def data_problems(graph: nx.MultiDiGraph, task: str, source: Source, scan: Scan,
     if shape_problem is not None:
         return [shape_problem]
     problems = []
-    inputs = [name for name, data in graph.nodes(data=True) if data["kind"] == "input"]
+    inputs = [name for name, data in graph.nodes(data=True) if data.is_input]
     image_input, output = inputs[0], graph.graph["outputs"][0]
-    shape = tuple(graph.nodes[image_input]["shape"])
+    shape = tuple(node_of(graph, image_input).shape)
     found = source.input_problem(scan, shape, options)
     if found is not None:
         expected, hint = found
         problems.append(SpecError(
             f"task '{task}' feeds this input the {source.input_values} of {scan.path}",
-            location=graph.nodes[image_input]["location"], node=image_input, node_kind="input",
+            location=node_of(graph, image_input).location, node=image_input, node_kind="input",
             expected=expected, got=format_shape(shape), hint=hint,
         ))
     problem = get_task(task).data_output_problem(
-        tuple(graph.nodes[output]["shape"]), output, graph.nodes[output]["location"], scan)
+        tuple(node_of(graph, output).shape), output, node_of(graph, output).location, scan)
     if problem is not None:
         problems.append(problem)
     return problems
