@@ -22,6 +22,7 @@ from archspec.graph.deferred import has_deferred, resolve_deferred
 from archspec.graph.dtypes import dtype_errors
 from archspec.graph.plan import op_input_shape
 from archspec.graph.sharing import sharing_errors
+from archspec.graph.tensor_limits import tensor_size_error
 from archspec.spec.frontend import load_spec
 from archspec.spec.models import EdgeSpec, Spec
 
@@ -70,13 +71,19 @@ and aborted the process at its first call)."""
 
 
 def _check_rank(name: str, data: dict, errors: list[SpecError], failed: set[str]) -> None:
-    """A node whose output has more axes than the backend allows is an error here, not a crash later."""
+    """A node whose output has more axes, or more values, than the backend allows is an error here, not a crash
+    later (graph.tensor_limits)."""
     if len(data["shape"]) > MAX_AXES:
         what = "the input" if data["kind"] == "input" else "the output"
         errors.append(ShapeError(f"{what} has {len(data['shape']):,} axes, more than a tensor may have",
                                  location=data["location"], node=name, node_kind=data["kind"].replace("op", "node"),
                                  expected=f"at most {MAX_AXES} axes (and the batch axis)",
                                  hint="a tensor has a few axes: (height, width, channels), (steps, features)"))
+        failed.add(name)
+        return
+    too_large = tensor_size_error(name, data)
+    if too_large is not None:
+        errors.append(too_large)
         failed.add(name)
 
 
