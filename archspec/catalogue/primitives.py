@@ -16,6 +16,9 @@ Shape = tuple[int | None, ...]
 INTEGER_DTYPES = ("int32", "int64", "int16", "int8", "uint8", "uint16")
 """The integer widths an input may declare (token ids: int32 as archspec writes them, int64 as NumPy
 and tokenizers give them); every op that takes integers takes each of them."""
+FLOAT_DTYPES = ("float32",)
+"""What an op that computes in floating point accepts: TensorFlow's kernels for softmax, exp, average
+pooling, 1-D and separable convolutions have no integer version, and Keras does not cast for them."""
 INPUT_DTYPES = ("float32", *INTEGER_DTYPES)
 """Every dtype an input may declare."""
 

@@ -23,6 +23,7 @@ from archspec.graph.dtypes import dtype_errors
 from archspec.graph.ir import Node, edges_of, node_of, replace_node
 from archspec.graph.plan import op_input_shape
 from archspec.graph.sharing import sharing_errors
+from archspec.graph.tensor_limits import tensor_size_error
 from archspec.spec.frontend import load_spec
 from archspec.spec.models import EdgeSpec, Spec
 
@@ -70,7 +71,8 @@ and aborted the process at its first call)."""
 
 
 def _check_rank(name: str, record: Node, errors: list[SpecError], failed: set[str]) -> None:
-    """A node whose output has more axes than the backend allows is an error here, not a crash later."""
+    """A node whose output has more axes, or more values, than the backend allows is an error here, not a crash
+    later (graph.tensor_limits)."""
     assert record.shape is not None
     if len(record.shape) > MAX_AXES:
         what = "the input" if record.is_input else "the output"
@@ -78,6 +80,11 @@ def _check_rank(name: str, record: Node, errors: list[SpecError], failed: set[st
                                  location=record.location, node=name, node_kind=record.noun,
                                  expected=f"at most {MAX_AXES} axes (and the batch axis)",
                                  hint="a tensor has a few axes: (height, width, channels), (steps, features)"))
+        failed.add(name)
+        return
+    too_large = tensor_size_error(name, record)
+    if too_large is not None:
+        errors.append(too_large)
         failed.add(name)
 
 

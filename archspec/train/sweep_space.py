@@ -38,7 +38,7 @@ from archspec.train.sweep_dimensions import (
     VariantPlan,
 )
 from archspec.train.sweep_file import Sweep, SweepError
-from archspec.train.sweep_metrics import objective_problems
+from archspec.train.sweep_metrics import objective_problems, pruning_problems
 from archspec.train.userdata.spec_data import check_training_fits
 
 VARIANTS_DIR = "variants"
@@ -141,7 +141,8 @@ def _loadable_choices(sweep: Sweep) -> list[Spec]:
 def check_dimensions(sweep: Sweep) -> None:
     """Dimensions that name things the base spec lacks and objectives no trial reports, at their lines."""
     base = _base(sweep.base)
-    problems: list[SpecError] = objective_problems(sweep, [base, *_loadable_choices(sweep)])
+    specs = [base, *_loadable_choices(sweep)]
+    problems: list[SpecError] = objective_problems(sweep, specs) + pruning_problems(sweep, specs)
     for name, dim in sweep.model.dimensions.items():
         if isinstance(dim, NodeChoices) and dim.node not in base.nodes:
             problems.append(SweepError(f"dimension '{name}': the base spec has no node '{dim.node}'",

@@ -37,6 +37,7 @@ from optuna.trial import TrialState
 
 from archspec.train import runs
 from archspec.train.sweep_file import Sweep, SweepError
+from archspec.train.sweep_metrics import prune_column
 from archspec.train.sweep_space import TrialSpec
 from archspec.train.sweep_study import HEARTBEAT_S, requeue
 
@@ -152,10 +153,7 @@ def metric_paths(metrics: dict[str, Any], prefix: str = "") -> list[str]:
 
 def prune_metric(sweep: Sweep) -> str | None:
     """The history.csv column watched for pruning: given, or the objective's validation twin."""
-    if sweep.model.pruning.metric:
-        return sweep.model.pruning.metric
-    split, _, name = sweep.model.objective.metric.partition(".")
-    return {"validation": f"val_{name}", "test": f"val_{name}", "train": name}.get(split)
+    return sweep.model.pruning.metric or prune_column(sweep)
 
 
 def run_trial(study: optuna.Study, trial: optuna.Trial, sweep: Sweep, spec: TrialSpec, slot: Slot,

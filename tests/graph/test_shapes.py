@@ -6,6 +6,7 @@ import pytest
 
 from archspec.errors import ArchspecError, ShapeError, SpecError, flatten_errors
 from archspec.graph.shapes import MAX_AXES, analyze, analyze_partial
+from archspec.graph.tensor_limits import MAX_TENSOR_VALUES
 from archspec.spec.frontend import loads_spec
 
 IMAGE = "archspec: 1\nname: case\ninputs:\n  x: {shape: [28, 28, 8]}\n"
@@ -89,3 +90,20 @@ def test_a_tensor_may_have_as_many_axes_as_the_backend_allows_and_no_more():
         analyze(loads_spec(reshaped(MAX_AXES + 1)))
     error = raised.value
     assert error.message == "the output has 254 axes, more than a tensor may have" and error.node == "reshape_1"
+
+
+def test_a_tensor_may_hold_as_many_values_as_the_backend_can_describe_and_no_more():
+    def spec(shape: int, step: str) -> str:
+        return f"archspec: 1\nname: t\ninputs: {{x: [{shape}]}}\nedges:\n  - x -> {step}\n"
+
+    assert analyze(loads_spec(spec(MAX_TENSOR_VALUES, "relu"))).nodes["x"]["shape"] == (MAX_TENSOR_VALUES,)
+    with pytest.raises(ShapeError) as raised:
+        analyze(loads_spec(spec(MAX_TENSOR_VALUES + 1, "relu")))
+    assert raised.value.node == "x" and raised.value.got == "2,305,843,009,213,693,952 values = 2^63 bytes".replace(
+        "2^63", f"{2**63:,}")
+    at_limit = analyze(loads_spec(spec(2**30, f"dense({2**31 - 2})")))  # kernel 2^61 - 2^31, bias 2^31 - 2
+    assert at_limit.nodes["dense_1"]["shape"] == (2**31 - 2,)
+    with pytest.raises(ShapeError) as raised:
+        analyze(loads_spec(spec(2**30, f"dense({2**31})")))
+    assert raised.value.node == "dense_1"
+    assert raised.value.message == "its weights hold 2,305,843,011,361,177,600 values, more than any tensor may hold"

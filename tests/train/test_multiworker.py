@@ -171,3 +171,45 @@ def test_a_multiworker_run_resumes_on_every_worker_and_equals_one_process(tmp_pa
     for together_row, alone_row in zip(history, alone, strict=True):
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
             assert together_row[key] == pytest.approx(alone_row[key], rel=1e-4, abs=1e-6), key
+
+
+def test_a_run_whose_peer_was_killed_mid_training_is_finished_by_resume_and_equals_one_process(tmp_path):
+    """Worker 1 is SIGKILLed as soon as epoch 1 is saved; the chief stops with its one line, keeping every
+    complete epoch; both workers started again with `--resume` and the same TF_CONFIG train the rest.
+    The history and test figures equal one process's uninterrupted run to the tolerance two workers
+    have against one process anyway (float rounding of the all-reduce), as the resume test above."""
+    import signal
+    import time
+
+    ports = free_ports(2)
+    out = tmp_path / "run"
+    args = [*ARGS, "--epochs", "4", "--subset", "1024"]
+    peer, chief = (archspec(["fit", MLP, "--strategy", "multiworker", *args, "--out", str(out)], tmp_path,
+                            cluster(ports, index)) for index in (1, 0))
+    deadline = time.monotonic() + 300
+    while not runs.checkpoint_path(out, 1).exists() and chief.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    peer.send_signal(signal.SIGKILL)
+    peer.communicate(timeout=60)
+    _out, err = chief.communicate(timeout=300)
+    assert chief.returncode == 1, err[-3000:]
+    assert f"lost worker 1 (127.0.0.1:{ports[1]})" in err and f"archspec fit --resume {out}" in err
+    done = runs.completed_checkpoints(out)
+    assert 1 <= len(done) < 4, done
+
+    resumed = [archspec(["fit", "--resume", str(out)], tmp_path, cluster(ports, index)) for index in (1, 0)]
+    results = [worker.communicate(timeout=600) for worker in resumed]
+    for worker, (_out, err) in zip(resumed, results):
+        assert worker.returncode == 0, err[-3000:]
+    assert f"archspec: resuming {out} after epoch {len(done)} of 4" in results[1][1]
+
+    single = archspec(["fit", MLP, *args, "--out", str(tmp_path / "single")], tmp_path)
+    _out, err = single.communicate(timeout=600)
+    assert single.returncode == 0, err[-3000:]
+    history, alone = (runs.read_history(folder / runs.HISTORY_FILE) for folder in (out, tmp_path / "single"))
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    for together_row, alone_row in zip(history, alone, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert together_row[key] == pytest.approx(alone_row[key], rel=1e-4, abs=1e-6), (together_row["epoch"], key)
+    tests = [runs.read_json(folder / runs.METRICS_FILE)["test"] for folder in (out, tmp_path / "single")]
+    assert tests[0] == pytest.approx(tests[1], rel=1e-4)

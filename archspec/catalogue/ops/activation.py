@@ -12,6 +12,7 @@ from pydantic import Field, NonNegativeFloat, PositiveInt
 
 from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
 from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
 class _SameShape(Op):
@@ -48,6 +49,7 @@ class EluParams(OpParams):
 
 class Elu(_SameShape):
     name = "elu"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     Params = EluParams
     doc = "x above zero, alpha * (exp(x) - 1) below (Keras's ELU)."
@@ -66,6 +68,7 @@ class SoftmaxParams(OpParams):
 
 class Softmax(_SameShape):
     name = "softmax"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     Params = SoftmaxParams
     doc = "Softmax over `axis` (the last by default), e.g. attention weights over the steps (axis: 1)."
@@ -92,6 +95,7 @@ class PreluParams(OpParams):
 
 class Prelu(_SameShape):
     name = "prelu"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     Params = PreluParams
     doc = "Leaky ReLU with a learned slope per value (or per channel with shared_axes: [1, 2])."

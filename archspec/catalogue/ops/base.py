@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from archspec.catalogue.primitives import (  # noqa: F401 (re-exported)
+    FLOAT_DTYPES,
     INPUT_DTYPES,
     INTEGER_DTYPES,
     LayerCall,
@@ -122,7 +123,9 @@ class Op:
     Most Keras layers cast integers to float; convolutions fail on them, and an embedding
     quietly truncates floats to token ids, so those ops name one dtype."""
     output_dtype: ClassVar[str | None] = "float32"
-    """The dtype of the op's output; None when it is its input's (flatten, reshape, identity)."""
+    """The dtype of the op's output; None when it is its input's (flatten, reshape, identity, and the
+    ops that only move or pick values: max pooling, padding, relu). tests/ops/test_op_dtypes.py checks
+    both against Keras for every op."""
     positional: ClassVar[tuple[str, ...]] = ()
     """Parameters an inline chain step may give without their names, in order: conv2d(64, 3)."""
     exact_inputs: ClassVar[int | None] = None
@@ -134,6 +137,14 @@ class Op:
     foldable: ClassVar[bool] = False
     """True for ops that keep their input's shape and add no structure (activation, normalisation,
     dropout, identity): `render --compact` folds a chain of them into the node before."""
+
+    def accepted_dtypes(self, params: Any) -> tuple[str, ...]:
+        """The input dtypes this node's layer accepts; an op whose answer depends on a param overrides it."""
+        return self.input_dtypes
+
+    def result_dtype(self, params: Any, seen: str) -> str:
+        """The dtype of the node's output when its input is `seen`."""
+        return seen if self.output_dtype is None else self.output_dtype
 
     def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
         raise NotImplementedError

@@ -26,6 +26,7 @@ from archspec.catalogue.ops.base import (
 )
 from archspec.catalogue.ops.sequence import check_groups
 from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
 class Conv2DParams(WindowParams):
@@ -168,6 +169,7 @@ class _Pool2D(Op):
 
 class MaxPool2D(_Pool2D):
     name = "max_pool2d"
+    output_dtype = None
     family = "conv"
     keras_class = "MaxPooling2D"
     keras_classes = ("MaxPooling2D",)
@@ -176,6 +178,7 @@ class MaxPool2D(_Pool2D):
 
 class AvgPool2D(_Pool2D):
     name = "avg_pool2d"
+    input_dtypes = FLOAT_DTYPES
     family = "conv"
     keras_class = "AveragePooling2D"
     keras_classes = ("AveragePooling2D",)
@@ -213,6 +216,7 @@ class GlobalAvgPool2D(_GlobalPool2D):
 
 class GlobalMaxPool2D(_GlobalPool2D):
     name = "global_max_pool2d"
+    output_dtype = None
     family = "conv"
     keras_class = "GlobalMaxPooling2D"
     keras_classes = ("GlobalMaxPooling2D",)
@@ -226,10 +230,14 @@ class Upsample2DParams(OpParams):
 
 class Upsample2D(Op):
     name = "upsample2d"
+    output_dtype = None
     family = "conv"
     positional = ("size",)
     Params = Upsample2DParams
     doc = "Repeats (or interpolates) pixels to make the image `size` times larger."
+
+    def accepted_dtypes(self, params: Upsample2DParams) -> tuple[str, ...]:
+        return FLOAT_DTYPES if params.interpolation == "bilinear" else self.input_dtypes  # ints would round
     min_rank = 3
 
     def infer_shape(self, params: Upsample2DParams, inputs: list[Shape]) -> Shape:

@@ -21,6 +21,7 @@ from archspec.catalogue.ops.base import (
     known,
 )
 from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES, INPUT_DTYPES
 
 
 class DenseParams(OpParams):
@@ -150,6 +151,7 @@ class DropoutParams(OpParams):
 
 class Dropout(Op):
     name = "dropout"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     positional = ("rate",)
     Params = DropoutParams
@@ -174,6 +176,13 @@ class Dropout(Op):
 _DENSE_KEYS = {"units": "units", "activation": "activation", "use_bias": "use_bias"}
 
 
+VALUE_KEEPING_ACTIVATIONS = frozenset({"linear", "relu", "relu6"})
+"""Activations that only pick or clip values: an integer input stays integer."""
+INTEGER_ACTIVATIONS = VALUE_KEEPING_ACTIVATIONS | {"tanh", "exponential", "leaky_relu"}
+"""Activations Keras computes on integers (the last three cast to float); the others' TensorFlow kernels
+(sigmoid, softmax, gelu, ...) have no integer version and fail at the model's first call."""
+
+
 class ActivationParams(OpParams):
     activation: Activation
 
@@ -185,6 +194,12 @@ class ActivationOp(Op):
     Params = ActivationParams
     foldable = True
     doc = "Applies an activation function element-wise (softmax over the last axis)."
+
+    def accepted_dtypes(self, params: ActivationParams) -> tuple[str, ...]:
+        return INPUT_DTYPES if params.activation in INTEGER_ACTIVATIONS else FLOAT_DTYPES
+
+    def result_dtype(self, params: ActivationParams, seen: str) -> str:
+        return seen if params.activation in VALUE_KEEPING_ACTIVATIONS else "float32"
 
     def infer_shape(self, params: ActivationParams, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -230,6 +245,9 @@ class GlobalPool1D(Op):
     family = "conv"
     Params = GlobalPool1DParams
     doc = "Averages (or maxes) a (steps, features) sequence over its steps."
+
+    def result_dtype(self, params: GlobalPool1DParams, seen: str) -> str:
+        return seen if params.mode == "max" else "float32"
 
     def infer_shape(self, params: GlobalPool1DParams, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 2:

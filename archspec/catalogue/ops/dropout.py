@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, keras_params, require_rank
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
 class SpatialDropoutParams(OpParams):
@@ -31,6 +32,7 @@ class _SpatialDropout(Op):
 
 class SpatialDropout1D(_SpatialDropout):
     name = "spatial_dropout1d"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     positional = ("rate",)
     keras_class = "SpatialDropout1D"
@@ -42,6 +44,7 @@ class SpatialDropout1D(_SpatialDropout):
 
 class SpatialDropout2D(_SpatialDropout):
     name = "spatial_dropout2d"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     positional = ("rate",)
     keras_class = "SpatialDropout2D"
@@ -58,6 +61,7 @@ class DropPathParams(OpParams):
 
 class DropPath(Op):
     name = "drop_path"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     positional = ("rate",)
     Params = DropPathParams

@@ -19,6 +19,7 @@ from archspec.catalogue.ops.base import (
     known,
 )
 from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
 class EmbeddingParams(OpParams):
@@ -67,6 +68,7 @@ class PositionalEmbeddingParams(OpParams):
 
 class PositionalEmbedding(Op):
     name = "positional_embedding"
+    input_dtypes = FLOAT_DTYPES
     family = "dense"
     Params = PositionalEmbeddingParams
     doc = "Adds a learned vector per position to a (steps, features) sequence (transformer inputs)."

@@ -25,7 +25,7 @@ from archspec.catalogue.expression import (
 )
 from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape
 from archspec.catalogue.ops.weights import Initializer, weight_kwargs, weight_params
-from archspec.catalogue.primitives import Operand
+from archspec.catalogue.primitives import FLOAT_DTYPES, Operand
 from archspec.catalogue.products import einsum_shape, matmul_shape
 from archspec.catalogue.shape_rules import broadcast_shapes
 
@@ -65,6 +65,10 @@ class Expr(Op):
     positional = ("expr",)
     doc = ("A tensor expression over named inputs and learned tensors, with numpy broadcasting: "
            "`x * (1 - t) + h * t` (highway), `x * gamma + beta` (FiLM), `a * sigmoid(b)` (GLU).")
+
+    def accepted_dtypes(self, params: ExprParams) -> tuple[str, ...]:
+        """A learned tensor is float32, and TensorFlow multiplies or adds only tensors of one dtype."""
+        return FLOAT_DTYPES if params.learnable else self.input_dtypes
 
     def expression_shape(self, params: ExprParams, names: list[str], operands: list[Operand]) -> Shape:
         """The result's shape: the expression folded over its inputs' and learnables' shapes."""

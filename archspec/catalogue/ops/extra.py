@@ -83,6 +83,7 @@ class ReluParams(OpParams):
 
 class Relu(Op):
     name = "relu"
+    output_dtype = None
     family = "keep"
     positional = ("max_value",)
     Params = ReluParams

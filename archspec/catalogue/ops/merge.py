@@ -17,6 +17,7 @@ class ConcatParams(OpParams):
 
 class Concat(Op):
     name = "concat"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     family = "merge"
     positional = ("axis",)
     Params = ConcatParams
@@ -59,6 +60,7 @@ class _ElementWise(Op):
 
 class Add(_ElementWise):
     name = "add"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     family = "merge"
     keras_class = "Add"
     keras_classes = ("Add",)
@@ -67,6 +69,7 @@ class Add(_ElementWise):
 
 class Multiply(_ElementWise):
     name = "multiply"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     family = "merge"
     keras_class = "Multiply"
     keras_classes = ("Multiply",)
@@ -75,6 +78,7 @@ class Multiply(_ElementWise):
 
 class Subtract(_ElementWise):
     name = "subtract"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     family = "merge"
     keras_class = "Subtract"
     keras_classes = ("Subtract",)
@@ -84,6 +88,7 @@ class Subtract(_ElementWise):
 
 class Average(_ElementWise):
     name = "average"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     family = "merge"
     keras_class = "Average"
     keras_classes = ("Average",)
@@ -92,6 +97,7 @@ class Average(_ElementWise):
 
 class Maximum(_ElementWise):
     name = "maximum"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     family = "merge"
     keras_class = "Maximum"
     keras_classes = ("Maximum",)

@@ -16,6 +16,7 @@ from archspec.catalogue.ops.base import (
     known,
 )
 from archspec.catalogue.ops.weights import NORM_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
 class BatchNormParams(OpParams):
@@ -162,6 +163,7 @@ class RmsNormParams(OpParams):
 
 class RmsNorm(Op):
     name = "rms_norm"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     Params = RmsNormParams
     foldable = True
@@ -189,6 +191,7 @@ class UnitNormParams(OpParams):
 
 class UnitNorm(Op):
     name = "unit_norm"
+    input_dtypes = FLOAT_DTYPES
     family = "keep"
     Params = UnitNormParams
     foldable = True

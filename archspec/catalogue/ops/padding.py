@@ -31,6 +31,7 @@ class _Border(Op):
     key: str
     """The parameter and the Keras argument: `padding` or `cropping`."""
     keras_class: str
+    output_dtype = None
     axes: tuple[str, ...]
     """What each changed axis holds, for messages: ("steps",) or ("rows", "columns")."""
 
@@ -147,6 +148,7 @@ class PadParams(OpParams):
 
 class Pad(Op):
     name = "pad"
+    output_dtype = None
     family = "conv"
     Params = PadParams
     doc = ("Pads every axis by its [start, end] pair: with `value` (mode constant), mirrored without the edge "

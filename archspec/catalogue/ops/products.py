@@ -24,6 +24,7 @@ def _expression(expr: str, count: int) -> LayerCall:
 
 class MatMul(Op):
     name = "matmul"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
     Params = NoParams
     arity = "many"
     exact_inputs = 2

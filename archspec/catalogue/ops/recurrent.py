@@ -155,6 +155,7 @@ class MaskingParams(OpParams):
 
 class Masking(Op):
     name = "masking"
+    output_dtype = None
     family = "keep"
     Params = MaskingParams
     foldable = True

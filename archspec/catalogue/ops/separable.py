@@ -22,6 +22,7 @@ from archspec.catalogue.ops.base import (
 from archspec.catalogue.ops.conv import Conv2D, Conv2DParams
 from archspec.catalogue.ops.sequence import Conv1D, Conv1DParams, single_values
 from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
 class SeparableParams(WindowParams):
@@ -52,6 +53,7 @@ class SeparableConv2DParams(SeparableParams):
 
 class SeparableConv2D(Op):
     name = "separable_conv2d"
+    input_dtypes = FLOAT_DTYPES
     family = "conv"
     positional = ("filters", "kernel")
     Params = SeparableConv2DParams
@@ -84,6 +86,7 @@ class SeparableConv1DParams(SeparableParams):
 
 class SeparableConv1D(Op):
     name = "separable_conv1d"
+    input_dtypes = FLOAT_DTYPES
     family = "conv"
     positional = ("filters", "kernel")
     Params = SeparableConv1DParams

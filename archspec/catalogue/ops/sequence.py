@@ -25,6 +25,7 @@ from archspec.catalogue.ops.base import (
     require_rank,
 )
 from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.primitives import FLOAT_DTYPES
 
 CausalPadding = Literal["same", "valid", "causal"]
 
@@ -46,6 +47,7 @@ class Conv1DParams(WindowParams):
 
 class Conv1D(Op):
     name = "conv1d"
+    input_dtypes = FLOAT_DTYPES
     family = "conv"
     positional = ("filters", "kernel")
     Params = Conv1DParams
@@ -108,6 +110,7 @@ class _Pool1D(Op):
 
 class MaxPool1D(_Pool1D):
     name = "max_pool1d"
+    output_dtype = None
     family = "conv"
     keras_class = "MaxPooling1D"
     keras_classes = ("MaxPooling1D",)
@@ -116,6 +119,7 @@ class MaxPool1D(_Pool1D):
 
 class AvgPool1D(_Pool1D):
     name = "avg_pool1d"
+    input_dtypes = FLOAT_DTYPES
     family = "conv"
     keras_class = "AveragePooling1D"
     keras_classes = ("AveragePooling1D",)
@@ -148,6 +152,7 @@ class GlobalAvgPool1D(_GlobalPool1D):
 
 class GlobalMaxPool1D(_GlobalPool1D):
     name = "global_max_pool1d"
+    output_dtype = None
     family = "conv"
     keras_class = "GlobalMaxPooling1D"
     keras_classes = ("GlobalMaxPooling1D",)

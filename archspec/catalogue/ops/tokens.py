@@ -37,6 +37,7 @@ class TakeParams(OpParams):
 
 class Take(Op):
     name = "take"
+    output_dtype = None
     family = "dense"
     positional = ("axis", "index")
     Params = TakeParams
@@ -94,6 +95,7 @@ class SliceParams(OpParams):
 
 class Slice(Op):
     name = "slice"
+    output_dtype = None
     family = "dense"
     Params = SliceParams
     doc = ("Keeps positions start..stop-1 along an axis (Python's x[start:stop:step]; negative counts from the "
@@ -155,6 +157,7 @@ class PermuteParams(OpParams):
 
 class Permute(Op):
     name = "permute"
+    output_dtype = None
     family = "dense"
     positional = ("axes",)
     Params = PermuteParams
@@ -186,6 +189,7 @@ class ClassTokenParams(OpParams):
 
 class ClassToken(Op):
     name = "class_token"
+    output_dtype = None
     family = "dense"
     Params = ClassTokenParams
     doc = ("Prepends `tokens` learned vectors to a (steps, features) sequence, the same for every example: "
@@ -226,6 +230,7 @@ class PartParams(OpParams):
 
 class Part(Op):
     name = "part"
+    output_dtype = None
     family = "dense"
     Params = PartParams
     doc = ("Part `index` of an axis cut into `parts` equal parts (or parts of the given `sizes`); what each "

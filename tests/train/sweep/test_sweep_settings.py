@@ -31,7 +31,8 @@ def _in_repository(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-def write_sweep(folder: Path, dimensions: str, objective: str = "validation.loss", spec: Path = MLP) -> Path:
+def write_sweep(folder: Path, dimensions: str, objective: str = "validation.loss", spec: Path = MLP,
+                pruning: str | None = None) -> Path:
     path = folder / "sweep.yaml"
     path.write_text(f"""\
 archspec_sweep: 1
@@ -40,7 +41,7 @@ spec: {os.path.relpath(spec, folder)}
 objective: {{metric: {objective}}}
 fit: {{epochs: 1, subset: 64}}
 dimensions:
-{dimensions}""")
+{dimensions}{f"pruning: {pruning}" if pruning else ""}""")
     return path
 
 
@@ -114,6 +115,47 @@ def test_the_objectives_follow_the_task_of_the_base_spec(tmp_path):
     accuracy = write_sweep(tmp_path, "  noise: {set: train.noise.gaussian, values: [0.3]}\n", "test.accuracy", UNET)
     with pytest.raises(SweepError, match=r"no figure 'test\.accuracy'"):
         check_space(load_sweep(accuracy), tmp_path)
+
+
+WIDTH = "  width: {set: nodes.hidden.units, values: [8, 16]}\n"
+
+
+def test_a_misspelt_pruning_metric_is_found_at_its_line_before_any_trial(tmp_path, capsys):
+    path = write_sweep(tmp_path, WIDTH, pruning="{pruner: median, metric: val_acuracy}")
+    code, _out, err = run_cli(["sweep", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 1
+    assert err.splitlines()[0] == (f"{path}:8:35: pruning.metric 'val_acuracy': no trial's history.csv will have "
+                                   "that column, so the pruner never prunes")
+    assert "  expected: one of accuracy, loss, val_accuracy, val_loss" in err
+    assert "  hint: did you mean 'val_accuracy' or 'accuracy'?" in err
+    assert not (tmp_path / "out" / "trials").exists()
+
+
+def test_a_pruning_metric_that_improves_the_other_way_than_the_objective_is_refused(tmp_path):
+    path = write_sweep(tmp_path, WIDTH, pruning="{pruner: hyperband, metric: val_accuracy}")
+    with pytest.raises(SweepError) as caught:
+        check_space(load_sweep(path), tmp_path)
+    assert str(caught.value).splitlines()[:3] == [
+        f"{path}:8:38: pruning watches 'val_accuracy', which is better when it is maximized, but the objective is "
+        "to minimize validation.loss", "  expected: a column that is better when minimized",
+        "  got:      'val_accuracy' (maximize)"]
+
+
+def test_pruning_an_objective_that_history_does_not_record_is_refused_at_the_pruner(tmp_path):
+    noise = "  noise: {set: train.noise.gaussian, values: [0.3]}\n"
+    path = write_sweep(tmp_path, noise, "test.psnr", UNET, pruning="{pruner: median}")
+    with pytest.raises(SweepError) as caught:
+        check_space(load_sweep(path), tmp_path)
+    assert str(caught.value).splitlines()[0] == (
+        f"{path}:8:19: the objective 'test.psnr' (pruning watches its column 'val_psnr'): no trial's "
+        "history.csv will have that column, so the pruner never prunes")
+    assert "hint: set pruning.metric to a column of history.csv (val_loss, val_accuracy, ...)" in str(caught.value)
+
+
+@pytest.mark.parametrize("pruning", ["{pruner: median}", "{pruner: hyperband, metric: val_loss}",
+                                     "{pruner: median, metric: loss}"])
+def test_pruning_on_a_column_that_agrees_with_the_objective_passes(tmp_path, pruning):
+    check_space(load_sweep(write_sweep(tmp_path, WIDTH, pruning=pruning)), tmp_path)
 
 
 @pytest.fixture
