@@ -181,3 +181,80 @@ def test_init_weights_loads_the_imported_weights_and_refuses_others(tmp_path):
         load_init_weights(other, tmp_path / "net.weights.h5")
     with pytest.raises(RunError, match=r"^--init-weights .*missing.weights.h5: no such .weights.h5 file$"):
         load_init_weights(model, tmp_path / "missing.weights.h5")
+
+
+def test_a_tiny_vit_imports_with_attention_class_token_and_positions(tmp_path):
+    path = models.export(models.TinyViT(), MNIST, tmp_path / "vit.onnx", batch=2)
+    result = import_onnx(path)
+    nodes = result.text.split("nodes:\n")[1].split("\n\n")[0]
+    # torch's packed q|k|v MatMul, per-head Reshape/Transpose/Gather, scaled MatMul, Softmax, MatMul, Gemm: one node
+    assert nodes.count("{op: attention, heads: 2, key_dim: 16}") == 2
+    assert "  patch:                      {op: conv2d, filters: 32, kernel: 7, strides: 7, padding: valid}\n" \
+           "  reshape:                    {op: reshape, shape: [16, 32]}\n" \
+           "  concat_1:                   {op: class_token}\n" \
+           "  add:                        {op: positional_embedding}\n" in nodes
+    assert "  gather:                     {op: take, index: 0}\n" in nodes
+    assert result.model.count_params() == sum(p.numel() for p in models.TinyViT().parameters())
+    assert result.max_difference < 1e-4
+
+
+class _HandWrittenAttention(nn.Module):
+    """timm's ViT attention, batch first: qkv reshaped to (B, N, 3, heads, d), unbound, scores scaled after."""
+
+    def __init__(self, width: int = 12, heads: int = 3) -> None:
+        super().__init__()
+        self.heads, self.scale = heads, 0.3  # not 1/sqrt(d): the importer folds the difference into the queries
+        self.qkv, self.proj = nn.Linear(width, width * 3), nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, width = x.shape
+        qkv = self.qkv(x).reshape(batch, steps, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)  # (B, heads, N, d) each
+        scores = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)  # (B, heads, N, N)
+        return x + self.proj((scores @ v).transpose(1, 2).reshape(batch, steps, width))
+
+
+def test_hand_written_batch_first_attention_with_another_scale_imports(tmp_path):
+    path = models.export(_HandWrittenAttention(), (5, 12), tmp_path / "attention.onnx", batch=2)
+    result = import_onnx(path)
+    assert "{op: attention, heads: 3, key_dim: 4}" in result.text
+    assert result.max_difference < 1e-4
+
+
+class _SequenceOps(nn.Module):
+    """Conv1d over (C, L), a scalar and a learned broadcast constant, Split, Slice with a step, a broadcast Mul."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=1)
+        self.bias = nn.Parameter(torch.randn(6, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x) * 0.5 + self.bias  # (N, 6, 12)
+        first, rest = torch.split(y, [2, 4], dim=1)  # (N, 2, 12), (N, 4, 12)
+        mixed = rest * first[:, :1, :]  # (N, 4, 12) * (N, 1, 12)
+        return torch.cat([mixed.flatten(1), y[:, :, 1:-1:2].flatten(1)], 1)
+
+
+def test_conv1d_split_slice_and_broadcasting_merges(tmp_path):
+    path = models.export(_SequenceOps(), (4, 12), tmp_path / "sequence.onnx")
+    result = import_onnx(path)
+    for line in ("conv:                    {op: conv1d, filters: 6}",  # kernel 3, same padding: the defaults
+                 'mul:                     {op: expr, expr: "x * 0.5"}',
+                 'add:                     {op: expr, expr: "x + bias", learnable: {bias: {shape: [6]}}}',
+                 'split_0:                 {op: slice, axis: 2, stop: 2}',
+                 'mul_1:                   {op: expr, expr: "x * y"}',
+                 "slice_1:                 {op: slice, start: 1, stop: 11, step: 2}"):
+        assert line in result.text, line
+    assert result.max_difference < 1e-4
+
+
+class _BatchSlice(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[1:] * 2.0
+
+
+def test_slicing_the_batch_axis_is_refused_by_node(tmp_path):
+    path = models.export(_BatchSlice(), (3,), tmp_path / "batch.onnx", batch=2)
+    with pytest.raises(OnnxImportError, match=r"^Slice node '/Slice': slicing the batch axis is not read$"):
+        import_onnx(path)

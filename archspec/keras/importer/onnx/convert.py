@@ -101,6 +101,12 @@ class Converter:
     def layer(self, cls: str, suffix: str = "", **kwargs: Any) -> Any:
         return getattr(self.keras.layers, cls)(name=layer_name(self.node, self.taken, suffix), **kwargs)
 
+    def own_layer(self, cls: str, suffix: str = "", **kwargs: Any) -> Any:
+        """One of archspec's own layers (archspec.keras.layers: ClassToken, Take, SliceAxis, Expression...)."""
+        from archspec.keras import layers
+
+        return getattr(layers, cls)(name=layer_name(self.node, self.taken, suffix), **kwargs)
+
     def emit(self, value: Value, index: int = 0) -> None:
         self.values[self.node.output[index]] = value
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from archspec.keras.importer.errors import KerasImportError
+from archspec.keras.importer.onnx.attention import DOMAIN, fold_attention
 from archspec.keras.importer.onnx.folding import dims, fold_graph
 from archspec.keras.importer.onnx.patterns import fold_gelu
 
@@ -61,10 +62,10 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     if opset < MIN_OPSET:
         raise OnnxImportError(f"{path}: opset {opset} is too old; export with opset_version={MIN_OPSET} or later")
     nodes, constants, shapes = fold_graph(model, opset)
-    nodes = fold_gelu(nodes, constants)
+    nodes = fold_attention(fold_gelu(nodes, constants), constants, shapes)
     graph = model.graph
     refused = [f"{node.op_type} (node '{node.name or node.output[0]}')" for node in nodes
-               if node.op_type not in supported or node.domain not in ("", "ai.onnx")]
+               if node.domain != DOMAIN and (node.op_type not in supported or node.domain not in ("", "ai.onnx"))]
     if refused:
         raise OnnxImportError(f"{path}: {len(refused)} operator(s) cannot be imported: {', '.join(refused)}; "
                               f"supported: {', '.join(sorted(supported))}{_shape_hint(nodes)}")

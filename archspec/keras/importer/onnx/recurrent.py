@@ -62,7 +62,7 @@ def recurrent(c: Converter, node: Any, attrs: dict) -> None:
             c.emit(Value(output, form="directions"), index)
 
 
-def squeeze(c: Converter, node: Any, attrs: dict) -> None:
+def squeeze_direction(c: Converter, node: Any, attrs: dict) -> None:
     """Squeeze of the direction axis: Y (T, 1, N, H) -> time-major, a state (1, N, H) -> (N, H)."""
     value = c.values.get(node.input[0])
     axes = [int(item) for item in c.required_constant(node.input[1], "axes")] if len(node.input) > 1 else None
@@ -74,7 +74,7 @@ def squeeze(c: Converter, node: Any, attrs: dict) -> None:
         raise c.fail("only the direction axis of a recurrence's output is squeezed")
 
 
-def gather(c: Converter, node: Any, attrs: dict) -> None:
+def gather_state(c: Converter, node: Any, attrs: dict) -> None:
     """The one direction of a final state (`h_n[-1]`, `h_n[0]`)."""
     value = c.values.get(node.input[0])
     index = c.constant(node.input[1])
