@@ -258,3 +258,30 @@ def test_slicing_the_batch_axis_is_refused_by_node(tmp_path):
     path = models.export(_BatchSlice(), (3,), tmp_path / "batch.onnx", batch=2)
     with pytest.raises(OnnxImportError, match=r"^Slice node '/Slice': slicing the batch axis is not read$"):
         import_onnx(path)
+
+
+class _Bidirectional(nn.Module):
+    """A bidirectional recurrence read by its last step, or by both final states concatenated."""
+
+    def __init__(self, cell: type[nn.Module], sequence: bool) -> None:
+        super().__init__()
+        self.rnn, self.sequence = cell(28, 16, batch_first=True, bidirectional=True), sequence
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps, state = self.rnn(torch.flatten(x, 1, 2))  # (N, T, 2H); (2, N, H)
+        state = state[0] if isinstance(state, tuple) else state
+        return self.fc(steps[:, -1] if self.sequence else torch.cat([state[-2], state[-1]], 1))
+
+
+@pytest.mark.parametrize("cell, sequence, reads", [
+    (nn.LSTM, True, "  rnn:                   {op: lstm, units: 16, return_sequences: true, bidirectional: true}\n"
+                    "  gather:                {op: take, index: -1}\n"),
+    (nn.GRU, False, "  rnn:                   {op: gru, units: 16, bidirectional: true}\n"
+                    "  gather:                {op: slice, stop: 16}\n"
+                    "  gather_1:              {op: slice, start: 16, stop: 32}\n")])
+def test_a_bidirectional_recurrence_imports_with_its_steps_or_final_states(tmp_path, cell, sequence, reads):
+    path = models.export(_Bidirectional(cell, sequence), MNIST, tmp_path / "birnn.onnx", batch=2)
+    result = import_onnx(path)
+    assert reads in result.text
+    assert result.max_difference < 1e-4

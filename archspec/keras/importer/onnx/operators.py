@@ -209,9 +209,13 @@ def flatten(c: Converter, node: Any, attrs: dict) -> None:
 
 
 def reshape(c: Converter, node: Any, attrs: dict) -> None:
+    source = c.values.get(node.input[0])
+    shape = c.graph.shapes.get(node.output[0])
+    if source is not None and source.form == "pairs" and shape and len(shape) == 3:
+        c.emit(Value(source.tensor, form="time_major"))  # (T, N, 2, H) -> (T, N, 2H): Bidirectional's concat
+        return
     x = c.value(node.input[0])
     c.required_constant(node.input[1], "target shape")
-    shape = c.graph.shapes.get(node.output[0])
     if not shape or any(size is None for size in shape[1:]):
         raise c.fail("the target shape is not known from shape inference")
     flat = len(shape) == 2 and x.channels_last and all(size == 1 for size in x.tensor.shape[1:-1])
@@ -228,6 +232,9 @@ def reshape(c: Converter, node: Any, attrs: dict) -> None:
 def transpose(c: Converter, node: Any, attrs: dict) -> None:
     source = c.values.get(node.input[0])
     perm = list(attrs.get("perm", range(len(c.graph.shapes.get(node.input[0], ())))[::-1]))
+    if source is not None and source.form == "steps2" and perm == [0, 2, 1, 3]:
+        c.emit(Value(source.tensor, form="pairs"))  # a bidirectional Y (T, 2, N, H) -> (T, N, 2, H): no layer
+        return
     if source is not None and perm == [1, 0, 2] and source.form in ("", "time_major") and not source.channels_last:
         c.emit(Value(source.tensor, form="" if source.form else "time_major"))  # batch <-> time: no layer
         return

@@ -38,7 +38,7 @@ def _class_token(c: Converter, node: Any, attrs: dict) -> None:
 def gather(c: Converter, node: Any, attrs: dict) -> None:
     """One constant position of an axis (token 0 of a sequence): Take; a recurrence's state: no layer."""
     value = c.values.get(node.input[0])
-    if value is not None and value.form == "directions":
+    if value is not None and value.form.startswith("directions"):
         return gather_state(c, node, attrs)
     x = c.same_order(c.value(node.input[0]))
     index = c.constant(node.input[1])
