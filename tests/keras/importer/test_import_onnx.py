@@ -285,3 +285,30 @@ def test_a_bidirectional_recurrence_imports_with_its_steps_or_final_states(tmp_p
     result = import_onnx(path)
     assert reads in result.text
     assert result.max_difference < 1e-4
+
+
+class _TorchAttention(nn.Module):
+    """nn.MultiheadAttention on (N, 4, 12): cross-attention to a projected memory, or causal self-attention."""
+
+    def __init__(self, causal: bool) -> None:
+        super().__init__()
+        self.causal, self.memory = causal, nn.Linear(6, 12)
+        self.att = nn.MultiheadAttention(12, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.causal:  # the bool mask exports as an Add of 0 / -inf before the Softmax
+            mask = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1)
+            return self.att(x, x, x, need_weights=False, attn_mask=mask)[0]
+        memory = self.memory(x[:, :, :6])
+        return self.att(x, memory, memory, need_weights=False)[0]
+
+
+@pytest.mark.parametrize("causal, reads", [
+    (False, "  att:    {op: attention, heads: 3, key_dim: 4}\n\nedges:\n  - image -> slice -> memory\n"
+            "  - image -> att\n  - {from: memory, to: att, kind: attention}\n"),
+    (True, "  att: {op: attention, heads: 3, key_dim: 4, causal: true}\n\nedges:\n  - image -> att\n")])
+def test_cross_attention_and_a_causal_mask_import(tmp_path, causal, reads):
+    path = models.export(_TorchAttention(causal), (4, 12), tmp_path / "attention.onnx", batch=2)
+    result = import_onnx(path)
+    assert reads in result.text
+    assert result.max_difference < 1e-4

@@ -7,7 +7,8 @@ axis with the heads, which no layer-by-layer rule can follow, so the whole subgr
 Softmax, its weights are read from the projections it reaches, and it is replaced by one node that
 operators.attention turns into MultiHeadAttention (weights (E, heads, head_dim); the graph's scale,
 whatever it is, folded into the query projection, since Keras scales by 1/sqrt(head_dim)). A subgraph
-whose inner tensors are read elsewhere, or that has a mask, stays as it was and is refused by operator.
+whose inner tensors are read elsewhere, or that has a mask other than a causal one, stays as it was and
+is refused by operator.
 The check against onnxruntime at the end proves the reading.
 """
 
@@ -66,6 +67,20 @@ class _Graph:
             if value is not None and value.size == 1 and (node.op_type == "Mul" or position == 1):
                 number = float(value.reshape(()))
                 return (number if node.op_type == "Mul" else 1.0 / number), node.input[1 - position]
+        return None
+
+    def causal_mask(self, node: Any) -> str | None:
+        """The other input of an Add of a causal mask (0 on and below the diagonal, -inf above), else None."""
+        if node.op_type != "Add" or len(node.input) != 2:
+            return None
+        for position, name in enumerate(node.input):
+            mask = self.constants.get(name)
+            if mask is None or mask.ndim < 2 or mask.shape[-1] != mask.shape[-2] or mask.size != mask.shape[-1] ** 2:
+                continue
+            mask = mask.reshape(mask.shape[-2:])
+            above = np.triu(np.ones(mask.shape, bool), 1)
+            if np.all(mask[~above] == 0) and np.all(mask[above] < -1e9):
+                return node.input[1 - position]
         return None
 
     def weight(self, name: str) -> np.ndarray | None:
@@ -152,12 +167,12 @@ def fold_attention(nodes: list[Any], constants: dict[str, np.ndarray], shapes: d
         found = _read(graph, softmax)
         if found is None:
             continue
-        inner, last, weights, heads, sources = found
+        inner, last, weights, heads, sources, causal = found
         name = softmax.name.rsplit("/", 1)[0] + "/MultiHeadAttention"
         for key, value in zip(WEIGHTS, weights):
             constants[f"{name}/{key}"] = value.astype("float32")
         fused = helper.make_node("MultiHeadAttention", [*sources, *(f"{name}/{key}" for key in WEIGHTS)], [last],
-                                 name=name, domain=DOMAIN, heads=heads)
+                                 name=name, domain=DOMAIN, heads=heads, causal=int(causal))
         ids = {id(node) for node in inner}
         nodes = [fused if node.output[0] == last else node for node in nodes if id(node) not in ids
                  or node.output[0] == last]
@@ -165,11 +180,16 @@ def fold_attention(nodes: list[Any], constants: dict[str, np.ndarray], shapes: d
 
 
 def _read(graph: _Graph, softmax: Any) -> tuple | None:
-    """(the subgraph's nodes, its last tensor, the eight Keras weights, heads, sources) of the attention
+    """(the subgraph's nodes, its last tensor, the eight Keras weights, heads, sources, causal) of the attention
     around `softmax`, or None when it is not one this module reads."""
-    scale, tensor, inner = 1.0, softmax.input[0], [softmax]
-    while (node := graph.producer.get(tensor)) is not None and (scaled := graph.scalar(node)):
-        scale, tensor = scale * scaled[0], scaled[1]
+    scale, causal, tensor, inner = 1.0, False, softmax.input[0], [softmax]
+    while (node := graph.producer.get(tensor)) is not None:
+        if scaled := graph.scalar(node):
+            scale, tensor = scale * scaled[0], scaled[1]
+        elif not causal and (unmasked := graph.causal_mask(node)):
+            causal, tensor = True, unmasked
+        else:
+            break
         inner.append(node)
     scores, mixes = graph.producer.get(tensor), graph.users.get(softmax.output[0], [])
     if _attr(softmax, "axis") not in (-1, len(graph.shapes.get(tensor, ())) - 1) or scores is None or \
@@ -198,7 +218,7 @@ def _read(graph: _Graph, softmax: Any) -> tuple | None:
     if not _closed(graph, inner, last):
         return None
     sources = [query.source] if query.source == key.source else [query.source, key.source]
-    return inner, last, weights, heads, sources
+    return inner, last, weights, heads, sources, causal
 
 
 def _closed(graph: _Graph, inner: list[Any], last: str) -> bool:

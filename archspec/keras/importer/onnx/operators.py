@@ -257,6 +257,6 @@ def attention(c: Converter, node: Any, attrs: dict) -> None:
     heads, width = weights[0].shape[1:]
     layer = c.layer("MultiHeadAttention", num_heads=heads, key_dim=width, value_dim=weights[4].shape[2])
     tensors = [item.tensor for item in (values if len(values) > 1 else values * 2)]
-    output = layer(tensors[0], tensors[1])
+    output = layer(tensors[0], tensors[1], **({"use_causal_mask": True} if attrs.get("causal") else {}))
     layer.set_weights(weights)
     c.emit(Value(output, form=form))
