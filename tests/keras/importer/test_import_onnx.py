@@ -312,3 +312,25 @@ def test_cross_attention_and_a_causal_mask_import(tmp_path, causal, reads):
     result = import_onnx(path)
     assert reads in result.text
     assert result.max_difference < 1e-4
+
+
+class _MaskedAttention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.att = nn.MultiheadAttention(12, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mask = torch.zeros(4, 4, dtype=torch.bool)
+        mask[:, 3] = True  # the last key hidden from every query: no causal mask
+        return self.att(x, x, x, need_weights=False, attn_mask=mask)[0]
+
+
+def test_attention_with_another_mask_is_refused_naming_its_matmuls(tmp_path):
+    path = models.export(_MaskedAttention(), (4, 12), tmp_path / "masked.onnx", batch=2)
+    with pytest.raises(OnnxImportError) as error:
+        import_onnx(path)
+    assert str(error.value) == (
+        f"{path}: MatMul of two computed tensors (node '/att/MatMul_1', '/att/MatMul_2') is read only as part of "
+        "attention (MatMul(q, kᵀ), Softmax, MatMul by v, between projections); these are in none that the "
+        "importer recognises (attention with a mask other than a causal one, or whose inner tensors are read "
+        "elsewhere, is not read)")

@@ -69,6 +69,14 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     if refused:
         raise OnnxImportError(f"{path}: {len(refused)} operator(s) cannot be imported: {', '.join(refused)}; "
                               f"supported: {', '.join(sorted(supported))}{_shape_hint(nodes)}")
+    products = [f"'{node.name or node.output[0]}'" for node in nodes
+                if node.op_type == "MatMul" and not any(name in constants for name in node.input)]
+    if products:
+        raise OnnxImportError(
+            f"{path}: MatMul of two computed tensors (node {', '.join(products)}) is read only as part of attention "
+            "(MatMul(q, kᵀ), Softmax, MatMul by v, between projections); these are in none that the importer "
+            "recognises (attention with a mask other than a causal one, or whose inner tensors are read "
+            "elsewhere, is not read)")
     inputs = {info.name: dims(info) for info in graph.input if info.name not in constants}
     return OnnxGraph(model, nodes, constants, inputs, [info.name for info in graph.output], shapes)
 
