@@ -211,8 +211,11 @@ def acyclic(unit: Unit, items: dict[str, Item], users: dict[str, list[str]]) -> 
 
 
 def choose(items: dict[str, Item], outputs: list[str], auto: set[str], weighted: set[str],
-           taken: set[str]) -> list[list[Unit]]:
-    """Disjoint units grouped by signature, each group used at least twice, largest saving first."""
+           taken: set[str], traced: frozenset[str] = frozenset()) -> list[list[Unit]]:
+    """Disjoint units grouped by signature, each group used at least twice, largest saving first.
+
+    Uses of one traced class (their prefixes all in `traced`) are a block even when it saves no line:
+    the class is a block in the source, and the spec keeps it one."""
     owner = owners(items, auto)
     users = consumers(items)
     units = []
@@ -236,6 +239,7 @@ def choose(items: dict[str, Item], outputs: list[str], auto: set[str], weighted:
             disjoint = _disjoint(group)
             size = len(disjoint[0].members)
             gain = (len(disjoint) - 1) * size - 4 - len(disjoint)
+            gain += all(unit.prefix in traced for unit in disjoint)  # as a line saved: ties go to the class
             if len(disjoint) > 1 and gain > saving:
                 best, saving = disjoint, gain
         if best is None:
