@@ -116,7 +116,8 @@ def fold_repeated_units(reader: GraphReader, outputs: list[str]) -> Folded | Non
     reader's node -> layer map too, so the verification copies every layer's weights.
     """
     weighted = {name for name, layer in reader.layers.items() if layer.weights}
-    folded = fold_units(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes))
+    folded = fold_units(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes),
+                        frozenset(reader.traced))
     if not folded.blocks:
         return None
     final = {name: _final_name(name, folded.renamed) for name in reader.layers}
@@ -128,7 +129,8 @@ def fold_repeated_units(reader: GraphReader, outputs: list[str]) -> Folded | Non
 def unit_of(reader: GraphReader, outputs: list[str]) -> dict[str, str] | None:
     """Each node -> the repeated unit it falls in, on the graph before merges fold; None if none repeats."""
     weighted = {name for name, layer in reader.layers.items() if layer.weights}
-    groups = choose(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes))
+    groups = choose(items_of(reader.nodes), outputs, reader.auto, weighted, set(reader.inputs) | set(reader.nodes),
+                    frozenset(reader.traced))
     if not groups:
         return None
     return {name: unit.prefix for group in groups for unit in group for name in unit.members}

@@ -46,12 +46,14 @@ class Folded:
 
 
 def fold_units(items: dict[str, Item], outputs: list[str], auto: set[str], weighted: set[str],
-               taken: set[str]) -> Folded:
-    """Blocks for the repeated units of `items` (names in `taken` are in use; `auto` may be renamed)."""
+               taken: set[str], traced: frozenset[str] = frozenset()) -> Folded:
+    """Blocks for the repeated units of `items` (names in `taken` are in use; `auto` may be renamed;
+    `traced` are the names of traced layers, units.choose's preferred prefixes)."""
     folded = Folded(items, outputs)
     taken = set(taken)
     for level in range(LEVELS):
-        groups = choose(folded.items, folded.outputs, auto if level == 0 else set(), weighted, taken)
+        groups = choose(folded.items, folded.outputs, auto if level == 0 else set(), weighted, taken,
+                        traced if level == 0 else frozenset())
         if not groups:
             break
         _replace(folded, groups, taken)

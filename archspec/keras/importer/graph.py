@@ -43,6 +43,8 @@ class GraphReader:
         """Spec names of the operations Keras named itself (`conv2d_57`): the folding may rename them."""
         self.calls: dict[int, list[str]] = {}
         """id(layer) -> the spec names of its calls so far; a later call is a node that `shares:` the first."""
+        self.traced: set[str] = set()
+        """Spec names of the subclassed layers traced into their parts (their uses prefer to be a block)."""
         self.folded = False
         """Whether the spec was written with blocks (importer.read_spec sets it)."""
         self.by_class: dict[str, list[Any]] = {}
@@ -80,7 +82,8 @@ class GraphReader:
                 inner = self.read(operation, f"{prefix}{operation.name}_", list(call.input_tensors))
                 for tensor, name in zip(call.output_tensors, inner):
                     self.tensors[id(tensor)] = name
-            elif self.traced(operation):  # a subclassed layer: its traced call, flattened the same way
+            elif self.traceable(operation):  # a subclassed layer: its traced call, flattened the same way
+                self.traced.add(f"{prefix}{operation.name}")
                 try:
                     inner = self.read(traced_model(operation, call), f"{prefix}{operation.name}_",
                                       list(call.input_tensors))
@@ -92,7 +95,7 @@ class GraphReader:
                 self.add_call(call, prefix)
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
 
-    def traced(self, operation: Any) -> bool:
+    def traceable(self, operation: Any) -> bool:
         """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
         return _is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
 

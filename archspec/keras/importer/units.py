@@ -66,6 +66,9 @@ def owners(items: dict[str, Item], auto: set[str]) -> dict[str, str]:
         if name in auto and name not in owner and items[name].inputs:
             first = producer(items[name].inputs[0].source)
             found = first if first not in auto else owner.get(first)
+            plain = [producer(edge.source) for edge in items[name].inputs if edge.plain]
+            if len(plain) > 1 and plain[-1] in auto and owner.get(plain[-1]) is not None:
+                found = owner[plain[-1]]  # a traced layer's residual x + f(x): the unit of f(x), as in the layer
             if found is not None:
                 owner[name] = found
     return owner
@@ -140,9 +143,9 @@ def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict
     for name in members:
         if name == prefix:
             rel[name] = items[name].kind.replace(":", "_")
-        elif name in auto:
-            base = re.sub(r"_\d+$", "", name) or "node"
-            rel[name] = base
+        elif name in auto:  # a traced layer's inner op is named after the layer: block1_add in block1 is add
+            own = name[len(prefix) + 1:] if name.startswith(f"{prefix}_") else name
+            rel[name] = re.sub(r"_\d+$", "", own) or "node"
         elif number is not None:
             rel[name] = template(name, number)
         else:
@@ -208,8 +211,11 @@ def acyclic(unit: Unit, items: dict[str, Item], users: dict[str, list[str]]) -> 
 
 
 def choose(items: dict[str, Item], outputs: list[str], auto: set[str], weighted: set[str],
-           taken: set[str]) -> list[list[Unit]]:
-    """Disjoint units grouped by signature, each group used at least twice, largest saving first."""
+           taken: set[str], traced: frozenset[str] = frozenset()) -> list[list[Unit]]:
+    """Disjoint units grouped by signature, each group used at least twice, largest saving first.
+
+    Uses of one traced class (their prefixes all in `traced`) are a block even when it saves no line:
+    the class is a block in the source, and the spec keeps it one."""
     owner = owners(items, auto)
     users = consumers(items)
     units = []
@@ -233,6 +239,7 @@ def choose(items: dict[str, Item], outputs: list[str], auto: set[str], weighted:
             disjoint = _disjoint(group)
             size = len(disjoint[0].members)
             gain = (len(disjoint) - 1) * size - 4 - len(disjoint)
+            gain += all(unit.prefix in traced for unit in disjoint)  # as a line saved: ties go to the class
             if len(disjoint) > 1 and gain > saving:
                 best, saving = disjoint, gain
         if best is None:

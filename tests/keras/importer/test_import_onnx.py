@@ -181,3 +181,156 @@ def test_init_weights_loads_the_imported_weights_and_refuses_others(tmp_path):
         load_init_weights(other, tmp_path / "net.weights.h5")
     with pytest.raises(RunError, match=r"^--init-weights .*missing.weights.h5: no such .weights.h5 file$"):
         load_init_weights(model, tmp_path / "missing.weights.h5")
+
+
+def test_a_tiny_vit_imports_with_attention_class_token_and_positions(tmp_path):
+    path = models.export(models.TinyViT(), MNIST, tmp_path / "vit.onnx", batch=2)
+    result = import_onnx(path)
+    nodes = result.text.split("nodes:\n")[1].split("\n\n")[0]
+    # torch's packed q|k|v MatMul, per-head Reshape/Transpose/Gather, scaled MatMul, Softmax, MatMul, Gemm: one node
+    assert nodes.count("{op: attention, heads: 2, key_dim: 16}") == 2
+    assert "  patch:                      {op: conv2d, filters: 32, kernel: 7, strides: 7, padding: valid}\n" \
+           "  reshape:                    {op: reshape, shape: [16, 32]}\n" \
+           "  concat_1:                   {op: class_token}\n" \
+           "  add:                        {op: positional_embedding}\n" in nodes
+    assert "  gather:                     {op: take, index: 0}\n" in nodes
+    assert result.model.count_params() == sum(p.numel() for p in models.TinyViT().parameters())
+    assert result.max_difference < 1e-4
+
+
+class _HandWrittenAttention(nn.Module):
+    """timm's ViT attention, batch first: qkv reshaped to (B, N, 3, heads, d), unbound, scores scaled after."""
+
+    def __init__(self, width: int = 12, heads: int = 3) -> None:
+        super().__init__()
+        self.heads, self.scale = heads, 0.3  # not 1/sqrt(d): the importer folds the difference into the queries
+        self.qkv, self.proj = nn.Linear(width, width * 3), nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, width = x.shape
+        qkv = self.qkv(x).reshape(batch, steps, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)  # (B, heads, N, d) each
+        scores = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)  # (B, heads, N, N)
+        return x + self.proj((scores @ v).transpose(1, 2).reshape(batch, steps, width))
+
+
+def test_hand_written_batch_first_attention_with_another_scale_imports(tmp_path):
+    path = models.export(_HandWrittenAttention(), (5, 12), tmp_path / "attention.onnx", batch=2)
+    result = import_onnx(path)
+    assert "{op: attention, heads: 3, key_dim: 4}" in result.text
+    assert result.max_difference < 1e-4
+
+
+class _SequenceOps(nn.Module):
+    """Conv1d over (C, L), a scalar and a learned broadcast constant, Split, Slice with a step, a broadcast Mul."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=1)
+        self.bias = nn.Parameter(torch.randn(6, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x) * 0.5 + self.bias  # (N, 6, 12)
+        first, rest = torch.split(y, [2, 4], dim=1)  # (N, 2, 12), (N, 4, 12)
+        mixed = rest * first[:, :1, :]  # (N, 4, 12) * (N, 1, 12)
+        return torch.cat([mixed.flatten(1), y[:, :, 1:-1:2].flatten(1)], 1)
+
+
+def test_conv1d_split_slice_and_broadcasting_merges(tmp_path):
+    path = models.export(_SequenceOps(), (4, 12), tmp_path / "sequence.onnx")
+    result = import_onnx(path)
+    for line in ("conv:                    {op: conv1d, filters: 6}",  # kernel 3, same padding: the defaults
+                 'mul:                     {op: expr, expr: "x * 0.5"}',
+                 'add:                     {op: expr, expr: "x + bias", learnable: {bias: {shape: [6]}}}',
+                 'split_0:                 {op: slice, axis: 2, stop: 2}',
+                 'mul_1:                   {op: expr, expr: "x * y"}',
+                 "slice_1:                 {op: slice, start: 1, stop: 11, step: 2}"):
+        assert line in result.text, line
+    assert result.max_difference < 1e-4
+
+
+class _BatchSlice(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[1:] * 2.0
+
+
+def test_slicing_the_batch_axis_is_refused_by_node(tmp_path):
+    path = models.export(_BatchSlice(), (3,), tmp_path / "batch.onnx", batch=2)
+    with pytest.raises(OnnxImportError, match=r"^Slice node '/Slice': slicing the batch axis is not read$"):
+        import_onnx(path)
+
+
+class _Bidirectional(nn.Module):
+    """A bidirectional recurrence read by its last step, or by both final states concatenated."""
+
+    def __init__(self, cell: type[nn.Module], sequence: bool) -> None:
+        super().__init__()
+        self.rnn, self.sequence = cell(28, 16, batch_first=True, bidirectional=True), sequence
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps, state = self.rnn(torch.flatten(x, 1, 2))  # (N, T, 2H); (2, N, H)
+        state = state[0] if isinstance(state, tuple) else state
+        return self.fc(steps[:, -1] if self.sequence else torch.cat([state[-2], state[-1]], 1))
+
+
+@pytest.mark.parametrize("cell, sequence, reads", [
+    (nn.LSTM, True, "  rnn:                   {op: lstm, units: 16, return_sequences: true, bidirectional: true}\n"
+                    "  gather:                {op: take, index: -1}\n"),
+    (nn.GRU, False, "  rnn:                   {op: gru, units: 16, bidirectional: true}\n"
+                    "  gather:                {op: slice, stop: 16}\n"
+                    "  gather_1:              {op: slice, start: 16, stop: 32}\n")])
+def test_a_bidirectional_recurrence_imports_with_its_steps_or_final_states(tmp_path, cell, sequence, reads):
+    path = models.export(_Bidirectional(cell, sequence), MNIST, tmp_path / "birnn.onnx", batch=2)
+    result = import_onnx(path)
+    assert reads in result.text
+    assert result.max_difference < 1e-4
+
+
+class _TorchAttention(nn.Module):
+    """nn.MultiheadAttention on (N, 4, 12): cross-attention to a projected memory, or causal self-attention."""
+
+    def __init__(self, causal: bool) -> None:
+        super().__init__()
+        self.causal, self.memory = causal, nn.Linear(6, 12)
+        self.att = nn.MultiheadAttention(12, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.causal:  # the bool mask exports as an Add of 0 / -inf before the Softmax
+            mask = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1)
+            return self.att(x, x, x, need_weights=False, attn_mask=mask)[0]
+        memory = self.memory(x[:, :, :6])
+        return self.att(x, memory, memory, need_weights=False)[0]
+
+
+@pytest.mark.parametrize("causal, reads", [
+    (False, "  att:    {op: attention, heads: 3, key_dim: 4}\n\nedges:\n  - image -> slice -> memory\n"
+            "  - image -> att\n  - {from: memory, to: att, kind: attention}\n"),
+    (True, "  att: {op: attention, heads: 3, key_dim: 4, causal: true}\n\nedges:\n  - image -> att\n")])
+def test_cross_attention_and_a_causal_mask_import(tmp_path, causal, reads):
+    path = models.export(_TorchAttention(causal), (4, 12), tmp_path / "attention.onnx", batch=2)
+    result = import_onnx(path)
+    assert reads in result.text
+    assert result.max_difference < 1e-4
+
+
+class _MaskedAttention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.att = nn.MultiheadAttention(12, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mask = torch.zeros(4, 4, dtype=torch.bool)
+        mask[:, 3] = True  # the last key hidden from every query: no causal mask
+        return self.att(x, x, x, need_weights=False, attn_mask=mask)[0]
+
+
+def test_attention_with_another_mask_is_refused_naming_its_matmuls(tmp_path):
+    path = models.export(_MaskedAttention(), (4, 12), tmp_path / "masked.onnx", batch=2)
+    with pytest.raises(OnnxImportError) as error:
+        import_onnx(path)
+    assert str(error.value) == (
+        f"{path}: MatMul of two computed tensors (node '/att/MatMul_1', '/att/MatMul_2') is read only as part of "
+        "attention (MatMul(q, kᵀ), Softmax, MatMul by v, between projections); these are in none that the "
+        "importer recognises (attention with a mask other than a causal one, or whose inner tensors are read "
+        "elsewhere, is not read)")

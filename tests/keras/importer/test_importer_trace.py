@@ -85,3 +85,69 @@ def test_a_call_that_cannot_be_traced_names_its_class_and_line(keras):
         f"layer 'br' is a Branchy, which no archspec op imports, and tracing its call stopped at "
         f"Branchy.call ({__file__}:{line}: `if ops.sum(x) > 0:`): ")
     assert "hint: write its call with Keras layers and keras.ops only" in str(raised.value)
+
+
+def _feed_forward(keras):
+    layers, ops = keras.layers, keras.ops
+
+    class FeedForward(layers.Layer):
+        """Eight layers and ops, used twice: written once as a block."""
+
+        def __init__(self, width, **kwargs):
+            super().__init__(**kwargs)
+            self.norm = layers.LayerNormalization(name="norm")
+            self.up, self.down, self.mix = (layers.Dense(size, name=name)
+                                            for size, name in ((width * 2, "up"), (width, "down"), (width, "mix")))
+
+        def call(self, x):
+            hidden = ops.relu(self.up(self.norm(x)))
+            return self.mix(ops.tanh(ops.add(x, self.down(hidden) * 0.5)))
+
+    return FeedForward
+
+
+def test_two_uses_of_a_traced_class_are_one_block_used_twice(keras):
+    from archspec.keras.importer import import_and_rebuild
+
+    feed_forward = _feed_forward(keras)
+    sequence = keras.Input((5, 8), name="seq")
+    hidden = feed_forward(8, name="second")(feed_forward(8, name="first")(sequence))
+    model = keras.Model(sequence, keras.layers.Dense(2, name="out")(keras.layers.Flatten(name="flat")(hidden)))
+    text, rebuilt = import_and_rebuild(model)
+    # the traced ops are named after their layer (first_relu, second_relu): inside the block they are one name
+    assert text.split("blocks:\n", 1)[1] == (
+        "  first():\n"
+        "    edges:\n"
+        "      - x -> norm=layer_norm -> up=dense(16) -> relu_1=activation(relu) -> down=dense(8) -> "
+        "multiply_1=expr('x * 0.5')\n"
+        "      - multiply_1 -> tanh_1=activation(tanh) -> mix=dense(8)\n"
+        "      - {from: x, to: tanh_1, kind: add-residual}\n\n"
+        "nodes:\n"
+        "  first: {block: first}\n\n"
+        "edges:\n"
+        "  - seq -> first -> second=first() -> flat=flatten -> out=dense(2)\n")
+    batch = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
+    assert rebuilt.count_params() == model.count_params()
+    assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max() < 1e-6
+
+
+def test_a_small_traced_class_used_twice_is_a_block_though_it_saves_no_lines(keras):
+    from archspec.keras.importer import import_and_rebuild
+
+    mlp_block, _ = _classes(keras)
+    sequence = keras.Input((5, 8), name="seq")
+    hidden = mlp_block(8, name="block2")(mlp_block(8, name="block1")(sequence))
+    model = keras.Model(sequence, keras.layers.Dense(2, name="out")(keras.layers.Flatten(name="flat")(hidden)))
+    text, rebuilt = import_and_rebuild(model)
+    # six items used twice: written out they take as many lines, but the class is one block in the source
+    assert text.split("blocks:\n", 1)[1] == (
+        "  block():\n"
+        "    edges:\n"
+        "      - x -> norm=layer_norm -> up=dense(16) -> relu_1=activation(relu) -> down=dense(8) -> "
+        "multiply_1=expr('x * 0.5')\n"
+        "      - x -> add_1=add\n"
+        "      - multiply_1 -> add_1\n\n"
+        "edges:\n"
+        "  - seq -> block1=block() -> block2=block() -> flat=flatten -> out=dense(2)\n")
+    batch = np.random.default_rng(1).normal(size=(2, 5, 8)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max() < 1e-6

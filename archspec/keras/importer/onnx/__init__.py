@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from archspec.keras.importer.onnx import operators as ops
+from archspec.keras.importer.onnx.arithmetic import MERGES, SYMBOLS, merge
 from archspec.keras.importer.onnx.check import check_against_onnxruntime
 from archspec.keras.importer.onnx.convert import Converter
 from archspec.keras.importer.onnx.reader import OnnxImportError, load_onnx
-from archspec.keras.importer.onnx.recurrent import gather, recurrent, squeeze
+from archspec.keras.importer.onnx.recurrent import recurrent
 from archspec.keras.importer.onnx.resizing import identity, pad, resize
+from archspec.keras.importer.onnx.sequences import concat, gather, slice_axes, split, squeeze, unsqueeze
 
 __all__ = ["OPERATORS", "OnnxImport", "OnnxImportError", "import_onnx", "weights_path"]
 
@@ -28,12 +30,15 @@ OPERATORS: dict[str, Any] = {
     **{name: ops.activation for name in ops.ACTIVATIONS}, "LeakyRelu": ops.leaky_relu, "Clip": ops.clip,
     "Gelu": ops.gelu,    "Softmax": ops.softmax, "MaxPool": ops.pool, "AveragePool": ops.pool,
     "GlobalAveragePool": ops.global_pool, "GlobalMaxPool": ops.global_pool,
-    "Gemm": ops.dense, "MatMul": ops.dense, **{name: ops.merge for name in ops.MERGES}, "Concat": ops.concat,
+    "Gemm": ops.dense, "MatMul": ops.dense, **{name: merge for name in {*MERGES, *SYMBOLS}}, "Concat": concat,
     "Flatten": ops.flatten, "Reshape": ops.reshape, "Transpose": ops.transpose,
     "Resize": resize, "Pad": pad, "Identity": identity, "Dropout": identity,
-    "LSTM": recurrent, "GRU": recurrent, "Squeeze": squeeze, "Gather": gather,
+    "LSTM": recurrent, "GRU": recurrent, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Gather": gather,
+    "Slice": slice_axes, "Split": split,
 }
 """Each ONNX operator read, and its rule (a function of the converter, the node and its attributes)."""
+FOLDED: dict[str, Any] = {"MultiHeadAttention": ops.attention}
+"""The rules of the nodes the reader writes for a subgraph it recognises (importer.onnx.attention)."""
 
 
 @dataclass
@@ -51,7 +56,7 @@ def import_onnx(path: Path) -> OnnxImport:
     from archspec.keras.importer.naming import model_name
 
     graph = load_onnx(path, set(OPERATORS))
-    keras_model = Converter(graph, OPERATORS).build(model_name(path.stem))
+    keras_model = Converter(graph, {**OPERATORS, **FOLDED}).build(model_name(path.stem))
     text, rebuilt = import_and_rebuild(keras_model, path.name, doc="ONNX")
     difference = check_against_onnxruntime(path, graph, rebuilt)
     return OnnxImport(text, rebuilt, difference)

@@ -27,7 +27,9 @@ class Value:
     """Known >= 0 (after a ReLU): zero padding then equals max-pooling's -inf padding."""
     form: str = ""
     """How a recurrent layer's ONNX axes differ from the batch-major Keras tensor: `time_major` (T, N, F),
-    `directions` (1, N, H: a final state), `steps` (T, 1, N, H: LSTM's Y); empty when they do not."""
+    `directions` (1, N, H: a final state), `steps` (T, 1, N, H: LSTM's Y); `directions2` (2, N, H), `steps2`
+    (T, 2, N, H) and `pairs` (T, N, 2, H) for a bidirectional one (Keras: (N, 2H), (N, T, 2H)); empty when
+    they do not."""
 
     @property
     def rank(self) -> int:
@@ -100,6 +102,12 @@ class Converter:
 
     def layer(self, cls: str, suffix: str = "", **kwargs: Any) -> Any:
         return getattr(self.keras.layers, cls)(name=layer_name(self.node, self.taken, suffix), **kwargs)
+
+    def own_layer(self, cls: str, suffix: str = "", **kwargs: Any) -> Any:
+        """One of archspec's own layers (archspec.keras.layers: ClassToken, Take, SliceAxis, Expression...)."""
+        from archspec.keras import layers
+
+        return getattr(layers, cls)(name=layer_name(self.node, self.taken, suffix), **kwargs)
 
     def emit(self, value: Value, index: int = 0) -> None:
         self.values[self.node.output[index]] = value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archspec.keras.importer.onnx.attention import WEIGHTS
 from archspec.keras.importer.onnx.convert import Converter, Value
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softplus": "softplus", "Elu": "elu"}
@@ -36,15 +37,20 @@ def _window(c: Converter, value: Value, attrs: dict, kernel: tuple[int, ...], ze
         raise c.fail(f"pads {pads} with strides {list(strides)} pad with other values than zero "
                      "(max-pooling a possibly negative input, or averaging without the padding)")
     begin, end = pads[:len(kernel)], pads[len(kernel):]
-    layer = c.layer("ZeroPadding2D", "_pad", padding=tuple(zip(begin, end)))
+    padding = tuple(zip(begin, end))
+    layer = c.layer("ZeroPadding1D", "_pad", padding=padding[0]) if len(kernel) == 1 else \
+        c.layer("ZeroPadding2D", "_pad", padding=padding)
     return c.apply(layer, value.tensor), "valid"
 
 
 def conv(c: Converter, node: Any, attrs: dict) -> None:
     x, weight = c.value(node.input[0]), c.required_constant(node.input[1], "weight")
     bias = c.constant(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    if weight.ndim == 3 and x.rank == 3:
+        return _conv1d(c, x, weight, bias, attrs)
     if weight.ndim != 4 or not x.channels_last:
-        raise c.fail(f"only 2-D convolutions of images are read (weight of rank {weight.ndim})")
+        raise c.fail(f"only 1-D convolutions of sequences and 2-D ones of images are read (weight of rank "
+                     f"{weight.ndim})")
     kernel, groups = tuple(weight.shape[2:]), attrs.get("group", 1)
     tensor, padding = _window(c, x, attrs, kernel, zero_pads_exact=True)
     common = {"kernel_size": kernel, "strides": tuple(attrs.get("strides", (1, 1))), "padding": padding,
@@ -57,6 +63,18 @@ def conv(c: Converter, node: Any, attrs: dict) -> None:
         layer = c.layer("Conv2D", filters=weight.shape[0], groups=groups, **common)
         kernel_weights = weight.transpose(2, 3, 1, 0)
     c.emit(Value(c.apply(layer, tensor, [kernel_weights] + ([bias] if bias is not None else [])), True))
+
+
+def _conv1d(c: Converter, x: Value, weight: Any, bias: Any, attrs: dict) -> None:
+    """Conv over (N, C, L): a channels-last Conv1D (weights (O, I, k) -> (k, I, O)), grouped as ONNX groups."""
+    if not x.channels_last:
+        x = Value(c.apply(c.layer("Permute", "_to_channels_last", dims=(2, 1)), x.tensor), True, x.non_negative)
+    kernel = tuple(weight.shape[2:])
+    tensor, padding = _window(c, x, attrs, kernel, zero_pads_exact=True)
+    layer = c.layer("Conv1D", filters=weight.shape[0], kernel_size=kernel, strides=tuple(attrs.get("strides", (1,))),
+                    padding=padding, dilation_rate=tuple(attrs.get("dilations", (1,))), groups=attrs.get("group", 1),
+                    use_bias=bias is not None)
+    c.emit(Value(c.apply(layer, tensor, [weight.transpose(2, 1, 0)] + ([bias] if bias is not None else [])), True))
 
 
 def conv_transpose(c: Converter, node: Any, attrs: dict) -> None:
@@ -181,26 +199,6 @@ def dense(c: Converter, node: Any, attrs: dict) -> None:
     c.values[output] = Value(c.apply(layer, x.tensor, [weight] + ([bias] if bias is not None else [])))
 
 
-MERGES = {"Add": "Add", "Mul": "Multiply", "Sub": "Subtract", "Max": "Maximum"}
-
-
-def merge(c: Converter, node: Any, attrs: dict) -> None:
-    values = [c.value(name) for name in node.input]
-    if len({item.rank for item in values}) != 1 or len({tuple(item.tensor.shape[1:]) for item in c.like(values)}) != 1:
-        raise c.fail("only tensors of one shape are merged (no broadcasting)")
-    values = c.like(values)
-    tensor = c.apply(c.layer(MERGES[node.op_type]), [item.tensor for item in values])
-    both = all(item.non_negative for item in values) and node.op_type in ("Add", "Max")
-    c.emit(Value(tensor, values[0].channels_last, both))
-
-
-def concat(c: Converter, node: Any, attrs: dict) -> None:
-    values = c.like([c.value(name) for name in node.input])
-    layer = c.layer("Concatenate", axis=c.axis(values[0], attrs["axis"]))
-    c.emit(Value(c.apply(layer, [item.tensor for item in values]), values[0].channels_last,
-                 all(item.non_negative for item in values)))
-
-
 def flatten(c: Converter, node: Any, attrs: dict) -> None:
     x = c.value(node.input[0])
     if attrs.get("axis", 1) != 1:
@@ -211,12 +209,22 @@ def flatten(c: Converter, node: Any, attrs: dict) -> None:
 
 
 def reshape(c: Converter, node: Any, attrs: dict) -> None:
+    source = c.values.get(node.input[0])
+    shape = c.graph.shapes.get(node.output[0])
+    if source is not None and source.form == "pairs" and shape and len(shape) == 3:
+        c.emit(Value(source.tensor, form="time_major"))  # (T, N, 2, H) -> (T, N, 2H): Bidirectional's concat
+        return
     x = c.value(node.input[0])
     c.required_constant(node.input[1], "target shape")
-    shape = c.graph.shapes.get(node.output[0])
     if not shape or any(size is None for size in shape[1:]):
         raise c.fail("the target shape is not known from shape inference")
     flat = len(shape) == 2 and x.channels_last and all(size == 1 for size in x.tensor.shape[1:-1])
+    channels = x.tensor.shape[-1]
+    if x.channels_last and x.rank == 4 and tuple(shape[1:2]) == (channels,) and len(shape) == 3:
+        # (N, C, H, W) -> (N, C, H * W), a ViT's patches: the channels-last (N, H * W, C), still channels-last
+        layer = c.layer("Reshape", target_shape=(shape[2], channels))
+        c.emit(Value(c.apply(layer, x.tensor), True, x.non_negative))
+        return
     x = x if flat else c.same_order(x)
     c.emit(Value(c.apply(c.layer("Reshape", target_shape=tuple(shape[1:])), x.tensor), non_negative=x.non_negative))
 
@@ -224,6 +232,9 @@ def reshape(c: Converter, node: Any, attrs: dict) -> None:
 def transpose(c: Converter, node: Any, attrs: dict) -> None:
     source = c.values.get(node.input[0])
     perm = list(attrs.get("perm", range(len(c.graph.shapes.get(node.input[0], ())))[::-1]))
+    if source is not None and source.form == "steps2" and perm == [0, 2, 1, 3]:
+        c.emit(Value(source.tensor, form="pairs"))  # a bidirectional Y (T, 2, N, H) -> (T, N, 2, H): no layer
+        return
     if source is not None and perm == [1, 0, 2] and source.form in ("", "time_major") and not source.channels_last:
         c.emit(Value(source.tensor, form="" if source.form else "time_major"))  # batch <-> time: no layer
         return
@@ -235,3 +246,17 @@ def transpose(c: Converter, node: Any, attrs: dict) -> None:
         return
     x = c.same_order(x)
     c.emit(Value(c.apply(c.layer("Permute", dims=tuple(perm[1:])), x.tensor), non_negative=x.non_negative))
+
+
+def attention(c: Converter, node: Any, attrs: dict) -> None:
+    """The node fold_attention wrote: MultiHeadAttention of its query (and key/value) source."""
+    sources = [name for name in node.input if name not in c.graph.constants]
+    form = c.values[sources[0]].form if sources[0] in c.values else ""
+    values = [c.value(name, form) for name in sources]
+    weights = [c.required_constant(f"{node.name}/{key}", "weight") for key in WEIGHTS]
+    heads, width = weights[0].shape[1:]
+    layer = c.layer("MultiHeadAttention", num_heads=heads, key_dim=width, value_dim=weights[4].shape[2])
+    tensors = [item.tensor for item in (values if len(values) > 1 else values * 2)]
+    output = layer(tensors[0], tensors[1], **({"use_causal_mask": True} if attrs.get("causal") else {}))
+    layer.set_weights(weights)
+    c.emit(Value(output, form=form))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from archspec.keras.importer.errors import KerasImportError
+from archspec.keras.importer.onnx.attention import DOMAIN, fold_attention
 from archspec.keras.importer.onnx.folding import dims, fold_graph
 from archspec.keras.importer.onnx.patterns import fold_gelu
 
@@ -61,13 +62,21 @@ def load_onnx(path: Path, supported: set[str]) -> OnnxGraph:
     if opset < MIN_OPSET:
         raise OnnxImportError(f"{path}: opset {opset} is too old; export with opset_version={MIN_OPSET} or later")
     nodes, constants, shapes = fold_graph(model, opset)
-    nodes = fold_gelu(nodes, constants)
+    nodes = fold_attention(fold_gelu(nodes, constants), constants, shapes)
     graph = model.graph
     refused = [f"{node.op_type} (node '{node.name or node.output[0]}')" for node in nodes
-               if node.op_type not in supported or node.domain not in ("", "ai.onnx")]
+               if node.domain != DOMAIN and (node.op_type not in supported or node.domain not in ("", "ai.onnx"))]
     if refused:
         raise OnnxImportError(f"{path}: {len(refused)} operator(s) cannot be imported: {', '.join(refused)}; "
                               f"supported: {', '.join(sorted(supported))}{_shape_hint(nodes)}")
+    products = [f"'{node.name or node.output[0]}'" for node in nodes
+                if node.op_type == "MatMul" and not any(name in constants for name in node.input)]
+    if products:
+        raise OnnxImportError(
+            f"{path}: MatMul of two computed tensors (node {', '.join(products)}) is read only as part of attention "
+            "(MatMul(q, kᵀ), Softmax, MatMul by v, between projections); these are in none that the importer "
+            "recognises (attention with a mask other than a causal one, or whose inner tensors are read "
+            "elsewhere, is not read)")
     inputs = {info.name: dims(info) for info in graph.input if info.name not in constants}
     return OnnxGraph(model, nodes, constants, inputs, [info.name for info in graph.output], shapes)
 
