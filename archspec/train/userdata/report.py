@@ -62,6 +62,8 @@ def _kind_facts(scan: Scan) -> list[str]:
         ranges = [f"{name} {column.min():.4g}..{column.max():.4g}"
                   for name, column in zip(scan.facts["features"], values.T)]
         lines.append("features: " + ", ".join(ranges))
+        if scan.facts.get("not_read"):
+            lines.append(f"columns not read (images, audio, lists): {', '.join(scan.facts['not_read'])}")
     if "vocabulary" in scan.facts:
         characters = "".join(scan.facts["vocabulary"])
         lines.append(f"characters: {scan.facts['characters']:,}; vocabulary: {len(scan.facts['vocabulary'])} "
