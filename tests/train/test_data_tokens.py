@@ -116,7 +116,8 @@ def test_rows_shorter_than_the_window_are_refused_at_the_input(tmp_path, write_s
 
 @pytest.mark.parametrize(("ids", "message"), [
     (np.arange(300.0), "{path}: array ids holds float64 values; token ids are integers\n"
-                       "  hint: save the ids as an integer array, e.g. np.save('ids.npy', ids.astype(np.int32))"),
+                       "  hint: save the ids as an integer array, e.g. np.save('ids.npy', ids.astype(np.int32)) "
+                       "(inputs and targets as arrays: an .npz of x and y, or a folder of x.npy, y.npy)"),
     (np.array([[3, 1, 4], [1, -1, 9]]), "{path}: token id -1 at ids[1, 1]; ids are numbered from 0\n"
                                         "  hint: shift them (ids - ids.min()) or replace the negative ones "
                                         "(a padding id of -1, say) with an id of the vocabulary"),

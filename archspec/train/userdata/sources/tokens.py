@@ -51,7 +51,8 @@ class Tokens(Source):
         dimensions = {len(shape) for shape, _ in headers.values()}
         for name, (shape, dtype) in headers.items():
             if np.dtype(dtype).kind not in "iu":
-                raise DataError(f"{path}: array {name} holds {dtype} values; token ids are integers\n  {SAVE_HINT}")
+                raise DataError(f"{path}: array {name} holds {dtype} values; token ids are integers\n  {SAVE_HINT} "
+                                "(inputs and targets as arrays: an .npz of x and y, or a folder of x.npy, y.npy)")
             if len(shape) not in (1, 2) or dimensions != {len(shape)}:
                 raise DataError(f"{path}: array {name} has shape {list(shape)}; expected one stream of ids (1-D) "
                                 "or rows of ids (2-D), the same in every part\n  hint: flatten it to one stream "
