@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from archspec.cli import main
+from archspec.errors import DataError
 from archspec.spec.data_spec import DataSpec, SplitSpec
 from archspec.train.userdata.scan import scan_data
 from archspec.train.userdata.sources.tokens import BLOCK, windows
@@ -131,6 +132,15 @@ def test_ids_that_are_not_token_ids_stop_before_anything_is_built(tmp_path, writ
     np.save(path, ids)
     code, _, err = run_cli(["validate", str(lm(write_spec)), "--data", str(path)], capsys)
     assert code == 1 and err.splitlines() == [*message.format(path=path).splitlines(), "1 of 1 spec(s) invalid"]
+
+
+def test_a_file_of_no_known_layout_names_the_layouts(tmp_path):
+    path = tmp_path / "ids.json"
+    path.write_text("[1, 2, 3]")
+    with pytest.raises(DataError) as error:
+        scan_data(DataSpec(path=str(path)))
+    assert str(error.value).startswith(f"{path}: not a layout archspec reads (a folder of class folders, ")
+    assert "an .npz or .npy;" in str(error.value)
 
 
 def test_validate_reads_token_ids_without_tensorflow(stream, write_spec):
