@@ -109,6 +109,7 @@ def fit(
     task: str | None = None,
     noise: dict[str, float] | None = None,
     data_dir: str | Path | None = None,
+    data: str | Path | None = None,
     out: str | Path | None = None,
     runs_root: str | Path = "runs",
     backend: str | None = None,
@@ -117,6 +118,7 @@ def fit(
 ) -> Run:
     """Train a spec (a file, or one from `loads`) as `archspec fit` does, and return its Run.
 
+    data: a dataset of one's own (a folder of class folders, a table, ...; docs/data.md), as `--data`.
     backend: tensorflow, jax or torch; Keras fixes it at its first import, so
     choose it in the first cell that trains (or set KERAS_BACKEND).
     """
@@ -124,7 +126,7 @@ def fit(
     from archspec.train.runner import fit_spec  # imports the framework: only now that something trains
 
     settings = {"epochs": epochs, "batch_size": batch_size, "subset": subset, "seed": seed, "task": task,
-                "noise": noise, "data_dir": data_dir}
+                "noise": noise, "data_dir": data_dir, "data": data}
     with tempfile.TemporaryDirectory() as folder:
         path = _spec_file(spec, Path(folder))
         run_dir = fit_spec(path, runs_root=runs_root, out=out, verbose=verbose, spec_overrides=overrides,

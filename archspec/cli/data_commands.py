@@ -11,8 +11,10 @@ from archspec.cli.app import app
 
 @app.command()
 def data(
-    path: Path = typer.Argument(..., help="A folder of class folders, an .npz, a folder of .npy files or a .csv."),
-    kind: str | None = typer.Option(None, "--kind", help="image_folder, arrays or table (default: detected)."),
+    path: Path = typer.Argument(
+        ..., help="A folder of class folders, images/ and masks/, an .npz or .npy, a .csv or .parquet, a .txt."),
+    kind: str | None = typer.Option(
+        None, "--kind", help="image_folder, segmentation, arrays, table, text or tokens (default: detected)."),
     target: str | None = typer.Option(None, "--target", help="A table's target column."),
     show: Path | None = typer.Option(None, "--show", help="Write a grid picture of examples to this PNG file."),
 ) -> None:

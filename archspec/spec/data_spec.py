@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SOURCE_KINDS = ("image_folder", "segmentation", "arrays", "table", "text")
+SOURCE_KINDS = ("image_folder", "segmentation", "arrays", "table", "text", "tokens", "hf_dataset")
 """The layouts archspec.train.userdata.sources reads (a test checks they equal its registry's keys)."""
 
 
@@ -40,8 +40,9 @@ class DataSpec(BaseModel):
 
     path: str | None = Field(default=None, min_length=1)
     """The file or folder; may be left to the command line (--data), the other options staying in the spec."""
-    kind: Literal["image_folder", "segmentation", "arrays", "table", "text"] | None = None
-    """The layout; detected when omitted (class folders, images/ + masks/, .npz/.npy, .csv/.parquet, .txt)."""
+    kind: Literal["image_folder", "segmentation", "arrays", "table", "text", "tokens", "hf_dataset"] | None = None
+    """The layout; detected when omitted (class folders, images/ + masks/, .npz/.npy, .csv/.parquet, .txt,
+    an .npy of token ids or an .npz of `tokens`, a folder written by Hugging Face's save_to_disk)."""
     target: str | list[str] | None = None
     """Tables: the column the model predicts; several 0/1 columns for task multilabel."""
     features: list[str] | None = None

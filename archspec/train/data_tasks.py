@@ -171,7 +171,7 @@ class Segment(Task):
 
 
 class NextToken(Task):
-    """Next-character language modelling on a text file: cross-entropy per position, perplexity on the test set."""
+    """Next-token language modelling on a text's characters or on token ids: cross-entropy, perplexity."""
 
     name = "next_token"
     test_figure_names = ("perplexity",)
@@ -187,19 +187,19 @@ class NextToken(Task):
         )
 
     def data_output_problem(self, shape: Shape, node: str, location: Location | None, scan: Scan) -> SpecError | None:
-        if scan.kind != "text":
+        if not scan.token_ids:
             return SpecError(
-                f"task 'next_token' needs text, and {scan.path} is a {scan.kind}", location=location, node=node,
-                expected="a text file (.txt, one text a line)", got=scan.kind,
-                hint="give train.data a .txt file",
+                f"task 'next_token' needs text or token ids, and {scan.path} is a {scan.kind}", location=location,
+                node=node, expected="a text file (.txt, one text a line) or token ids (.npy)", got=scan.kind,
+                hint="give train.data a .txt file, or an .npy of integer token ids",
             )
-        vocabulary = scan.target_shape[0]
+        vocabulary = scan.token_ids
         if len(shape) == 2 and shape[1] is not None and shape[1] >= vocabulary:
             return None
         return SpecError(
-            f"task 'next_token' scores every character of {scan.path} at every position",
+            f"task 'next_token' scores every {scan.facts['token']} of {scan.path} at every position",
             location=location, node=node,
-            expected=f"(length, {vocabulary} or more): {vocabulary - 1} characters and one id for unseen ones",
+            expected=f"(length, {vocabulary} or more): {scan.facts['token_ids_hold']}",
             got=format_shape(shape),
             hint=f"end with a dense node of {vocabulary} units and softmax, applied at every position",
         )

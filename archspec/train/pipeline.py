@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from archspec.errors import RunError
 from archspec.keras.backend import import_keras, import_tensorflow
 from archspec.train.userdata.image_files import ImageFiles
 from archspec.train.userdata.stream import file_pipeline
@@ -50,9 +49,7 @@ def make_pipeline(
     a global batch, and what it must divide its summed loss by).
     """
     if isinstance(x, ImageFiles):  # a streamed image folder: decoded from its files, batch by batch
-        if part is not None:
-            raise RunError("multi-worker training streams no image folders yet; give data: {cache: memory}")
-        return file_pipeline(x, y, batch_size, shuffle=shuffle, seed=seed, epochs=epochs)
+        return file_pipeline(x, y, batch_size, shuffle=shuffle, seed=seed, epochs=epochs, part=part)
     x_all, y_all = tf.constant(x), tf.constant(y)
     count = len(x)
     seed64 = tf.constant(seed, tf.int64)

@@ -42,10 +42,28 @@ def data_problems(graph: nx.MultiDiGraph, task: str, source: Source, scan: Scan,
             location=node_of(graph, image_input).location, node=image_input, node_kind="input",
             expected=expected, got=format_shape(shape), hint=hint,
         ))
+    problems.extend(embedding_problems(graph, image_input, scan))
     problem = get_task(task).data_output_problem(
         tuple(node_of(graph, output).shape), output, node_of(graph, output).location, scan)
     if problem is not None:
         problems.append(problem)
+    return problems
+
+
+def embedding_problems(graph: nx.MultiDiGraph, input_node: str, scan: Scan) -> list[SpecError]:
+    """An embedding the input's token ids feed that has fewer rows than there are ids (Keras fails mid-epoch)."""
+    problems = []
+    for node in dict.fromkeys(graph.successors(input_node)) if scan.token_ids else ():
+        data = graph.nodes[node]
+        if data["op"] == "embedding" and data["params"].input_dim < scan.token_ids:
+            problems.append(SpecError(
+                f"this embedding looks up every {scan.facts['token']} of {scan.path}",
+                location=data["location"], node=node,
+                expected=f"input_dim {scan.token_ids} or more: {scan.facts['token_ids_hold']}",
+                got=f"input_dim {data['params'].input_dim}",
+                hint=f"give the embedding {scan.token_ids} rows: embedding({scan.token_ids}, "
+                     f"{data['params'].output_dim})",
+            ))
     return problems
 
 

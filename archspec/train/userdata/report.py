@@ -62,10 +62,16 @@ def _kind_facts(scan: Scan) -> list[str]:
         ranges = [f"{name} {column.min():.4g}..{column.max():.4g}"
                   for name, column in zip(scan.facts["features"], values.T)]
         lines.append("features: " + ", ".join(ranges))
+        if scan.facts.get("not_read"):
+            lines.append(f"columns not read (images, audio, lists): {', '.join(scan.facts['not_read'])}")
     if "vocabulary" in scan.facts:
         characters = "".join(scan.facts["vocabulary"])
         lines.append(f"characters: {scan.facts['characters']:,}; vocabulary: {len(scan.facts['vocabulary'])} "
                      f"characters + 1 id for unseen ones: {characters[:80]!r}")
+    if scan.token_ids and "stream" in scan.facts:
+        layout = (f"one stream in blocks of {scan.example_shape[0]}" if scan.facts["stream"]
+                  else f"rows of {scan.example_shape[0]}")
+        lines.append(f"token ids: {scan.facts['tokens']:,} as {layout}; {scan.facts['token_ids_hold']}")
     if "arrays" in scan.facts:
         lines.append("arrays: " + ", ".join(f"{name} {list(shape)} {dtype}"
                                             for name, (shape, dtype) in scan.facts["arrays"].items()))

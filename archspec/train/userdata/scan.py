@@ -22,8 +22,9 @@ def find_source(options: DataSpec) -> tuple[Source, Path]:
     for source in SOURCES.values():
         if source.detect(path):
             return source, path
-    raise DataError(f"{path}: not a layout archspec reads (a folder of class folders, an .npz, a folder of .npy "
-                    "files, a .csv); declare it with data: {path: ..., kind: ...}")
+    raise DataError(f"{path}: not a layout archspec reads (a folder of class folders, of images/ and masks/ or "
+                    "written by Hugging Face's save_to_disk; an .npz or .npy; a .csv, .tsv or .parquet table; a .txt); "
+                    "declare it with data: {path: ..., kind: ...}")
 
 
 def scan_data(options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> tuple[Source, Scan]:

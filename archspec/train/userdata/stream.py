@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from archspec.keras.backend import import_keras, import_tensorflow
+from archspec.train.userdata.shards import worker_share
 
 
 class ImageFiles(Protocol):
@@ -112,10 +113,13 @@ def decode_files(files: ImageFiles) -> np.ndarray:
 
 def file_pipeline(
     files: ImageFiles, targets: np.ndarray, batch_size: int, *, shuffle: bool, seed: int, epochs: range,
+    part: tuple[int, int] | None = None,
 ) -> Any:
     """Batches of (images, targets) for the given epochs back to back, decoded from the files.
 
     `targets` is an array (labels, values) or ImageFiles of masks, decoded beside their images.
+    part=(index, count): a worker of a multi-worker run reads only its slice of each global batch
+    (shards.py) and adds the batch's full size as a third element, as make_pipeline does.
     """
     paths, count = tf.constant(files.paths), len(files)
     decode = decoder(files)
@@ -126,12 +130,16 @@ def file_pipeline(
     def load(path: Any, target: Any) -> Any:
         return decode(path), decode_target(target)
 
+    def batches(order: Any, size: int) -> Any:
+        examples = tf.data.Dataset.from_tensor_slices((tf.gather(paths, order), tf.gather(wanted, order)))
+        return examples.map(load, num_parallel_calls=DECODERS, deterministic=True).batch(size)
+
     def one_epoch(epoch: int) -> Any:  # built eagerly: a map inside flat_map decoded ~3x slower
         order = tf.range(count, dtype=tf.int64)
         if shuffle:
             order = tf.argsort(tf.random.stateless_uniform([count], seed=tf.constant([seed, epoch], tf.int64)))
-        examples = tf.data.Dataset.from_tensor_slices((tf.gather(paths, order), tf.gather(wanted, order)))
-        return examples.map(load, num_parallel_calls=DECODERS, deterministic=True).batch(batch_size)
+        return batches(order, batch_size) if part is None else _worker_batches(order, batch_size, part, batches,
+                                                                               _empty_batch(files, targets))
 
     dataset = one_epoch(epochs[0]) if epochs else one_epoch(0).take(0)
     for epoch in epochs[1:]:
@@ -139,3 +147,22 @@ def file_pipeline(
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(PREFETCH_BATCHES).with_options(options)
+
+
+def _worker_batches(order: Any, batch_size: int, part: tuple[int, int], batches: Any, empty: Any) -> Any:
+    """This worker's slices of an epoch's global batches, each with the global batch's size."""
+    share = worker_share(int(order.shape[0]), batch_size, part)
+    mine = tf.gather(order, share.positions)
+    dataset, start = None, 0
+    for count, rows, size in share.runs:
+        run = batches(mine[start: start + count * rows], rows) if rows else empty.repeat(count)
+        run = run.map(lambda images, targets, size=size: (images, targets, tf.constant(size)))
+        dataset, start = run if dataset is None else dataset.concatenate(run), start + count * rows
+    return dataset if dataset is not None else empty.take(0).map(lambda images, targets: (images, targets, 0))
+
+
+def _empty_batch(files: ImageFiles, targets: Any) -> Any:
+    """One batch of no examples: a worker's slice of a global batch smaller than the count of workers."""
+    target = (tf.zeros((0, *targets.shape[:2]), tf.int32) if not isinstance(targets, np.ndarray)
+              else tf.zeros((0, *targets.shape[1:]), tf.as_dtype(targets.dtype)))
+    return tf.data.Dataset.from_tensors((tf.zeros((0, *files.shape), tf.float32), target))

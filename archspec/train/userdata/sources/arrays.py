@@ -30,7 +30,10 @@ class Arrays(Source):
         return path.suffix == ".npz" or (path.is_dir() and any((path / f"{n}.npy").is_file() for n in ("x", "x_train")))
 
     def scan(self, path: Path, options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> Scan:
-        store = _Store(path)
+        if path.suffix == ".npy":
+            raise DataError(f"{path}: one .npy file holds no targets; give the folder of x.npy and y.npy, or an .npz "
+                            "(or declare kind: tokens for token ids)")
+        store = ArrayStore(path)
         names = next((names for names in NAME_SETS if all(x in store.names for x, _ in names.values())), None)
         if names is None:
             raise DataError(f"{path}: holds arrays {', '.join(sorted(store.names)) or '(none)'}; expected x and y, "
@@ -68,7 +71,7 @@ class Arrays(Source):
 
     def read(self, scan: Scan, items: list[Any], options: DataSpec, input_shape: tuple[int, ...],
              train_items: list[Any]) -> Any:
-        store = _Store(scan.path)
+        store = ArrayStore(scan.path)
         x_names = [x for x, _ in next(n for n in NAME_SETS if all(x in store.names for x, _ in n.values())).values()]
         inputs = np.concatenate([store.load(name) for name in x_names])[np.asarray(items, dtype=np.int64)]
         scaled = inputs.astype(np.float32) / 255.0 if inputs.dtype == np.uint8 else inputs.astype(np.float32)
@@ -81,15 +84,15 @@ class Arrays(Source):
                 f"give the input the shape of one example of x: {list(scan.example_shape)}")
 
 
-class _Store:
-    """The arrays of an .npz file or of a folder of .npy files, by name; headers without loading."""
+class ArrayStore:
+    """The arrays of an .npz file, of a folder of .npy files or of one .npy file, by name; headers without loading."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         if path.is_dir():
             self.files = {file.stem: file for file in sorted(path.glob("*.npy"))}
         elif path.suffix == ".npy":
-            raise DataError(f"{path}: one .npy file holds no targets; give the folder of x.npy and y.npy, or an .npz")
+            self.files = {path.stem: path}
         else:
             try:
                 with zipfile.ZipFile(path) as archive:
@@ -112,15 +115,18 @@ class _Store:
             raise DataError(f"{self.path}: array {name} is a scalar; expected one row per example")
         return tuple(shape), str(dtype)
 
-    def load(self, name: str) -> np.ndarray:
+    def load(self, name: str, *, mapped: bool = False) -> np.ndarray:
+        """The whole array; `mapped`: an .npy file's memory-mapped (read as it is used, never all at once)."""
         try:
+            if mapped and isinstance(self.files[name], Path):
+                return np.load(self.files[name], mmap_mode="r", allow_pickle=False)
             with self._open(name) as handle:
                 return np.lib.format.read_array(handle, allow_pickle=False)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise DataError(f"{self.path}: array {name} is unreadable ({error})") from None
 
     def _open(self, name: str) -> Any:
-        if self.path.is_dir():
+        if isinstance(self.files[name], Path):
             return open(self.files[name], "rb")
         archive = zipfile.ZipFile(self.path)
         return archive.open(self.files[name])

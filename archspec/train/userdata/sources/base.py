@@ -55,6 +55,10 @@ class Scan:
     sizes: Counter = field(default_factory=Counter)
     pixel_classes: int = 0
     """Segmentation: the classes the masks hold (their largest value + 1); 0 for other layouts."""
+    token_ids: int = 0
+    """Token sequences: the ids the examples may hold (a text's characters + the unseen id, an id array's
+    largest + 1), what the output must score and an embedding look up; 0 for other layouts. `facts` says
+    in words what they are (`token_ids_hold`) and what one is (`token`)."""
 
     def count(self) -> int:
         return sum(len(items) for items in self.items.values())

@@ -35,6 +35,12 @@ class Table(Source):
 
     def scan(self, path: Path, options: DataSpec, *, deep: bool = False, class_targets: bool = True) -> Scan:
         header, rows, bad = _read_parquet(path) if path.suffix.lower() == ".parquet" else _read_rows(path)
+        return self.scan_rows(path, header, rows, bad, options, class_targets)
+
+    def scan_rows(self, path: Path, header: list[str], rows: list[tuple[int, list[str]]], bad: list[BadItem],
+                  options: DataSpec, class_targets: bool, split_of: list[str] | None = None) -> Scan:
+        """The scan of a table's cells (the header, (line, cells) per row); `split_of` names each row's split
+        where the source declares them (else the split column, else "all")."""
         named = options.target if isinstance(options.target, list) else [options.target]
         targets = [_column(path, header, name, "target") for name in named]
         split_column = _column(path, header, options.split_column, "split_column") if options.split_column else None
@@ -53,7 +59,7 @@ class Table(Source):
         else:
             target_cells = [cells[header.index(targets[0])] for _, cells in rows]
             classes, labels = _targets(path, targets[0], target_cells, rows, class_targets)
-        split_of = ["all"] * len(rows)
+        split_of = split_of or ["all"] * len(rows)
         if split_column is not None:
             column = header.index(split_column)
             split_of = [_split_name(path, line, split_column, cells[column]) for line, cells in rows]

@@ -38,8 +38,10 @@ class Text(Source):
         characters = sorted({char for line in lines for char in line} | {"\n"})
         return Scan(kind=self.kind, path=path, items={"all": list(range(len(lines)))},
                     labels={}, example_shape=(0,), classes=None,
-                    target_shape=(len(characters) + 1,),
-                    facts={"lines": lines, "characters": sum(map(len, lines)), "vocabulary": characters})
+                    target_shape=(len(characters) + 1,), token_ids=len(characters) + 1,
+                    facts={"lines": lines, "characters": sum(map(len, lines)), "vocabulary": characters,
+                           "token": "character", "token_ids_hold": f"{len(characters)} characters and one id "
+                           "for unseen ones"})
 
     def fitted(self, scan: Scan, train_items: list[Any]) -> dict[str, Any]:
         return {"vocabulary": vocabulary(scan, train_items)}
