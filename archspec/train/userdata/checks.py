@@ -54,15 +54,15 @@ def embedding_problems(graph: nx.MultiDiGraph, input_node: str, scan: Scan) -> l
     """An embedding the input's token ids feed that has fewer rows than there are ids (Keras fails mid-epoch)."""
     problems = []
     for node in dict.fromkeys(graph.successors(input_node)) if scan.token_ids else ():
-        data = graph.nodes[node]
-        if data["op"] == "embedding" and data["params"].input_dim < scan.token_ids:
+        record = node_of(graph, node)
+        if record.op == "embedding" and record.params.input_dim < scan.token_ids:
             problems.append(SpecError(
                 f"this embedding looks up every {scan.facts['token']} of {scan.path}",
-                location=data["location"], node=node,
+                location=record.location, node=node,
                 expected=f"input_dim {scan.token_ids} or more: {scan.facts['token_ids_hold']}",
-                got=f"input_dim {data['params'].input_dim}",
+                got=f"input_dim {record.params.input_dim}",
                 hint=f"give the embedding {scan.token_ids} rows: embedding({scan.token_ids}, "
-                     f"{data['params'].output_dim})",
+                     f"{record.params.output_dim})",
             ))
     return problems
 
