@@ -45,6 +45,14 @@ def keras():
     return import_keras()
 
 
+@pytest.fixture(scope="session")
+def backend_outputs(tmp_path_factory):
+    """backend_outputs(name): every spec the backend tests compare, built on that backend once per session."""
+    from tests.backend_outputs import OutputsByBackend
+
+    return OutputsByBackend(tmp_path_factory.mktemp("backends"))
+
+
 @pytest.fixture
 def write_spec(tmp_path):
     """Write spec text to a file and return its path (errors then point at a real file:line:col)."""

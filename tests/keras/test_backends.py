@@ -1,7 +1,7 @@
 """Keras 3 on TensorFlow, JAX and PyTorch: the same specs build the same models, and train.
 
 Keras fixes its backend when first imported, so each backend runs in its own
-subprocess (tests/backend_outputs.py for building, the CLI for training).
+subprocess (tests/backend_outputs.py for building, once per backend for the session; the CLI for training).
 """
 
 from __future__ import annotations
@@ -28,24 +28,11 @@ def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=900)
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    """Parameter counts and outputs of every spec, with the same weights and inputs, per backend."""
-    folder = tmp_path_factory.mktemp("backends")
-    results = {}
-    for backend in BACKENDS:
-        target = folder / f"{backend}.npz"
-        result = run(["-m", "tests.backend_outputs", backend, str(target), *map(str, SPECS)])
-        assert result.returncode == 0, result.stderr[-3000:]
-        results[backend] = dict(np.load(target))
-    return results
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("spec", SPECS, ids=[path.stem for path in SPECS])
-def test_every_spec_builds_the_same_model_on_each_backend(outputs, backend, spec):
-    reference, other = outputs["tensorflow"], outputs[backend]
+def test_every_spec_builds_the_same_model_on_each_backend(backend_outputs, backend, spec):
+    reference, other = backend_outputs("tensorflow"), backend_outputs(backend)
     keys = sorted(key for key in reference if key.startswith(f"{spec.stem}/"))
     assert keys and sorted(key for key in other if key.startswith(f"{spec.stem}/")) == keys
     assert int(other[f"{spec.stem}/params"]) == int(reference[f"{spec.stem}/params"]) > 0
