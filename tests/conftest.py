@@ -9,6 +9,7 @@ becomes $ARCHSPEC_DATA_DIR for the code under test. Tests that need it use
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -43,6 +44,14 @@ def keras():
     from archspec.keras.backend import import_keras
 
     return import_keras()
+
+
+@pytest.fixture(scope="session")
+def backend_outputs(tmp_path_factory):
+    """backend_outputs(name): every spec the backend tests compare, built on that backend once per session."""
+    from tests.backend_outputs import OutputsByBackend
+
+    return OutputsByBackend(tmp_path_factory.mktemp("backends"))
 
 
 @pytest.fixture
@@ -97,6 +106,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _in_fast_lane(config: pytest.Config) -> bool:
     return "not keras" in (config.getoption("markexpr") or "")
+
+
+WHOLE_MODULE_NEEDS_KERAS = re.compile(r"^pytestmark = pytest\.mark\.keras\b", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In the fast lane, a test module marked `keras` as a whole is not even imported (its top may load PyTorch or
+    ONNX Runtime: seconds spent on tests that the lane deselects)."""
+    if _in_fast_lane(config) and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return WHOLE_MODULE_NEEDS_KERAS.search(collection_path.read_text()) is not None or None
+    return None
 
 
 class KerasBlocker:

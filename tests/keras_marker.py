@@ -22,12 +22,13 @@ from typing import Any
 TESTS = Path(__file__).resolve().parent
 
 ENTRY_POINTS = frozenset({
-    "decode_all", "file_pipeline", "use_backend",
+    "decode_all", "file_pipeline", "use_backend", "backend_outputs",
     "keras", "tf", "tensorflow", "import_keras", "import_tensorflow", "compile_model", "fit_spec", "resume_run",
     "evaluate_run", "load_keras_model", "load_model_to_import", "export_model", "import_model", "run_sweep", "fit",
     "generate_code",
 })
-"""Names whose use loads Keras: the `keras` fixture, Keras itself, and the library calls that build models."""
+"""Names whose use loads Keras: the `keras` and `backend_outputs` fixtures, Keras itself, and the library calls that
+build models."""
 
 KERAS_MODULES = ("keras", "tensorflow", "jax", "torch", "onnx", "onnxruntime", "tf2onnx", "archspec.keras.compiler",
                  "archspec.keras.export", "archspec.keras.saved", "archspec.keras.importer", "archspec.keras.layers",

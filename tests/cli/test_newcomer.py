@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT, needs_mnist
 
-TINY = {"fit": ["--subset", "256"]}
+TINY = {"fit": ["--subset", "64"]}
 """What a command gets added here so that it takes seconds: the README's fit trains a full epoch."""
 
 

@@ -1,7 +1,7 @@
 """Keras 3 on TensorFlow, JAX and PyTorch: the same specs build the same models, and train.
 
 Keras fixes its backend when first imported, so each backend runs in its own
-subprocess (tests/backend_outputs.py for building, the CLI for training).
+subprocess (tests/backend_outputs.py for building, once per backend for the session; the CLI for training).
 """
 
 from __future__ import annotations
@@ -28,24 +28,11 @@ def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=900)
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    """Parameter counts and outputs of every spec, with the same weights and inputs, per backend."""
-    folder = tmp_path_factory.mktemp("backends")
-    results = {}
-    for backend in BACKENDS:
-        target = folder / f"{backend}.npz"
-        result = run(["-m", "tests.backend_outputs", backend, str(target), *map(str, SPECS)])
-        assert result.returncode == 0, result.stderr[-3000:]
-        results[backend] = dict(np.load(target))
-    return results
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("spec", SPECS, ids=[path.stem for path in SPECS])
-def test_every_spec_builds_the_same_model_on_each_backend(outputs, backend, spec):
-    reference, other = outputs["tensorflow"], outputs[backend]
+def test_every_spec_builds_the_same_model_on_each_backend(backend_outputs, backend, spec):
+    reference, other = backend_outputs("tensorflow"), backend_outputs(backend)
     keys = sorted(key for key in reference if key.startswith(f"{spec.stem}/"))
     assert keys and sorted(key for key in other if key.startswith(f"{spec.stem}/")) == keys
     assert int(other[f"{spec.stem}/params"]) == int(reference[f"{spec.stem}/params"]) > 0
@@ -55,22 +42,37 @@ def test_every_spec_builds_the_same_model_on_each_backend(outputs, backend, spec
                                    err_msg=key)
 
 
+def archspec_on(backend: str, args: list[str], keras, capsys) -> tuple[int, str, str]:
+    """`archspec ARGS --backend BACKEND`: in this process if Keras already runs on that backend here (no second
+    TensorFlow start-up), else in its own process; (exit code, stdout, stderr)."""
+    args = [*args, "--backend", backend]
+    if keras.backend.backend() != backend:
+        result = run(["-m", "archspec.cli", *args])
+        return result.returncode, result.stdout, result.stderr
+    from archspec.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    captured = capsys.readouterr()
+    return exited.value.code or 0, captured.out, captured.err
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", [pytest.param("tensorflow"), *OTHERS])
-def test_one_fit_step_and_evaluate_on_each_backend(backend, tmp_path):
+def test_one_fit_step_and_evaluate_on_each_backend(backend, tmp_path, keras, capsys):
     run_dir = tmp_path / "run"
-    result = run(["-m", "archspec.cli", "fit", TRANSFORMER, "--backend", backend, "--epochs", "1",
-                  "--subset", "64", "--batch-size", "64", "--seed", "0", "--out", str(run_dir)])
-    assert result.returncode == 0, result.stderr[-3000:]
+    code, _, err = archspec_on(backend, ["fit", TRANSFORMER, "--epochs", "1", "--subset", "64", "--batch-size", "64",
+                                         "--seed", "0", "--out", str(run_dir)], keras, capsys)
+    assert code == 0, err[-3000:]
     config = json.loads((run_dir / "config.json").read_text())
     assert config["versions"]["backend"] == backend
     assert config["steps_per_execution"] == 1  # 64 examples less the validation split: one step
     with (run_dir / "history.csv").open() as handle:
         (row,) = list(csv.DictReader(handle))
     assert math.isfinite(float(row["loss"])) and float(row["loss"]) > 0
-    result = run(["-m", "archspec.cli", "evaluate", str(run_dir), "--backend", backend])
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.splitlines()[0].startswith("accuracy: ")
+    code, out, err = archspec_on(backend, ["evaluate", str(run_dir)], keras, capsys)
+    assert code == 0, err[-3000:]
+    assert out.splitlines()[0].startswith("accuracy: ")
 
 
 @pytest.mark.torch
@@ -99,18 +101,14 @@ def test_validate_and_render_import_no_framework_on_any_backend(tmp_path):
         assert result.stdout.splitlines()[-1] == "[]"
 
 
-def test_keras_cannot_switch_backend_once_imported():
-    code = (
-        "from archspec.keras.backend import BackendError, import_keras, use_backend\n"
-        "use_backend('tensorflow'); import_keras()\n"
-        "try:\n"
-        "    use_backend('jax')\n"
-        "except BackendError as error:\n"
-        "    print(error)\n"
-    )
-    result = run(["-c", code])
-    assert result.stdout.splitlines()[0] == (
-        "Keras already runs on tensorflow in this process, so it cannot switch to jax")
+def test_keras_cannot_switch_backend_once_imported(keras):
+    """In this process, where the keras fixture imported Keras: no subprocess that imports it again."""
+    running = keras.backend.backend()
+    other = "torch" if running == "jax" else "jax"
+    with pytest.raises(BackendError) as error:
+        use_backend(other)
+    assert str(error.value).splitlines()[0] == (
+        f"Keras already runs on {running} in this process, so it cannot switch to {other}")
 
 
 def test_an_unknown_backend_is_one_message():

@@ -4,9 +4,6 @@ parameter counts, and the same numbers as numpy on TensorFlow, JAX and PyTorch."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -15,30 +12,7 @@ from archspec.errors import ArchspecError, flatten_errors
 from archspec.graph.summary import total_params
 from tests.conftest import ROOT
 
-PRODUCTS = """archspec: 1
-name: products
-inputs: {points: [16, 3]}
-nodes:
-  t: {op: reshape, shape: [3, 3]}
-  by_op: {op: matmul}
-  by_einsum: {op: einsum, equation: "nk,km->nm"}
-  out:
-    op: expr
-    expr: "p @ (t + eye(3)) + a * b + einsum('nk,km->nm', p, t) + col + [[1, 2, 3]] + full([1, 3], 0.5) * ones(3)"
-edges:
-  - points -> global_avg_pool1d -> dense(9) -> t
-  - points -> by_op
-  - t -> by_op
-  - points -> by_einsum
-  - t -> by_einsum
-  - {from: points, to: out, as: p}
-  - {from: t, to: out, as: t}
-  - {from: by_op, to: out, as: a}
-  - {from: by_einsum, to: out, as: b}
-  - points -> col=dense(1)
-  - {from: col, to: out, as: col}
-outputs: [out]
-"""
+PRODUCTS = (ROOT / "tests" / "data" / "products.yaml").read_text()
 
 
 def numpy_reference(model, points: np.ndarray) -> np.ndarray:
@@ -92,15 +66,7 @@ def test_the_outputs_are_numpys_on_tensorflow(keras):
 
 @pytest.mark.parametrize("backend", [pytest.param("jax", marks=pytest.mark.jax),
                                      pytest.param("torch", marks=pytest.mark.torch)])
-def test_jax_and_torch_give_tensorflows_outputs(backend, tmp_path):
-    spec = tmp_path / "products.yaml"
-    spec.write_text(PRODUCTS)
-    outputs = {}
-    for name in ("tensorflow", backend):
-        result = subprocess.run([sys.executable, "-m", "tests.backend_outputs", name, str(tmp_path / f"{name}.npz"),
-                                 str(spec)], capture_output=True, text=True, cwd=ROOT, timeout=600)
-        assert result.returncode == 0, result.stderr[-3000:]
-        outputs[name] = dict(np.load(tmp_path / f"{name}.npz"))
-    assert int(outputs[backend]["products/params"]) == int(outputs["tensorflow"]["products/params"]) == 40
-    np.testing.assert_allclose(outputs[backend]["products/output0"], outputs["tensorflow"]["products/output0"],
-                               rtol=1e-5, atol=1e-5)
+def test_jax_and_torch_give_tensorflows_outputs(backend, backend_outputs):
+    reference, other = backend_outputs("tensorflow"), backend_outputs(backend)
+    assert int(other["products/params"]) == int(reference["products/params"]) == 40
+    np.testing.assert_allclose(other["products/output0"], reference["products/output0"], rtol=1e-5, atol=1e-5)
