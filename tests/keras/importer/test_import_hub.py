@@ -1,0 +1,52 @@
+"""keras-hub backbones built from constructor arguments (tiny, random weights, no downloads) import
+exactly: layers that use weights of their own are rewritten as archspec ops (importer.rewrites)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from archspec.keras.importer import import_and_rebuild
+
+keras_hub = pytest.importorskip("keras_hub")
+
+
+def _vit(**settings):
+    return keras_hub.models.ViTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=1, num_heads=2,
+                                        hidden_dim=8, mlp_dim=16, **settings)
+
+
+def _nodes(text):
+    spec = yaml.safe_load(text)
+    nodes = dict(spec["nodes"])
+    for block in (spec.get("blocks") or {}).values():
+        nodes.update(block["nodes"])
+    return nodes
+
+
+def test_a_vit_backbone_imports_its_patching_layer_as_conv_reshape_class_token_positions(keras):
+    model = _vit()
+    text, rebuilt = import_and_rebuild(model)
+    nodes = _nodes(text)
+    prefix = "vit_patching_and_embedding_"
+    assert {name[len(prefix):]: node["op"] for name, node in nodes.items() if name.startswith(prefix)} == {
+        "patch_embedding": "conv2d", "patches": "reshape", "class_token": "class_token",
+        "position_embedding": "positional_embedding"}
+    assert rebuilt.count_params() == model.count_params()
+    patching = model.get_layer("vit_patching_and_embedding")
+    np.testing.assert_array_equal(rebuilt.get_layer(prefix + "class_token").get_weights()[0],
+                                  np.asarray(patching.class_token))
+    np.testing.assert_array_equal(rebuilt.get_layer(prefix + "position_embedding").get_weights()[0],
+                                  np.asarray(patching.position_embedding.embeddings))
+    images = np.random.default_rng(0).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
+
+
+def test_a_vit_backbone_without_a_class_token_has_positions_only(keras):
+    model = _vit(use_class_token=False)
+    text, rebuilt = import_and_rebuild(model)
+    assert not any(node["op"] == "class_token" for node in _nodes(text).values())
+    assert rebuilt.count_params() == model.count_params()
+    images = np.random.default_rng(1).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
