@@ -50,3 +50,20 @@ def test_a_vit_backbone_without_a_class_token_has_positions_only(keras):
     assert rebuilt.count_params() == model.count_params()
     images = np.random.default_rng(1).normal(size=(2, 16, 16, 3)).astype("float32")
     assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
+
+
+def test_keras_hubs_position_embedding_is_a_positions_only_table_of_any_length(keras):
+    """PositionEmbedding returns its table's first T rows, shaped like its input (BERT then adds them):
+    positional_embedding with length (the rows) and add: false, for a sequence of any length."""
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    embedded = keras.layers.Embedding(20, 8, name="embed")(tokens)
+    positions = keras_hub.layers.PositionEmbedding(sequence_length=12, name="positions")(embedded)
+    model = keras.Model(tokens, keras.layers.Add(name="sum")([embedded, positions]))
+    text, rebuilt = import_and_rebuild(model)
+    assert yaml.safe_load(text)["nodes"]["positions"] == {"op": "positional_embedding", "length": 12, "add": False}
+    assert rebuilt.count_params() == model.count_params() == 20 * 8 + 12 * 8
+    np.testing.assert_array_equal(rebuilt.get_layer("positions").get_weights()[0],
+                                  model.get_layer("positions").get_weights()[0])
+    for steps in (5, 12):  # shorter than the table, and all of it
+        batch = np.random.default_rng(steps).integers(0, 20, size=(2, steps)).astype("int32")
+        np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-6)
