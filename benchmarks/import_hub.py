@@ -10,6 +10,7 @@ their outputs on a random batch (weights copied by node), and the blocks the spe
 from __future__ import annotations
 
 import argparse
+import re
 import traceback
 
 from archspec.keras.equivalence import max_difference, sample_inputs
@@ -62,9 +63,8 @@ def measure(keras_hub, name: str) -> dict:
     try:
         text, rebuilt = import_and_rebuild(model, f"keras_hub.models.{name}", doc="keras-hub")
     except Exception as error:  # the refusal is the result
-        row["refused"] = (str(error).strip().splitlines() or [type(error).__name__])[0][:220]
-        if not str(error).strip():
-            row["refused"] = "".join(traceback.format_exception_only(error)).strip()[:220]
+        message = str(error).strip() or "".join(traceback.format_exception_only(error)).strip()
+        row["refused"] = re.sub(r"/\S*/site-packages/", "", message.splitlines()[0])[:240]  # the library's own path
         return row
     batch = sample_inputs(model, seed=1, batch=2, floats="normal")
     row.update(spec_params=rebuilt.count_params(),
@@ -90,13 +90,15 @@ def main() -> None:
         try:
             rows.append(measure(keras_hub, name))
         except Exception as error:  # the constructor itself failed at these arguments
-            rows.append({"backbone": name, "refused": f"not built: {type(error).__name__}: "
+            rows.append({"backbone": name, "refused": f"no: not built: {type(error).__name__}: "
                                                       f"{str(error).splitlines()[0][:160]}"})
     print("| backbone | params | imported | params equal | max abs diff | blocks |")
     print("|---|---:|---|---|---:|---:|")
     for row in rows:
-        if "refused" in row:
-            print(f"| {row['backbone']} | {row.get('params', '')} | no: {row['refused'].replace('|', '/')} | | | |")
+        if "params" not in row:
+            print(f"| {row['backbone']} | | {row['refused'].replace('|', '/')} | | | |")
+        elif "refused" in row:
+            print(f"| {row['backbone']} | {row['params']:,} | no: {row['refused'].replace('|', '/')} | | | |")
         else:
             print(f"| {row['backbone']} | {row['params']:,} | yes | {row['spec_params'] == row['params']} "
                   f"| {row['diff']:.1e} | {row['blocks']} |")
