@@ -104,6 +104,8 @@ class GraphReader:
         operation = call.operation
         earlier = self.calls.setdefault(id(operation), []) if _is_layer(operation) else []
         owner = earlier[0] if earlier else None  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
+        if owner is not None and not operation.weights and prefix[:-1] in self.traced:
+            owner = None  # a traced call reusing a layer without weights (one Dropout object): nothing to share
         name = self.name(prefix + operation.name + (f"_{len(earlier) + 1}" if earlier else ""))
         if _is_layer(operation):
             earlier.append(name)
