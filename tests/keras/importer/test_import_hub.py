@@ -67,3 +67,17 @@ def test_keras_hubs_position_embedding_is_a_positions_only_table_of_any_length(k
     for steps in (5, 12):  # shorter than the table, and all of it
         batch = np.random.default_rng(steps).integers(0, 20, size=(2, steps)).astype("int32")
         np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-6)
+
+
+def test_a_vit_backbones_encoder_blocks_fold_into_one_block_used_twice(keras):
+    """Each traced ViTEncoderBlock adds its residual as add(f(x), x): the add joins its own block's unit
+    (the input traced in the same layer), so the two blocks have one signature."""
+    model = keras_hub.models.ViTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=2, num_heads=2,
+                                         hidden_dim=8, mlp_dim=16)
+    text, rebuilt = import_and_rebuild(model)
+    spec = yaml.safe_load(text)
+    assert list(spec["blocks"]) == ["block()"]
+    assert "=block(repeat=2)" in text
+    assert "Written without blocks" not in text
+    images = np.random.default_rng(2).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
