@@ -9,10 +9,14 @@ import yaml
 
 from archspec.keras.importer import import_and_rebuild
 
-keras_hub = pytest.importorskip("keras_hub")
+
+@pytest.fixture
+def keras_hub(keras):
+    """keras-hub (the hub extra), imported inside the tests: it loads TensorFlow."""
+    return pytest.importorskip("keras_hub")
 
 
-def _vit(**settings):
+def _vit(keras_hub, **settings):
     return keras_hub.models.ViTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=1, num_heads=2,
                                         hidden_dim=8, mlp_dim=16, **settings)
 
@@ -25,8 +29,8 @@ def _nodes(text):
     return nodes
 
 
-def test_a_vit_backbone_imports_its_patching_layer_as_conv_reshape_class_token_positions(keras):
-    model = _vit()
+def test_a_vit_backbone_imports_its_patching_layer_as_conv_reshape_class_token_positions(keras, keras_hub):
+    model = _vit(keras_hub)
     text, rebuilt = import_and_rebuild(model)
     nodes = _nodes(text)
     prefix = "vit_patching_and_embedding_"
@@ -43,8 +47,8 @@ def test_a_vit_backbone_imports_its_patching_layer_as_conv_reshape_class_token_p
     assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
 
 
-def test_a_vit_backbone_without_a_class_token_has_positions_only(keras):
-    model = _vit(use_class_token=False)
+def test_a_vit_backbone_without_a_class_token_has_positions_only(keras, keras_hub):
+    model = _vit(keras_hub, use_class_token=False)
     text, rebuilt = import_and_rebuild(model)
     assert not any(node["op"] == "class_token" for node in _nodes(text).values())
     assert rebuilt.count_params() == model.count_params()
@@ -52,7 +56,7 @@ def test_a_vit_backbone_without_a_class_token_has_positions_only(keras):
     assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
 
 
-def test_keras_hubs_position_embedding_is_a_positions_only_table_of_any_length(keras):
+def test_keras_hubs_position_embedding_is_a_positions_only_table_of_any_length(keras, keras_hub):
     """PositionEmbedding returns its table's first T rows, shaped like its input (BERT then adds them):
     positional_embedding with length (the rows) and add: false, for a sequence of any length."""
     tokens = keras.Input((None,), dtype="int32", name="tokens")
@@ -69,7 +73,7 @@ def test_keras_hubs_position_embedding_is_a_positions_only_table_of_any_length(k
         np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-6)
 
 
-def test_a_vit_backbones_encoder_blocks_fold_into_one_block_used_twice(keras):
+def test_a_vit_backbones_encoder_blocks_fold_into_one_block_used_twice(keras, keras_hub):
     """Each traced ViTEncoderBlock adds its residual as add(f(x), x): the add joins its own block's unit
     (the input traced in the same layer), so the two blocks have one signature."""
     model = keras_hub.models.ViTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=2, num_heads=2,
