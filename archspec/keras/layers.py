@@ -43,11 +43,13 @@ class GateMix(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="archspec")
 class PositionalEmbedding(keras.layers.Layer):
-    """Adds a learned (sequence_length, features) table to a sequence: x + P."""
+    """Adds a learned (sequence_length, features) table to a sequence: x + P; its first rows for a
+    shorter sequence. With add=False the output is P alone, shaped like x (keras-hub's PositionEmbedding)."""
 
-    def __init__(self, sequence_length: int, **kwargs: Any) -> None:
+    def __init__(self, sequence_length: int, add: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sequence_length = sequence_length
+        self.add = add
 
     def build(self, input_shape: tuple) -> None:
         self.positions = self.add_weight(
@@ -57,13 +59,19 @@ class PositionalEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs: Any) -> Any:
-        return inputs + self.positions  # (B, T, C) + (T, C)
+        positions = self.positions  # (L, C)
+        if inputs.shape[1] != self.sequence_length:  # a shorter or open-length sequence: its first T rows
+            positions = ops.slice(positions, (0, 0), (ops.shape(inputs)[1], positions.shape[1]))  # (T, C)
+        if not self.add:
+            return ops.broadcast_to(positions, ops.shape(inputs))  # (B, T, C)
+        return inputs + positions  # (B, T, C) + (T, C)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "sequence_length": self.sequence_length}
+        return {**super().get_config(), "sequence_length": self.sequence_length,
+                **({} if self.add else {"add": False})}
 
 
 @keras.saving.register_keras_serializable(package="archspec")

@@ -63,7 +63,11 @@ class Embedding(Op):
 
 
 class PositionalEmbeddingParams(OpParams):
-    pass
+    length: PositiveInt | None = Field(
+        default=None, description="rows of the table; a sequence of at most that many steps (or of any length, "
+        "steps null) uses its first rows (default: exactly the sequence's steps)")
+    add: bool = Field(default=True, description="false: the output is the positions alone, the shape of the "
+                      "input, to be added elsewhere (keras-hub's PositionEmbedding)")
 
 
 class PositionalEmbedding(Op):
@@ -81,21 +85,39 @@ class PositionalEmbedding(Op):
                 got=format_shape(inputs[0]),
                 hint="put it after the token projection (a dense node on a rank-2 input)",
             )
-        known(inputs[0][0], "the sequence length of positional_embedding")
+        steps = inputs[0][0]
+        if params.length is None:
+            known(steps, "the sequence length of positional_embedding")
+        elif steps is not None and steps > params.length:
+            raise ShapeProblem(f"positional_embedding has {params.length} positions for a sequence of {steps} steps",
+                               expected=f"at most {params.length} steps", got=format_shape(inputs[0]),
+                               hint=f"set length: {steps} or more")
         return inputs[0]
 
-    keras_classes = ("PositionalEmbedding",)
+    keras_classes = ("PositionalEmbedding", "PositionEmbedding")
+    """archspec's own layer (x + P) and keras-hub's PositionEmbedding (P alone, its first rows for a
+    shorter sequence), told apart by the initializer only keras-hub's config holds."""
 
     def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {}  # sequence_length is the input's, which the spec's shapes give back
+        if "initializer" in config:  # keras-hub's
+            return {"length": config["sequence_length"], "add": False}
+        return {key: config[key] for key in ("length", "add") if key in config}
+
+    def from_keras_call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if kwargs.get("start_index", 0) != 0 or kwargs.get("positions") is not None:
+            raise ValueError("a call with start_index or positions (a decoding cache) is not supported")
+        return {}
 
     def layer(self, params: PositionalEmbeddingParams, inputs: list[Shape]) -> LayerCall:
         steps, _ = inputs[0]
-        return LayerCall("PositionalEmbedding", {"sequence_length": steps}, module="archspec.keras.layers")
+        kwargs: dict[str, Any] = {"sequence_length": params.length or steps}
+        if not params.add:
+            kwargs["add"] = False
+        return LayerCall("PositionalEmbedding", kwargs, module="archspec.keras.layers")
 
     def count_params(self, params: PositionalEmbeddingParams, inputs: list[Shape], output: Shape) -> int:
         steps, features = inputs[0]
-        return known(steps, "steps") * known(features, "features")
+        return (params.length or known(steps, "steps")) * known(features, "features")
 
 
 _EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim", "mask_zero": "mask_zero"}

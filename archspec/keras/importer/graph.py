@@ -21,6 +21,7 @@ from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
+from archspec.keras.importer.rewrites import rewritten_model
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
 
@@ -61,7 +62,7 @@ class GraphReader:
         calls = [node for depth in sorted(graph._nodes_by_depth, reverse=True)
                  for node in graph._nodes_by_depth[depth]]
         order = {id(operation): index for index, operation in enumerate(graph.operations)}
-        calls.sort(key=lambda call: order.get(id(call.operation), len(order)))
+        calls = _after_their_inputs(sorted(calls, key=lambda call: order.get(id(call.operation), len(order))))
         model_inputs = list(graph.inputs)
         for call in calls:
             operation = call.operation
@@ -85,8 +86,8 @@ class GraphReader:
             elif self.traceable(operation):  # a subclassed layer: its traced call, flattened the same way
                 self.traced.add(f"{prefix}{operation.name}")
                 try:
-                    inner = self.read(traced_model(operation, call), f"{prefix}{operation.name}_",
-                                      list(call.input_tensors))
+                    model = rewritten_model(operation, call) or traced_model(operation, call)
+                    inner = self.read(model, f"{prefix}{operation.name}_", list(call.input_tensors))
                 except KerasImportError as error:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
                 for tensor, name in zip(call.output_tensors, inner):
@@ -103,6 +104,8 @@ class GraphReader:
         operation = call.operation
         earlier = self.calls.setdefault(id(operation), []) if _is_layer(operation) else []
         owner = earlier[0] if earlier else None  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
+        if owner is not None and not operation.weights and prefix[:-1] in self.traced:
+            owner = None  # a traced call reusing a layer without weights (one Dropout object): nothing to share
         name = self.name(prefix + operation.name + (f"_{len(earlier) + 1}" if earlier else ""))
         if _is_layer(operation):
             earlier.append(name)
@@ -248,6 +251,21 @@ class TensorRef(str):
         ref = super().__new__(cls, name)
         ref.shape = shape
         return ref
+
+
+def _after_their_inputs(calls: list[Any]) -> list[Any]:
+    """`calls` in their order, except that a call waits for the calls whose outputs it uses: a layer
+    called twice (a traced MLP's one Dropout after each Dense) sorts both calls at the layer's place."""
+    known = {id(call) for call in calls}
+    done: set[int] = set()
+    pending, ordered = list(calls), []
+    while pending:
+        index = next((index for index, call in enumerate(pending)
+                      if all(id(parent) in done or id(parent) not in known for parent in call.parent_nodes)), 0)
+        call = pending.pop(index)
+        done.add(id(call))
+        ordered.append(call)
+    return ordered
 
 
 def functional_graph(model: Any) -> Any:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass
 class OpCall:
@@ -51,7 +53,14 @@ def _binary(op: str | None, symbol: str | None) -> Callable[[OpCall], Mapped]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A Python number, or a concrete scalar tensor (Gemma scales its embeddings by sqrt(width), computed
+    eagerly while the model was built): symbolic tensors arrive here as TensorRef, never as values."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    if isinstance(value, str) or getattr(value, "shape", None) != ():
+        return False
+    kind = np.asarray(value).dtype.kind
+    return kind in "iuf"
 
 
 def _transpose(call: OpCall) -> Mapped:

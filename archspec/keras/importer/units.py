@@ -69,9 +69,23 @@ def owners(items: dict[str, Item], auto: set[str]) -> dict[str, str]:
             plain = [producer(edge.source) for edge in items[name].inputs if edge.plain]
             if len(plain) > 1 and plain[-1] in auto and owner.get(plain[-1]) is not None:
                 found = owner[plain[-1]]  # a traced layer's residual x + f(x): the unit of f(x), as in the layer
+            inner = [owner[source] for source in plain if source in auto and owner.get(source) is not None]
+            nearest = max(inner, key=lambda other: _shared_words(other, name), default=None)
+            if nearest is not None and _shared_words(nearest, name) > _shared_words(found or "", name):
+                found = nearest  # f(x) + x written the other way round: the input traced in the same layer
             if found is not None:
                 owner[name] = found
     return owner
+
+
+def _shared_words(name: str, other: str) -> int:
+    """How many leading `_`-separated words two names share (block_2_add and block_2_mha: 2)."""
+    count = 0
+    for mine, theirs in zip(name.split("_"), other.split("_")):
+        if mine != theirs:
+            break
+        count += 1
+    return count
 
 
 def candidates(items: dict[str, Item], auto: set[str], owner: dict[str, str], weighted: set[str],

@@ -156,3 +156,15 @@ def test_a_tied_reversible_embedding_imports_as_an_embedding_and_an_untied_one_i
         import_model(untied)
     assert str(raised.value) == ("layer 'both' (ReversibleEmbedding) cannot be written as op embedding: "
                                  "tie_weights=False is not supported (a second, reverse table has no op)")
+
+
+def test_a_concrete_scalar_tensor_in_a_call_is_a_number_of_the_expr(keras):
+    """Gemma scales its embeddings by ops.cast(ops.sqrt(width)): computed while the model is built, so a
+    concrete scalar tensor, written into the expr like a Python number."""
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    embedded = keras.layers.Embedding(20, 8, name="embed")(tokens)
+    scale = keras.ops.cast(keras.ops.sqrt(8.0), "float32")
+    model = keras.Model(tokens, keras.ops.multiply(embedded, scale))
+    text = import_model(model)
+    assert _ops(text)[1] == f'{{op: expr, expr: "x * {float(np.sqrt(np.float32(8.0)).astype(np.float32))!r}"}}'
+    assert_same_outputs(model, text, np.random.default_rng(0).integers(0, 20, size=(2, 6)).astype("int32"))

@@ -151,3 +151,27 @@ def test_a_small_traced_class_used_twice_is_a_block_though_it_saves_no_lines(ker
         "  - seq -> block1=block() -> block2=block() -> flat=flatten -> out=dense(2)\n")
     batch = np.random.default_rng(1).normal(size=(2, 5, 8)).astype("float32")
     assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max() < 1e-6
+
+
+def test_a_layer_called_twice_in_a_traced_call_is_read_after_its_inputs(keras):
+    layers = keras.layers
+
+    class Mlp(layers.Layer):
+        """One Dropout after each Dense (keras-hub's ViT MLP): its second call comes after dense 2."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.first, self.second = layers.Dense(6, name="first"), layers.Dense(3, name="second")
+            self.dropout = layers.Dropout(0.1, name="dropout")
+
+        def call(self, x):
+            return self.dropout(self.second(self.dropout(self.first(x))))
+
+    vector = keras.Input((4,), name="v")
+    model = keras.Model(vector, Mlp(name="mlp")(vector))
+    text = import_model(model)
+    assert text.split("nodes:\n", 1)[1].split("\n\n")[0] == (
+        "  mlp_first:     {op: dense, units: 6}\n"
+        "  mlp_dropout:   {op: dropout, rate: 0.1}\n"
+        "  mlp_second:    {op: dense, units: 3}\n"
+        "  mlp_dropout_2: {op: dropout, rate: 0.1}")  # no weights: nothing to share

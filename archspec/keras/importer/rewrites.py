@@ -1,0 +1,63 @@
+"""Library layers with weights of their own, rewritten as the archspec ops their call computes.
+
+The tracer (importer.trace) cannot follow a layer whose call uses a weight directly (a ViT's class
+token, a learned position table): no traced node would hold the weight. For such a layer of a known
+library class, a rewrite builds the same computation from Keras layers and archspec's own layers
+(ClassToken, PositionalEmbedding), each holding the original's values, and the reader flattens that
+model as it flattens a trace. The import's check (importer.verify) then compares parameters and
+outputs with the original layer's, so a rewrite that is not exact is an error, never a wrong spec.
+
+One function per class, keyed by its `module.Class`; a layer outside its supported settings
+(`channels_first`, a mask token) returns None and goes to the tracer, which names what stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def rewritten_model(layer: Any, call: Any) -> Any | None:
+    """A Functional model computing `layer`'s call with archspec's layers, or None (no rewrite)."""
+    rewrite = REWRITES.get(f"{type(layer).__module__}.{type(layer).__name__}")
+    return rewrite(layer, call) if rewrite is not None else None
+
+
+def patch_embedding(layer: Any, call: Any) -> Any | None:
+    """keras-hub's ViTPatchingAndEmbedding and DeiTEmbeddings: a strided Conv2D over patches, the
+    patches as a sequence, the class (and distillation) tokens prepended, a learned position table
+    added: conv2d -> reshape [-1, E] -> class_token -> positional_embedding (-> dropout)."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.layers import ClassToken, PositionalEmbedding
+
+    keras = import_keras()
+    if getattr(layer, "data_format", "channels_last") != "channels_last" or getattr(layer, "use_mask_token", False):
+        return None
+    tokens = [weight for weight in (getattr(layer, "class_token", None), getattr(layer, "distillation_token", None))
+              if weight is not None and getattr(layer, "use_class_token", True)]
+    table = layer.position_embedding  # ViT: an Embedding of arange(positions); DeiT: a (1, positions, E) weight
+    table = np.asarray(getattr(table, "embeddings", table)).reshape(-1, layer.hidden_dim)  # (positions, E)
+    (image,) = call.input_tensors
+    inputs = keras.Input(batch_shape=tuple(image.shape), dtype=image.dtype)
+    patches = layer.patch_embedding(inputs)  # the layer's own Conv2D: its weights stay where they are
+    sequence = keras.layers.Reshape((-1, layer.hidden_dim), name="patches")(patches)  # (B, P, E)
+    if tokens:
+        token_layer = ClassToken(tokens=len(tokens), name="class_token")
+        sequence = token_layer(sequence)  # (B, k + P, E)
+        token_layer.set_weights([np.concatenate([np.asarray(token) for token in tokens], axis=1)])
+    positions = PositionalEmbedding(sequence_length=int(table.shape[0]), name="position_embedding")
+    sequence = positions(sequence)
+    positions.set_weights([table])
+    dropout = getattr(layer, "dropout", None)
+    if isinstance(dropout, keras.layers.Dropout):
+        sequence = dropout(sequence)
+    return keras.Model(inputs, sequence)
+
+
+REWRITES: dict[str, Callable[[Any, Any], Any | None]] = {
+    "keras_hub.src.models.vit.vit_layers.ViTPatchingAndEmbedding": patch_embedding,
+    "keras_hub.src.models.deit.deit_layers.DeiTEmbeddings": patch_embedding,
+}
+"""`module.Class` of a library layer -> the function that rewrites it (None outside its settings)."""

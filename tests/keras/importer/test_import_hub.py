@@ -1,0 +1,87 @@
+"""keras-hub backbones built from constructor arguments (tiny, random weights, no downloads) import
+exactly: layers that use weights of their own are rewritten as archspec ops (importer.rewrites)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from archspec.keras.importer import import_and_rebuild
+
+
+@pytest.fixture
+def keras_hub(keras):
+    """keras-hub (the hub extra), imported inside the tests: it loads TensorFlow."""
+    return pytest.importorskip("keras_hub")
+
+
+def _vit(keras_hub, **settings):
+    return keras_hub.models.ViTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=1, num_heads=2,
+                                        hidden_dim=8, mlp_dim=16, **settings)
+
+
+def _nodes(text):
+    spec = yaml.safe_load(text)
+    nodes = dict(spec["nodes"])
+    for block in (spec.get("blocks") or {}).values():
+        nodes.update(block["nodes"])
+    return nodes
+
+
+def test_a_vit_backbone_imports_its_patching_layer_as_conv_reshape_class_token_positions(keras, keras_hub):
+    model = _vit(keras_hub)
+    text, rebuilt = import_and_rebuild(model)
+    nodes = _nodes(text)
+    prefix = "vit_patching_and_embedding_"
+    assert {name[len(prefix):]: node["op"] for name, node in nodes.items() if name.startswith(prefix)} == {
+        "patch_embedding": "conv2d", "patches": "reshape", "class_token": "class_token",
+        "position_embedding": "positional_embedding"}
+    assert rebuilt.count_params() == model.count_params()
+    patching = model.get_layer("vit_patching_and_embedding")
+    np.testing.assert_array_equal(rebuilt.get_layer(prefix + "class_token").get_weights()[0],
+                                  np.asarray(patching.class_token))
+    np.testing.assert_array_equal(rebuilt.get_layer(prefix + "position_embedding").get_weights()[0],
+                                  np.asarray(patching.position_embedding.embeddings))
+    images = np.random.default_rng(0).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
+
+
+def test_a_vit_backbone_without_a_class_token_has_positions_only(keras, keras_hub):
+    model = _vit(keras_hub, use_class_token=False)
+    text, rebuilt = import_and_rebuild(model)
+    assert not any(node["op"] == "class_token" for node in _nodes(text).values())
+    assert rebuilt.count_params() == model.count_params()
+    images = np.random.default_rng(1).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
+
+
+def test_keras_hubs_position_embedding_is_a_positions_only_table_of_any_length(keras, keras_hub):
+    """PositionEmbedding returns its table's first T rows, shaped like its input (BERT then adds them):
+    positional_embedding with length (the rows) and add: false, for a sequence of any length."""
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    embedded = keras.layers.Embedding(20, 8, name="embed")(tokens)
+    positions = keras_hub.layers.PositionEmbedding(sequence_length=12, name="positions")(embedded)
+    model = keras.Model(tokens, keras.layers.Add(name="sum")([embedded, positions]))
+    text, rebuilt = import_and_rebuild(model)
+    assert yaml.safe_load(text)["nodes"]["positions"] == {"op": "positional_embedding", "length": 12, "add": False}
+    assert rebuilt.count_params() == model.count_params() == 20 * 8 + 12 * 8
+    np.testing.assert_array_equal(rebuilt.get_layer("positions").get_weights()[0],
+                                  model.get_layer("positions").get_weights()[0])
+    for steps in (5, 12):  # shorter than the table, and all of it
+        batch = np.random.default_rng(steps).integers(0, 20, size=(2, steps)).astype("int32")
+        np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-6)
+
+
+def test_a_vit_backbones_encoder_blocks_fold_into_one_block_used_twice(keras, keras_hub):
+    """Each traced ViTEncoderBlock adds its residual as add(f(x), x): the add joins its own block's unit
+    (the input traced in the same layer), so the two blocks have one signature."""
+    model = keras_hub.models.ViTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=2, num_heads=2,
+                                         hidden_dim=8, mlp_dim=16)
+    text, rebuilt = import_and_rebuild(model)
+    spec = yaml.safe_load(text)
+    assert list(spec["blocks"]) == ["block()"]
+    assert "=block(repeat=2)" in text
+    assert "Written without blocks" not in text
+    images = np.random.default_rng(2).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
