@@ -143,10 +143,15 @@ class StepLoop:
         self.model.reset_metrics()
 
     def distribute(self, make: Any) -> Any:
-        """A dataset per worker from make(part): each worker's slice of the same global batches."""
+        """A dataset per worker from make(part): each worker's slice of the same global batches.
+
+        Every worker's dataset has as many batches as the global one (a slice of each, maybe
+        empty), so the strategy's partial-batch handling, an all-reduce per step of how many
+        workers still have data, is turned off: it cost about 1.3 ms of a 7.6 ms MLP step."""
         def per_worker(context: Any) -> Any:
             return make((context.input_pipeline_id, context.num_input_pipelines))
 
+        self.strategy.extended.experimental_enable_get_next_as_optional = False
         return self.strategy.distribute_datasets_from_function(per_worker)
 
 
