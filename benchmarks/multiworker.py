@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,44 +66,71 @@ def samples_per_s(run_dir: Path) -> float:
     return metrics["train_samples"] * len(timed) / sum(row["time_s"] for row in timed)
 
 
+def two_workers(common: list[str], out: Path, interop: int) -> float:
+    ports = free_ports(2)
+    workers = [
+        start([*common, "--strategy", "multiworker", "--out", str(out)], out.parent, 1,
+              {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+               "task": {"type": "worker", "index": index}}, interop)
+        for index in (1, 0)
+    ]
+    for worker in workers:
+        _, err = worker.communicate()
+        if worker.returncode:
+            sys.exit(f"a worker failed: {err[-2000:]}")
+    return samples_per_s(out)
+
+
+def one_process(common: list[str], out: Path) -> float:
+    single = start([*common, "--out", str(out)], out.parent, 2)
+    _, err = single.communicate()
+    if single.returncode:
+        sys.exit(f"the single process failed: {err[-2000:]}")
+    return samples_per_s(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default=str(ROOT / "specs" / "mlp_sequential.yaml"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--subset", type=int, default=8192)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="pairs of runs; the order alternates, so load from other processes hits both sides")
     parser.add_argument("--no-project", dest="project", action="store_false",
                         help="skip the all-reduce timing and the two-host projection (benchmarks/allreduce.py)")
     parser.add_argument("--worker-interop", type=int, default=1,
                         help="each worker's inter-op threads (its collectives and tf.data run there)")
     options = parser.parse_args()
-    common = [options.spec, "--epochs", str(options.epochs), "--subset", str(options.subset),
+    spec = str(Path(options.spec).resolve())
+    common = [spec, "--epochs", str(options.epochs), "--subset", str(options.subset),
               "--batch-size", str(options.batch_size), "--seed", "0"]
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        ports = free_ports(2)
-        workers = [
-            start([*common, "--strategy", "multiworker", "--out", str(root / "two")], root, 1,
-                  {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                   "task": {"type": "worker", "index": index}}, options.worker_interop)
-            for index in (1, 0)
-        ]
-        for worker in workers:
-            _, err = worker.communicate()
-            if worker.returncode:
-                sys.exit(f"a worker failed: {err[-2000:]}")
-        single = start([*common, "--out", str(root / "one")], root, 2)
-        _, err = single.communicate()
-        if single.returncode:
-            sys.exit(f"the single process failed: {err[-2000:]}")
-        two, one = samples_per_s(root / "two"), samples_per_s(root / "one")
     print(f"{options.spec}: {options.subset} examples, batch {options.batch_size}, epochs 2..{options.epochs}")
-    print(f"2 workers x 1 thread     {two:10.0f} samples/s")
-    print(f"1 process x 2 threads    {one:10.0f} samples/s")
-    print(f"ratio (2 workers / 1)    {two / one:10.2f}")
+    print(f"{'round':>5} {'2 workers x 1':>14} {'1 process x 2':>14} {'ratio':>6}  load average (1 min)")
+    twos, ones = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for round_ in range(options.rounds):
+            root = Path(folder) / str(round_)
+            root.mkdir()
+            load = [os.getloadavg()[0]]
+            if round_ % 2 == 0:
+                two = two_workers(common, root / "two", options.worker_interop)
+                load.append(os.getloadavg()[0])
+                one = one_process(common, root / "one")
+            else:
+                one = one_process(common, root / "one")
+                load.append(os.getloadavg()[0])
+                two = two_workers(common, root / "two", options.worker_interop)
+            load.append(os.getloadavg()[0])
+            twos.append(two)
+            ones.append(one)
+            print(f"{round_ + 1:>5} {two:>14.0f} {one:>14.0f} {two / one:>6.2f}  "
+                  + " / ".join(f"{value:.1f}" for value in load))
+    ratio = statistics.median(two / one for two, one in zip(twos, ones))
+    one = statistics.median(ones)
+    print(f"{'median':>5} {statistics.median(twos):>14.0f} {one:>14.0f} {ratio:>6.2f}")
     if options.project:
-        report(options.spec, measure(options.spec, calls=200), step_ms=options.batch_size / 2 / one * 1e3)
-
+        report(options.spec, measure(spec, calls=200), step_ms=options.batch_size / 2 / one * 1e3)
 
 if __name__ == "__main__":
     main()
