@@ -15,22 +15,18 @@ from archspec.catalogue.ops.base import (
     OpParams,
     Shape,
     ShapeProblem,
+    fields_after,
     format_shape,
     keras_kwargs,
     keras_params,
     known,
 )
-from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
 
 
+@fields_after(KernelWeights)
 class DenseParams(OpParams):
     units: PositiveInt
-    activation: Activation | None = None
-    use_bias: bool = True
-    kernel_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    kernel_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
 
 
 class Dense(Op):

@@ -1,8 +1,8 @@
 """Initialisers and regularisers of weights: `kernel_init: he_normal`, `bias_init: -2.0`, `kernel_reg: {l2: 1e-4}`.
 
-An op with weights declares `kernel_init: Initializer | None = None` (and so on) in its
-Params and maps the parameter names to Keras's argument names once (`weight_kwargs` compiling,
-`weight_params` importing). Nothing here imports Keras: an initialiser is
+An op with a kernel appends the field group `KernelWeights` to its Params (`fields_after`;
+normalisations `NormWeights`) and maps the parameter names to Keras's argument names once
+(`weight_kwargs` compiling, `weight_params` importing). Nothing here imports Keras: an initialiser is
 passed as its Keras name, a constant and a regulariser as the config dict
 Keras's `initializers.get` / `regularizers.get` deserialise, so codegen can
 print them and `model.get_config()` reads them back.
@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import NonNegativeFloat, PositiveFloat, model_validator
 
-from archspec.catalogue.ops.base import OpParams
+from archspec.catalogue.ops.base import Activation, OpParams
 
 InitializerName = Literal[
     "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
@@ -87,6 +87,30 @@ class Regularizer(OpParams):
 
     l1: NonNegativeFloat = 0.0
     l2: NonNegativeFloat = 0.0
+
+
+class KernelWeights(OpParams):
+    """What every layer with a kernel and a bias ends its Params with (dense, the convolutions):
+    appended by `fields_after(KernelWeights)`, mapped to Keras by KERNEL_KEYS (DEPTHWISE_KEYS)."""
+
+    activation: Activation | None = None
+    use_bias: bool = True
+    kernel_init: Initializer | None = None
+    bias_init: Initializer | None = None
+    kernel_reg: Regularizer | None = None
+    bias_reg: Regularizer | None = None
+
+
+class NormWeights(OpParams):
+    """What batch, layer and group normalisation end their Params with: `fields_after(NormWeights)`,
+    mapped to Keras by NORM_KEYS."""
+
+    center: bool = True
+    scale: bool = True
+    gamma_init: Initializer | None = None
+    beta_init: Initializer | None = None
+    gamma_reg: Regularizer | None = None
+    beta_reg: Regularizer | None = None
 
 
 KERNEL_KEYS = {"kernel_initializer": "kernel_init", "bias_initializer": "bias_init",
