@@ -56,3 +56,26 @@ def test_a_1d_global_pool_keeps_its_steps_axis_when_asked():
     op = OPS["global_avg_pool1d"]
     assert op.infer_shape(op.Params(keepdims=True), [(7, 3)]) == (1, 3)
     assert op.infer_shape(op.Params(), [(7, 3)]) == (3,)
+
+
+def test_every_normalisation_reads_the_list_axis_of_a_reloaded_keras_config():
+    for name in ("batch_norm", "layer_norm", "group_norm", "rms_norm", "unit_norm"):
+        assert OPS[name].from_keras({"axis": [3]})["axis"] == 3, name
+
+
+def test_a_unit_norm_has_no_weights_to_count_even_on_a_variable_axis():
+    op = OPS["unit_norm"]
+    assert op.count_params(op.Params(), [(None,)], (None,)) == 0
+    assert OPS["rms_norm"].count_params(OPS["rms_norm"].Params(), [(5, 8)], (5, 8)) == 8
+    assert OPS["batch_norm"].count_params(OPS["batch_norm"].Params(center=False), [(5, 8)], (5, 8)) == 24
+
+
+def test_the_dropouts_share_their_keras_arguments():
+    calls = {name: OPS[name].layer(OPS[name].Params(rate=0.25, seed=3), [(4, 4, 2)])
+             for name in ("dropout", "spatial_dropout2d", "drop_path")}
+    assert {name: (call.cls, call.kwargs, call.module) for name, call in calls.items()} == {
+        "dropout": ("Dropout", {"rate": 0.25, "seed": 3}, "keras.layers"),
+        "spatial_dropout2d": ("SpatialDropout2D", {"rate": 0.25, "seed": 3}, "keras.layers"),
+        "drop_path": ("DropPath", {"rate": 0.25, "seed": 3}, "archspec.keras.layers"),
+    }
+    assert OPS["dropout"].layer(OPS["dropout"].Params(rate=0.5), [(3,)]).kwargs == {"rate": 0.5}

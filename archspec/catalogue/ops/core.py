@@ -1,4 +1,4 @@
-"""Ops on feature vectors: dense, reshaping, dropout, activation, identity (norms and embeddings: own modules)."""
+"""Ops on feature vectors: dense, reshaping, activation, identity (dropout, norms, embeddings: own modules)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from archspec.catalogue.ops.base import (
     keras_params,
     known,
 )
+from archspec.catalogue.ops.dropout import Dropout, DropoutParams  # noqa: F401 (re-exported: its old home)
 from archspec.catalogue.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
 
 
@@ -137,34 +138,6 @@ class Reshape(Op):
 
     def layer(self, params: ReshapeParams, inputs: list[Shape]) -> LayerCall:
         return LayerCall("Reshape", {"target_shape": tuple(params.shape)})
-
-
-class DropoutParams(OpParams):
-    rate: float = Field(ge=0.0, lt=1.0)
-    seed: int | None = None
-
-
-class Dropout(Op):
-    name = "dropout"
-    family = "keep"
-    positional = ("rate",)
-    Params = DropoutParams
-    foldable = True
-    doc = "Drops a fraction `rate` (0 <= rate < 1) of activations while training."
-
-    def infer_shape(self, params: DropoutParams, inputs: list[Shape]) -> Shape:
-        return inputs[0]
-
-    keras_classes = ("Dropout",)
-
-    def from_keras(self, config: dict) -> dict:
-        return keras_params(config, {"rate": "rate", "seed": "seed"}, noise_shape=None)
-
-    def layer(self, params: DropoutParams, inputs: list[Shape]) -> LayerCall:
-        kwargs = {"rate": params.rate}
-        if params.seed is not None:
-            kwargs["seed"] = params.seed
-        return LayerCall("Dropout", kwargs)
 
 
 _DENSE_KEYS = {"units": "units", "activation": "activation", "use_bias": "use_bias"}
