@@ -12,6 +12,7 @@ from archspec.catalogue.ops.base import (
     IntPair,
     LayerCall,
     Shape,
+    fields_after,
     keras_kwargs,
     keras_params,
     known,
@@ -19,22 +20,24 @@ from archspec.catalogue.ops.base import (
 )
 from archspec.catalogue.ops.conv import Conv2D
 from archspec.catalogue.ops.sequence import Conv1D
-from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import weight_group, weight_kwargs, weight_params
 from archspec.catalogue.ops.windows import IMAGE, SEQUENCE, Convolution, ConvWindow, WindowOp, single_values, spread
 
+_WEIGHTS = {
+    "depthwise_initializer": "depthwise_init", "pointwise_initializer": "pointwise_init",
+    "bias_initializer": "bias_init", "depthwise_regularizer": "depthwise_reg",
+    "pointwise_regularizer": "pointwise_reg", "bias_regularizer": "bias_reg",
+}
+"""Keras's initialiser and regulariser arguments of a separable convolution and the parameters they are."""
 
+
+@fields_after(weight_group(_WEIGHTS))
 class SeparableParams(ConvWindow):
     """The parameters both separable convolutions take, in this order; windows as one length (1-D)."""
 
     depth_multiplier: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
-    depthwise_init: Initializer | None = None
-    pointwise_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    depthwise_reg: Regularizer | None = None
-    pointwise_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
 
 
 class SeparableConv2DParams(SeparableParams):
@@ -101,8 +104,3 @@ _KEYS = {
     "use_bias": "use_bias",
 }
 """Keras's SeparableConv1D/2D arguments and the parameters they are, both ways."""
-_WEIGHTS = {
-    "depthwise_initializer": "depthwise_init", "pointwise_initializer": "pointwise_init",
-    "bias_initializer": "bias_init", "depthwise_regularizer": "depthwise_reg",
-    "pointwise_regularizer": "pointwise_reg", "bias_regularizer": "bias_reg",
-}
