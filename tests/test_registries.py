@@ -10,6 +10,7 @@ import typer.main
 from archspec.catalogue.ops.base import ArityName, Family
 from archspec.catalogue.plugins import ARITIES as PLUGIN_ARITIES
 from archspec.catalogue.plugins import FAMILIES
+from archspec.catalogue.training import DATASET_NAMES, NOISE_NAMES, TASK_NAMES
 from archspec.cli import app, main
 from archspec.graph.plan import ARITIES
 from archspec.keras.backend import BACKENDS
@@ -35,13 +36,27 @@ def quoted(names) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
-def test_the_train_section_takes_its_names_from_the_registries():
+def test_the_train_section_and_the_train_registries_take_their_names_from_one_declaration():
     properties = TrainSpec.model_json_schema()["properties"]
-    assert properties["task"]["enum"] == list(TASKS) == [
-        "classify", "autoencode", "denoise", "regress", "segment", "next_token", "multilabel"]
-    assert properties["dataset"]["enum"] == list(DATASETS) == ["mnist", "fashion_mnist"]
+    assert tuple(properties["task"]["enum"]) == TASK_NAMES == tuple(TASKS)
+    assert tuple(properties["dataset"]["enum"]) == DATASET_NAMES == DATASETS
     noise = properties["noise"]["anyOf"][0]
-    assert noise["propertyNames"]["enum"] == list(NOISES) == ["gaussian", "salt_pepper"]
+    assert tuple(noise["propertyNames"]["enum"]) == NOISE_NAMES == tuple(NOISES)
+
+
+def test_a_task_name_is_refused_with_the_declared_choices_and_a_suggestion(tmp_path):
+    from archspec.errors import SpecError
+    from archspec.spec.frontend import load_spec
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("archspec: 1\ninputs: {x: [4]}\nnodes:\n  y: {op: dense, units: 2}\nedges: [x -> y]\n"
+                    "train:\n  task: clasify\n")
+    with pytest.raises(SpecError) as raised:
+        load_spec(str(path))
+    choices = ", ".join(f"'{name}'" for name in TASK_NAMES[:-1]) + f" or '{TASK_NAMES[-1]}'"
+    assert str(raised.value) == (f"{path}:7:9: invalid value for 'train.task': Input should be {choices}\n"
+                                 "  got:      'clasify'\n"
+                                 "  hint: did you mean 'classify'?")
 
 
 def test_sweep_files_take_sampler_and_pruner_names_from_their_lists():

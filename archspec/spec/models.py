@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from archspec.catalogue.primitives import INPUT_DTYPES
+from archspec.catalogue.training import DatasetName, NoiseName, TaskName
 from archspec.errors import Location
 from archspec.spec.data_spec import DataSpec
 from archspec.spec.document import Document
@@ -53,14 +54,14 @@ class InputSpec(StrictModel):
 class TrainSpec(StrictModel):
     """How `archspec fit` trains the model; every key can be overridden on the command line.
 
-    The names a dataset, task or noise may take are the keys of their registries in train/ (DATASETS,
-    TASKS, NOISES); the spec sits below train/ and cannot import them, so tests/test_registries.py
-    pins these lists to the registries' keys.
+    The names a dataset, task or noise may take are declared once, in archspec.catalogue.training,
+    below both this format and train/'s registries (DATASETS, TASKS, NOISES), which are checked
+    against them (tests/test_registries.py).
     """
 
-    dataset: Literal["mnist", "fashion_mnist"] = "mnist"
-    task: Literal["classify", "autoencode", "denoise", "regress", "segment", "next_token", "multilabel"] = "classify"
-    noise: dict[Literal["gaussian", "salt_pepper"], float] | None = None
+    dataset: DatasetName = "mnist"
+    task: TaskName = "classify"
+    noise: dict[NoiseName, float] | None = None
     loss: str | None = None
     optimizer: str | dict[str, dict[str, float | int | str | bool]] = "adam"
     metrics: list[str] | None = None

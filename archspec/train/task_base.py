@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from archspec.catalogue.primitives import Shape
+from archspec.catalogue.training import DATASET_NAMES
 from archspec.errors import DataError, Location, SpecError
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ IMAGE_VALUES = IMAGE_SIZE[0] * IMAGE_SIZE[1]
 CLASSES = 10
 IMAGE_SHAPES_TEXT = "784 values, e.g. 28x28x1, 28x28 or 784"
 SAMPLE_COUNT = 10
-DATASETS = ("mnist", "fashion_mnist")
+DATASETS = DATASET_NAMES
 """Every dataset `train: dataset` may name; each is also the name of its `keras.datasets` loader."""
 
 SampleRows = list[tuple[str, np.ndarray]]

@@ -26,6 +26,7 @@ CASES = [
     ("{op: avg_pool1d, pool: 3}", [10, 3], lambda L: L.AveragePooling1D(3)),
     ("{op: global_avg_pool1d}", [7, 3], lambda L: L.GlobalAveragePooling1D()),
     ("{op: global_max_pool1d}", [7, 3], lambda L: L.GlobalMaxPooling1D()),
+    ("{op: global_max_pool1d, keepdims: true}", [7, 3], lambda L: L.GlobalMaxPooling1D(keepdims=True)),
 ]
 
 

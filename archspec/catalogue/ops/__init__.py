@@ -21,13 +21,12 @@ from archspec.catalogue.ops.conv import (
 from archspec.catalogue.ops.core import (
     ActivationOp,
     Dense,
-    Dropout,
     Flatten,
     GlobalPool1D,
     Identity,
     Reshape,
 )
-from archspec.catalogue.ops.dropout import DropPath, SpatialDropout1D, SpatialDropout2D
+from archspec.catalogue.ops.dropout import Dropout, DropPath, SpatialDropout1D, SpatialDropout2D
 from archspec.catalogue.ops.embedding import Embedding, PositionalEmbedding
 from archspec.catalogue.ops.expr import Expr
 from archspec.catalogue.ops.extra import DepthwiseConv2D, Relu

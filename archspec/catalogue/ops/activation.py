@@ -10,8 +10,17 @@ import math
 
 from pydantic import Field, NonNegativeFloat, PositiveInt
 
-from archspec.catalogue.ops.base import LayerCall, Op, OpParams, Shape, ShapeProblem, format_shape, keras_params
-from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.base import (
+    LayerCall,
+    Op,
+    OpParams,
+    Shape,
+    ShapeProblem,
+    fields_after,
+    format_shape,
+    keras_params,
+)
+from archspec.catalogue.ops.weights import weight_group, weight_kwargs, weight_params
 from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
@@ -86,11 +95,13 @@ class Softmax(_SameShape):
         return {"axis": axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis}
 
 
+_PRELU_WEIGHTS = {"alpha_initializer": "alpha_init", "alpha_regularizer": "alpha_reg"}
+
+
+@fields_after(weight_group(_PRELU_WEIGHTS))
 class PreluParams(OpParams):
     shared_axes: list[PositiveInt] | None = Field(
         default=None, description="axes (1 = first after the batch) that share one slope, e.g. [1, 2] for images")
-    alpha_init: Initializer | None = None
-    alpha_reg: Regularizer | None = None
 
 
 class Prelu(_SameShape):
@@ -125,9 +136,6 @@ def _slope_shape(params: PreluParams, shape: Shape) -> list[int | None]:
     """The sizes of PReLU's alpha: the input's, without the shared axes (1 = the first after the batch)."""
     shared = {axis if axis > 0 else axis + len(shape) + 1 for axis in params.shared_axes or []}
     return [size for axis, size in enumerate(shape, start=1) if axis not in shared]
-
-
-_PRELU_WEIGHTS = {"alpha_initializer": "alpha_init", "alpha_regularizer": "alpha_reg"}
 
 
 def _check_axes(shape: Shape, axes: list[int], what: str) -> None:

@@ -7,10 +7,12 @@ it and `codegen` prints it, so the two can never disagree.
 
 from __future__ import annotations
 
+import copy
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from archspec.catalogue.primitives import (  # noqa: F401 (re-exported)
     FLOAT_DTYPES,
@@ -99,8 +101,30 @@ class WindowParams(OpParams):
         return self
 
 
+ParamsClass = TypeVar("ParamsClass", bound=type[OpParams])
+
+
+def fields_after(*groups: type[OpParams]) -> Callable[[ParamsClass], ParamsClass]:
+    """A class decorator: the class's own fields first, then each group's, in the order given.
+
+    A group (KernelWeights: activation, use_bias, the initialisers and regularisers) is declared
+    once and shared by many Params. As a base class it would put its fields first, and every list a
+    user reads in field order (the schema, `unknown parameter` messages, completion) would start
+    with kernel_init instead of filters; so the group's fields are appended instead. A group
+    holds fields only: its validators are not carried over.
+    """
+
+    def append(cls: ParamsClass) -> ParamsClass:
+        fields: dict[str, Any] = {name: (info.annotation, copy.copy(info))
+                                  for group in groups for name, info in group.model_fields.items()}
+        return create_model(cls.__name__, __base__=cls, __module__=cls.__module__, __doc__=cls.__doc__,
+                            **fields)  # type: ignore[return-value]
+
+    return append
+
+
 class NoParams(OpParams):
-    """The Params of an op that takes none (flatten, global pooling, merges): any key is an error."""
+    """The Params of an op that takes none (flatten, identity, merges): any key is an error."""
 
 
 class Op:

@@ -1,4 +1,4 @@
-"""Ops on feature vectors: dense, reshaping, dropout, activation, identity (norms and embeddings: own modules)."""
+"""Ops on feature vectors: dense, reshaping, activation, identity (dropout, norms, embeddings: own modules)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,20 @@ from archspec.catalogue.ops.base import (
     OpParams,
     Shape,
     ShapeProblem,
+    fields_after,
     format_shape,
     keras_kwargs,
     keras_params,
     known,
 )
-from archspec.catalogue.ops.weights import KERNEL_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.dropout import Dropout, DropoutParams  # noqa: F401 (re-exported: its old home)
+from archspec.catalogue.ops.weights import KERNEL_KEYS, KernelWeights, weight_kwargs, weight_params
 from archspec.catalogue.primitives import FLOAT_DTYPES, INPUT_DTYPES
 
 
+@fields_after(KernelWeights)
 class DenseParams(OpParams):
     units: PositiveInt
-    activation: Activation | None = None
-    use_bias: bool = True
-    kernel_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    kernel_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
 
 
 class Dense(Op):
@@ -144,35 +141,6 @@ class Reshape(Op):
         return LayerCall("Reshape", {"target_shape": tuple(params.shape)})
 
 
-class DropoutParams(OpParams):
-    rate: float = Field(ge=0.0, lt=1.0)
-    seed: int | None = None
-
-
-class Dropout(Op):
-    name = "dropout"
-    input_dtypes = FLOAT_DTYPES
-    family = "keep"
-    positional = ("rate",)
-    Params = DropoutParams
-    foldable = True
-    doc = "Drops a fraction `rate` (0 <= rate < 1) of activations while training."
-
-    def infer_shape(self, params: DropoutParams, inputs: list[Shape]) -> Shape:
-        return inputs[0]
-
-    keras_classes = ("Dropout",)
-
-    def from_keras(self, config: dict) -> dict:
-        return keras_params(config, {"rate": "rate", "seed": "seed"}, noise_shape=None)
-
-    def layer(self, params: DropoutParams, inputs: list[Shape]) -> LayerCall:
-        kwargs = {"rate": params.rate}
-        if params.seed is not None:
-            kwargs["seed"] = params.seed
-        return LayerCall("Dropout", kwargs)
-
-
 _DENSE_KEYS = {"units": "units", "activation": "activation", "use_bias": "use_bias"}
 
 
@@ -246,14 +214,14 @@ class GlobalPool1D(Op):
     Params = GlobalPool1DParams
     doc = "Averages (or maxes) a (steps, features) sequence over its steps."
 
-    def result_dtype(self, params: GlobalPool1DParams, seen: str) -> str:
-        return seen if params.mode == "max" else "float32"
-
     def infer_shape(self, params: GlobalPool1DParams, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 2:
             raise ShapeProblem("global_pool1d needs a sequence (steps, features)",
                                got=format_shape(inputs[0]))
         return (inputs[0][1],)
+
+    def result_dtype(self, params: GlobalPool1DParams, seen: str) -> str:
+        return seen if params.mode == "max" else "float32"
 
     def layer(self, params: GlobalPool1DParams, inputs: list[Shape]) -> LayerCall:
         cls = "GlobalAveragePooling1D" if params.mode == "avg" else "GlobalMaxPooling1D"

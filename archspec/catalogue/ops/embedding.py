@@ -13,21 +13,23 @@ from archspec.catalogue.ops.base import (
     OpParams,
     Shape,
     ShapeProblem,
+    fields_after,
     format_shape,
     keras_kwargs,
     keras_params,
     known,
 )
-from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import weight_group, weight_kwargs, weight_params
 from archspec.catalogue.primitives import FLOAT_DTYPES
 
+_EMBEDDING_WEIGHTS = {"embeddings_initializer": "embeddings_init", "embeddings_regularizer": "embeddings_reg"}
 
+
+@fields_after(weight_group(_EMBEDDING_WEIGHTS))
 class EmbeddingParams(OpParams):
     input_dim: PositiveInt = Field(description="vocabulary size")
     output_dim: PositiveInt
     mask_zero: bool = Field(default=False, description="token 0 is padding: later sequence layers skip it")
-    embeddings_init: Initializer | None = None
-    embeddings_reg: Regularizer | None = None
 
 
 class Embedding(Op):
@@ -121,4 +123,3 @@ class PositionalEmbedding(Op):
 
 
 _EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim", "mask_zero": "mask_zero"}
-_EMBEDDING_WEIGHTS = {"embeddings_initializer": "embeddings_init", "embeddings_regularizer": "embeddings_reg"}

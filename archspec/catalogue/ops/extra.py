@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from archspec.catalogue.ops.base import (
-    Activation,
     IntPair,
     LayerCall,
     Op,
@@ -13,6 +12,7 @@ from archspec.catalogue.ops.base import (
     Padding,
     Shape,
     WindowParams,
+    fields_after,
     keras_kwargs,
     keras_params,
     known,
@@ -20,21 +20,16 @@ from archspec.catalogue.ops.base import (
     require_rank,
 )
 from archspec.catalogue.ops.conv import Conv2D, Conv2DParams
-from archspec.catalogue.ops.weights import DEPTHWISE_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import DEPTHWISE_KEYS, KernelWeights, weight_kwargs, weight_params
 
 
+@fields_after(KernelWeights)
 class DepthwiseConv2DParams(WindowParams):
     kernel: IntPair = 3
     strides: IntPair = 1
     padding: Padding = "same"
     depth_multiplier: PositiveInt = 1
     dilation: IntPair = 1
-    activation: Activation | None = None
-    use_bias: bool = True
-    kernel_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    kernel_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
 
 
 class DepthwiseConv2D(Op):

@@ -1,6 +1,13 @@
-"""Normalisation ops over one axis of any input: batch, layer, group, RMS and unit (L2) normalisation."""
+"""Normalisation ops over one axis of any input: batch, layer, group, RMS and unit (L2) normalisation.
+
+All five are one family (`_AxisNorm`): an `axis` that must exist, Keras's arguments mapped both ways
+by their names, and weights per channel of that axis (scale and offset, batch norm's statistics,
+RMS norm's scale, none for unit norm).
+"""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
@@ -10,92 +17,149 @@ from archspec.catalogue.ops.base import (
     OpParams,
     Shape,
     ShapeProblem,
+    fields_after,
     format_shape,
     keras_kwargs,
     keras_params,
     known,
 )
-from archspec.catalogue.ops.weights import NORM_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import NORM_KEYS, NormWeights, weight_kwargs, weight_params
 from archspec.catalogue.primitives import FLOAT_DTYPES
 
 
-class BatchNormParams(OpParams):
+class UnitNormParams(OpParams):
     axis: int = -1
+
+
+class RmsNormParams(UnitNormParams):
+    epsilon: PositiveFloat = 1e-6
+
+
+@fields_after(NormWeights)
+class LayerNormParams(UnitNormParams):
+    epsilon: PositiveFloat = 1e-3
+
+
+@fields_after(NormWeights)
+class BatchNormParams(UnitNormParams):
     momentum: float = Field(default=0.99, gt=0.0, lt=1.0)
     epsilon: PositiveFloat = 1e-3
-    center: bool = True
-    scale: bool = True
-    gamma_init: Initializer | None = None
-    beta_init: Initializer | None = None
-    gamma_reg: Regularizer | None = None
-    beta_reg: Regularizer | None = None
 
 
-class BatchNorm(Op):
-    name = "batch_norm"
-    family = "keep"
-    Params = BatchNormParams
-    foldable = True
-    doc = "Batch normalisation over `axis` (the channels by default)."
-
-    def infer_shape(self, params: BatchNormParams, inputs: list[Shape]) -> Shape:
-        _axis_size(inputs[0], params.axis, "batch_norm")
-        return inputs[0]
-
-    keras_classes = ("BatchNormalization",)
-
-    def from_keras(self, config: dict) -> dict:
-        params = keras_params(config, _NORM_KEYS, renorm=False, synchronized=False)
-        return {**params, **weight_params(config, NORM_KEYS)}
-
-    def layer(self, params: BatchNormParams, inputs: list[Shape]) -> LayerCall:
-        kwargs = {**keras_kwargs(params, _NORM_KEYS), **weight_kwargs(params, NORM_KEYS)}
-        return LayerCall("BatchNormalization", kwargs)
-
-    def count_params(self, params: BatchNormParams, inputs: list[Shape], output: Shape) -> int:
-        channels = _axis_size(inputs[0], params.axis, "batch_norm")
-        return channels * (2 + int(params.center) + int(params.scale))
-
-
-class LayerNormParams(OpParams):
+@fields_after(NormWeights)
+class GroupNormParams(OpParams):
+    groups: PositiveInt = Field(default=32, description="channels are normalised in this many groups")
     axis: int = -1
     epsilon: PositiveFloat = 1e-3
-    center: bool = True
-    scale: bool = True
-    gamma_init: Initializer | None = None
-    beta_init: Initializer | None = None
-    gamma_reg: Regularizer | None = None
-    beta_reg: Regularizer | None = None
 
 
-class LayerNorm(Op):
-    name = "layer_norm"
+class _AxisNorm(Op):
+    """A normalisation over `axis`: its rules once, its Keras class and arguments as data."""
+
+    keras_class: ClassVar[str]
+    arguments: ClassVar[tuple[str, ...]]
+    """Keras's arguments but the weights', each the parameter of the same name (both ways)."""
+    weights: ClassVar[dict[str, str]] = {}
+    """Keras's initialiser and regulariser arguments and the parameters they are (NORM_KEYS)."""
+    refused: ClassVar[tuple[tuple[str, Any], ...]] = ()
+    """Keras options archspec does not express, with the value an imported layer must have."""
     family = "keep"
-    Params = LayerNormParams
-    doc = "Layer normalisation over `axis` (the features by default)."
+    foldable = True
 
-    def infer_shape(self, params: LayerNormParams, inputs: list[Shape]) -> Shape:
-        _axis_size(inputs[0], params.axis, "layer_norm")
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "keras_class" in cls.__dict__:
+            cls.keras_classes = (cls.keras_class,)
+
+    def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
+        _axis_size(inputs[0], params.axis, self.name)
         return inputs[0]
-
-    keras_classes = ("LayerNormalization",)
 
     def from_keras(self, config: dict) -> dict:
         config = {**config, "axis": _one_axis(config.get("axis", -1))}  # a list after a save and reload
-        return {**keras_params(config, _LAYER_NORM_KEYS, rms_scaling=False), **weight_params(config, NORM_KEYS)}
+        keys = dict(zip(self.arguments, self.arguments, strict=True))
+        return {**keras_params(config, keys, **dict(self.refused)), **weight_params(config, self.weights)}
 
-    def layer(self, params: LayerNormParams, inputs: list[Shape]) -> LayerCall:
-        kwargs = {**keras_kwargs(params, _LAYER_NORM_KEYS), **weight_kwargs(params, NORM_KEYS)}
-        return LayerCall("LayerNormalization", kwargs)
+    def layer(self, params: Any, inputs: list[Shape]) -> LayerCall:
+        keys = dict(zip(self.arguments, self.arguments, strict=True))
+        return LayerCall(self.keras_class, {**keras_kwargs(params, keys), **weight_kwargs(params, self.weights)})
 
-    def count_params(self, params: LayerNormParams, inputs: list[Shape], output: Shape) -> int:
-        features = _axis_size(inputs[0], params.axis, "layer_norm")
-        return features * (int(params.center) + int(params.scale))
+    def per_channel(self, params: Any) -> int:
+        """Weights per channel of the axis: the scale and offset that `center` and `scale` keep."""
+        return int(params.center) + int(params.scale)
+
+    def count_params(self, params: Any, inputs: list[Shape], output: Shape) -> int:
+        per_channel = self.per_channel(params)
+        return per_channel and _axis_size(inputs[0], params.axis, self.name) * per_channel
 
 
-_NORM_KEYS = {"axis": "axis", "momentum": "momentum", "epsilon": "epsilon", "center": "center",
-              "scale": "scale"}
-_LAYER_NORM_KEYS = {key: name for key, name in _NORM_KEYS.items() if key != "momentum"}
+class BatchNorm(_AxisNorm):
+    name = "batch_norm"
+    Params = BatchNormParams
+    doc = "Batch normalisation over `axis` (the channels by default)."
+    keras_class = "BatchNormalization"
+    arguments = ("axis", "momentum", "epsilon", "center", "scale")
+    weights = NORM_KEYS
+    refused = (("renorm", False), ("synchronized", False))
+
+    def per_channel(self, params: BatchNormParams) -> int:
+        return 2 + super().per_channel(params)  # and the moving mean and variance
+
+
+class LayerNorm(_AxisNorm):
+    name = "layer_norm"
+    Params = LayerNormParams
+    foldable = False
+    doc = "Layer normalisation over `axis` (the features by default)."
+    keras_class = "LayerNormalization"
+    arguments = ("axis", "epsilon", "center", "scale")
+    weights = NORM_KEYS
+    refused = (("rms_scaling", False),)
+
+
+class GroupNorm(_AxisNorm):
+    name = "group_norm"
+    positional = ("groups",)
+    Params = GroupNormParams
+    doc = "Group normalisation: the channels of `axis` split into `groups`, each normalised per example."
+    keras_class = "GroupNormalization"
+    arguments = ("groups", "axis", "epsilon", "center", "scale")
+    weights = NORM_KEYS
+
+    def infer_shape(self, params: GroupNormParams, inputs: list[Shape]) -> Shape:
+        channels = _axis_size(inputs[0], params.axis, "group_norm")
+        if channels % params.groups:
+            raise ShapeProblem(
+                f"{params.groups} groups do not divide the {channels} channels",
+                expected=f"channels a multiple of groups ({params.groups})",
+                got=str(channels),
+                hint="choose groups that divide the channels (groups: 1 is layer norm over all channels)",
+            )
+        return inputs[0]
+
+
+class RmsNorm(_AxisNorm):
+    name = "rms_norm"
+    input_dtypes = FLOAT_DTYPES
+    Params = RmsNormParams
+    doc = "Root-mean-square normalisation over `axis` with a learned scale (LLaMA, T5): x / rms(x) * gamma."
+    keras_class = "RMSNormalization"
+    arguments = ("axis", "epsilon")
+
+    def per_channel(self, params: RmsNormParams) -> int:
+        return 1  # the scale
+
+
+class UnitNorm(_AxisNorm):
+    name = "unit_norm"
+    input_dtypes = FLOAT_DTYPES
+    Params = UnitNormParams
+    doc = "Scales each vector along `axis` to length 1 (L2), e.g. embeddings compared by cosine."
+    keras_class = "UnitNormalization"
+    arguments = ("axis",)
+
+    def per_channel(self, params: UnitNormParams) -> int:
+        return 0  # no weights
 
 
 def _axis_size(shape: Shape, axis: int, what: str) -> int:
@@ -109,107 +173,6 @@ def _axis_size(shape: Shape, axis: int, what: str) -> int:
         )
     index = axis - 1 if axis > 0 else axis
     return known(shape[index], f"the normalised axis of {what}")
-
-
-class GroupNormParams(OpParams):
-    groups: PositiveInt = Field(default=32, description="channels are normalised in this many groups")
-    axis: int = -1
-    epsilon: PositiveFloat = 1e-3
-    center: bool = True
-    scale: bool = True
-    gamma_init: Initializer | None = None
-    beta_init: Initializer | None = None
-    gamma_reg: Regularizer | None = None
-    beta_reg: Regularizer | None = None
-
-
-class GroupNorm(Op):
-    name = "group_norm"
-    family = "keep"
-    positional = ("groups",)
-    Params = GroupNormParams
-    foldable = True
-    doc = "Group normalisation: the channels of `axis` split into `groups`, each normalised per example."
-
-    def infer_shape(self, params: GroupNormParams, inputs: list[Shape]) -> Shape:
-        channels = _axis_size(inputs[0], params.axis, "group_norm")
-        if channels % params.groups:
-            raise ShapeProblem(
-                f"{params.groups} groups do not divide the {channels} channels",
-                expected=f"channels a multiple of groups ({params.groups})",
-                got=str(channels),
-                hint="choose groups that divide the channels (groups: 1 is layer norm over all channels)",
-            )
-        return inputs[0]
-
-    keras_classes = ("GroupNormalization",)
-
-    def from_keras(self, config: dict) -> dict:
-        return {**keras_params(config, _GROUP_NORM_KEYS), **weight_params(config, NORM_KEYS)}
-
-    def layer(self, params: GroupNormParams, inputs: list[Shape]) -> LayerCall:
-        kwargs = {**keras_kwargs(params, _GROUP_NORM_KEYS), **weight_kwargs(params, NORM_KEYS)}
-        return LayerCall("GroupNormalization", kwargs)
-
-    def count_params(self, params: GroupNormParams, inputs: list[Shape], output: Shape) -> int:
-        channels = _axis_size(inputs[0], params.axis, "group_norm")
-        return channels * (int(params.center) + int(params.scale))
-
-
-class RmsNormParams(OpParams):
-    axis: int = -1
-    epsilon: PositiveFloat = 1e-6
-
-
-class RmsNorm(Op):
-    name = "rms_norm"
-    input_dtypes = FLOAT_DTYPES
-    family = "keep"
-    Params = RmsNormParams
-    foldable = True
-    doc = "Root-mean-square normalisation over `axis` with a learned scale (LLaMA, T5): x / rms(x) * gamma."
-    keras_classes = ("RMSNormalization",)
-
-    def infer_shape(self, params: RmsNormParams, inputs: list[Shape]) -> Shape:
-        _axis_size(inputs[0], params.axis, "rms_norm")
-        return inputs[0]
-
-    def from_keras(self, config: dict) -> dict:
-        config = {**config, "axis": _one_axis(config.get("axis", -1))}
-        return keras_params(config, {"axis": "axis", "epsilon": "epsilon"})
-
-    def layer(self, params: RmsNormParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("RMSNormalization", {"axis": params.axis, "epsilon": params.epsilon})
-
-    def count_params(self, params: RmsNormParams, inputs: list[Shape], output: Shape) -> int:
-        return _axis_size(inputs[0], params.axis, "rms_norm")
-
-
-class UnitNormParams(OpParams):
-    axis: int = -1
-
-
-class UnitNorm(Op):
-    name = "unit_norm"
-    input_dtypes = FLOAT_DTYPES
-    family = "keep"
-    Params = UnitNormParams
-    foldable = True
-    doc = "Scales each vector along `axis` to length 1 (L2), e.g. embeddings compared by cosine."
-    keras_classes = ("UnitNormalization",)
-
-    def infer_shape(self, params: UnitNormParams, inputs: list[Shape]) -> Shape:
-        _axis_size(inputs[0], params.axis, "unit_norm")
-        return inputs[0]
-
-    def from_keras(self, config: dict) -> dict:
-        return {"axis": _one_axis(config.get("axis", -1))}
-
-    def layer(self, params: UnitNormParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("UnitNormalization", {"axis": params.axis})
-
-
-_GROUP_NORM_KEYS = {"groups": "groups", **_LAYER_NORM_KEYS}
 
 
 def _one_axis(axis: int | list[int] | tuple[int, ...]) -> int:

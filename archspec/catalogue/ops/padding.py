@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import inspect
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, create_model
 
 from archspec.catalogue.ops.base import (
     LayerCall,
@@ -17,36 +18,49 @@ from archspec.catalogue.ops.base import (
     keras_params,
     require_rank,
 )
+from archspec.catalogue.ops.windows import IMAGE, SEQUENCE, WindowOp
 
 Amount1D = PaddingInt | tuple[PaddingInt, PaddingInt]
 """n on both ends, or [start, end]."""
 Amount2D = PaddingInt | tuple[PaddingInt, PaddingInt] | tuple[
     tuple[PaddingInt, PaddingInt], tuple[PaddingInt, PaddingInt]]
 """n everywhere, [h, w] on both sides of each axis, or [[top, bottom], [left, right]]."""
+AMOUNTS = {SEQUENCE: Amount1D, IMAGE: Amount2D}
 
 
-class _Border(Op):
-    """Zero-padding or cropping of the outer axes: one (start, end) pair per axis, as Keras takes them."""
+class _Border(WindowOp):
+    """Zero-padding or cropping of the outer axes: one (start, end) pair per axis, as Keras takes them.
 
-    key: str
+    An op of the family declares its name, layout and Keras class; its docstring is its doc, and
+    its Params (ZeroPadding1DParams: `padding`, n or [start, end]) are its key with its layout's
+    amounts, made here, so that each rule and each parameter is written once for both layouts.
+    """
+
+    output_dtype = None  # zeros around integers stay integers
+
+    key: ClassVar[str]
     """The parameter and the Keras argument: `padding` or `cropping`."""
-    keras_class: str
-    output_dtype = None
-    axes: tuple[str, ...]
-    """What each changed axis holds, for messages: ("steps",) or ("rows", "columns")."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "layout" in cls.__dict__:
+            cls.doc = inspect.cleandoc(cls.__doc__ or "")
+            cls.Params = create_model(f"{cls.__name__}Params", __base__=OpParams, __module__=cls.__module__,
+                                      __qualname__=f"{cls.__qualname__}.Params",  # pickled by that path
+                                      **{cls.key: (AMOUNTS[cls.layout], 1)})
 
     def pairs(self, params: OpParams) -> tuple[tuple[int, int], ...]:
         amount = getattr(params, self.key)
-        return (pair_1d(amount),) if len(self.axes) == 1 else pairs_2d(amount)
+        return (pair_1d(amount),) if self.layout is SEQUENCE else pairs_2d(amount)
 
     def resize(self, size: int | None, pair: tuple[int, int], what: str, shape: Shape) -> int | None:
         raise NotImplementedError
 
     def infer_shape(self, params: OpParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], len(self.axes) + 1, self.name)
+        require_rank(inputs[0], self.layout.rank, self.name)
         *sizes, channels = inputs[0]
         return (*(self.resize(size, pair, what, inputs[0])
-                  for size, pair, what in zip(sizes, self.pairs(params), self.axes, strict=True)), channels)
+                  for size, pair, what in zip(sizes, self.pairs(params), self.layout.axes, strict=True)), channels)
 
     def layer(self, params: OpParams, inputs: list[Shape]) -> LayerCall:
         pairs = self.pairs(params)
@@ -54,7 +68,7 @@ class _Border(Op):
 
     def from_keras(self, config: dict) -> dict:
         keras_params(config, {}, data_format="channels_last")
-        written = written_1d if len(self.axes) == 1 else written_2d
+        written = written_1d if self.layout is SEQUENCE else written_2d
         return {self.key: written(config[self.key])}
 
 
@@ -74,64 +88,28 @@ class _Cropping(_Border):
         return _cropped(size, pair, what, shape)
 
 
-class ZeroPadding1DParams(OpParams):
-    padding: Amount1D = 1
-
-
 class ZeroPadding1D(_Padding):
-    name = "zero_padding1d"
-    family = "conv"
-    Params = ZeroPadding1DParams
-    doc = "Adds zero steps to a (steps, features) sequence: `padding` n at both ends, or [start, end]."
-    keras_class = "ZeroPadding1D"
-    keras_classes = ("ZeroPadding1D",)
-    axes = ("steps",)
-    min_rank = 2
+    """Adds zero steps to a (steps, features) sequence: `padding` n at both ends, or [start, end]."""
 
-
-class ZeroPadding2DParams(OpParams):
-    padding: Amount2D = 1
+    name, layout, keras_class = "zero_padding1d", SEQUENCE, "ZeroPadding1D"
 
 
 class ZeroPadding2D(_Padding):
-    name = "zero_padding2d"
-    family = "conv"
-    Params = ZeroPadding2DParams
-    doc = "Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."
-    keras_class = "ZeroPadding2D"
-    keras_classes = ("ZeroPadding2D",)
-    axes = ("rows", "columns")
-    min_rank = 3
+    """Pads with zeros: `padding` n, [h, w], or [[top, bottom], [left, right]]."""
 
-
-class Cropping1DParams(OpParams):
-    cropping: Amount1D = 1
+    name, layout, keras_class = "zero_padding2d", IMAGE, "ZeroPadding2D"
 
 
 class Cropping1D(_Cropping):
-    name = "cropping1d"
-    family = "conv"
-    Params = Cropping1DParams
-    doc = "Removes steps from a (steps, features) sequence: `cropping` n at both ends, or [start, end]."
-    keras_class = "Cropping1D"
-    keras_classes = ("Cropping1D",)
-    axes = ("steps",)
-    min_rank = 2
+    """Removes steps from a (steps, features) sequence: `cropping` n at both ends, or [start, end]."""
 
-
-class Cropping2DParams(OpParams):
-    cropping: Amount2D = 1
+    name, layout, keras_class = "cropping1d", SEQUENCE, "Cropping1D"
 
 
 class Cropping2D(_Cropping):
-    name = "cropping2d"
-    family = "conv"
-    Params = Cropping2DParams
-    doc = "Removes rows and columns at the borders: `cropping` n, [h, w], or [[top, bottom], [left, right]]."
-    keras_class = "Cropping2D"
-    keras_classes = ("Cropping2D",)
-    axes = ("rows", "columns")
-    min_rank = 3
+    """Removes rows and columns at the borders: `cropping` n, [h, w], or [[top, bottom], [left, right]]."""
+
+    name, layout, keras_class = "cropping2d", IMAGE, "Cropping2D"
 
 
 PAD_MODES = ("constant", "reflect", "symmetric")

@@ -17,16 +17,18 @@ from archspec.catalogue.ops.base import (
     Op,
     OpParams,
     Shape,
+    fields_after,
     keras_kwargs,
     keras_params,
     known,
     require_rank,
 )
-from archspec.catalogue.ops.weights import RECURRENT_KEYS, Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import RECURRENT_KEYS, weight_group, weight_kwargs, weight_params
 
 MergeMode = Literal["concat", "sum", "mul", "ave"]
 
 
+@fields_after(weight_group(RECURRENT_KEYS))
 class RecurrentParams(OpParams):
     units: PositiveInt
     return_sequences: bool = Field(default=False, description="every step's output, not only the last")
@@ -36,12 +38,6 @@ class RecurrentParams(OpParams):
     use_bias: bool = True
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
     recurrent_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
-    kernel_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    recurrent_init: Initializer | None = None
-    kernel_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
-    recurrent_reg: Regularizer | None = None
 
 
 class GatedParams(RecurrentParams):

@@ -2,119 +2,103 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any, ClassVar
+
 from pydantic import PositiveInt
 
 from archspec.catalogue.ops.base import (
     Activation,
     IntPair,
     LayerCall,
-    Op,
-    Padding,
     Shape,
-    WindowInt,
-    WindowParams,
+    fields_after,
     keras_kwargs,
     keras_params,
     known,
-    pair,
     require_rank,
 )
-from archspec.catalogue.ops.conv import Conv2D, Conv2DParams
-from archspec.catalogue.ops.sequence import Conv1D, Conv1DParams, single_values
-from archspec.catalogue.ops.weights import Initializer, Regularizer, weight_kwargs, weight_params
+from archspec.catalogue.ops.conv import Conv2D
+from archspec.catalogue.ops.sequence import Conv1D
+from archspec.catalogue.ops.weights import weight_group, weight_kwargs, weight_params
+from archspec.catalogue.ops.windows import IMAGE, SEQUENCE, Convolution, ConvWindow, WindowOp, single_values, spread
 from archspec.catalogue.primitives import FLOAT_DTYPES
 
+_WEIGHTS = {
+    "depthwise_initializer": "depthwise_init", "pointwise_initializer": "pointwise_init",
+    "bias_initializer": "bias_init", "depthwise_regularizer": "depthwise_reg",
+    "pointwise_regularizer": "pointwise_reg", "bias_regularizer": "bias_reg",
+}
+"""Keras's initialiser and regulariser arguments of a separable convolution and the parameters they are."""
 
-class SeparableParams(WindowParams):
+
+@fields_after(weight_group(_WEIGHTS))
+class SeparableParams(ConvWindow):
     """The parameters both separable convolutions take, in this order; windows as one length (1-D)."""
 
-    filters: PositiveInt
-    kernel: WindowInt = 3
-    strides: WindowInt = 1
-    padding: Padding = "same"
-    dilation: WindowInt = 1
     depth_multiplier: PositiveInt = 1
     activation: Activation | None = None
     use_bias: bool = True
-    depthwise_init: Initializer | None = None
-    pointwise_init: Initializer | None = None
-    bias_init: Initializer | None = None
-    depthwise_reg: Regularizer | None = None
-    pointwise_reg: Regularizer | None = None
-    bias_reg: Regularizer | None = None
 
 
 class SeparableConv2DParams(SeparableParams):
-    # the windows as one length or (height, width); a field declared again keeps its place
-    kernel: IntPair = 3
+    kernel: IntPair = 3  # the windows as one size or (height, width), each in its place
     strides: IntPair = 1
     dilation: IntPair = 1
-
-
-class SeparableConv2D(Op):
-    name = "separable_conv2d"
-    input_dtypes = FLOAT_DTYPES
-    family = "conv"
-    positional = ("filters", "kernel")
-    Params = SeparableConv2DParams
-    doc = "A `kernel` filter per input channel (times depth_multiplier), then a 1x1 convolution to `filters`."
-    min_rank = 3
-    keras_classes = ("SeparableConv2D",)
-
-    def infer_shape(self, params: SeparableConv2DParams, inputs: list[Shape]) -> Shape:
-        """conv2d's rule: the depthwise step has conv2d's window, the pointwise step keeps the size."""
-        require_rank(inputs[0], 3, "separable_conv2d")
-        as_conv = Conv2DParams(filters=params.filters, kernel=params.kernel, strides=params.strides,
-                               padding=params.padding, dilation=params.dilation)
-        return Conv2D().infer_shape(as_conv, inputs)
-
-    def layer(self, params: SeparableConv2DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("SeparableConv2D", {**keras_kwargs(params, _KEYS), **weight_kwargs(params, _WEIGHTS)})
-
-    def from_keras(self, config: dict) -> dict:
-        params = keras_params(config, _KEYS, data_format="channels_last")
-        return {**params, **weight_params(config, _WEIGHTS)}
-
-    def count_params(self, params: SeparableConv2DParams, inputs: list[Shape], output: Shape) -> int:
-        kh, kw = pair(params.kernel)
-        return _separable_count(kh * kw, known(inputs[0][2], "separable_conv2d input channels"), params)
 
 
 class SeparableConv1DParams(SeparableParams):
     pass  # SeparableParams as they are (no docstring: the JSON Schema describes the op, not this class)
 
 
-class SeparableConv1D(Op):
-    name = "separable_conv1d"
-    input_dtypes = FLOAT_DTYPES
-    family = "conv"
+class Separable(WindowOp):
+    """separable_conv1d and separable_conv2d: the convolution of their layout's shape rule, their own weights."""
+
+    convolution: ClassVar[type[Convolution]]
+    """The plain convolution of the same layout, whose window the depthwise step has."""
     positional = ("filters", "kernel")
-    Params = SeparableConv1DParams
-    doc = "separable_conv2d over the steps of a (steps, features) sequence (Keras has no causal padding for it)."
-    min_rank = 2
-    keras_classes = ("SeparableConv1D",)
 
-    def infer_shape(self, params: SeparableConv1DParams, inputs: list[Shape]) -> Shape:
-        require_rank(inputs[0], 2, "separable_conv1d")
-        as_conv = Conv1DParams(filters=params.filters, kernel=params.kernel, strides=params.strides,
-                               padding=params.padding, dilation=params.dilation)
-        return Conv1D().infer_shape(as_conv, inputs)
+    def infer_shape(self, params: SeparableParams, inputs: list[Shape]) -> Shape:
+        """The convolution's rule: the depthwise step has its window, the pointwise step keeps the size."""
+        require_rank(inputs[0], self.layout.rank, self.name)
+        convolution = self.convolution()
+        as_conv = convolution.Params(filters=params.filters, kernel=params.kernel, strides=params.strides,
+                                     padding=params.padding, dilation=params.dilation)
+        return convolution.infer_shape(as_conv, inputs)
 
-    def layer(self, params: SeparableConv1DParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("SeparableConv1D", {**keras_kwargs(params, _KEYS), **weight_kwargs(params, _WEIGHTS)})
+    def layer(self, params: SeparableParams, inputs: list[Shape]) -> LayerCall:
+        return LayerCall(self.keras_class, {**keras_kwargs(params, _KEYS), **weight_kwargs(params, _WEIGHTS)})
 
-    def from_keras(self, config: dict) -> dict:
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
         params = keras_params(single_values(config), _KEYS, data_format="channels_last")
         return {**params, **weight_params(config, _WEIGHTS)}
 
-    def count_params(self, params: SeparableConv1DParams, inputs: list[Shape], output: Shape) -> int:
-        return _separable_count(params.kernel, known(inputs[0][1], "separable_conv1d input features"), params)
+    def count_params(self, params: SeparableParams, inputs: list[Shape], output: Shape) -> int:
+        window = math.prod(spread(params.kernel, len(self.layout.axes)))
+        channels = known(inputs[0][-1], f"{self.name} input {self.layout.channels}")
+        depthwise = window * channels * params.depth_multiplier
+        pointwise = channels * params.depth_multiplier * params.filters
+        return depthwise + pointwise + (params.filters if params.use_bias else 0)
 
 
-def _separable_count(window: int, channels: int, params: SeparableParams) -> int:
-    depthwise = window * channels * params.depth_multiplier
-    pointwise = channels * params.depth_multiplier * params.filters
-    return depthwise + pointwise + (params.filters if params.use_bias else 0)
+class SeparableConv2D(Separable):
+    name = "separable_conv2d"
+    input_dtypes = FLOAT_DTYPES
+    layout = IMAGE
+    keras_class = "SeparableConv2D"
+    convolution = Conv2D
+    Params = SeparableConv2DParams
+    doc = "A `kernel` filter per input channel (times depth_multiplier), then a 1x1 convolution to `filters`."
+
+
+class SeparableConv1D(Separable):
+    name = "separable_conv1d"
+    input_dtypes = FLOAT_DTYPES
+    layout = SEQUENCE
+    keras_class = "SeparableConv1D"
+    convolution = Conv1D
+    Params = SeparableConv1DParams
+    doc = "separable_conv2d over the steps of a (steps, features) sequence (Keras has no causal padding for it)."
 
 
 _KEYS = {
@@ -123,8 +107,3 @@ _KEYS = {
     "use_bias": "use_bias",
 }
 """Keras's SeparableConv1D/2D arguments and the parameters they are, both ways."""
-_WEIGHTS = {
-    "depthwise_initializer": "depthwise_init", "pointwise_initializer": "pointwise_init",
-    "bias_initializer": "bias_init", "depthwise_regularizer": "depthwise_reg",
-    "pointwise_regularizer": "pointwise_reg", "bias_regularizer": "bias_reg",
-}

@@ -1,8 +1,9 @@
 """Initialisers and regularisers of weights: `kernel_init: he_normal`, `bias_init: -2.0`, `kernel_reg: {l2: 1e-4}`.
 
-An op with weights declares `kernel_init: Initializer | None = None` (and so on) in its
-Params and maps the parameter names to Keras's argument names once (`weight_kwargs` compiling,
-`weight_params` importing). Nothing here imports Keras: an initialiser is
+The parameters are declared by the maps below from Keras's argument names to theirs
+(`weight_group(KERNEL_KEYS)`), which also carry them to Keras (`weight_kwargs`) and back
+(`weight_params`); an op appends its group to its Params with `fields_after` (a layer with a
+kernel appends `KernelWeights`, a normalisation `NormWeights`). Nothing here imports Keras: an initialiser is
 passed as its Keras name, a constant and a regulariser as the config dict
 Keras's `initializers.get` / `regularizers.get` deserialise, so codegen can
 print them and `model.get_config()` reads them back.
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import NonNegativeFloat, PositiveFloat, create_model, model_validator
 
-from archspec.catalogue.ops.base import OpParams
+from archspec.catalogue.ops.base import Activation, OpParams, fields_after
 
 InitializerName = Literal[
     "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
@@ -102,6 +103,38 @@ KERNEL_DEFAULTS = {"kernel_initializer": "glorot_uniform", "bias_initializer": "
                    "recurrent_initializer": "orthogonal", "gamma_initializer": "ones", "beta_initializer": "zeros",
                    "embeddings_initializer": "random_uniform", "alpha_initializer": "zeros"}
 """Keras's default initialisers: an imported layer that uses them writes nothing."""
+
+
+def weight_group(keys: dict[str, str]) -> type[OpParams]:
+    """The Params fields of the weights `keys` maps to Keras (KERNEL_KEYS, NORM_KEYS...), declared by that map.
+
+    Each initialiser (`kernel_init`: Initializer | None), then each regulariser (`kernel_reg`:
+    Regularizer | None), in the map's order; an op appends them with `fields_after`, so a
+    weight parameter is written once, in the map that also carries it to and from Keras.
+    """
+    names = [name for name in keys.values() if name.endswith("_init")]
+    names += [name for name in keys.values() if name.endswith("_reg")]
+    fields: dict[str, Any] = {name: (Initializer | None if name.endswith("_init") else Regularizer | None, None)
+                              for name in names}
+    return create_model("WeightFields", __base__=OpParams, **fields)
+
+
+@fields_after(weight_group(KERNEL_KEYS))
+class KernelWeights(OpParams):
+    """What every layer with a kernel and a bias ends its Params with (dense, the convolutions):
+    appended by `fields_after(KernelWeights)`, mapped to Keras by KERNEL_KEYS (DEPTHWISE_KEYS)."""
+
+    activation: Activation | None = None
+    use_bias: bool = True
+
+
+@fields_after(weight_group(NORM_KEYS))
+class NormWeights(OpParams):
+    """What batch, layer and group normalisation end their Params with: `fields_after(NormWeights)`,
+    mapped to Keras by NORM_KEYS."""
+
+    center: bool = True
+    scale: bool = True
 
 
 def weight_kwargs(params: Any, names: dict[str, str]) -> dict[str, Any]:
