@@ -87,7 +87,7 @@ def test_the_fast_lane_refuses_tensorflow_by_name(tmp_path):
         "def test_pure():\n"
         "    assert 'tensorflow' not in __import__('sys').modules\n")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-p", "tests.conftest",
          "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-m", "not keras and not slow",
          str(tmp_path / "test_sneaky.py")],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
