@@ -38,8 +38,12 @@ class Concat(Op):
 
 
 class _ElementWise(Op):
+    """The element-wise merges: no params, any number of broadcast inputs, one Keras merge layer each."""
+
     Params = NoParams
     arity = "many"
+    family = "merge"
+    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes; average's mean is float there)
     keras_class: str
 
     def merge_shape(self, params: NoParams, operands: list[Operand]) -> Shape:
@@ -60,8 +64,6 @@ class _ElementWise(Op):
 
 class Add(_ElementWise):
     name = "add"
-    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
-    family = "merge"
     keras_class = "Add"
     keras_classes = ("Add",)
     doc = "Sums its plain inputs element-wise (shapes broadcast as in numpy)."
@@ -69,8 +71,6 @@ class Add(_ElementWise):
 
 class Multiply(_ElementWise):
     name = "multiply"
-    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
-    family = "merge"
     keras_class = "Multiply"
     keras_classes = ("Multiply",)
     doc = "Multiplies its plain inputs element-wise (shapes broadcast as in numpy)."
@@ -78,8 +78,6 @@ class Multiply(_ElementWise):
 
 class Subtract(_ElementWise):
     name = "subtract"
-    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
-    family = "merge"
     keras_class = "Subtract"
     keras_classes = ("Subtract",)
     exact_inputs = 2
@@ -88,8 +86,6 @@ class Subtract(_ElementWise):
 
 class Average(_ElementWise):
     name = "average"
-    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
-    family = "merge"
     keras_class = "Average"
     keras_classes = ("Average",)
     doc = "Element-wise mean of its plain inputs."
@@ -97,8 +93,6 @@ class Average(_ElementWise):
 
 class Maximum(_ElementWise):
     name = "maximum"
-    output_dtype = None  # Keras keeps integers (archspec.graph.dtypes)
-    family = "merge"
     keras_class = "Maximum"
     keras_classes = ("Maximum",)
     doc = "Element-wise maximum of its plain inputs."

@@ -62,6 +62,8 @@ _LSTM_KEYS = {**_BASE_KEYS, "recurrent_activation": "recurrent_activation", "uni
 
 
 class _Recurrent(Op):
+    family = "dense"
+    positional = ("units",)
     keras_class: ClassVar[str]
     gates: ClassVar[int]
     keys: ClassVar[dict[str, str]]
@@ -104,8 +106,6 @@ class _Recurrent(Op):
 
 class Lstm(_Recurrent):
     name = "lstm"
-    family = "dense"
-    positional = ("units",)
     Params = LstmParams
     keras_class = "LSTM"
     keras_classes = ("LSTM", "Bidirectional(LSTM)")
@@ -116,8 +116,6 @@ class Lstm(_Recurrent):
 
 class Gru(_Recurrent):
     name = "gru"
-    family = "dense"
-    positional = ("units",)
     Params = GruParams
     keras_class = "GRU"
     keras_classes = ("GRU", "Bidirectional(GRU)")
@@ -128,8 +126,6 @@ class Gru(_Recurrent):
 
 class SimpleRnn(_Recurrent):
     name = "simple_rnn"
-    family = "dense"
-    positional = ("units",)
     Params = RecurrentParams
     keras_class = "SimpleRNN"
     keras_classes = ("SimpleRNN", "Bidirectional(SimpleRNN)")
