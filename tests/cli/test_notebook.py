@@ -10,7 +10,7 @@ import pytest
 import archspec
 from archspec.errors import RunError, SpecError
 from archspec.notebook import metrics_table, open_run, spec_svg
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_mnist
 
 MLP = """\
 archspec: 1
@@ -82,6 +82,7 @@ SUBSET = 64
 
 @pytest.mark.notebook
 @pytest.mark.slow
+@needs_mnist
 def test_the_lecture_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     import nbclient
     import nbformat
