@@ -119,6 +119,12 @@ class Node(_Record):
         """The op object an op node applies (its rules and layer); an input applies none (KeyError)."""
         return OPS[self.op]
 
+    def weight_count(self) -> int:
+        """Weights the node's op makes for the input it gets, as Keras counts them (a sharing node's too: the
+        owner's layer called on this input); needs the shapes, so after shape inference."""
+        inputs = self.input_shape if isinstance(self.input_shape, list) else [self.input_shape]
+        return self.definition.count_params(self.params, inputs, self.shape)
+
     @property
     def noun(self) -> str:
         """How messages name this node's kind: "input" or "node"."""

@@ -22,10 +22,7 @@ def node_params(graph: nx.MultiDiGraph, name: str) -> int:
 
 def layer_params(graph: nx.MultiDiGraph, name: str) -> int:
     """Weights the node's op would make for the input it gets (a sharing node's too)."""
-    record = node_of(graph, name)
-    shapes = record.input_shape
-    inputs = shapes if isinstance(shapes, list) else [shapes]
-    return record.definition.count_params(record.params, inputs, record.shape)
+    return node_of(graph, name).weight_count()
 
 
 def node_details(record: Node) -> str:

@@ -32,9 +32,7 @@ def tensor_size_error(name: str, record: Node) -> ShapeError | None:
                       "for a typo such as extra zeros")
     if record.is_input or record.shares:
         return None
-    shapes = record.input_shape
-    weights = record.definition.count_params(record.params, shapes if isinstance(shapes, list) else [shapes],
-                                             record.shape)
+    weights = record.weight_count()
     if weights > MAX_TENSOR_VALUES:
         return _error(name, record, f"its weights hold {weights:,} values", weights,
                       "check units, filters and the input's last axis for a typo such as extra zeros; "
