@@ -8,16 +8,10 @@ import sys
 import pytest
 
 from archspec.cli import main
+from tests.cli_run import run_cli
 from tests.conftest import ROOT
 
 UNET = str(ROOT / "specs" / "mnist_denoise_unet.yaml")
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return (exit_info.value.code or 0), out, err
 
 
 def test_validate_ok(capsys):

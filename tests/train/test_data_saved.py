@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from archspec.cli import main
 from archspec.errors import DataError
 from archspec.spec.data_spec import DataSpec, SplitSpec
 from archspec.train.userdata.scan import scan_data
 from archspec.train.userdata.split import make_split
+from tests.cli_run import run_cli
 
 datasets = pytest.importorskip("datasets")
 
@@ -28,13 +28,6 @@ edges:
 outputs: [probs]
 train: {epochs: 20, batch_size: 16, seed: 0, optimizer: {adam: {learning_rate: 0.05}}, data: {target: label}}
 """
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return (exit_info.value.code or 0), out, err
 
 
 def points(count: int, seed: int):

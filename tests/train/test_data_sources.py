@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archspec.cli import main
 from archspec.errors import DataError
 from archspec.spec.data_spec import SOURCE_KINDS, DataSpec, SplitSpec
 from archspec.train.userdata.checks import check_bad_items
 from archspec.train.userdata.scan import scan_data
 from archspec.train.userdata.sources import SOURCES
 from archspec.train.userdata.split import make_split
+from tests.cli_run import run_cli
 from tests.conftest import HAVE_MNIST, SHARED_MNIST, needs_mnist
 from tests.data_maker import mnist_digits, png_bomb, write_image_folder, write_segmentation_folder, write_table
 
@@ -52,13 +52,6 @@ train: {task: regress, data: {path: TABLE, target: TARGET}}
 
 def cnn(write_spec, channels: int = 3, classes: int = 10) -> Path:
     return write_spec(CNN.replace("CHANNELS", str(channels)).replace("CLASSES", str(classes)))
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return (exit_info.value.code or 0), out, err
 
 
 @pytest.fixture(scope="module")

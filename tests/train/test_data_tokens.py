@@ -10,12 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-from archspec.cli import main
 from archspec.errors import DataError
 from archspec.spec.data_spec import DataSpec, SplitSpec
 from archspec.train.userdata.scan import scan_data
 from archspec.train.userdata.sources.tokens import BLOCK, windows
 from archspec.train.userdata.split import make_split
+from tests.cli_run import run_cli
 
 LM = """\
 archspec: 1
@@ -30,13 +30,6 @@ train: {task: next_token, epochs: 1, batch_size: 16, seed: 0}
 def lm(write_spec, length=16, rows=40, scores=40, name="lm.yaml"):
     return write_spec(LM.replace("LENGTH", str(length)).replace("ROWS", str(rows)).replace("SCORES", str(scores)),
                       name)
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return (exit_info.value.code or 0), out, err
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archspec.cli import main
 from archspec.train.userdata.image_files import ImageFiles
+from tests.cli_run import run_cli
 from tests.conftest import HAVE_MNIST, SHARED_MNIST, needs_mnist
 from tests.data_maker import mnist_digits, write_image_folder, write_segmentation_folder, write_table
 
@@ -41,13 +41,6 @@ outputs: [value]
 train: {task: regress, epochs: 30, batch_size: 16, seed: 1, optimizer: {adam: {learning_rate: 0.05}},
         data: {path: TABLE, target: price}}
 """
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return (exit_info.value.code or 0), out, err
 
 
 @pytest.fixture(scope="module")
