@@ -86,11 +86,13 @@ class GraphReader:
             elif self.traceable(operation):  # a subclassed layer: its traced call, flattened the same way
                 self.traced.add(f"{prefix}{operation.name}")
                 try:
-                    model = rewritten_model(operation, call) or traced_model(operation, call)
+                    rewritten = rewritten_model(operation, call)
+                    model, outputs = ((rewritten, call.output_tensors) if rewritten is not None
+                                      else traced_model(operation, call))
                     inner = self.read(model, f"{prefix}{operation.name}_", list(call.input_tensors))
                 except KerasImportError as error:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
-                for tensor, name in zip(call.output_tensors, inner):
+                for tensor, name in zip(outputs, inner):
                     self.tensors[id(tensor)] = name
             else:
                 self.add_call(call, prefix)

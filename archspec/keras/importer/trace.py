@@ -25,8 +25,14 @@ from typing import Any
 from archspec.keras.importer.errors import KerasImportError, first_line
 
 
-def traced_model(layer: Any, call: Any) -> Any:
-    """A Functional model computing `layer`'s call from symbolic inputs, one per input tensor of `call`."""
+def traced_model(layer: Any, call: Any) -> tuple[Any, list[Any]]:
+    """A Functional model computing `layer`'s call from symbolic inputs, one per input tensor of `call`,
+    and the output tensors of `call` its outputs stand for.
+
+    A call may return a structure with None in it (DeiT's blocks return `(x, None)` when no attention
+    scores are asked for); Keras records the tensor parts only (see `_none_outputs_dropped`), and so
+    does the trace. A part that is a constant (`ops.empty`, made without any input) is no output of
+    the model: the outer call's tensor in its place stays unread, and a layer using it is refused."""
     from archspec.keras.backend import import_keras
 
     keras = import_keras()
@@ -45,17 +51,42 @@ def traced_model(layer: Any, call: Any) -> Any:
     args = keras.tree.map_structure(swap, list(call.arguments.args))
     kwargs = keras.tree.map_structure(swap, dict(call.arguments.kwargs))
     try:
-        with _fresh_auto_names():
-            outputs = layer.call(*args, **kwargs)
-            model = keras.Model([fresh[id(tensor)] for tensor in call.input_tensors], outputs)
+        with _fresh_auto_names(), _none_outputs_dropped():
+            parts = [part for part in keras.tree.flatten(layer.call(*args, **kwargs)) if part is not None]
+            if len(parts) != len(call.output_tensors):
+                raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) traced to {len(parts)} "
+                                       f"outputs where its call gave {len(call.output_tensors)}")
+            symbolic = [index for index, part in enumerate(parts) if isinstance(part, keras.KerasTensor)]
+            model = keras.Model([fresh[id(tensor)] for tensor in call.input_tensors],
+                                [parts[index] for index in symbolic])
+    except KerasImportError:
+        raise
     except Exception as error:  # any failure of the user's code is reported, located
         raise KerasImportError(
             f"{_refused(layer)}, and tracing its call stopped at {_stopped_at(error, layer)}: "
             f"{first_line(error)}\n  hint: {_HINT.format(cls=type(layer).__name__)}") from None
-    if len(model.outputs) != len(call.output_tensors):
-        raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) traced to {len(model.outputs)} "
-                               f"outputs where its call gave {len(call.output_tensors)}")
-    return model
+    return model, [call.output_tensors[index] for index in symbolic]
+
+
+@contextlib.contextmanager
+def _none_outputs_dropped() -> Iterator[None]:
+    """Inside a trace, a layer whose call returns None among its outputs records a node of its tensor
+    parts (Keras refuses the None: "All operation outputs must be tensors"); the caller still receives
+    the whole structure, None included, as the layer's own Python returns it."""
+    from keras.src import tree
+    from keras.src.layers import layer as layer_module  # Layer.__call__ records its node with this name
+
+    node = layer_module.Node
+
+    def tensor_parts_node(operation: Any, call_args: Any = None, call_kwargs: Any = None, outputs: Any = None) -> Any:
+        parts = None if outputs is None else [part for part in tree.flatten(outputs) if part is not None]
+        return node(operation, call_args, call_kwargs, parts)
+
+    layer_module.Node = tensor_parts_node
+    try:
+        yield
+    finally:
+        layer_module.Node = node
 
 
 @contextlib.contextmanager

@@ -85,3 +85,15 @@ def test_a_vit_backbones_encoder_blocks_fold_into_one_block_used_twice(keras, ke
     assert "Written without blocks" not in text
     images = np.random.default_rng(2).normal(size=(2, 16, 16, 3)).astype("float32")
     assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
+
+
+def test_a_deit_backbone_whose_blocks_return_none_scores_imports_exactly(keras, keras_hub):
+    """DeiT's encoder blocks return (x, None) and its encoder empty score lists beside its output: the
+    trace reads the tensors, and the blocks fold as ViT's do."""
+    model = keras_hub.models.DeiTBackbone(image_shape=(16, 16, 3), patch_size=8, num_layers=2, num_heads=2,
+                                          hidden_dim=8, intermediate_dim=16)
+    text, rebuilt = import_and_rebuild(model)
+    assert "=block(repeat=2)" in text
+    assert rebuilt.count_params() == model.count_params()
+    images = np.random.default_rng(3).normal(size=(2, 16, 16, 3)).astype("float32")
+    assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5

@@ -175,3 +175,54 @@ def test_a_layer_called_twice_in_a_traced_call_is_read_after_its_inputs(keras):
         "  mlp_dropout:   {op: dropout, rate: 0.1}\n"
         "  mlp_second:    {op: dense, units: 3}\n"
         "  mlp_dropout_2: {op: dropout, rate: 0.1}")  # no weights: nothing to share
+
+
+def _scored_stack(keras):
+    layers, ops = keras.layers, keras.ops
+
+    class Scored(layers.Layer):
+        """Returns (output, None) when no scores are asked for, as keras-hub's DeiT encoder blocks do."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = layers.Dense(4, name="dense")
+
+        def call(self, x, return_scores=False):
+            return self.dense(x), (ops.ones_like(x) if return_scores else None)
+
+    class Stack(layers.Layer):
+        """Two Scored layers, returning a constant beside its output (DeiT's empty score list)."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.blocks = [Scored(name=f"scored_{index}") for index in range(2)]
+
+        def call(self, x):
+            for block in self.blocks:
+                x, _ = block(x)
+            return x, ops.zeros((0, 4))
+
+    return Stack
+
+
+def test_a_traced_layer_returning_none_or_a_constant_beside_its_output_is_read_by_its_tensors(keras):
+    from archspec.keras.importer import import_and_rebuild
+
+    vector = keras.Input((4,), name="v")
+    hidden, _ = _scored_stack(keras)(name="stack")(vector)
+    model = keras.Model(vector, keras.layers.Dense(2, name="out")(hidden))
+    text, rebuilt = import_and_rebuild(model)
+    assert text.split("edges:\n", 1)[1] == (
+        "  - v -> stack_scored_0_dense -> stack_scored_1_dense -> out\n\noutputs: [out]\n")
+    batch = np.random.default_rng(3).normal(size=(2, 4)).astype("float32")
+    assert rebuilt.count_params() == model.count_params()
+    assert np.abs(np.asarray(rebuilt(batch)) - np.asarray(model(batch))).max() < 1e-6
+
+
+def test_a_constant_a_traced_layer_returns_cannot_be_used(keras):
+    vector = keras.Input((4,), name="v")
+    hidden, empty = _scored_stack(keras)(name="stack")(vector)
+    model = keras.Model(vector, [hidden, keras.layers.Flatten(name="flat")(empty)])
+    with pytest.raises(KerasImportError) as raised:
+        import_model(model)
+    assert str(raised.value).startswith("'flat' uses output 1 of 'stack', which the import cannot follow")
