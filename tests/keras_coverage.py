@@ -10,7 +10,7 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-OPS_ALIASES = {"swish": "Silu", "hard_swish": "HardSilu"}
+OPS_ALIASES = {"swish": "Silu", "hard_swish": "HardSilu", "fft2": "FFT2"}
 """keras.ops functions whose operation class is not their name in CamelCase."""
 
 MATH = "element-wise math with no op (an expr node can often write it by hand)"
@@ -45,7 +45,7 @@ REFUSED_OPS: dict[str, str] = {
         arange array bartlett blackman empty empty_like eye full full_like geomspace hamming hanning
         identity kaiser linspace logspace meshgrid ones ones_like tri vander zeros zeros_like"""), CREATION),
     **dict.fromkeys(_words("""
-        cholesky cholesky_inverse cross det eig eigh einsum fft fft2 ifft2 inner inv irfft istft kron
+        cholesky cholesky_inverse cross det eig eigh einsum fft ifft2 inner inv irfft istft kron
         lstsq lu_factor logdet matmul matrix_rank outer pinv polar qr rfft slogdet solve solve_triangular stft svd
         tensordot vdot dot cdist correlate view_as_complex view_as_real"""), LINALG),
     **dict.fromkeys(_words("""
@@ -55,7 +55,7 @@ REFUSED_OPS: dict[str, str] = {
         associative_scan cond custom_gradient fori_loop jvp map scan switch vectorize vectorized_map
         while_loop stop_gradient"""), CONTROL),
     **dict.fromkeys(_words("""
-        convert_to_numpy convert_to_tensor copy dtype is_tensor ndim shape size cast saturate_cast
+        convert_to_numpy convert_to_tensor copy dtype is_tensor ndim shape size saturate_cast
         isreal"""), QUERY),
     **dict.fromkeys(_words("""
         adaptive_average_pool adaptive_max_pool average_pool batch_normalization conv conv_transpose

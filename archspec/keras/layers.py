@@ -214,6 +214,18 @@ class ClassToken(keras.layers.Layer):
         return {**super().get_config(), "tokens": self.tokens, "initializer": self.initializer}
 
 
+@keras.saving.register_keras_serializable(package="archspec")
+class Fourier(keras.layers.Layer):
+    """real(fft2(x)) over the last two axes: FNet's token mixing (keras-hub's FNetEncoder computes it so)."""
+
+    def call(self, inputs: Any) -> Any:
+        real, _ = ops.fft2((inputs, ops.zeros_like(inputs)))  # the imaginary part of a real input is zero
+        return real
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape  # keras.ops.fft2's own rule needs the two sizes; the transform does not
+
+
 _FUNCTIONS = {
     "sigmoid": ops.sigmoid, "tanh": ops.tanh, "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt,
     "abs": ops.abs, "relu": ops.relu,

@@ -86,6 +86,7 @@ CASES = [
     ("{op: class_token, tokens: 3}", [6, 4]),
     ("{op: part, index: 1, parts: 2}", [6, 4]),
     ("{op: part, axis: 1, index: 2, sizes: [1, 2, 3]}", [6, 4]),
+    ("{op: fourier}", [6, 8]),
 ]
 
 

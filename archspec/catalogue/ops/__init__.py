@@ -39,6 +39,7 @@ from archspec.catalogue.ops.recurrent import Gru, Lstm, Masking, SimpleRnn
 from archspec.catalogue.ops.sampling import GaussianSample
 from archspec.catalogue.ops.separable import SeparableConv1D, SeparableConv2D
 from archspec.catalogue.ops.sequence import AvgPool1D, Conv1D, GlobalAvgPool1D, GlobalMaxPool1D, MaxPool1D
+from archspec.catalogue.ops.spectral import Fourier
 from archspec.catalogue.ops.tokens import ClassToken, Part, Permute, Slice, Split, Take
 
 OPS: dict[str, Op] = {
@@ -58,7 +59,7 @@ OPS: dict[str, Op] = {
         LeakyRelu(), Prelu(), Elu(), Softmax(),
         ZeroPadding1D(), Cropping1D(), Cropping2D(), Pad(), Rescaling(), Normalization(),
         Expr(), Take(), Slice(), Permute(), ClassToken(), Split(), Part(),
-        GaussianSample(), MatMul(), Einsum(),
+        GaussianSample(), MatMul(), Einsum(), Fourier(),
     )
 }
 """Every op kind, by the name written in `op:`."""

@@ -19,7 +19,7 @@ from archspec.catalogue.ops import OPS
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
-from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
+from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, Same, TensorRef, Unread, unmappable, unmappable_output
 from archspec.keras.importer.layout import ImportedNode
 from archspec.keras.importer.rewrites import rewritten_model
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
@@ -39,6 +39,8 @@ class GraphReader:
         self.outputs: dict[str, Any] = {}
         """Spec node name -> the Keras tensor its layer produced in this graph."""
         self.tensors: dict[int, str] = {}
+        self.unread: dict[int, KerasImportError] = {}
+        """Tensors of keras.ops calls with no spec form (id -> why): an error only where a node uses one."""
         self.taken: set[str] = set()
         self.auto: set[str] = set()
         """Spec names of the operations Keras named itself (`conv2d_57`): the folding may rename them."""
@@ -95,7 +97,12 @@ class GraphReader:
                 for tensor, name in zip(outputs, inner):
                     self.tensors[id(tensor)] = name
             else:
-                self.add_call(call, prefix)
+                try:
+                    self.add_call(call, prefix)
+                except KerasImportError as error:
+                    if _is_layer(operation):
+                        raise
+                    self.unread.update((id(tensor), error) for tensor in call.output_tensors)
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
 
     def traceable(self, operation: Any) -> bool:
@@ -114,6 +121,9 @@ class GraphReader:
         shape = tuple(call.output_tensors[0].shape[1:])
         if not _is_layer(operation) and len(call.output_tensors) > 1:
             for index, part in enumerate(self.op_parts(operation, call, name)):
+                if part is None:  # an output with no spec form (fft2's imaginary part): an error where used
+                    self.unread[id(call.output_tensors[index])] = KerasImportError(unmappable_output(operation, index))
+                    continue
                 part.shape = tuple(call.output_tensors[index].shape[1:])
                 self.nodes[part.name] = part
                 self.shapes[part.name] = part.shape
@@ -123,6 +133,10 @@ class GraphReader:
         if auto_named(operation):
             self.auto.add(name)
         node = read(operation, call, name)
+        if isinstance(node, Same):  # a keras.ops call passing its input on (a cast to its own dtype): no node
+            self.taken.discard(name)
+            self.tensors[id(call.output_tensors[0])] = node.source
+            return
         if owner is not None:  # a layer called again: this node calls its first call's layer (`shares:`)
             node.params = {SHARES: owner}
             del self.layers[name]
@@ -172,15 +186,12 @@ class GraphReader:
             names = list(layer.get_config().get("names", [])) or ["x", "y", "z", "w"][:len(sources)]
         return ImportedNode(name, op.name, written, sources, merges, names=names)
 
-    def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
-        mapping = KERAS_OPS.get(type(operation).__name__)
-        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
-                                dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
-        mapped = mapping(operation_call) if mapping else None
-        if mapped is None:
-            raise KerasImportError(unmappable(operation_call))
+    def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode | Same:
+        operation_call, mapped = self.mapped(operation, call)
         if isinstance(mapped, list):
             raise KerasImportError(unmappable(operation_call))
+        if isinstance(mapped, Same):
+            return mapped
         op_name, params, sources = mapped[:3]
         names = mapped[3] if len(mapped) > 3 else None
         return ImportedNode(name, op_name, self.checked(op_name, params, operation_call), sources, names=names)
@@ -199,17 +210,29 @@ class GraphReader:
         raise KerasImportError(f"layer '{layer.name}' ({cls}) cannot be written as op {self.by_class[cls][0].name}: "
                                f"{first_line(first)}")
 
-    def op_parts(self, operation: Any, call: Any, name: str) -> list[ImportedNode]:
-        """A keras.ops call with several outputs (split): one node per output, `NAME_0`, `NAME_1`, ..."""
-        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
-                                dict(call.arguments.kwargs))
-        mapping = KERAS_OPS.get(type(operation).__name__)
-        mapped = mapping(operation_call) if mapping else None
+    def op_parts(self, operation: Any, call: Any, name: str) -> list[ImportedNode | None]:
+        """A keras.ops call with several outputs (split): one node per output, `NAME_0`, `NAME_1`, ...; None for
+        an output with no spec form. One node alone (fft2's real part) is `NAME`."""
+        operation_call, mapped = self.mapped(operation, call)
         if not isinstance(mapped, list):
             raise KerasImportError(unmappable(operation_call))
         self.taken.discard(name)
-        return [ImportedNode(self.name(f"{name}_{index}"), op_name, self.checked(op_name, params, operation_call),
-                             sources) for index, (op_name, params, sources) in enumerate(mapped)]
+        alone = sum(part is not None for part in mapped) == 1
+        return [None if part is None else ImportedNode(self.name(name if alone else f"{name}_{index}"), part[0],
+                                                       self.checked(part[0], part[1], operation_call), part[2])
+                for index, part in enumerate(mapped)]
+
+    def mapped(self, operation: Any, call: Any) -> tuple[OpCall, Any]:
+        """A keras.ops call and its spec form (keras_ops.KERAS_OPS); when it has none, the error of an argument
+        whose producer had none first (the cause), else unmappable's."""
+        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
+                                dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
+        mapping = KERAS_OPS.get(type(operation).__name__)
+        mapped = mapping(operation_call) if mapping else None
+        if mapped is None:
+            unread = Unread.first(operation_call.args)
+            raise unread.error if unread else KerasImportError(unmappable(operation_call))
+        return operation_call, mapped
 
     def checked(self, op_name: str, params: dict[str, Any], operation_call: OpCall) -> dict[str, Any]:
         try:
@@ -219,6 +242,8 @@ class GraphReader:
 
     def source_or_none(self, value: Any) -> Any:
         """An argument: the spec name of a tensor argument, else the value itself."""
+        if id(value) in self.unread:
+            return Unread(self.unread[id(value)])
         if hasattr(value, "_keras_history"):
             return TensorRef(self.source(value, "?"), tuple(value.shape[1:]))
         if isinstance(value, (list, tuple)) and any(hasattr(item, "_keras_history") for item in value):
@@ -227,6 +252,8 @@ class GraphReader:
 
     def source(self, tensor: Any, user: str) -> str:
         name = self.tensors.get(id(tensor))
+        if name is None and id(tensor) in self.unread:
+            raise self.unread[id(tensor)]
         if name is None:
             operation, _, index = tensor._keras_history
             raise KerasImportError(f"'{user}' uses output {index} of '{operation.name}', "
@@ -242,17 +269,6 @@ class GraphReader:
             safe += "_"
         self.taken.add(safe)
         return safe
-
-
-class TensorRef(str):
-    """A tensor argument of a keras.ops call: its producer's spec name, with its shape."""
-
-    shape: tuple
-
-    def __new__(cls, name: str, shape: tuple) -> TensorRef:
-        ref = super().__new__(cls, name)
-        ref.shape = shape
-        return ref
 
 
 def _after_their_inputs(calls: list[Any]) -> list[Any]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from archspec.keras.importer.errors import KerasImportError
+
 
 @dataclass
 class OpCall:
@@ -27,9 +29,45 @@ class OpCall:
         return [item for item in self.args if hasattr(item, "shape") and isinstance(item, str)]
 
 
+class TensorRef(str):
+    """A tensor argument of a keras.ops call: its producer's spec name, with its shape."""
+
+    shape: tuple
+
+    def __new__(cls, name: str, shape: tuple) -> TensorRef:
+        ref = super().__new__(cls, name)
+        ref.shape = shape
+        return ref
+
+
+class Unread:
+    """A tensor argument whose producer has no spec form: a mapping may absorb it (fft2's zero imaginary part
+    is no input of its fourier node); a mapping that writes it as a source raises the producer's error."""
+
+    def __init__(self, error: KerasImportError) -> None:
+        self.error = error
+
+    def __str__(self) -> str:
+        raise self.error
+
+    @staticmethod
+    def first(args: list[Any]) -> Unread | None:
+        """The first Unread among a call's arguments (one level of lists): the cause to report first."""
+        return next((item for arg in args for item in (arg if isinstance(arg, list) else [arg])
+                     if isinstance(item, Unread)), None)
+
+
+@dataclass(frozen=True)
+class Same:
+    """A call that passes its input on unchanged (a cast to the dtype it has): no node, the source itself."""
+
+    source: str
+
+
 Mapped = Any
 """(op, params, sources) or (op, params, sources, input names) for an expr; a list of those for an
-operation with several outputs (split); None when the call has no spec form."""
+operation with several outputs (split), None for an output with no spec form; Same for a call that changes
+nothing; None when the call has no spec form."""
 
 
 def _binary(op: str | None, symbol: str | None) -> Callable[[OpCall], Mapped]:
@@ -134,6 +172,26 @@ def _split(call: OpCall) -> Mapped:
             for start, stop in bounds]
 
 
+def _cast(call: OpCall) -> Mapped:
+    """keras.ops.cast to the dtype the tensor has (FNet casts to float32 around its transform): the tensor."""
+    (tensor,) = call.call.input_tensors
+    if len(call.tensors()) != 1 or str(tensor.dtype) != str(call.operation.dtype):
+        return None
+    return Same(str(call.args[0]))
+
+
+def _fft2(call: OpCall) -> Mapped:
+    """keras.ops.fft2 of a real tensor (its imaginary part a zeros_like): the real part of the transform is a
+    fourier node (FNet's mixing); the imaginary part has no op, an error only where a node uses it."""
+    parts = call.args[0] if len(call.args) == 1 else None
+    if not isinstance(parts, list) or len(parts) != 2 or not isinstance(parts[0], TensorRef):
+        return None
+    imaginary = call.call.arguments.args[0][1]
+    if type(imaginary._keras_history.operation).__name__ != "ZerosLike":
+        return None
+    return [("fourier", {}, [str(parts[0])]), None]
+
+
 def _pad(call: OpCall) -> Mapped:
     """keras.ops.pad: with zeros on the spatial axes only, zero_padding1d/2d (as before); any other (another
     value, reflect or symmetric, the channels padded too), a pad node. The batch axis is never padded."""
@@ -213,6 +271,8 @@ KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
     "Pad": _pad,
     "Reshape": _reshape,
     "Concatenate": _concatenate,
+    "Cast": _cast,
+    "FFT2": _fft2,
 }
 """keras.ops operation class -> its spec form (see docs/spec-scaling.md, import)."""
 
@@ -224,6 +284,13 @@ def unmappable(call: OpCall) -> str:
     return (f"operation '{operation.name}' (keras.ops {type(operation).__name__}({shown})) has no archspec op "
             "to import it as\n  hint: replace it by a layer, or write a plugin op with a Keras layer "
             "for it (docs/plugins.md)")
+
+
+def unmappable_output(operation: Any, index: int) -> str:
+    """The message for an output of a keras.ops call that has no spec form (fft2's imaginary part)."""
+    return (f"output {index} of operation '{operation.name}' (keras.ops {type(operation).__name__}) has no "
+            "archspec op to import it as\n  hint: use only the outputs that import, or write a plugin op "
+            "(docs/plugins.md)")
 
 
 def _show(value: Any) -> str:

@@ -51,7 +51,7 @@ def traced_model(layer: Any, call: Any) -> tuple[Any, list[Any]]:
     args = keras.tree.map_structure(swap, list(call.arguments.args))
     kwargs = keras.tree.map_structure(swap, dict(call.arguments.kwargs))
     try:
-        with _fresh_auto_names(), _none_outputs_dropped():
+        with _fresh_auto_names(), _none_outputs_dropped(), _transforms_of_any_size():
             parts = [part for part in keras.tree.flatten(layer.call(*args, **kwargs)) if part is not None]
             if len(parts) != len(call.output_tensors):
                 raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) traced to {len(parts)} "
@@ -87,6 +87,36 @@ def _none_outputs_dropped() -> Iterator[None]:
         yield
     finally:
         layer_module.Node = node
+
+
+TRANSFORMS = ("FFT", "FFT2", "IFFT2")
+"""keras.ops operations whose outputs are shaped like their (real, imaginary) inputs but whose symbolic rule
+refuses a size known only at run time (a sequence of any length), which every backend transforms."""
+
+
+@contextlib.contextmanager
+def _transforms_of_any_size() -> Iterator[None]:
+    """Inside a trace, the TRANSFORMS accept unknown sizes (FNet mixes a sequence of any length): their
+    outputs are shaped like their inputs; Keras's rule still checks the rest, on the sizes as 1."""
+    from keras.src.backend import KerasTensor
+    from keras.src.ops import math
+
+    def shaped_like_inputs(rule: Any) -> Any:
+        def relaxed(self: Any, x: Any) -> Any:
+            if not (isinstance(x, (tuple, list)) and len(x) == 2 and x[0].shape == x[1].shape):
+                return rule(self, x)
+            rule(self, [KerasTensor(shape=tuple(size or 1 for size in part.shape), dtype=part.dtype) for part in x])
+            return tuple(KerasTensor(shape=part.shape, dtype=part.dtype) for part in x)
+        return relaxed
+
+    saved = {name: getattr(math, name).compute_output_spec for name in TRANSFORMS}
+    for name, rule in saved.items():
+        getattr(math, name).compute_output_spec = shaped_like_inputs(rule)
+    try:
+        yield
+    finally:
+        for name, rule in saved.items():
+            getattr(math, name).compute_output_spec = rule
 
 
 @contextlib.contextmanager

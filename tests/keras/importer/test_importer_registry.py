@@ -85,6 +85,7 @@ CASES: list[tuple[str, list[int], str | None]] = [
     ("{op: slice, axis: 2, start: 1, stop: 3}", SEQ, None),
     ("{op: permute, axes: [2, 1]}", SEQ, None),
     ("{op: class_token, tokens: 2}", SEQ, None),
+    ("{op: fourier}", SEQ, None),
     ("{op: part, axis: -1, index: 1, parts: 2}", SEQ, "slice"),
     ("{op: normalization}", IMG, None),
     ("{op: normalization, mean: [0.5, 1.0, 0.0, 2.0], variance: [1.0, 4.0, 2.0, 0.25]}", IMG, None),
