@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
+from archspec.keras.importer.activations import activation_node, function_activation, without_activation
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
@@ -103,6 +104,8 @@ class GraphReader:
                     if _is_layer(operation):
                         raise
                     self.unread.update((id(tensor), error) for tensor in call.output_tensors)
+        if bound is None:  # the inputs in the model's order (a model of a dict of inputs: its keys sorted)
+            self.inputs = {self.tensors[id(tensor)]: self.inputs[self.tensors[id(tensor)]] for tensor in model_inputs}
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
 
     def traceable(self, operation: Any) -> bool:
@@ -150,6 +153,9 @@ class GraphReader:
             placed = [node]
             if name in self.layers:  # the layer's own output, for naming the first node that differs
                 self.outputs[name] = call.output_tensors[0]
+        if _is_layer(operation) and function_activation(operation) is not None:  # its last step: a node after it
+            placed.append(activation_node(operation, placed[-1], self.name))
+            self.outputs.pop(name, None)  # the layer's output is the activation's, which no layer of `layers` has
         for part in placed:
             self.nodes[part.name] = part
             self.shapes[part.name] = part.shape
@@ -201,7 +207,7 @@ class GraphReader:
         first: Exception | None = None
         for op in self.by_class[cls]:
             try:
-                config = op.from_keras(as_channels_last(layer.get_config()))
+                config = op.from_keras(without_activation(layer, as_channels_last(layer.get_config())))
                 config.update(op.from_keras_call(dict(call.arguments.kwargs)))
                 return op, op.Params.model_validate(config)
             except (ValueError, ValidationError) as error:

@@ -50,8 +50,14 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
 
 
 def model_outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
-    result = model(batch if len(batch) > 1 else batch[0], training=False)
-    return [np.asarray(item) for item in (result if isinstance(result, (list, tuple)) else [result])]
+    """The model's outputs on `batch` (one array per input, in `model.inputs` order), flattened as
+    `model.outputs` is: a model built on a dict of inputs (keras-hub's text backbones) is called with one."""
+    from keras import tree
+
+    structure = getattr(model, "_inputs_struct", None)
+    inputs = tree.pack_sequence_as(structure, batch) if isinstance(structure, dict) else (
+        batch if len(batch) > 1 else batch[0])
+    return [np.asarray(item) for item in tree.flatten(model(inputs, training=False))]
 
 
 def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
@@ -69,7 +75,7 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
     from archspec.keras.backend import import_keras
 
     keras = import_keras()
-    names = list(layers)
+    names = [name for name in layers if name in tensors]  # a layer split in two nodes has no one output
     try:
         original = keras.Model(model.inputs, [tensors[name] for name in names])
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])

@@ -97,3 +97,23 @@ def test_a_deit_backbone_whose_blocks_return_none_scores_imports_exactly(keras, 
     assert rebuilt.count_params() == model.count_params()
     images = np.random.default_rng(3).normal(size=(2, 16, 16, 3)).astype("float32")
     assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
+
+
+def test_an_fnet_backbone_imports_its_fourier_mixing_exactly(keras, keras_hub):
+    """FNet: keras.ops.fft2's real part is a fourier node, its Dense's gelu_approximate function an expr after
+    it, its [CLS] token take index 0 of a sequence of any length; the model takes a dict of inputs."""
+    model = keras_hub.models.FNetBackbone(vocabulary_size=50, num_layers=2, hidden_dim=8, intermediate_dim=16,
+                                          max_sequence_length=16)
+    text, rebuilt = import_and_rebuild(model)
+    for step in ("x -> fft2=fourier -> ", "-> intermediate_dense_activation=expr('gelu_tanh(x)')\n",
+                 "=take(index=0) -> pooled_dense", "=layer()"):  # take: get_item, numbered by Keras process-wide
+        assert step in text and list(yaml.safe_load(text)["inputs"]) == ["segment_ids", "token_ids"]
+    assert rebuilt.count_params() == model.count_params()
+    rng = np.random.default_rng(4)
+    for steps in (5, 12):
+        batch = {"token_ids": rng.integers(0, 50, size=(2, steps)).astype("int32"),
+                 "segment_ids": rng.integers(0, 4, size=(2, steps)).astype("int32")}
+        want = model(batch)
+        got = rebuilt([batch["segment_ids"], batch["token_ids"]])
+        for index, key in enumerate(("pooled_output", "sequence_output")):
+            assert np.abs(np.asarray(got[index]) - np.asarray(want[key])).max() < 1e-5
