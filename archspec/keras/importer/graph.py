@@ -16,11 +16,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
+from archspec.keras.importer.attention_calls import attention_inputs
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
+from archspec.keras.importer.masks import MaskViews
 from archspec.keras.importer.rewrites import rewritten_model
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
@@ -48,6 +50,8 @@ class GraphReader:
         """Spec names of the subclassed layers traced into their parts (their uses prefer to be a block)."""
         self.folded = False
         """Whether the spec was written with blocks (importer.read_spec sets it)."""
+        self.masks = MaskViews()
+        """keras.ops calls that only build an attention mask (importer.masks): views, not nodes."""
         self.by_class: dict[str, list[Any]] = {}
         """Keras class -> the ops that import it, tried in registry order (the first whose from_keras
         accepts the config wins: a Dropout with a per-example noise_shape is a drop_path)."""
@@ -117,6 +121,9 @@ class GraphReader:
                 self.shapes[part.name] = part.shape
                 self.tensors[id(call.output_tensors[index])] = part.name
             return
+        if not _is_layer(operation) and type(operation).__name__ not in KERAS_OPS and self.masks.record(
+                operation, call, self.tensors, lambda: unmappable(self.op_call(operation, call))):
+            return
         read = self.layer_node if _is_layer(operation) else self.op_node
         if auto_named(operation):
             self.auto.add(name)
@@ -154,26 +161,25 @@ class GraphReader:
         axis_field = op.Params.model_fields.get("axis")
         if written.get("axis") == rank - 1 and axis_field is not None and axis_field.default == -1:
             written.pop("axis")  # Keras's channels axis, written as the default -1
-        sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         merges: list[tuple[str, str, dict]] = []
-        if op.arity == "attention":
-            query, value = sources[0], sources[1] if len(sources) > 1 else sources[0]
-            if len(sources) > 2 and sources[2] != value:
-                raise KerasImportError(f"layer '{layer.name}' (MultiHeadAttention) has keys that differ "
-                                       "from its values; an attention node takes one key/value source")
-            sources = [query]
-            if value != query:
-                merges.append((value, "attention", {}))
+        if op.arity == "attention":  # queries, keys and values, and masks: by argument name
+            sources, merges, causal = attention_inputs(self, layer, call)
+            written.update({"causal": True} if causal else {})
+        else:
+            sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         self.layers[name] = layer
         names = None
         if op.arity == "named":  # an expr: its layer's input names, else x, y, z in call order
             names = list(layer.get_config().get("names", [])) or ["x", "y", "z", "w"][:len(sources)]
         return ImportedNode(name, op.name, written, sources, merges, names=names)
 
+    def op_call(self, operation: Any, call: Any) -> OpCall:
+        return OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
+                      dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
+
     def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
         mapping = KERAS_OPS.get(type(operation).__name__)
-        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
-                                dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
+        operation_call = self.op_call(operation, call)
         mapped = mapping(operation_call) if mapping else None
         if mapped is None:
             raise KerasImportError(unmappable(operation_call))
@@ -225,6 +231,8 @@ class GraphReader:
 
     def source(self, tensor: Any, user: str) -> str:
         name = self.tensors.get(id(tensor))
+        if name is None and id(tensor) in self.masks.refusals:  # a mask-building call, used as a tensor
+            raise KerasImportError(self.masks.refusals[id(tensor)]())
         if name is None:
             operation, _, index = tensor._keras_history
             raise KerasImportError(f"'{user}' uses output {index} of '{operation.name}', "
