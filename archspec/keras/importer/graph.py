@@ -24,6 +24,7 @@ from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
 from archspec.keras.importer.layout import ImportedNode
 from archspec.keras.importer.masks import MaskViews
 from archspec.keras.importer.rewrites import rewritten_model
+from archspec.keras.importer.subclasses import importable_base
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
 
@@ -102,7 +103,8 @@ class GraphReader:
 
     def traceable(self, operation: Any) -> bool:
         """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
-        return _is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
+        return (_is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
+                and importable_base(operation, self.by_class) is None)
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
@@ -148,6 +150,7 @@ class GraphReader:
 
     def layer_node(self, layer: Any, call: Any, name: str) -> ImportedNode:
         cls = class_key(layer)
+        cls = cls if cls in self.by_class else importable_base(layer, self.by_class) or cls
         if cls not in self.by_class:
             why = REFUSED.get(type(layer).__name__, NO_OP_YET)
             raise KerasImportError(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from archspec.catalogue.primitives import INTEGER_DTYPES
+from archspec.keras.importer.helpers import is_causal_marker
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ class MaskViews:
         return True
 
     def view_of(self, tensor: Any, names: dict[int, str]) -> MaskView | None:
-        """A tensor as a mask: a recorded view, or a spec tensor of shape (batch, steps) as itself."""
+        """A tensor as a mask: a recorded view, a causal mask (importer.helpers), or a spec tensor of shape
+        (batch, steps) as itself."""
+        if is_causal_marker(tensor):
+            return MaskView(None, broadcast=True, causal=True)
         if id(tensor) in self.views:
             return self.views[id(tensor)]
         if id(tensor) in names and len(tensor.shape) == 2:
@@ -86,9 +90,9 @@ def _cast(operation: Any, call: Any, view_of: Any) -> MaskView | None:
 
 def _both(operation: Any, call: Any, view_of: Any) -> MaskView | None:
     """minimum(a, b) / logical_and(a, b) of two 0/1 masks: the steps both keep; one of them may be causal."""
-    if len(call.input_tensors) != 2:
+    if len(call.arguments.args) != 2 or call.arguments.kwargs:
         return None
-    first, second = (view_of(tensor) for tensor in call.input_tensors)
+    first, second = (view_of(tensor) for tensor in call.arguments.args)
     if first is None or second is None:
         return None
     sources = {view.source for view in (first, second)} - {None}

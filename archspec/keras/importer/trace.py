@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from archspec.keras.importer.errors import KerasImportError, first_line
+from archspec.keras.importer.helpers import helpers_replaced
 
 
 def traced_model(layer: Any, call: Any) -> Any:
@@ -45,7 +46,7 @@ def traced_model(layer: Any, call: Any) -> Any:
     args = keras.tree.map_structure(swap, list(call.arguments.args))
     kwargs = keras.tree.map_structure(swap, dict(call.arguments.kwargs))
     try:
-        with _fresh_auto_names():
+        with _fresh_auto_names(), helpers_replaced():
             outputs = layer.call(*args, **kwargs)
             model = keras.Model([fresh[id(tensor)] for tensor in call.input_tensors], outputs)
     except Exception as error:  # any failure of the user's code is reported, located
