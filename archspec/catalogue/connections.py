@@ -10,20 +10,29 @@ input before the node's op sees it, in the order the edges are written:
                                                       tanh or none; numpy broadcasting)
                   x = sum_i softmax(source)_i * x_i  (k main inputs)
     attention     the node (an `attention` op) attends from x to source
+    mask          the node (an `attention` op) attends only to the key steps where source != 0
 
 Each kind is one `Connection`: its params model, where its edges go in the
 node's input plan (`collect`), the application it becomes (`application`:
 shape rule and Keras layers), and its label in diagrams. archspec.graph.plan
-asks each edge's connection; it never branches on kind names.
+asks each edge's connection; it never branches on kind names. The base
+class is in connection_base, the two kinds that feed an attention node in
+attention_edges; this module lists every kind (`CONNECTIONS`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from archspec.catalogue.attention_edges import Attention, AttentionParams, Mask, MaskParams  # noqa: F401
+from archspec.catalogue.connection_base import (
+    Connection,
+    EdgeParams,
+    EdgeStyle,
+    NodeInputs,
+)
 from archspec.catalogue.primitives import Application, LayerCall, Operand, Shape, Step
 from archspec.catalogue.shape_rules import (
     broadcast_shapes,
@@ -35,25 +44,6 @@ from archspec.catalogue.shape_rules import (
     softmax_gate_shape,
 )
 from archspec.errors import GraphError
-
-
-@dataclass
-class NodeInputs:
-    """A node's in-edges sorted by role, as the connections file them (see `Connection.collect`)."""
-
-    target: str
-    op: Any
-    """The target's Op (its `name` and `arity`)."""
-    location: Any = None
-    mains: list[Any] = field(default_factory=list)
-    merges: list[Any] = field(default_factory=list)
-    attention: Any = None
-    text_location: Any = None
-    """Where an `expr` node's expression text starts (its errors point at a token of it)."""
-
-
-class EdgeParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PlainParams(EdgeParams):
@@ -77,63 +67,6 @@ GateActivation = Literal["sigmoid", "hard_sigmoid", "softmax", "tanh", "none"]
 class GateParams(EdgeParams):
     activation: GateActivation | None = None
     """None: softmax over k > 1 main inputs, else sigmoid (see Gate.activation)."""
-
-
-class AttentionParams(EdgeParams):
-    pass
-
-
-@dataclass(frozen=True)
-class EdgeStyle:
-    """How `render` draws one edge kind: line colour, graphviz line style and width; `sample` draws the
-    line in the legend."""
-
-    color: str
-    style: str
-    penwidth: float
-    sample: str
-
-
-class Connection:
-    """One edge kind. `glyph` is what `render` draws at the target, `style` how it draws the line."""
-
-    kind: ClassVar[str]
-    Params: ClassVar[type[EdgeParams]]
-    doc: ClassVar[str]
-    style: ClassVar[EdgeStyle]
-    glyph: ClassVar[str] = ""
-    merges: ClassVar[bool] = True
-    """False for edges that do not change the main input (plain, attention)."""
-
-    def collect(self, edge: Any, inputs: NodeInputs) -> None:
-        """File `edge` among its target's inputs; raise GraphError if the target cannot take it."""
-        inputs.merges.append(edge)
-
-    def application(self, edge: Any, mains: list[Any]) -> Application:
-        """What a merge edge does to the main input, once the node's plain edges `mains` are known."""
-        return Application(
-            (None, edge.source),
-            shape=lambda operands: self.merge_shape(edge.params, operands[0], operands[1]),
-            lower=lambda args, target, shapes: self.lower(edge.params, args[0], args[1], target),
-            edge=edge,
-            names_main=True,
-            intended=lambda operands: self.intended_shape(edge.params, operands[0], operands[1]),
-        )
-
-    def label(self, edge: Any, mains: int) -> str:
-        """Words drawn on the edge besides its shape (a gate's activation)."""
-        return ""
-
-    def merge_shape(self, params: Any, main: Operand, source: Operand) -> Shape:
-        raise NotImplementedError
-
-    def intended_shape(self, params: Any, main: Operand, source: Operand) -> Shape | None:
-        """The shape the merge was meant to give when it fails: the main input's, for most kinds."""
-        return main.shape
-
-    def lower(self, params: Any, main: str, source: str, target: str) -> list[Step]:
-        """The steps that merge tensor `source` into tensor `main` at node `target`; the last is the result."""
-        raise NotImplementedError
 
 
 class Plain(Connection):
@@ -252,37 +185,8 @@ def _gate_mix(mains: list[str], gate: str, target: str) -> Step:
                 (*mains, gate), as_list=True)
 
 
-class Attention(Connection):
-    kind = "attention"
-    style = EdgeStyle("#8e24aa", "dashed", 2.6, "╍╍╍╍")
-    Params = AttentionParams
-    doc = "Gives an `attention` node its keys and values; the main input supplies the queries."
-    glyph = "◈"  # Geometric Shapes: in common fonts, unlike U+27D0 ⟐
-    merges = False
-
-    def collect(self, edge: Any, inputs: NodeInputs) -> None:
-        name = inputs.target
-        if inputs.op.arity != "attention":
-            article = "an" if inputs.op.name[:1] in "aeiou" else "a"
-            raise GraphError(
-                f"attention edge {edge.source} -> {name}: '{name}' is {article} {inputs.op.name} node",
-                location=edge.location,
-                node=name,
-                expected="an attention edge into an 'attention' node",
-                hint="add an 'attention' node for the target and point the edge at it",
-            )
-        if inputs.attention is not None:
-            raise GraphError(
-                f"'{name}' has two attention edges ({inputs.attention.source} and {edge.source})",
-                location=edge.location,
-                node=name,
-                hint="one source supplies the keys and values; concat the sources first",
-            )
-        inputs.attention = edge
-
-
 CONNECTIONS: dict[str, Connection] = {
     connection.kind: connection
-    for connection in (Plain(), ConcatSkip(), AddResidual(), Gate(), Attention())
+    for connection in (Plain(), ConcatSkip(), AddResidual(), Gate(), Attention(), Mask())
 }
 """Every edge kind, by the name written in `kind:`."""

@@ -59,6 +59,8 @@ class Step:
     args: tuple[str, ...] = ()
     as_list: bool = False
     call_kwargs: dict[str, Any] = field(default_factory=dict)
+    tensor_kwargs: tuple[tuple[str, str], ...] = ()
+    """Keyword arguments that are tensors, as (keyword, var): an attention's `value_mask`."""
     input_shape: tuple[int | None, ...] | None = None
     input_dtype: str = "float32"
     shares: str | None = None

@@ -17,7 +17,7 @@ import functools
 
 import networkx as nx
 
-from archspec.catalogue.connections import Gate
+from archspec.catalogue.connections import CONNECTIONS, Gate
 from archspec.catalogue.ops.base import Op
 from archspec.catalogue.ops.core import INTEGER_ACTIVATIONS
 from archspec.catalogue.primitives import INTEGER_DTYPES
@@ -70,7 +70,7 @@ def _merged_dtype(graph: nx.MultiDiGraph, name: str, record: Node, op: Op,
             if other in INTEGER_DTYPES and activation not in INTEGER_ACTIVATIONS | {"none"}:
                 errors.append(_gate_error(name, edge, activation, other))
             seen = FLOAT if application.mixes or activation != "none" else _promoted(seen, other)
-        elif edge.kind != "attention":
+        elif CONNECTIONS[edge.kind].merges:  # a mask edge is only checked, never merged
             seen = _promoted(seen, other)
         source = edge.source if seen != before and seen == other else source
     if op.arity == "many":

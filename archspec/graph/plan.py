@@ -27,13 +27,15 @@ from archspec.spec.models import EdgeSpec
 class NodePlan:
     """A node's applications in the order they apply; the last is the node's op.
 
-    `mains` are its plain in-edges and `attention` its attention edge, as
-    written (diagrams and summaries read them); inputs have an empty plan.
+    `mains` are its plain in-edges, `attention` its attention edge and `mask`
+    its mask edge, as written (diagrams and summaries read them); inputs have
+    an empty plan.
     """
 
     applications: tuple[Application, ...] = ()
     mains: tuple[EdgeSpec, ...] = ()
     attention: EdgeSpec | None = None
+    mask: EdgeSpec | None = None
 
 
 def plan_node(name: str, op: Op, params: object, location: object, in_edges: list[EdgeSpec],
@@ -55,7 +57,7 @@ def plan_node(name: str, op: Op, params: object, location: object, in_edges: lis
                     hint="'as:' names an input of an expr node's expression; remove it here",
                 )
     if not inputs.mains:
-        side = inputs.merges + ([inputs.attention] if inputs.attention else [])
+        side = inputs.merges + [edge for edge in (inputs.attention, inputs.mask) if edge is not None]
         side.sort(key=lambda edge: edge.index)
         raise GraphError(
             "has no main input (no plain edge leads into it)",
@@ -67,7 +69,7 @@ def plan_node(name: str, op: Op, params: object, location: object, in_edges: lis
         )
     applications = ARITIES[op.arity].before_op(inputs)
     applications.append(ARITIES[op.arity].op(inputs, params))
-    return NodePlan(tuple(applications), tuple(inputs.mains), inputs.attention)
+    return NodePlan(tuple(applications), tuple(inputs.mains), inputs.attention, inputs.mask)
 
 
 def _main_then_merges(inputs: NodeInputs) -> list[Application]:
@@ -155,6 +157,37 @@ class Arity:
         )
 
 
+class AttentionArity(Arity):
+    """An `attention` node: queries from its main input, keys and values from its attention edge (else the
+    main input), and its mask edge's source as the layer's `value_mask`, checked against the keys first."""
+
+    def op(self, inputs: NodeInputs, params: object) -> Application:
+        op, masked = inputs.op, inputs.mask is not None
+        return Application(
+            self.sources(inputs),
+            shape=lambda operands: op.infer_shape(params, [operand.shape for operand in operands[:2]]),
+            lower=lambda args, target, shapes: [Step(
+                target, target, op.layer(params, shapes), tuple(args[:2]), False, op.call_kwargs(params),
+                (("value_mask", args[2]),) if masked else (),
+            )],
+            is_op=True,
+        )
+
+
+def _merges_then_mask(inputs: NodeInputs) -> list[Application]:
+    """An attention node's main input and merges, then its mask's check against the keys."""
+    applications = _main_then_merges(inputs)
+    if inputs.mask is not None:
+        applications.append(CONNECTIONS[inputs.mask.kind].check(inputs.mask, _attention_sources(inputs)[1]))
+    return applications
+
+
+def _attention_sources(inputs: NodeInputs) -> tuple[str | None, ...]:
+    """Queries (the node's input so far), keys and values (None: the same), and the mask if there is one."""
+    keys = inputs.attention.source if inputs.attention else None
+    return (None, keys, *((inputs.mask.source,) if inputs.mask is not None else ()))
+
+
 class NamedArity(Arity):
     """An `expr` node: its plain inputs by the names its expression reads (archspec.graph.named_inputs)."""
 
@@ -172,10 +205,7 @@ class NamedArity(Arity):
 
 ARITIES: dict[str, Arity] = {
     "one": Arity(_main_then_merges, lambda inputs: (None,)),
-    "attention": Arity(
-        _main_then_merges,
-        lambda inputs: (None, inputs.attention.source if inputs.attention else None),
-    ),
+    "attention": AttentionArity(_merges_then_mask, _attention_sources),
     "many": Arity(_all_mains, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
     "named": NamedArity(no_merges, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
 }

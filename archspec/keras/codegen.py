@@ -68,6 +68,7 @@ def _lines(keras: Any, step: Step, names: dict[str, str], layer_vars: dict[str, 
     args = [names[arg] for arg in step.args]
     call_args = f"[{', '.join(args)}]" if step.as_list else ", ".join(args)
     extra = "".join(f", {key}={value!r}" for key, value in step.call_kwargs.items())
+    extra += "".join(f", {key}={names[var]}" for key, var in step.tensor_kwargs)
     if step.shares:
         return [f"{target} = {layer_vars[step.shares]}({call_args}{extra})"]
     layer = _layer_text(keras, step.call, step.layer_name)

@@ -46,9 +46,10 @@ def run_step(keras: Any, step: Step, tensors: dict[str, Any], layers: dict[str, 
     layer = layers[step.shares] if step.shares else build_layer(keras, step.call, name=step.layer_name)
     layers[step.layer_name] = layer
     args = [tensors[arg] for arg in step.args]
+    kwargs = {**step.call_kwargs, **{key: tensors[var] for key, var in step.tensor_kwargs}}
     if step.as_list:
-        return layer(args, **step.call_kwargs)
-    return layer(*args, **step.call_kwargs)
+        return layer(args, **kwargs)
+    return layer(*args, **kwargs)
 
 
 def build_layer(keras: Any, call: LayerCall, **extra: Any) -> Any:

@@ -64,5 +64,6 @@ def _unique(new: list[Step], existing: list[Step]) -> list[Step]:
             count += 1
         renamed[step.var] = var
         taken.add(var)
-        result.append(Step(var, var, step.call, args, step.as_list, step.call_kwargs))
+        tensor_kwargs = tuple((key, renamed.get(arg, arg)) for key, arg in step.tensor_kwargs)
+        result.append(Step(var, var, step.call, args, step.as_list, step.call_kwargs, tensor_kwargs))
     return result

@@ -69,12 +69,13 @@ def test_svg_has_every_node_and_edge_styled_by_kind(path, tmp_path, capsys):
 
 
 CROSS_ATTENTION = """\
-# every edge kind the specs/ folder lacks: attention, and a gate into an identity junction
+# every edge kind the specs/ folder lacks: attention, mask, and a gate into an identity junction
 archspec: 1
 name: cross_attention
 inputs:
   query: {shape: [10, 32]}
   memory: {shape: [20, 32]}
+  memory_padding: {shape: [20], dtype: int32}
 nodes:
   q: {op: dense, units: 32}
   attn: {op: attention, heads: 2, key_dim: 16}
@@ -85,6 +86,7 @@ nodes:
 edges:
   - query -> q -> attn -> gated -> both -> out
   - {from: memory, to: attn, kind: attention}
+  - {from: memory_padding, to: attn, kind: mask}
   - q -> g
   - {from: g, to: gated, kind: gate}
   - q -> both
@@ -92,9 +94,9 @@ outputs: [out]
 """
 
 
-def test_attention_and_gate_edges_are_drawn_by_kind(tmp_path, capsys, write_spec):
+def test_attention_mask_and_gate_edges_are_drawn_by_kind(tmp_path, capsys, write_spec):
     edges = assert_svg_draws_the_graph(write_spec(CROSS_ATTENTION), tmp_path, capsys)
-    assert edges == {"plain": 7, "attention": 1, "gate": 1}
+    assert edges == {"plain": 7, "attention": 1, "gate": 1, "mask": 1}
 
 
 def assert_svg_draws_the_graph(path: Path, tmp_path: Path, capsys) -> dict[str, int]:

@@ -42,7 +42,8 @@ class MultiHeadAttention(Op):
     min_rank = 2
     doc = (
         "Multi-head scaled dot-product attention. Queries come from the main input; keys and values "
-        "from the source of an `attention` edge, or from the main input itself (self-attention)."
+        "from the source of an `attention` edge, or from the main input itself (self-attention); a `mask` "
+        "edge leaves out the key steps where its source is 0."
     )
 
     def infer_shape(self, params: AttentionParams, inputs: list[Shape]) -> Shape:
@@ -86,7 +87,7 @@ class MultiHeadAttention(Op):
         return {"use_causal_mask": True} if params.causal else {}
 
     def count_params(self, params: AttentionParams, inputs: list[Shape], output: Shape) -> int:
-        query, source = inputs
+        query, source = inputs[:2]  # a third input is the mask edge's (no weights)
         features, source_features = int(query[-1]), int(source[-1])  # type: ignore[arg-type]
         heads, key_dim = params.heads, params.key_dim
         value_dim = params.value_dim or key_dim

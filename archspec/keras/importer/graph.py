@@ -17,12 +17,16 @@ from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
 from archspec.keras.importer.activations import activation_node, function_activation, without_activation
+from archspec.keras.importer.attention_calls import attention_inputs
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
+from archspec.keras.importer.graph_calls import calls_in_order, functional_graph
 from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, Same, TensorRef, Unread, unmappable, unmappable_output
 from archspec.keras.importer.layout import ImportedNode
+from archspec.keras.importer.masks import MaskViews
 from archspec.keras.importer.rewrites import rewritten_model
+from archspec.keras.importer.subclasses import importable_base
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
 
@@ -51,6 +55,8 @@ class GraphReader:
         """Spec names of the subclassed layers traced into their parts (their uses prefer to be a block)."""
         self.folded = False
         """Whether the spec was written with blocks (importer.read_spec sets it)."""
+        self.masks = MaskViews()
+        """keras.ops calls that only build an attention mask (importer.masks): views, not nodes."""
         self.by_class: dict[str, list[Any]] = {}
         """Keras class -> the ops that import it, tried in registry order (the first whose from_keras
         accepts the config wins: a Dropout with a per-example noise_shape is a drop_path)."""
@@ -62,10 +68,7 @@ class GraphReader:
         """Read `model`'s graph; `bound` are the outer tensors its inputs stand for (nested models).
         Returns the spec names of its outputs."""
         graph = functional_graph(model)
-        calls = [node for depth in sorted(graph._nodes_by_depth, reverse=True)
-                 for node in graph._nodes_by_depth[depth]]
-        order = {id(operation): index for index, operation in enumerate(graph.operations)}
-        calls = _after_their_inputs(sorted(calls, key=lambda call: order.get(id(call.operation), len(order))))
+        calls = calls_in_order(graph)
         model_inputs = list(graph.inputs)
         for call in calls:
             operation = call.operation
@@ -100,17 +103,17 @@ class GraphReader:
             else:
                 try:
                     self.add_call(call, prefix)
-                except KerasImportError as error:
+                except KerasImportError as error:  # a keras.ops call with no spec form: a mask, or an error where used
                     if _is_layer(operation):
                         raise
-                    self.unread.update((id(tensor), error) for tensor in call.output_tensors)
-        if bound is None:  # the inputs in the model's order (a model of a dict of inputs: its keys sorted)
-            self.inputs = {self.tensors[id(tensor)]: self.inputs[self.tensors[id(tensor)]] for tensor in model_inputs}
+                    if not self.masks.record(operation, call, self.tensors, lambda message=str(error): message):
+                        self.unread.update((id(tensor), error) for tensor in call.output_tensors)
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
 
     def traceable(self, operation: Any) -> bool:
         """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
-        return _is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
+        return (_is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
+                and importable_base(operation, self.by_class) is None)
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
@@ -163,6 +166,7 @@ class GraphReader:
 
     def layer_node(self, layer: Any, call: Any, name: str) -> ImportedNode:
         cls = class_key(layer)
+        cls = cls if cls in self.by_class else importable_base(layer, self.by_class) or cls
         if cls not in self.by_class:
             why = REFUSED.get(type(layer).__name__, NO_OP_YET)
             raise KerasImportError(
@@ -176,21 +180,21 @@ class GraphReader:
         axis_field = op.Params.model_fields.get("axis")
         if written.get("axis") == rank - 1 and axis_field is not None and axis_field.default == -1:
             written.pop("axis")  # Keras's channels axis, written as the default -1
-        sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         merges: list[tuple[str, str, dict]] = []
-        if op.arity == "attention":
-            query, value = sources[0], sources[1] if len(sources) > 1 else sources[0]
-            if len(sources) > 2 and sources[2] != value:
-                raise KerasImportError(f"layer '{layer.name}' (MultiHeadAttention) has keys that differ "
-                                       "from its values; an attention node takes one key/value source")
-            sources = [query]
-            if value != query:
-                merges.append((value, "attention", {}))
+        if op.arity == "attention":  # queries, keys and values, and masks: by argument name
+            sources, merges, causal = attention_inputs(self, layer, call)
+            written.update({"causal": True} if causal else {})
+        else:
+            sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         self.layers[name] = layer
         names = None
         if op.arity == "named":  # an expr: its layer's input names, else x, y, z in call order
             names = list(layer.get_config().get("names", [])) or ["x", "y", "z", "w"][:len(sources)]
         return ImportedNode(name, op.name, written, sources, merges, names=names)
+
+    def op_call(self, operation: Any, call: Any) -> OpCall:
+        return OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
+                      dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
 
     def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode | Same:
         operation_call, mapped = self.mapped(operation, call)
@@ -231,8 +235,7 @@ class GraphReader:
     def mapped(self, operation: Any, call: Any) -> tuple[OpCall, Any]:
         """A keras.ops call and its spec form (keras_ops.KERAS_OPS); when it has none, the error of an argument
         whose producer had none first (the cause), else unmappable's."""
-        operation_call = OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
-                                dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
+        operation_call = self.op_call(operation, call)
         mapping = KERAS_OPS.get(type(operation).__name__)
         mapped = mapping(operation_call) if mapping else None
         if mapped is None:
@@ -260,6 +263,8 @@ class GraphReader:
         name = self.tensors.get(id(tensor))
         if name is None and id(tensor) in self.unread:
             raise self.unread[id(tensor)]
+        if name is None and id(tensor) in self.masks.refusals:  # a mask-building call, used as a tensor
+            raise KerasImportError(self.masks.refusals[id(tensor)]())
         if name is None:
             operation, _, index = tensor._keras_history
             raise KerasImportError(f"'{user}' uses output {index} of '{operation.name}', "
@@ -275,30 +280,6 @@ class GraphReader:
             safe += "_"
         self.taken.add(safe)
         return safe
-
-
-def _after_their_inputs(calls: list[Any]) -> list[Any]:
-    """`calls` in their order, except that a call waits for the calls whose outputs it uses: a layer
-    called twice (a traced MLP's one Dropout after each Dense) sorts both calls at the layer's place."""
-    known = {id(call) for call in calls}
-    done: set[int] = set()
-    pending, ordered = list(calls), []
-    while pending:
-        index = next((index for index, call in enumerate(pending)
-                      if all(id(parent) in done or id(parent) not in known for parent in call.parent_nodes)), 0)
-        call = pending.pop(index)
-        done.add(id(call))
-        ordered.append(call)
-    return ordered
-
-
-def functional_graph(model: Any) -> Any:
-    """The Functional graph of a model: a Sequential's inner one (built when it has an Input)."""
-    graph = getattr(model, "_functional", None) or model
-    if not hasattr(graph, "_nodes_by_depth"):
-        raise KerasImportError(f"model '{model.name}' has no graph yet (a Sequential without an Input); "
-                               "build it with keras.Input first")
-    return graph
 
 
 def class_key(layer: Any) -> str:

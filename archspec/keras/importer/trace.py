@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from archspec.keras.importer.errors import KerasImportError, first_line
+from archspec.keras.importer.helpers import helpers_replaced
 
 
 def traced_model(layer: Any, call: Any) -> tuple[Any, list[Any]]:
@@ -51,7 +52,7 @@ def traced_model(layer: Any, call: Any) -> tuple[Any, list[Any]]:
     args = keras.tree.map_structure(swap, list(call.arguments.args))
     kwargs = keras.tree.map_structure(swap, dict(call.arguments.kwargs))
     try:
-        with _fresh_auto_names(), _none_outputs_dropped(), _transforms_of_any_size():
+        with _fresh_auto_names(), helpers_replaced(), _none_outputs_dropped(), _transforms_of_any_size():
             parts = [part for part in keras.tree.flatten(layer.call(*args, **kwargs)) if part is not None]
             if len(parts) != len(call.output_tensors):
                 raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) traced to {len(parts)} "

@@ -33,7 +33,8 @@ def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[s
             f"{_weights_differ(rebuilt, layers)}")
     copy_weights(rebuilt, layers)
     batch = sample_inputs(model, seed=seed, batch=2, floats="normal")
-    if not outputs_agree(model_outputs(model, batch), model_outputs(rebuilt, batch)):
+    names = [tensor.name for tensor in model.inputs]
+    if not outputs_agree(model_outputs(model, batch), model_outputs(rebuilt, batch, names)):
         raise KerasImportError(f"the imported spec computes other outputs than the model: "
                                f"{_first_difference(model, rebuilt, layers, tensors, batch)}")
     return rebuilt
@@ -49,15 +50,18 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
                 target.finalize_state()
 
 
-def model_outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
-    """The model's outputs on `batch` (one array per input, in `model.inputs` order), flattened as
-    `model.outputs` is: a model built on a dict of inputs (keras-hub's text backbones) is called with one."""
+def model_outputs(model: Any, batch: list[np.ndarray], names: list[str] | None = None) -> list[np.ndarray]:
+    """The model's outputs on `batch`, one array per input; `names` (the input each array is for, by
+    default the model's own order) feeds a model by name when its inputs are a dict (keras-hub) or come
+    in another order (a spec lists them as they were read)."""
     from keras import tree
 
-    structure = getattr(model, "_inputs_struct", None)
-    inputs = tree.pack_sequence_as(structure, batch) if isinstance(structure, dict) else (
-        batch if len(batch) > 1 else batch[0])
-    return [np.asarray(item) for item in tree.flatten(model(inputs, training=False))]
+    names = names or [tensor.name for tensor in model.inputs]
+    if len(batch) > 1 and set(names) == {tensor.name for tensor in model.inputs}:
+        result = model(dict(zip(names, batch, strict=True)), training=False)
+    else:
+        result = model(batch if len(batch) > 1 else batch[0], training=False)
+    return [np.asarray(item) for item in tree.flatten(result)]  # a dict of outputs as model.outputs lists it
 
 
 def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
@@ -81,7 +85,8 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])
     except (ValueError, AttributeError):  # a layer whose output is not in the model's graph
         return "outputs differ (the node could not be isolated)"
-    for name, expected, got in zip(names, model_outputs(original, batch), model_outputs(compiled, batch)):
+    inputs = [tensor.name for tensor in model.inputs]
+    for name, expected, got in zip(names, model_outputs(original, batch), model_outputs(compiled, batch, inputs)):
         difference = max_difference([expected], [got])
         if not difference <= TOLERANCE:
             return (f"node '{name}' ({type(layers[name]).__name__}) differs by "

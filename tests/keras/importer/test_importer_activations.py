@@ -1,6 +1,6 @@
 """A layer's activation given as a function, not a Keras name (keras-hub's FNet: `gelu_approximate`): the
 layer imports without it and a node after it computes the function, found by its values; a function equal
-to no activation is refused, named; a model built on a dict of inputs imports in the model's input order."""
+to no activation is refused, named; a model of dicts of inputs and outputs is checked by name."""
 
 from __future__ import annotations
 
@@ -55,16 +55,18 @@ def test_a_recurrent_layers_function_activation_is_still_refused(keras):
     assert "activation='function' is not supported" in str(raised.value)
 
 
-def test_a_model_of_a_dict_of_inputs_imports_in_its_input_order(keras):
-    """Keras flattens a dict of inputs by sorted key: the spec lists them so, and the check feeds them so."""
+def test_a_model_of_dicts_of_inputs_and_outputs_is_checked_by_name(keras):
+    """Keras lists a dict's entries by sorted key (model.inputs, model.outputs): the check feeds the inputs by
+    name and reads the outputs in that order (FNet's sequence_output and pooled_output)."""
     tokens = keras.Input((None,), dtype="int32", name="token_ids")
     segments = keras.Input((None,), dtype="int32", name="segment_ids")
     summed = keras.layers.Add(name="sum")([keras.layers.Embedding(9, 4, name="tok")(tokens),
                                            keras.layers.Embedding(2, 4, name="seg")(segments)])
-    model = keras.Model({"token_ids": tokens, "segment_ids": segments}, {"sum": summed})
+    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(summed)
+    model = keras.Model({"token_ids": tokens, "segment_ids": segments}, {"sequence": summed, "pooled": pooled})
     text, rebuilt = import_and_rebuild(model)
-    assert list(yaml.safe_load(text)["inputs"]) == [tensor.name for tensor in model.inputs] == [
-        "segment_ids", "token_ids"]
+    assert yaml.safe_load(text)["outputs"] == ["pool", "sum"]  # pooled < sequence
     batch = {"token_ids": np.array([[1, 5, 8]], "int32"), "segment_ids": np.array([[0, 1, 1]], "int32")}
-    want = np.asarray(model(batch)["sum"])
-    assert np.abs(np.asarray(rebuilt([batch["segment_ids"], batch["token_ids"]])) - want).max() < 1e-6
+    want, got = model(batch), rebuilt(batch)
+    assert np.abs(np.asarray(got[1]) - np.asarray(want["sequence"])).max() < 1e-6
+    assert np.abs(np.asarray(got[0]) - np.asarray(want["pooled"])).max() < 1e-6

@@ -1,0 +1,92 @@
+"""Library helpers whose result the trace cannot compute but the spec can say: replaced while tracing.
+
+A decoder's causal mask is built from the sequence length (`arange(length)` compared with its
+transpose), which a symbolic trace with open lengths does not know, so tracing keras-hub's decoders
+stopped at `compute_causal_mask`. The spec needs no such tensor: `causal: true` on the attention node
+says it. While a layer's call is traced, each helper listed here is replaced (in every module that
+imported it) by one that returns a *marker*: a small constant the reader recognises by identity
+(importer.masks reads it, and `minimum(padding, marker)`, as a causal mask). The import's check still
+compares the spec's outputs with the original model's, so a helper read wrongly is an error.
+
+Likewise a library layer that subclasses a Keras layer and adds call arguments (keras-hub's
+CachedMultiHeadAttention: `cache=None`) cannot be called on symbolic tensors: Keras hands every
+argument to the parent's shape function, which refuses the new ones. While tracing, arguments that
+are None and that the shape function does not take are left out of it (a None cache changes no shape).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+_MARKERS: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def is_causal_marker(value: Any) -> bool:
+    """True for a causal mask a replaced helper returned during this process's traces."""
+    return _MARKERS.get(id(value)) is value
+
+
+def _causal_mask(original: Callable[..., Any]) -> Callable[..., Any]:
+    """compute_causal_mask(batch, input_length, output_length, cache_index=0): a marker when the mask is the
+    plain lower triangle (no cache offset, as queries and keys are one sequence); else the original."""
+    def replaced(batch_size: Any, input_length: Any, output_length: Any, cache_index: Any = 0) -> Any:
+        if not (isinstance(cache_index, int) and cache_index == 0) or input_length is not output_length:
+            return original(batch_size, input_length, output_length, cache_index)
+        marker = np.ones((1, 1, 1), dtype=bool)  # broadcasts against any (batch, queries, keys) mask
+        _MARKERS[id(marker)] = marker
+        return marker
+    return replaced
+
+
+HELPERS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "keras_hub.src.layers.modeling.transformer_layer_utils.compute_causal_mask": _causal_mask,
+}
+"""`module.function` of a library helper -> the wrapper that replaces it while a call is traced."""
+
+
+@contextlib.contextmanager
+def helpers_replaced() -> Iterator[None]:
+    """Replace every loaded HELPERS function, wherever a module holds it by name, for the duration."""
+    replaced: list[tuple[dict[str, Any], str, Any]] = []
+    for path, wrap in HELPERS.items():
+        module_name, _, function_name = path.rpartition(".")
+        module = sys.modules.get(module_name)
+        original = getattr(module, function_name, None) if module is not None else None
+        if original is None:
+            continue  # the library is not loaded: nothing of it is being traced
+        substitute = wrap(original)
+        for holder in list(sys.modules.values()):
+            namespace = getattr(holder, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            for key, value in list(namespace.items()):
+                if value is original:
+                    replaced.append((namespace, key, original))
+                    namespace[key] = substitute
+    from keras.src.layers.layer import Layer
+
+    symbolic_call = Layer.symbolic_call
+    Layer.symbolic_call = _without_unknown_nones(symbolic_call)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Layer.symbolic_call = symbolic_call  # type: ignore[method-assign]
+        for namespace, key, original in replaced:
+            namespace[key] = original
+
+
+def _without_unknown_nones(symbolic_call: Callable[..., Any]) -> Callable[..., Any]:
+    """Layer.symbolic_call that leaves out the None keyword arguments its compute_output_spec does not take."""
+    def call(layer: Any, *args: Any, **kwargs: Any) -> Any:
+        parameters = inspect.signature(layer.compute_output_spec).parameters
+        if not any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+            kwargs = {key: value for key, value in kwargs.items() if key in parameters or value is not None}
+        return symbolic_call(layer, *args, **kwargs)
+    return call
