@@ -173,10 +173,12 @@ def analyse(prefix: str, members: list[str], items: dict[str, Item], users: dict
             rel[name] = f"{items[name].kind.replace(':', '_')}_{rel[name]}"  # mixed9_0 in mixed9: concat_0
             renamed.add(name)
     seen = {rel[name] for name in members if name not in renamed}
+    others = taken - {name for name in members if name in renamed}  # the renamed members' own names are freed
     for name in members:  # automatic names numbered within the unit: add, add_1
         if name in renamed:
             base, count = rel[name], 0
-            while rel[name] in seen or rel[name] in OPS or rel[name] in ("x", "in") or f"{prefix}_{rel[name]}" in taken:
+            while (rel[name] in seen or rel[name] in OPS or rel[name] in ("x", "in")
+                   or f"{prefix}_{rel[name]}" in others):
                 count += 1
                 rel[name] = f"{base}_{count}"
             seen.add(rel[name])

@@ -148,6 +148,9 @@ def test_a_deit_backbone_whose_blocks_return_none_scores_imports_exactly(keras, 
                                           hidden_dim=8, intermediate_dim=16)
     text, rebuilt = import_and_rebuild(model)
     assert "=block(repeat=2)" in text
+    # an inner layer Keras-style named (dense_1, dropout) is numbered within the block, not past its own name
+    assert "-> mlp_dense=dense(16, gelu) -> output_layer_output=dense(8)\n" in text
+    assert "-> output_layer_dropout=dropout(0.0) -> output_layer_add=add\n" in text
     assert rebuilt.count_params() == model.count_params()
     images = np.random.default_rng(3).normal(size=(2, 16, 16, 3)).astype("float32")
     assert np.abs(np.asarray(rebuilt(images)) - np.asarray(model(images))).max() < 1e-5
