@@ -55,7 +55,7 @@ BACKBONES = {
                           "max_sequence_length": 16},
     "GPT2Backbone": TEXT,
     "OPTBackbone": TEXT,
-    "GPTNeoXBackbone": TEXT,
+    "GPTNeoXBackbone": {**TEXT, "rotary_percentage": 0.5},  # 0.25 of a head of 4: an odd rotary width, no model
     "LlamaBackbone": DECODER,
     "MistralBackbone": DECODER,
     "Qwen2Backbone": DECODER,

@@ -226,3 +226,31 @@ def test_a_constant_a_traced_layer_returns_cannot_be_used(keras):
     with pytest.raises(KerasImportError) as raised:
         import_model(model)
     assert str(raised.value).startswith("'flat' uses output 1 of 'stack', which the import cannot follow")
+
+
+def test_a_trace_stopped_inside_a_nested_layer_gives_that_layers_own_message(keras):
+    """Keras wraps a layer's error once per layer it was called in ("Exception encountered when calling
+    ..."): the message is the cause's (keras-hub's GPT-NeoX: `Rotary dimension must be even, got 1.`)."""
+    layers = keras.layers
+
+    class Halves(layers.Layer):
+        def call(self, x):
+            if x.shape[-1] % 2:
+                raise ValueError(f"Width must be even, got {x.shape[-1]}.")
+            return x
+
+    class Outer(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.halves = Halves(name="halves")
+
+        def call(self, x):
+            return self.halves(x)
+
+        def compute_output_shape(self, shape):
+            return shape
+
+    vector = keras.Input((3,), name="v")
+    with pytest.raises(KerasImportError) as raised:
+        import_model(keras.Model(vector, Outer(name="outer")(vector)))
+    assert str(raised.value).splitlines()[0].endswith("`): Width must be even, got 3.")
