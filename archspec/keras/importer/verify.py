@@ -69,7 +69,8 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
     from archspec.keras.backend import import_keras
 
     keras = import_keras()
-    names = list(layers)
+    names = [name for name in layers if name in tensors]  # a layer whose node is split (its activation
+    # traced after it) has no Keras tensor of its own
     try:
         original = keras.Model(model.inputs, [tensors[name] for name in names])
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])
