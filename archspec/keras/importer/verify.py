@@ -50,8 +50,16 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
 
 
 def model_outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
-    result = model(batch if len(batch) > 1 else batch[0], training=False)
-    return [np.asarray(item) for item in (result if isinstance(result, (list, tuple)) else [result])]
+    """`model` on `batch` (one array per input, in model.inputs order), its outputs flat in model.outputs
+    order: a model built on a dict of inputs and outputs (keras-hub's backbones) is called with that dict."""
+    from archspec.keras.backend import import_keras
+
+    structure = getattr(model, "input", None) if hasattr(model, "_nodes_by_depth") else None
+    inputs: Any = batch if len(batch) > 1 else batch[0]
+    if isinstance(structure, dict):
+        values = {id(tensor): value for tensor, value in zip(model.inputs, batch)}
+        inputs = {key: values[id(tensor)] for key, tensor in structure.items()}
+    return [np.asarray(item) for item in import_keras().tree.flatten(model(inputs, training=False))]
 
 
 def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
