@@ -2,14 +2,15 @@
 activation followed by the function traced into nodes.
 
 Keras writes a named activation into a layer's config as its name (`relu`, `gelu`: also a function of
-another module that has that name), which the layer's op reads as before. Any other callable (keras-hub's
-`gelu_approximate`, a lambda, a user's def, a functools.partial) is an object no op parameter can hold.
-Such a function is called on a fresh keras.Input shaped like the layer's output: its keras.ops calls
-record themselves, as a subclassed layer's call does (importer.trace), and the reader flattens the
-resulting Functional model after the layer's node, nodes `LAYER_OP` (`dense_sigmoid`, `dense_multiply`).
-The layer's node keeps the layer's weights. An `Activation` layer holding such a function is the traced
-function alone. Only layers whose call ends by applying `activation` to their output are split; a
-recurrent layer's activation acts inside its steps, so it stays refused.
+another module that has that name), which the layer's op reads as before where the function computes
+that activation (keras.ops.relu does; keras.ops.gelu approximates, so it is traced). Any other callable
+(keras-hub's `gelu_approximate`, a lambda, a user's def, a functools.partial) is an object no op
+parameter can hold. Such a function is called on a fresh keras.Input shaped like the layer's output: its
+keras.ops calls record themselves, as a subclassed layer's call does (importer.trace), and the reader
+flattens the resulting Functional model after the layer's node, nodes `LAYER_OP` (`dense_sigmoid`,
+`dense_multiply`). The layer's node keeps the layer's weights. An `Activation` layer holding such a
+function is the traced function alone. Only layers whose call ends by applying `activation` to their
+output are split; a recurrent layer's activation acts inside its steps, so it stays refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from archspec.keras.importer.errors import KerasImportError, first_line
+from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall
 from archspec.keras.importer.trace import fresh_auto_names, located, user_frame
 
 OUTPUT_ACTIVATION_CLASSES = ("Dense", "EinsumDense", "BaseConv", "BaseConvTranspose", "BaseDepthwiseConv",
@@ -43,10 +45,35 @@ def function_activation(layer: Any) -> Callable[..., Any] | None:
     try:
         with warnings.catch_warnings():  # Keras warns that a lambda is unsafe to serialise: it is not saved
             warnings.simplefilter("ignore")
-            named = isinstance(import_keras().activations.serialize(function), str)
+            name = import_keras().activations.serialize(function)
     except (TypeError, ValueError):  # a partial or a callable object: no config at all
-        named = False
-    return None if named else function
+        return function
+    return None if isinstance(name, str) and _computes(function, name) else function
+
+
+def _computes(function: Callable[..., Any], name: str) -> bool:
+    """Whether `function`, which Keras writes as the activation `name`, computes it: it is that activation,
+    or it is one keras.ops call that imports as it (keras.ops.relu; not keras.ops.gelu, which approximates
+    where the activation `gelu` does not, so Keras would reload another function)."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.importer.graph import TensorRef  # graph.py imports this module
+
+    keras = import_keras()
+    named = keras.activations.get(name)
+    if named is function:
+        return True
+    fresh = keras.Input((4,))
+    try:
+        with fresh_auto_names():
+            operation, index, _ = function(fresh)._keras_history
+    except Exception:  # untraceable, or not one operation: read_activation says why
+        return False
+    call = operation._inbound_nodes[index]
+    args = [TensorRef("x", (4,)) if item is fresh else item for item in call.arguments.args]
+    convert = KERAS_OPS.get(type(operation).__name__)
+    mapped = convert(OpCall(operation, call, args, dict(call.arguments.kwargs), (4,))) if convert else None
+    return (mapped is not None and mapped[0] == "activation"
+            and keras.activations.get(mapped[1]["activation"]) is named)  # swish is silu, as Keras reloads it
 
 
 def read_activation(reader: Any, call: Any, prefix: str) -> None:

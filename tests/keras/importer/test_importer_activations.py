@@ -103,9 +103,21 @@ def test_a_partial_and_an_activation_layer_holding_a_function(keras):
 def test_a_function_keras_names_imports_as_that_activation_as_before(keras):
     vector = keras.Input((6,), name="v")
     hidden = keras.layers.Dense(4, activation=keras.ops.relu, name="first")(vector)  # serialised as "relu"
-    model = keras.Model(vector, keras.layers.Dense(2, activation=keras.activations.gelu, name="second")(hidden))
+    hidden = keras.layers.Dense(4, activation=keras.activations.gelu, name="second")(hidden)
+    model = keras.Model(vector, keras.layers.Dense(2, activation=keras.ops.silu, name="third")(hidden))
     assert _nodes(import_model(model)) == ("  first:  {op: dense, units: 4, activation: relu}\n"
-                                           "  second: {op: dense, units: 2, activation: gelu}")
+                                           "  second: {op: dense, units: 4, activation: gelu}\n"
+                                           "  third:  {op: dense, units: 2, activation: silu}")
+
+
+def test_keras_ops_gelu_as_an_activation_is_traced_since_it_approximates_where_gelu_does_not(keras):
+    vector = keras.Input((6,), name="v")
+    model = keras.Model(vector, keras.layers.Dense(64, activation=keras.ops.gelu, name="ff")(vector))
+    assert model.get_layer("ff").get_config()["activation"] == "gelu"  # what Keras would reload: exact
+    text, rebuilt = import_and_rebuild(model)  # imported as `activation: gelu` it differed by 1e-4
+    assert _nodes(text) == ('  ff:      {op: dense, units: 64}\n'
+                            '  ff_gelu: {op: expr, expr: "gelu_tanh(x)"}')
+    _same_model(model, text, rebuilt, (6,))
 
 
 def test_keras_ops_gelu_between_layers_is_exact_or_tanh_as_called(keras):
