@@ -150,10 +150,12 @@ def test_permute_is_keras_permute(keras):
     assert_matches_keras(keras, "{op: permute, axes: [2, 1]}", [5, 3], keras.layers.Permute((2, 1)))
 
 
-def test_take_on_a_variable_length_axis_reads_from_the_end(keras):
+@pytest.mark.parametrize("index", [-1, 0, 2])
+def test_take_on_a_variable_length_axis_reads_any_position(keras, index):
+    """From the end or the start (BERT's pooled token 0 of a sequence of any length)."""
     x = np.arange(2 * 7 * 3, dtype="float32").reshape(2, 7, 3)
-    assert_matches_keras(keras, "{op: take, axis: 1, index: -1}", [None, 3],
-                         keras.layers.Lambda(lambda t: t[:, -1]), inputs=x)
+    assert_matches_keras(keras, f"{{op: take, axis: 1, index: {index}}}", [None, 3],
+                         keras.layers.Lambda(lambda t: t[:, index]), inputs=x)
 
 
 def test_class_token_prepends_one_learned_token(keras):

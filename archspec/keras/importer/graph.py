@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
+from archspec.keras.importer.activations import function_activation, read_activation
 from archspec.keras.importer.attention_calls import attention_inputs
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
@@ -97,6 +98,8 @@ class GraphReader:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
                 for tensor, name in zip(call.output_tensors, inner):
                     self.tensors[id(tensor)] = name
+            elif function_activation(operation) is not None:  # a Python function as activation: traced after
+                read_activation(self, call, prefix)
             else:
                 self.add_call(call, prefix)
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
