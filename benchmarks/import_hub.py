@@ -73,17 +73,17 @@ def perturb(model, seed: int = 0) -> None:
 
 
 def batch_for(model, seed: int = 1) -> list[np.ndarray]:
-    """A random batch in the model's input order: token ids in [0, 50), padding masks 1 then 0 in the
-    first row's last 3 steps, other integers (segment ids: BERT has 2 segments) 0 or 1, floats standard
-    normal."""
+    """A random batch in the model's input order: token ids in [0, 50), segment ids 0 or 1, padding masks 1
+    then 0 in the first row's last 3 steps, floats standard normal."""
     batch = sample_inputs(model, seed=seed, batch=2, floats="normal")
     rng = np.random.default_rng(seed)
     for index, tensor in enumerate(model.inputs):
         if "mask" in tensor.name:
             batch[index] = np.ones_like(batch[index])
             batch[index][0, -3:] = 0
-        elif "token" in tensor.name and np.issubdtype(batch[index].dtype, np.integer):
-            batch[index] = rng.integers(0, 50, size=batch[index].shape).astype(batch[index].dtype)
+        elif np.issubdtype(batch[index].dtype, np.integer):
+            top = 2 if "segment" in tensor.name else 50
+            batch[index] = rng.integers(0, top, size=batch[index].shape).astype(batch[index].dtype)
     return batch
 
 

@@ -55,12 +55,8 @@ class Take(Op):
                                hint="to keep one feature of a vector, use slice (it keeps the axis)")
         index = axis_index(params.axis, shape, "take")
         size = shape[index]
-        if size is None:  # every sequence has a first and a last position; others may lie beyond its end
-            if params.index <= 0:
-                return shape[:index] + shape[index + 1:]
-            raise ShapeProblem("take from a variable-length axis needs index 0 or a negative index (from the end)",
-                               got=f"index {params.index} of {format_shape(shape)}",
-                               hint="index: 0 reads the first position (a class token), -1 the last")
+        if size is None:  # any index: position 0 exists in every non-empty sequence as -1 does, and a
+            return shape[:index] + shape[index + 1:]  # sequence too short fails at run time either way
         if not -size <= params.index < size:
             raise ShapeProblem(
                 f"take index {params.index} is out of range for axis {params.axis} of size {size} "

@@ -15,7 +15,7 @@ from typing import Any
 from archspec.errors import ArchspecError, did_you_mean
 from archspec.keras.importer.blocks import Folded, fold_units
 from archspec.keras.importer.errors import KerasImportError
-from archspec.keras.importer.graph import GraphReader
+from archspec.keras.importer.graph import GraphReader, functional_graph
 from archspec.keras.importer.layout import edge_entries, flow, fold_merges
 from archspec.keras.importer.naming import model_name
 from archspec.keras.importer.structure import items_of
@@ -86,6 +86,9 @@ def read_spec(model: Any, source: str | None = None, *, blocks: bool = True,
     """The spec text of `model` (unchecked) and the reader that holds each node's Keras layer."""
     reader = GraphReader()
     outputs = reader.read(model)
+    rank = {reader.tensors[id(tensor)]: index for index, tensor in enumerate(functional_graph(model).inputs)}
+    # model.inputs order (a dict of inputs flattens by key): the rebuilt model takes the list the model's takes
+    reader.inputs = dict(sorted(reader.inputs.items(), key=lambda item: rank.get(item[0], len(rank))))
     nodes = reader.nodes
     blocks = blocks and not any(SHARES in node.params for node in nodes.values())  # folding: no shared layers
     fold_merges(nodes, outputs, reader.shapes, unit_of(reader, outputs) if blocks else None)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.catalogue.ops import OPS
-from archspec.keras.importer.activations import activation_node, function_activation, without_activation
+from archspec.keras.importer.activations import function_activation, read_activation
 from archspec.keras.importer.attention_calls import attention_inputs
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
@@ -100,6 +100,8 @@ class GraphReader:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
                 for tensor, name in zip(outputs, inner):
                     self.tensors[id(tensor)] = name
+            elif function_activation(operation) is not None:  # a Python function as activation: traced after
+                read_activation(self, call, prefix)
             else:
                 try:
                     self.add_call(call, prefix)
@@ -156,9 +158,6 @@ class GraphReader:
             placed = [node]
             if name in self.layers:  # the layer's own output, for naming the first node that differs
                 self.outputs[name] = call.output_tensors[0]
-        if _is_layer(operation) and function_activation(operation) is not None:  # its last step: a node after it
-            placed.append(activation_node(operation, placed[-1], self.name))
-            self.outputs.pop(name, None)  # the layer's output is the activation's, which no layer of `layers` has
         for part in placed:
             self.nodes[part.name] = part
             self.shapes[part.name] = part.shape
@@ -211,7 +210,7 @@ class GraphReader:
         first: Exception | None = None
         for op in self.by_class[cls]:
             try:
-                config = op.from_keras(without_activation(layer, as_channels_last(layer.get_config())))
+                config = op.from_keras(as_channels_last(layer.get_config()))
                 config.update(op.from_keras_call(dict(call.arguments.kwargs)))
                 return op, op.Params.model_validate(config)
             except (ValueError, ValidationError) as error:

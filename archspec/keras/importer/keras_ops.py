@@ -248,6 +248,19 @@ def _activation(name: str, **required: Any) -> Callable[[OpCall], Mapped]:
     return convert
 
 
+def _gelu(call: OpCall) -> Mapped:
+    """keras.ops.gelu(x, approximate=False): the `gelu` activation (exact, as Keras's activation of that name);
+    the tanh approximation (keras.ops.gelu's default, keras-hub's gelu_approximate): the expression
+    `gelu_tanh(x)`, which no activation name means."""
+    if call.operation.get_config().get("approximate") is not True:
+        return _EXACT_GELU(call)
+    if len(call.tensors()) != 1 or len(call.args) != 1 or call.kwargs:
+        return None
+    return "expr", {"expr": "gelu_tanh(x)"}, [str(call.args[0])], ["x"]
+
+
+_EXACT_GELU = _activation("gelu", approximate=False)
+
 _ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "HardSigmoid": "hard_sigmoid",
                 "Tanh": "tanh", "HardTanh": "hard_tanh", "Silu": "silu", "HardSilu": "hard_silu", "Selu": "selu",
                 "Softplus": "softplus", "Softsign": "softsign", "LogSigmoid": "log_sigmoid", "Mish": "mish",
@@ -256,7 +269,7 @@ _ACTIVATIONS = {"Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "HardSig
 
 KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
     **{cls: _activation(name) for cls, name in _ACTIVATIONS.items()},
-    "Gelu": _activation("gelu", approximate=False),
+    "Gelu": _gelu,
     "Softmax": _activation("softmax", axis=-1),
     "LogSoftmax": _activation("log_softmax", axis=-1),
     "Add": _binary("add", "+"),

@@ -52,7 +52,7 @@ def traced_model(layer: Any, call: Any) -> tuple[Any, list[Any]]:
     args = keras.tree.map_structure(swap, list(call.arguments.args))
     kwargs = keras.tree.map_structure(swap, dict(call.arguments.kwargs))
     try:
-        with _fresh_auto_names(), helpers_replaced(), _none_outputs_dropped(), _transforms_of_any_size():
+        with fresh_auto_names(), helpers_replaced(), _none_outputs_dropped(), _transforms_of_any_size():
             parts = [part for part in keras.tree.flatten(layer.call(*args, **kwargs)) if part is not None]
             if len(parts) != len(call.output_tensors):
                 raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) traced to {len(parts)} "
@@ -121,7 +121,7 @@ def _transforms_of_any_size() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _fresh_auto_names() -> Iterator[None]:
+def fresh_auto_names() -> Iterator[None]:
     """Keras numbers the names it makes up (`multiply`, `multiply_1`, ...) process-wide; a traced call's
     keras.ops get them afresh, so an import names its nodes the same whatever ran before it."""
     from keras.src.backend.common import global_state  # the counter behind keras.src.utils.naming.uniquify
@@ -156,19 +156,30 @@ def traceable(layer: Any) -> bool:
 def _stopped_at(error: Exception, layer: Any) -> str:
     """`Class.call (file:line: source)` of the innermost frame outside Keras and TensorFlow, preferring the
     layer's own class."""
-    frames = traceback.extract_tb(error.__traceback__)
-    own = _source_file(type(layer))
-    outside = [frame for frame in frames if not _library(frame.filename)]
-    mine = [frame for frame in outside if own and Path(frame.filename) == own]
-    frame = (mine or outside or frames)[-1] if frames else None
+    frame = user_frame(error, type(layer))
     if frame is None:
         return f"{type(layer).__name__}.call"
-    return f"{type(layer).__name__}.{frame.name} ({frame.filename}:{frame.lineno}: `{(frame.line or '').strip()}`)"
+    return f"{type(layer).__name__}.{frame.name} ({located(frame)})"
 
 
-def _source_file(cls: type) -> Path | None:
+def user_frame(error: Exception, owner: Any) -> traceback.FrameSummary | None:
+    """The innermost frame of `error` outside the LIBRARIES, preferring those in `owner`'s source file (a
+    class or a function)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = _source_file(owner)
+    outside = [frame for frame in frames if not _library(frame.filename)]
+    mine = [frame for frame in outside if own and Path(frame.filename) == own]
+    return (mine or outside or frames)[-1] if frames else None
+
+
+def located(frame: traceback.FrameSummary) -> str:
+    """`file:line: `source`` of a frame, as the messages quote it."""
+    return f"{frame.filename}:{frame.lineno}: `{(frame.line or '').strip()}`"
+
+
+def _source_file(owner: Any) -> Path | None:
     try:
-        return Path(inspect.getsourcefile(cls) or "")
+        return Path(inspect.getsourcefile(owner) or "")
     except TypeError:
         return None
 

@@ -51,17 +51,17 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
 
 
 def model_outputs(model: Any, batch: list[np.ndarray], names: list[str] | None = None) -> list[np.ndarray]:
-    """The model's outputs on `batch`, one array per input; `names` (the input each array is for, by
-    default the model's own order) feeds a model by name when its inputs are a dict (keras-hub) or come
-    in another order (a spec lists them as they were read)."""
-    from keras import tree
+    """The model's outputs on `batch`, one array per input, flat in model.outputs order (a dict of outputs
+    too); `names` (the input each array is for, by default the model's own order) feeds a model by name
+    when its inputs are a dict (keras-hub) or come in another order."""
+    from archspec.keras.backend import import_keras
 
     names = names or [tensor.name for tensor in model.inputs]
     if len(batch) > 1 and set(names) == {tensor.name for tensor in model.inputs}:
         result = model(dict(zip(names, batch, strict=True)), training=False)
     else:
         result = model(batch if len(batch) > 1 else batch[0], training=False)
-    return [np.asarray(item) for item in tree.flatten(result)]  # a dict of outputs as model.outputs lists it
+    return [np.asarray(item) for item in import_keras().tree.flatten(result)]
 
 
 def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
@@ -79,7 +79,8 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
     from archspec.keras.backend import import_keras
 
     keras = import_keras()
-    names = [name for name in layers if name in tensors]  # a layer split in two nodes has no one output
+    names = [name for name in layers if name in tensors]  # a layer whose node is split (its activation
+    # traced after it) has no Keras tensor of its own
     try:
         original = keras.Model(model.inputs, [tensors[name] for name in names])
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])

@@ -162,7 +162,7 @@ def test_an_fnet_backbone_imports_its_fourier_mixing_exactly(keras, keras_hub):
     model = keras_hub.models.FNetBackbone(vocabulary_size=50, num_layers=2, hidden_dim=8, intermediate_dim=16,
                                           max_sequence_length=16)
     text, rebuilt = import_and_rebuild(model)
-    for step in ("x -> fft2=fourier -> ", "-> intermediate_dense_activation=expr('gelu_tanh(x)')\n",
+    for step in ("x -> fft2=fourier -> ", "-> intermediate_dense_gelu=expr('gelu_tanh(x)')\n",
                  "=take(index=0) -> pooled_dense", "=layer()"):  # take: get_item, numbered by Keras process-wide
         assert step in text
     assert rebuilt.count_params() == model.count_params()

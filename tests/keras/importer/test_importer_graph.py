@@ -176,3 +176,24 @@ def test_per_example_dropout_imports_as_drop_path_and_adapted_normalization_keep
     assert "  norm: {op: normalization}\n" in text and "  drop: {op: drop_path, rate: 0.2}\n" in text
     rebuilt = archspec.compile_model(archspec.loads_spec(text))
     assert rebuilt.count_params() == model.count_params() == 3 + 3 + 1 + 84
+
+
+def test_a_model_on_a_dict_of_inputs_and_outputs_imports_in_model_inputs_order(keras):
+    """keras-hub's backbones take a dict ({'token_ids', 'segment_ids', 'padding_mask'}) that Keras flattens by
+    key: the spec lists its inputs in that order, so the compiled spec takes the list model.inputs names."""
+    from archspec.keras.importer import import_and_rebuild
+    from archspec.keras.importer.verify import model_outputs
+
+    zeta, alpha = keras.Input((3,), name="zeta"), keras.Input((3,), name="alpha")
+    difference = keras.layers.Subtract(name="minus")([zeta, alpha])  # the order matters
+    model = keras.Model({"zeta": zeta, "alpha": alpha},
+                        {"wide": keras.layers.Dense(4, name="wide")(difference),
+                         "narrow": keras.layers.Dense(2, name="narrow")(difference)})
+    text, rebuilt = import_and_rebuild(model)
+    assert text.split("inputs:\n", 1)[1].startswith("  alpha: {shape: [3]}\n  zeta: {shape: [3]}\n")
+    batch = [np.full((2, 3), 1.0, "float32"), np.full((2, 3), 5.0, "float32")]  # alpha, zeta
+    expected = model({"alpha": batch[0], "zeta": batch[1]})
+    got = model_outputs(rebuilt, batch)
+    assert [output.shape for output in got] == [(2, 2), (2, 4)]  # narrow, wide: Keras flattens by key
+    for mine, theirs in zip(got, [expected["narrow"], expected["wide"]]):
+        assert np.abs(mine - np.asarray(theirs)).max() < 1e-6
