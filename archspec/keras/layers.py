@@ -288,3 +288,6 @@ class Expression(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "expr": self.expr, "names": self.names}
         return {**config, "learnable": self.learnable} if self.learnable else config
+
+
+from archspec.keras.rotary import RotaryAttention  # noqa: E402, F401  (registered with archspec's layers)

@@ -68,7 +68,7 @@ class _AxisNorm(Op):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "keras_class" in cls.__dict__:
+        if "keras_class" in cls.__dict__ and "keras_classes" not in cls.__dict__:
             cls.keras_classes = (cls.keras_class,)
 
     def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
@@ -144,6 +144,9 @@ class RmsNorm(_AxisNorm):
     Params = RmsNormParams
     doc = "Root-mean-square normalisation over `axis` with a learned scale (LLaMA, T5): x / rms(x) * gamma."
     keras_class = "RMSNormalization"
+    keras_classes = ("RMSNormalization", "LlamaLayerNorm", "QwenLayerNorm", "MistralLayerNormalization")
+    """Keras's, and keras-hub's RMS norms of LLaMA, Qwen and Mistral, which compute the same (x * rsqrt(mean(x²)
+    + epsilon) * scale over the last axis, in float32) with one `scale` weight and only `epsilon` configured."""
     arguments = ("axis", "epsilon")
 
     def per_channel(self, params: RmsNormParams) -> int:
