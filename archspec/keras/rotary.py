@@ -29,9 +29,18 @@ class RotaryAttention(keras.layers.GroupQueryAttention):  # the class GroupedQue
 
     def _compute_attention(self, query: Any, key: Any, value: Any, attention_mask: Any = None,
                            training: Any = None, use_causal_mask: bool = False) -> Any:
-        return super()._compute_attention(self._rotated(query), self._rotated(key), value,
-                                          attention_mask=attention_mask, training=training,
-                                          use_causal_mask=use_causal_mask)
+        """GroupedQueryAttention's explicit path, on rotated queries and keys. Always explicit: its fused
+        dot_product_attention gives a query whose keys are all masked uniform weights, where Keras's masked
+        Softmax (MultiHeadAttention's, keras-hub's) gives zeros; a spec's attention is one or the other."""
+        if use_causal_mask:  # GroupedQueryAttention.call merges the causal mask in for a subclass; kept for safety
+            causal = self._compute_causal_mask(query, value)
+            attention_mask = causal if attention_mask is None else ops.logical_and(
+                ops.cast(attention_mask, "bool"), causal)
+        query = self._rotated(query) * ops.cast(self._inverse_sqrt_head_dim, query.dtype)
+        scores = ops.einsum(self._dot_product_equation, query, self._rotated(key))  # (B, heads, T, S)
+        scores = self._masked_softmax(scores, attention_mask=attention_mask)
+        dropped = self._dropout_layer(scores, training=training) if self.dropout > 0.0 else scores
+        return ops.einsum(self._combine_equation, dropped, value), scores  # (B, T, heads, head_dim)
 
     def _rotated(self, tensor: Any) -> Any:
         """`tensor` (batch, steps, heads, head_dim) turned by each step's angles."""

@@ -20,10 +20,10 @@ from archspec.keras.importer.attention_calls import attention_inputs
 from archspec.keras.importer.channels import as_channels_last, between_permutes, channels_first
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
-from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, unmappable
+from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, passes_through, unmappable
 from archspec.keras.importer.layout import ImportedNode
 from archspec.keras.importer.masks import MaskViews
-from archspec.keras.importer.rewrites import rewritten_model
+from archspec.keras.importer.rewrites import has_rewrite, inner_prefix, rewritten_model
 from archspec.keras.importer.subclasses import importable_base
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
@@ -75,7 +75,8 @@ class GraphReader:
                 tensor = call.output_tensors[0]
                 if bound is not None:
                     index = next(i for i, item in enumerate(model_inputs) if item is tensor)
-                    self.tensors[id(tensor)] = self.tensors[id(bound[index])]
+                    if not self.masks.alias(tensor, bound[index]):  # a mask view passed in stays one
+                        self.tensors[id(tensor)] = self.tensors[id(bound[index])]
                     continue
                 name = self.name(prefix + operation.name)
                 spec: dict[str, Any] = {"shape": list(operation.batch_shape[1:])}
@@ -91,8 +92,9 @@ class GraphReader:
             elif self.traceable(operation):  # a subclassed layer: its traced call, flattened the same way
                 self.traced.add(f"{prefix}{operation.name}")
                 try:
-                    model = rewritten_model(operation, call) or traced_model(operation, call)
-                    inner = self.read(model, f"{prefix}{operation.name}_", list(call.input_tensors))
+                    rewritten = rewritten_model(operation, call)
+                    model = rewritten or traced_model(operation, call)
+                    inner = self.read(model, inner_prefix(prefix, operation, rewritten), list(call.input_tensors))
                 except KerasImportError as error:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
                 for tensor, name in zip(call.output_tensors, inner):
@@ -103,8 +105,9 @@ class GraphReader:
 
     def traceable(self, operation: Any) -> bool:
         """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
-        return (_is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
-                and importable_base(operation, self.by_class) is None)
+        return _is_layer(operation) and (has_rewrite(operation) or (
+            class_key(operation) not in self.by_class and traceable(operation)
+            and importable_base(operation, self.by_class) is None))
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
@@ -122,6 +125,11 @@ class GraphReader:
                 self.nodes[part.name] = part
                 self.shapes[part.name] = part.shape
                 self.tensors[id(call.output_tensors[index])] = part.name
+            return
+        if not _is_layer(operation) and passes_through(operation, call):  # the same tensor: no node
+            inner, outer = call.output_tensors[0], call.input_tensors[0]
+            if not self.masks.alias(inner, outer):  # a mask view cast stays a mask view
+                self.tensors[id(inner)] = self.source(outer, name)
             return
         if not _is_layer(operation) and type(operation).__name__ not in KERAS_OPS and self.masks.record(
                 operation, call, self.tensors, lambda: unmappable(self.op_call(operation, call))):

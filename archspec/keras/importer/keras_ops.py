@@ -217,6 +217,15 @@ KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
 """keras.ops operation class -> its spec form (see docs/spec-scaling.md, import)."""
 
 
+def passes_through(operation: Any, call: Any) -> bool:
+    """True for a keras.ops call that returns its one input as it is, which is no node: a cast to the
+    dtype the tensor already has (keras-hub's decoders cast to float32 around an activation, for mixed
+    precision)."""
+    if type(operation).__name__ != "Cast" or len(call.input_tensors) != 1 or len(call.output_tensors) != 1:
+        return False
+    return str(call.input_tensors[0].dtype) == str(call.output_tensors[0].dtype)
+
+
 def unmappable(call: OpCall) -> str:
     """The message for a keras.ops call the importer has no spec form for."""
     operation = call.operation

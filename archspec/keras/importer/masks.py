@@ -53,6 +53,13 @@ class MaskViews:
             self.refusals[id(tensor)] = refusal
         return True
 
+    def alias(self, inner: Any, outer: Any) -> bool:
+        """Make `inner` (a nested model's or a rewrite's input) the view `outer` is, if `outer` is one."""
+        if id(outer) not in self.views:
+            return False
+        self.views[id(inner)], self.refusals[id(inner)] = self.views[id(outer)], self.refusals[id(outer)]
+        return True
+
     def view_of(self, tensor: Any, names: dict[int, str]) -> MaskView | None:
         """A tensor as a mask: a recorded view, a causal mask (importer.helpers), or a spec tensor of shape
         (batch, steps) as itself."""

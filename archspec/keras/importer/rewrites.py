@@ -18,11 +18,32 @@ from typing import Any
 
 import numpy as np
 
+from archspec.keras.importer.attention_rewrites import DECODER_ATTENTION, rotary_attention
+
 
 def rewritten_model(layer: Any, call: Any) -> Any | None:
     """A Functional model computing `layer`'s call with archspec's layers, or None (no rewrite)."""
-    rewrite = REWRITES.get(f"{type(layer).__module__}.{type(layer).__name__}")
+    rewrite = REWRITES.get(_class_path(layer))
     return rewrite(layer, call) if rewrite is not None else None
+
+
+def has_rewrite(layer: Any) -> bool:
+    """True for a layer of a library class that a rewrite knows (it goes there first, even when an op lists a
+    Keras class of the same name: Gemma's RMSNormalization is not Keras's)."""
+    return _class_path(layer) in REWRITES
+
+
+def inner_prefix(prefix: str, layer: Any, model: Any | None) -> str:
+    """The prefix of the nodes read from `model` (a layer's rewrite or trace): `OUTER_INNER` as for a nested
+    model, but a rewrite into one layer of the original's name keeps that name (the node *is* the layer)."""
+    inner = [part.name for part in model.layers if type(part).__name__ != "InputLayer"] if model is not None else []
+    if inner == [layer.name]:
+        return prefix
+    return f"{prefix}{layer.name}_"
+
+
+def _class_path(layer: Any) -> str:
+    return f"{type(layer).__module__}.{type(layer).__name__}"
 
 
 def patch_embedding(layer: Any, call: Any) -> Any | None:
@@ -59,5 +80,6 @@ def patch_embedding(layer: Any, call: Any) -> Any | None:
 REWRITES: dict[str, Callable[[Any, Any], Any | None]] = {
     "keras_hub.src.models.vit.vit_layers.ViTPatchingAndEmbedding": patch_embedding,
     "keras_hub.src.models.deit.deit_layers.DeiTEmbeddings": patch_embedding,
+    **dict.fromkeys(DECODER_ATTENTION, rotary_attention),
 }
 """`module.Class` of a library layer -> the function that rewrites it (None outside its settings)."""

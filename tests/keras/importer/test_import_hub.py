@@ -139,3 +139,48 @@ def test_a_subclass_of_a_keras_layer_imports_as_its_base_and_is_checked(keras):
     with pytest.raises(KerasImportError, match=r"computes other outputs than the model: node 'double' "
                                               r"\(DoubledDense\) differs by"):
         import_and_rebuild(keras.Model(tokens, DoubledDense(3, name="double")(tokens)))
+
+
+DECODER = {"vocabulary_size": 50, "num_layers": 2, "num_query_heads": 2, "num_key_value_heads": 1, "hidden_dim": 8,
+           "intermediate_dim": 16}
+
+
+def _perturbed(model, seed=0):
+    """Every weight random (RMS scales of ones and zero biases would hide a wrongly placed weight)."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(scale=0.5, size=weight.shape).astype("float32") for weight in model.get_weights()])
+    return model
+
+
+def test_a_llama_backbone_imports_as_rotary_grouped_attention_rms_norms_and_an_untied_embedding(keras, keras_hub):
+    model = _perturbed(keras_hub.models.LlamaBackbone(**DECODER))
+    text, rebuilt = import_and_rebuild(model)
+    (block,) = yaml.safe_load(text)["blocks"].values()
+    assert block["nodes"]["self_attention"] == {"op": "attention", "heads": 2, "key_dim": 4, "use_bias": False,
+                                               "kv_heads": 1, "rotary": {}, "causal": True}
+    assert "self_attention_layernorm=rms_norm" in text and "sequence_output_layernorm=rms_norm" in text
+    assert _nodes(text)["token_embedding"]["reverse_table"] is True
+    assert rebuilt.count_params() == model.count_params()
+    theirs = model.get_layer("transformer_layer_1")._self_attention_layer
+    mine = rebuilt.get_layer("transformer_layer_1_self_attention")
+    for sublayer in ("_query_dense", "_key_dense", "_value_dense", "_output_dense"):  # weights by projection
+        np.testing.assert_array_equal(getattr(mine, sublayer).kernel, getattr(theirs, sublayer).kernel)
+    np.testing.assert_array_equal(rebuilt.get_layer("token_embedding").reverse_embeddings,
+                                  model.get_layer("token_embedding").reverse_embeddings)
+    batch = _text_batch(model)
+    batch["padding_mask"][1, :2] = 0  # a left-padded row: its first queries see no key at all
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"dropout": 0.1}, r"layer 'self_attention' \(LlamaAttention\) drops its attention outputs \(dropout=0.1\), "
+                       r"where an attention node's dropout drops attention weights"),
+    ({"rope_frequency_adjustment_factor": 8.0, "rope_low_freq_factor": 1.0, "rope_high_freq_factor": 4.0,
+      "rope_pretraining_sequence_length": 64},
+     r"turns queries and keys with a RoPE variant that `rotary` does not say \(low_freq_factor=1.0\)"),
+])
+def test_what_a_llama_attention_node_cannot_say_is_refused_by_name(keras, keras_hub, settings, message):
+    from archspec.keras.importer import KerasImportError
+
+    with pytest.raises(KerasImportError, match=message):
+        import_and_rebuild(keras_hub.models.LlamaBackbone(**DECODER, **settings))
