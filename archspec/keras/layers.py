@@ -290,4 +290,4 @@ class Expression(keras.layers.Layer):
         return {**config, "learnable": self.learnable} if self.learnable else config
 
 
-from archspec.keras.rotary import RotaryAttention  # noqa: E402, F401  (registered with archspec's layers)
+from archspec.keras.decoder_attention import DecoderAttention  # noqa: E402, F401  (registered with archspec's layers)

@@ -1,5 +1,6 @@
 """The ops' parameters for decoder language models (LLaMA and its family) against hand-written Keras:
-an embedding's untied reverse table, grouped key/value heads and rotary positions in attention."""
+an embedding's untied reverse table; grouped key/value heads, rotary positions and an output projection
+without bias in attention."""
 
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ def test_rotary_grouped_causal_attention_is_the_hand_written_computation(keras, 
     "{op: attention, heads: 4, key_dim: 2, kv_heads: 2}",
     "{op: attention, heads: 2, key_dim: 4, rotary: {max_wavelength: 500.0}}",
     "{op: attention, heads: 4, key_dim: 4, kv_heads: 1, use_bias: false, causal: true, rotary: {scaling: 2.0}}",
+    "{op: attention, heads: 2, key_dim: 4, kv_heads: 1, rotary: {}, output_bias: false}",
+    "{op: attention, heads: 2, key_dim: 4, output_bias: false}",
 ])
 def test_grouped_and_rotary_attention_round_trip_through_import(keras, tmp_path, node):
     assert_round_trips(keras, node, [6, 8], tmp_path)
@@ -95,6 +98,25 @@ def test_grouped_and_rotary_attention_round_trip_through_import(keras, tmp_path,
     ("{op: attention, heads: 2, key_dim: 4, rotary: {wavelength: 500}}", "wavelength"),
     ("{op: attention, heads: 2, key_dim: 4, rotary: {scaling: 0}}", "scaling"),
     ("{op: attention, heads: 2, key_dim: 4, kv_heads: 0}", "kv_heads"),
+    ("{op: attention, heads: 2, key_dim: 4, value_dim: 2, output_bias: false}", "value_dim must equal key_dim"),
 ])
 def test_bad_grouped_or_rotary_attention_is_located(tmp_path, node, message):
     assert message in located_error(tmp_path, node, [6, 8])
+
+
+def test_output_bias_false_drops_only_the_output_projections_bias(keras):
+    """Qwen2's attention: biases on queries, keys and values, none on the output. The same as Keras's
+    GroupQueryAttention with use_bias whose output bias is zero, less that bias's parameters."""
+    graph, model = compile_one("{op: attention, heads: 4, key_dim: 2, kv_heads: 2, output_bias: false}", [5, 8])
+    layer = model.get_layer("y")
+    source = keras.Input((5, 8))
+    reference = keras.layers.GroupQueryAttention(head_dim=2, num_query_heads=4, num_key_value_heads=2)
+    expected = keras.Model(source, reference(source, source))
+    assert layer.count_params() == node_params(graph, "y") == reference.count_params() - 8
+    assert layer._output_dense.bias is None and layer._query_dense.bias is not None
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(size=weight.shape).astype("float32") for weight in layer.get_weights()]
+    layer.set_weights(weights)
+    reference.set_weights([*weights, np.zeros(8, "float32")])  # its output bias last, zero
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    assert np.abs(np.asarray(model(x)) - np.asarray(expected(x))).max() < 1e-5

@@ -1,9 +1,10 @@
 """Multi-head attention: self-attention on its main input, cross-attention with an `attention` edge.
 
-Decoder language models (LLaMA, Mistral, Qwen) add two things, each a parameter: fewer key/value heads
-than query heads, each shared by a group of query heads (`kv_heads`, Keras's GroupQueryAttention), and
-queries and keys rotated by their position before their dot product (`rotary`, RoFormer's RoPE). Without
-either the node is Keras's MultiHeadAttention, as it always was.
+Decoder language models (LLaMA, Mistral, Qwen) add three things, each a parameter: fewer key/value heads
+than query heads, each shared by a group of query heads (`kv_heads`, Keras's GroupQueryAttention),
+queries and keys rotated by their position before their dot product (`rotary`, RoFormer's RoPE), and an
+output projection whose bias is set apart (`output_bias`; Qwen2's has none). Without them the node is
+Keras's MultiHeadAttention, as it always was.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class AttentionParams(OpParams):
         default=None, description="key/value heads, each shared by heads / kv_heads query heads (grouped-query "
         "attention; default: one per query head)")
     rotary: Rotary | None = Field(default=None, description="rotate queries and keys by their position (RoPE)")
+    output_bias: bool | None = Field(default=None, description="whether the output projection has a bias "
+                                     "(default: use_bias; Qwen2 has biases on queries, keys and values only)")
 
     @model_validator(mode="after")
     def _grouped_heads(self) -> AttentionParams:
@@ -51,15 +54,16 @@ class AttentionParams(OpParams):
             raise ValueError(f"kv_heads ({self.kv_heads}) must divide heads ({self.heads}): each key/value head "
                              "serves an equal group of query heads")
         if self.grouped and self.value_dim not in (None, self.key_dim):
-            raise ValueError("value_dim must equal key_dim with kv_heads or rotary (one size per head)")
+            raise ValueError("value_dim must equal key_dim with kv_heads, rotary or output_bias (one size per head)")
         if self.rotary is not None and self.key_dim % 2:
             raise ValueError(f"rotary needs an even key_dim (its two halves are rotated together); got {self.key_dim}")
         return self
 
     @property
     def grouped(self) -> bool:
-        """True when the node is a grouped-query attention (kv_heads or rotary given), not MultiHeadAttention."""
-        return self.kv_heads is not None or self.rotary is not None
+        """True when the node is a grouped-query attention (kv_heads, rotary or output_bias given), not
+        MultiHeadAttention."""
+        return self.kv_heads is not None or self.rotary is not None or self.output_bias is not None
 
 
 _KEYS = {"num_heads": "heads", "key_dim": "key_dim", "value_dim": "value_dim", "dropout": "dropout",
@@ -99,7 +103,7 @@ class MultiHeadAttention(Op):
         known(source[-1], "the key/value features of attention")
         if params.grouped and query[-1] != source[-1]:
             raise ShapeProblem(
-                "attention with kv_heads or rotary needs keys/values with the queries' features",
+                "attention with kv_heads, rotary or output_bias needs keys/values with the queries' features",
                 expected=f"{query[-1]} features", got=format_shape(source),
                 hint="project the keys/values to the queries' features with a dense node first")
         return query
@@ -110,13 +114,16 @@ class MultiHeadAttention(Op):
         kwargs = {"head_dim": params.key_dim, "num_query_heads": params.heads,
                   "num_key_value_heads": params.kv_heads or params.heads, "dropout": params.dropout,
                   "use_bias": params.use_bias}
-        if params.rotary is None:
+        if params.rotary is None and params.output_bias in (None, params.use_bias):
             return LayerCall("GroupQueryAttention", kwargs)  # the class GroupedQueryAttention
-        rotary = {"rotary_max_wavelength": params.rotary.max_wavelength, "rotary_scaling": params.rotary.scaling}
-        return LayerCall("RotaryAttention", {**kwargs, **rotary}, module="archspec.keras.layers")
+        if params.rotary is not None:
+            kwargs.update(rotary_max_wavelength=params.rotary.max_wavelength, rotary_scaling=params.rotary.scaling)
+        if params.output_bias not in (None, params.use_bias):
+            kwargs["output_bias"] = params.output_bias
+        return LayerCall("DecoderAttention", kwargs, module="archspec.keras.layers")
 
-    keras_classes = ("MultiHeadAttention", "GroupedQueryAttention", "RotaryAttention")
-    """Keras's two attention layers and archspec's rotary one (a GroupedQueryAttention)."""
+    keras_classes = ("MultiHeadAttention", "GroupedQueryAttention", "DecoderAttention")
+    """Keras's two attention layers and archspec's DecoderAttention (a GroupedQueryAttention)."""
 
     def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
         if "num_query_heads" in config:
@@ -143,25 +150,26 @@ class MultiHeadAttention(Op):
         kv_heads = params.kv_heads or heads
         value_dim = params.value_dim or key_dim
         bias = int(params.use_bias)
+        output_bias = bias if params.output_bias is None else int(params.output_bias)
         return (
             features * heads * key_dim + bias * heads * key_dim  # query projection
             + source_features * kv_heads * key_dim + bias * kv_heads * key_dim  # key projection
             + source_features * kv_heads * value_dim + bias * kv_heads * value_dim  # value projection
-            + heads * value_dim * features + bias * features  # output projection
+            + heads * value_dim * features + output_bias * features  # output projection
         )
 
 
 def _grouped_from_keras(config: dict[str, Any]) -> dict[str, Any]:
-    """attention params of a GroupedQueryAttention (or archspec's RotaryAttention) config."""
+    """attention params of a GroupedQueryAttention (or archspec's DecoderAttention) config."""
     for key, only in (("sliding_window", None), ("use_gate", False)):
         if config.get(key, only) != only:
             raise ValueError(f"{key}={config[key]!r} is not supported (only {only!r})")
     params: dict[str, Any] = {"heads": config["num_query_heads"], "key_dim": config["head_dim"],
                               "dropout": config.get("dropout", 0.0), "use_bias": config.get("use_bias", True)}
-    if "rotary_max_wavelength" in config:  # RotaryAttention: kv_heads only where fewer than heads
+    if config.get("rotary_max_wavelength") is not None:  # DecoderAttention's
         params["rotary"] = {"max_wavelength": config["rotary_max_wavelength"], "scaling": config["rotary_scaling"]}
-        if config["num_key_value_heads"] != config["num_query_heads"]:
-            params["kv_heads"] = config["num_key_value_heads"]
-    else:
-        params["kv_heads"] = config["num_key_value_heads"]
+    if config.get("output_bias") not in (None, params["use_bias"]):
+        params["output_bias"] = config["output_bias"]
+    if config["num_key_value_heads"] != config["num_query_heads"] or not {"rotary", "output_bias"} & set(params):
+        params["kv_heads"] = config["num_key_value_heads"]  # where fewer than heads, or nothing else says grouped
     return params

@@ -1,14 +1,15 @@
-"""keras-hub's decoder attention layers, rewritten as archspec's RotaryAttention (an `attention` node with
-`kv_heads` and `rotary`).
+"""keras-hub's decoder attention layers, rewritten as archspec's DecoderAttention (an `attention` node with
+`kv_heads`, `rotary` and maybe `output_bias`).
 
 LlamaAttention, MistralAttention and QwenAttention are Python layers around four EinsumDense projections:
 queries (heads), keys and values (kv_heads, repeated for each group of query heads), and the output;
 RotaryEmbedding turns the queries and keys; softmax(q.k / sqrt(head_dim)) under the decoder's causal
 and padding mask weighs the values. That is Keras's GroupQueryAttention with RoPE, projection for
 projection (the same kernel shapes), so each projection's weights copy into the same sublayer of a
-RotaryAttention. What it cannot say is refused by name: biases on some projections only (Qwen's output
-has none), dropout on the attention outputs (keras-hub drops those, an attention node its weights),
-RoPE with Llama 3.1's frequency smoothing or YaRN. The import's check then compares outputs.
+DecoderAttention (whose output projection may go without the others' bias: Qwen's). What it cannot say
+is refused by name: a bias on some of queries, keys and values only, dropout on the attention outputs
+(keras-hub drops those, an attention node its weights), RoPE with Llama 3.1's frequency smoothing or
+YaRN. The import's check then compares outputs.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ _LLAMA_ROPE = "keras_hub.src.models.llama.llama_rotary_embedding.LlamaRotaryEmbe
 
 
 def rotary_attention(layer: Any, call: Any) -> Any | None:
-    """A Functional model of one RotaryAttention computing `layer`'s call (hidden states, attention mask)."""
+    """A Functional model of one DecoderAttention computing `layer`'s call (hidden states, attention mask)."""
     from archspec.keras.backend import import_keras
-    from archspec.keras.layers import RotaryAttention
+    from archspec.keras.layers import DecoderAttention
 
     keras = import_keras()
     arguments = inspect.signature(layer.call).bind(*call.arguments.args, **call.arguments.kwargs).arguments
@@ -33,10 +34,11 @@ def rotary_attention(layer: Any, call: Any) -> Any | None:
         return None  # a decoding step with a cache: the tracer says what stops it
     projections = [layer._query_dense, layer._key_dense, layer._value_dense, layer._output_dense]
     query_kernel, key_kernel = layer._query_dense.kernel, layer._key_dense.kernel  # (m, heads, D), (m, kv, D)
-    attention = RotaryAttention(
+    attention = DecoderAttention(
         head_dim=int(query_kernel.shape[2]), num_query_heads=int(query_kernel.shape[1]),
-        num_key_value_heads=int(key_kernel.shape[1]), use_bias=_use_bias(layer, projections),
-        **_rotary(layer), name=layer.name, dtype=layer.dtype_policy)
+        num_key_value_heads=int(key_kernel.shape[1]), use_bias=_use_bias(layer, projections[:3]),
+        output_bias=layer._output_dense.bias is not None, **_rotary(layer), name=layer.name,
+        dtype=layer.dtype_policy)
     _no_output_dropout(layer)
     fresh = {id(tensor): keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
              for tensor in call.input_tensors}
@@ -54,7 +56,7 @@ def _use_bias(layer: Any, projections: list[Any]) -> bool:
     if with_bias and len(with_bias) < len(projections):
         raise KerasImportError(
             f"layer '{layer.name}' ({type(layer).__name__}) has biases on some projections only "
-            f"({', '.join(with_bias)}); an attention node's use_bias is one setting for all four")
+            f"({', '.join(with_bias)}); an attention node's use_bias is one setting for the three")
     return bool(with_bias)
 
 
@@ -67,7 +69,7 @@ def _no_output_dropout(layer: Any) -> None:
 
 
 def _rotary(layer: Any) -> dict[str, float]:
-    """RotaryAttention's settings for the layer's RotaryEmbedding; KerasImportError for one it cannot be."""
+    """DecoderAttention's settings for the layer's RotaryEmbedding; KerasImportError for one it cannot be."""
     rope = layer.rotary_embedding_layer
     kind = f"{type(rope).__module__}.{type(rope).__name__}"
     refused = [f"{name}={getattr(rope, name)!r}" for name, plain in _PLAIN_ROPE if getattr(rope, name, plain) != plain]

@@ -152,21 +152,29 @@ def _perturbed(model, seed=0):
     return model
 
 
-def test_a_llama_backbone_imports_as_rotary_grouped_attention_rms_norms_and_an_untied_embedding(keras, keras_hub):
-    model = _perturbed(keras_hub.models.LlamaBackbone(**DECODER))
+@pytest.mark.parametrize("name, attention, untied", [
+    ("LlamaBackbone", {"use_bias": False}, True),
+    ("Qwen2Backbone", {"output_bias": False}, False),  # biases on queries, keys and values; tied embeddings
+])
+def test_llama_family_backbones_import_as_rotary_grouped_attention_rms_norms_and_their_embedding(
+        keras, keras_hub, name, attention, untied):
+    model = _perturbed(getattr(keras_hub.models, name)(**DECODER))
     text, rebuilt = import_and_rebuild(model)
     (block,) = yaml.safe_load(text)["blocks"].values()
-    assert block["nodes"]["self_attention"] == {"op": "attention", "heads": 2, "key_dim": 4, "use_bias": False,
+    assert block["nodes"]["self_attention"] == {"op": "attention", "heads": 2, "key_dim": 4, **attention,
                                                "kv_heads": 1, "rotary": {}, "causal": True}
     assert "self_attention_layernorm=rms_norm" in text and "sequence_output_layernorm=rms_norm" in text
-    assert _nodes(text)["token_embedding"]["reverse_table"] is True
+    assert _nodes(text)["token_embedding"].get("reverse_table", False) is untied
     assert rebuilt.count_params() == model.count_params()
     theirs = model.get_layer("transformer_layer_1")._self_attention_layer
     mine = rebuilt.get_layer("transformer_layer_1_self_attention")
     for sublayer in ("_query_dense", "_key_dense", "_value_dense", "_output_dense"):  # weights by projection
-        np.testing.assert_array_equal(getattr(mine, sublayer).kernel, getattr(theirs, sublayer).kernel)
-    np.testing.assert_array_equal(rebuilt.get_layer("token_embedding").reverse_embeddings,
-                                  model.get_layer("token_embedding").reverse_embeddings)
+        pairs = zip(getattr(mine, sublayer).get_weights(), getattr(theirs, sublayer).get_weights(), strict=True)
+        for got, want in pairs:
+            np.testing.assert_array_equal(got, want)
+    for got, want in zip(rebuilt.get_layer("token_embedding").get_weights(),
+                         model.get_layer("token_embedding").get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)  # Llama's reverse table too
     batch = _text_batch(model)
     batch["padding_mask"][1, :2] = 0  # a left-padded row: its first queries see no key at all
     np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
