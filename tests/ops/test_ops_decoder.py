@@ -1,6 +1,6 @@
 """The ops' parameters for decoder language models (LLaMA and its family) against hand-written Keras:
-an embedding's untied reverse table; grouped key/value heads, rotary positions and an output projection
-without bias in attention."""
+an embedding's untied reverse table; grouped key/value heads, rotary positions, an output projection
+without bias and a sliding window in attention."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _complex_rope(tensor: np.ndarray, wavelength: float, scaling: float) -> np.n
     return np.concatenate([pairs.real, pairs.imag], axis=-1)
 
 
-def _attention_by_hand(x, weights, heads, kv_heads, rope=None, causal=False):
+def _attention_by_hand(x, weights, heads, kv_heads, rope=None, causal=False, window=None):
     """Grouped-query attention in NumPy: projections, RoPE, shared key/value heads, 1/sqrt(D), softmax."""
     query_kernel, key_kernel, value_kernel, output_kernel = weights
     query = np.einsum("btm,muh->btuh", x, query_kernel)  # (B, T, H, D)
@@ -41,8 +41,11 @@ def _attention_by_hand(x, weights, heads, kv_heads, rope=None, causal=False):
         query, key = _complex_rope(query, *rope), _complex_rope(key, *rope)
     key, value = np.repeat(key, heads // kv_heads, axis=2), np.repeat(value, heads // kv_heads, axis=2)
     scores = np.einsum("bquh,bkuh->buqk", query, key) / np.sqrt(query.shape[-1])  # (B, H, T, T)
+    queries, keys = np.indices(scores.shape[-2:])
     if causal:
-        scores = np.where(np.tril(np.ones(scores.shape[-2:], dtype=bool)), scores, -np.inf)
+        scores = np.where(keys <= queries, scores, -np.inf)
+    if window is not None:
+        scores = np.where(np.abs(queries - keys) < window, scores, -np.inf)
     probabilities = np.exp(scores - scores.max(axis=-1, keepdims=True))
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
     return np.einsum("bquh,uhm->bqm", np.einsum("buqk,bkuh->bquh", probabilities, value), output_kernel)
@@ -86,6 +89,8 @@ def test_rotary_grouped_causal_attention_is_the_hand_written_computation(keras, 
     "{op: attention, heads: 4, key_dim: 4, kv_heads: 1, use_bias: false, causal: true, rotary: {scaling: 2.0}}",
     "{op: attention, heads: 2, key_dim: 4, kv_heads: 1, rotary: {}, output_bias: false}",
     "{op: attention, heads: 2, key_dim: 4, output_bias: false}",
+    "{op: attention, heads: 2, key_dim: 4, kv_heads: 1, causal: true, window: 3}",
+    "{op: attention, heads: 2, key_dim: 4, rotary: {}, causal: true, window: 3}",
 ])
 def test_grouped_and_rotary_attention_round_trip_through_import(keras, tmp_path, node):
     assert_round_trips(keras, node, [6, 8], tmp_path)
@@ -99,6 +104,7 @@ def test_grouped_and_rotary_attention_round_trip_through_import(keras, tmp_path,
     ("{op: attention, heads: 2, key_dim: 4, rotary: {scaling: 0}}", "scaling"),
     ("{op: attention, heads: 2, key_dim: 4, kv_heads: 0}", "kv_heads"),
     ("{op: attention, heads: 2, key_dim: 4, value_dim: 2, output_bias: false}", "value_dim must equal key_dim"),
+    ("{op: attention, heads: 2, key_dim: 4, window: 0}", "window"),
 ])
 def test_bad_grouped_or_rotary_attention_is_located(tmp_path, node, message):
     assert message in located_error(tmp_path, node, [6, 8])
@@ -120,3 +126,18 @@ def test_output_bias_false_drops_only_the_output_projections_bias(keras):
     reference.set_weights([*weights, np.zeros(8, "float32")])  # its output bias last, zero
     x = rng.normal(size=(2, 5, 8)).astype("float32")
     assert np.abs(np.asarray(model(x)) - np.asarray(expected(x))).max() < 1e-5
+
+
+def test_a_window_keeps_the_latest_keys_of_a_causal_attention(keras):
+    """Mistral's sliding window: with causal, each query sees its own step and the window - 1 before it."""
+    node = "{op: attention, heads: 2, key_dim: 4, kv_heads: 1, use_bias: false, causal: true, window: 2}"
+    _, model = compile_one(node, [6, 8])
+    layer = model.get_layer("y")
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(scale=0.5, size=weight.shape).astype("float32") for weight in layer.get_weights()]
+    layer.set_weights(weights)
+    x = rng.normal(size=(2, 6, 8)).astype("float32")
+    want = _attention_by_hand(x.astype("float64"), weights, heads=2, kv_heads=1, causal=True, window=2)
+    assert np.abs(np.asarray(model(x)) - want).max() < 1e-5
+    unwindowed = _attention_by_hand(x.astype("float64"), weights, heads=2, kv_heads=1, causal=True)
+    assert np.abs(np.asarray(model(x)) - unwindowed).max() > 1e-3

@@ -1,10 +1,10 @@
 """Multi-head attention: self-attention on its main input, cross-attention with an `attention` edge.
 
-Decoder language models (LLaMA, Mistral, Qwen) add three things, each a parameter: fewer key/value heads
+Decoder language models (LLaMA, Mistral, Qwen) add four things, each a parameter: fewer key/value heads
 than query heads, each shared by a group of query heads (`kv_heads`, Keras's GroupQueryAttention),
-queries and keys rotated by their position before their dot product (`rotary`, RoFormer's RoPE), and an
-output projection whose bias is set apart (`output_bias`; Qwen2's has none). Without them the node is
-Keras's MultiHeadAttention, as it always was.
+queries and keys rotated by their position before their dot product (`rotary`, RoFormer's RoPE), an
+output projection whose bias is set apart (`output_bias`; Qwen2's has none), and a sliding window of
+keys (`window`, Mistral's). Without them the node is Keras's MultiHeadAttention, as it always was.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ class AttentionParams(OpParams):
     rotary: Rotary | None = Field(default=None, description="rotate queries and keys by their position (RoPE)")
     output_bias: bool | None = Field(default=None, description="whether the output projection has a bias "
                                      "(default: use_bias; Qwen2 has biases on queries, keys and values only)")
+    window: PositiveInt | None = Field(
+        default=None, description="each query attends only to keys fewer than `window` steps away (with causal: "
+        "the `window` latest steps, its own included; Mistral's sliding window)")
 
     @model_validator(mode="after")
     def _grouped_heads(self) -> AttentionParams:
@@ -54,16 +57,17 @@ class AttentionParams(OpParams):
             raise ValueError(f"kv_heads ({self.kv_heads}) must divide heads ({self.heads}): each key/value head "
                              "serves an equal group of query heads")
         if self.grouped and self.value_dim not in (None, self.key_dim):
-            raise ValueError("value_dim must equal key_dim with kv_heads, rotary or output_bias (one size per head)")
+            raise ValueError("value_dim must equal key_dim with kv_heads, rotary, output_bias or window "
+                             "(one size per head)")
         if self.rotary is not None and self.key_dim % 2:
             raise ValueError(f"rotary needs an even key_dim (its two halves are rotated together); got {self.key_dim}")
         return self
 
     @property
     def grouped(self) -> bool:
-        """True when the node is a grouped-query attention (kv_heads, rotary or output_bias given), not
+        """True when the node is a grouped-query attention (kv_heads, rotary, output_bias or window given), not
         MultiHeadAttention."""
-        return self.kv_heads is not None or self.rotary is not None or self.output_bias is not None
+        return any(value is not None for value in (self.kv_heads, self.rotary, self.output_bias, self.window))
 
 
 _KEYS = {"num_heads": "heads", "key_dim": "key_dim", "value_dim": "value_dim", "dropout": "dropout",
@@ -103,7 +107,8 @@ class MultiHeadAttention(Op):
         known(source[-1], "the key/value features of attention")
         if params.grouped and query[-1] != source[-1]:
             raise ShapeProblem(
-                "attention with kv_heads, rotary or output_bias needs keys/values with the queries' features",
+                "attention with kv_heads, rotary, output_bias or window needs keys/values with the queries' "
+                "features",
                 expected=f"{query[-1]} features", got=format_shape(source),
                 hint="project the keys/values to the queries' features with a dense node first")
         return query
@@ -113,7 +118,7 @@ class MultiHeadAttention(Op):
             return LayerCall("MultiHeadAttention", keras_kwargs(params, _KEYS))
         kwargs = {"head_dim": params.key_dim, "num_query_heads": params.heads,
                   "num_key_value_heads": params.kv_heads or params.heads, "dropout": params.dropout,
-                  "use_bias": params.use_bias}
+                  "use_bias": params.use_bias, **({"sliding_window": params.window} if params.window else {})}
         if params.rotary is None and params.output_bias in (None, params.use_bias):
             return LayerCall("GroupQueryAttention", kwargs)  # the class GroupedQueryAttention
         if params.rotary is not None:
@@ -161,15 +166,17 @@ class MultiHeadAttention(Op):
 
 def _grouped_from_keras(config: dict[str, Any]) -> dict[str, Any]:
     """attention params of a GroupedQueryAttention (or archspec's DecoderAttention) config."""
-    for key, only in (("sliding_window", None), ("use_gate", False)):
-        if config.get(key, only) != only:
-            raise ValueError(f"{key}={config[key]!r} is not supported (only {only!r})")
+    if config.get("use_gate", False):
+        raise ValueError("use_gate=True is not supported (only False)")
     params: dict[str, Any] = {"heads": config["num_query_heads"], "key_dim": config["head_dim"],
                               "dropout": config.get("dropout", 0.0), "use_bias": config.get("use_bias", True)}
+    if config.get("sliding_window") is not None:
+        params["window"] = config["sliding_window"]
     if config.get("rotary_max_wavelength") is not None:  # DecoderAttention's
         params["rotary"] = {"max_wavelength": config["rotary_max_wavelength"], "scaling": config["rotary_scaling"]}
     if config.get("output_bias") not in (None, params["use_bias"]):
         params["output_bias"] = config["output_bias"]
-    if config["num_key_value_heads"] != config["num_query_heads"] or not {"rotary", "output_bias"} & set(params):
-        params["kv_heads"] = config["num_key_value_heads"]  # where fewer than heads, or nothing else says grouped
+    fewer = config["num_key_value_heads"] != config["num_query_heads"]
+    if fewer or not {"rotary", "output_bias", "window"} & set(params):  # else nothing would say grouped
+        params["kv_heads"] = config["num_key_value_heads"]
     return params

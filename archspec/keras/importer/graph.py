@@ -174,8 +174,8 @@ class GraphReader:
             written.pop("axis")  # Keras's channels axis, written as the default -1
         merges: list[tuple[str, str, dict]] = []
         if op.arity == "attention":  # queries, keys and values, and masks: by argument name
-            sources, merges, causal = attention_inputs(self, layer, call)
-            written.update({"causal": True} if causal else {})
+            sources, merges, said = attention_inputs(self, layer, call)
+            written.update(said)  # causal: true, window: W
         else:
             sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         self.layers[name] = layer

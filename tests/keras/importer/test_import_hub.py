@@ -152,17 +152,18 @@ def _perturbed(model, seed=0):
     return model
 
 
-@pytest.mark.parametrize("name, attention, untied", [
-    ("LlamaBackbone", {"use_bias": False}, True),
-    ("Qwen2Backbone", {"output_bias": False}, False),  # biases on queries, keys and values; tied embeddings
+@pytest.mark.parametrize("name, settings, attention, untied", [
+    ("LlamaBackbone", {}, {"use_bias": False}, True),
+    ("Qwen2Backbone", {}, {"output_bias": False}, False),  # biases on queries, keys and values; tied embeddings
+    ("MistralBackbone", {"sliding_window": 3}, {"use_bias": False, "window": 3}, True),
 ])
 def test_llama_family_backbones_import_as_rotary_grouped_attention_rms_norms_and_their_embedding(
-        keras, keras_hub, name, attention, untied):
-    model = _perturbed(getattr(keras_hub.models, name)(**DECODER))
+        keras, keras_hub, name, settings, attention, untied):
+    model = _perturbed(getattr(keras_hub.models, name)(**DECODER, **settings))
     text, rebuilt = import_and_rebuild(model)
     (block,) = yaml.safe_load(text)["blocks"].values()
-    assert block["nodes"]["self_attention"] == {"op": "attention", "heads": 2, "key_dim": 4, **attention,
-                                               "kv_heads": 1, "rotary": {}, "causal": True}
+    assert block["nodes"]["self_attention"] == {"op": "attention", "heads": 2, "key_dim": 4, "kv_heads": 1,
+                                               "rotary": {}, "causal": True, **attention}
     assert "self_attention_layernorm=rms_norm" in text and "sequence_output_layernorm=rms_norm" in text
     assert _nodes(text)["token_embedding"].get("reverse_table", False) is untied
     assert rebuilt.count_params() == model.count_params()
@@ -175,6 +176,10 @@ def test_llama_family_backbones_import_as_rotary_grouped_attention_rms_norms_and
     for got, want in zip(rebuilt.get_layer("token_embedding").get_weights(),
                          model.get_layer("token_embedding").get_weights(), strict=True):
         np.testing.assert_array_equal(got, want)  # Llama's reverse table too
+    from keras_hub.src.models.mistral.mistral_transformer_decoder import MistralTransformerDecoder
+
+    method = MistralTransformerDecoder._compute_self_attention_mask  # replaced while tracing, put back
+    assert method.__qualname__ == "MistralTransformerDecoder._compute_self_attention_mask"
     batch = _text_batch(model)
     batch["padding_mask"][1, :2] = 0  # a left-padded row: its first queries see no key at all
     np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
