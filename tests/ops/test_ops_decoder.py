@@ -1,6 +1,6 @@
 """The ops' parameters for decoder language models (LLaMA and its family) against hand-written Keras:
 an embedding's untied reverse table; grouped key/value heads, rotary positions, an output projection
-without bias and a sliding window in attention."""
+without bias and a sliding window in attention; Gemma's RMS norm scaled by (1 + gamma)."""
 
 from __future__ import annotations
 
@@ -141,3 +141,17 @@ def test_a_window_keeps_the_latest_keys_of_a_causal_attention(keras):
     assert np.abs(np.asarray(model(x)) - want).max() < 1e-5
     unwindowed = _attention_by_hand(x.astype("float64"), weights, heads=2, kv_heads=1, causal=True)
     assert np.abs(np.asarray(model(x)) - unwindowed).max() > 1e-3
+
+
+def test_a_unit_offset_rms_norm_scales_by_one_plus_its_weight(keras, tmp_path):
+    """Gemma's RMS norm: x / rms(x) * (1 + gamma), gamma starting at zero (the identity scale)."""
+    graph, model = compile_one("{op: rms_norm, epsilon: 0.001, unit_offset: true}", [5, 6])
+    layer = model.get_layer("y")
+    assert layer.count_params() == node_params(graph, "y") == 6
+    np.testing.assert_array_equal(layer.get_weights()[0], np.zeros(6, "float32"))
+    gamma = np.random.default_rng(4).normal(size=6).astype("float32")
+    layer.set_weights([gamma])
+    x = np.random.default_rng(5).normal(size=(2, 5, 6)).astype("float32")
+    want = x / np.sqrt((x.astype("float64") ** 2).mean(axis=-1, keepdims=True) + 0.001) * (1 + gamma)
+    assert np.abs(np.asarray(model(x)) - want).max() < 1e-5
+    assert_round_trips(keras, "{op: rms_norm, epsilon: 0.001, unit_offset: true}", [5, 6], tmp_path)

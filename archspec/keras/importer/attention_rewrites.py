@@ -15,6 +15,7 @@ YaRN. The import's check then compares outputs.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any
 
 from archspec.keras.importer.errors import KerasImportError
@@ -23,32 +24,74 @@ _LLAMA_ROPE = "keras_hub.src.models.llama.llama_rotary_embedding.LlamaRotaryEmbe
 """Its inverse frequencies ignore its position_scaling_factor (keras-hub 0.32): the rotation is unscaled."""
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where a library's attention layer keeps what DecoderAttention needs."""
+
+    projections: tuple[str, str, str, str]
+    """Attributes of the query, key, value and output EinsumDense layers."""
+    rope: str
+    """Attribute of its RotaryEmbedding."""
+    hidden: str
+    """Its call's argument of the hidden states."""
+    heads_first: bool = False
+    """Query, key and value kernels are (heads, features, head_dim) (Gemma's), not (features, heads, head_dim)."""
+    drops_weights: bool = False
+    """Its dropout drops attention weights, as an attention node's does (Gemma's); else its outputs (refused)."""
+
+
+_LLAMA = Layout(("_query_dense", "_key_dense", "_value_dense", "_output_dense"), "rotary_embedding_layer",
+                "hidden_states")
+_GEMMA = Layout(("query_dense", "key_dense", "value_dense", "output_dense"), "rope_layer", "x", heads_first=True,
+                drops_weights=True)
+
+
 def rotary_attention(layer: Any, call: Any) -> Any | None:
     """A Functional model of one DecoderAttention computing `layer`'s call (hidden states, attention mask)."""
     from archspec.keras.backend import import_keras
     from archspec.keras.layers import DecoderAttention
 
     keras = import_keras()
+    layout = LAYOUTS[f"{type(layer).__module__}.{type(layer).__name__}"]
     arguments = inspect.signature(layer.call).bind(*call.arguments.args, **call.arguments.kwargs).arguments
-    if arguments.get("cache") is not None or arguments.get("cache_update_index") is not None:
+    if arguments.get("cache") is not None or arguments.get("cache_update_index") not in (None, 0):
         return None  # a decoding step with a cache: the tracer says what stops it
-    projections = [layer._query_dense, layer._key_dense, layer._value_dense, layer._output_dense]
-    query_kernel, key_kernel = layer._query_dense.kernel, layer._key_dense.kernel  # (m, heads, D), (m, kv, D)
+    _refuse_gemma_options(layer)
+    projections = [getattr(layer, name) for name in layout.projections]
+    query, key = projections[0].kernel.shape, projections[1].kernel.shape  # (m, heads, D), or (heads, m, D)
+    heads, kv_heads = (query[0], key[0]) if layout.heads_first else (query[1], key[1])
     attention = DecoderAttention(
-        head_dim=int(query_kernel.shape[2]), num_query_heads=int(query_kernel.shape[1]),
-        num_key_value_heads=int(key_kernel.shape[1]), use_bias=_use_bias(layer, projections[:3]),
-        output_bias=layer._output_dense.bias is not None, **_rotary(layer), name=layer.name,
-        dtype=layer.dtype_policy)
-    _no_output_dropout(layer)
+        head_dim=int(query[2]), num_query_heads=int(heads), num_key_value_heads=int(kv_heads),
+        use_bias=_use_bias(layer, projections[:3]), output_bias=projections[3].bias is not None,
+        dropout=_dropout(layer, layout), **_rotary(layer, layout), name=layer.name, dtype=layer.dtype_policy)
     fresh = {id(tensor): keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
              for tensor in call.input_tensors}
-    hidden = fresh[id(arguments["hidden_states"])]
+    hidden = fresh[id(arguments[layout.hidden])]
     mask = arguments.get("attention_mask")
     output = attention(hidden, hidden, attention_mask=fresh.get(id(mask), mask))  # a causal marker stays itself
     mine = [attention._query_dense, attention._key_dense, attention._value_dense, attention._output_dense]
-    for target, source in zip(mine, projections):
-        target.set_weights(source.get_weights())
+    for index, (target, source) in enumerate(zip(mine, projections)):
+        weights = source.get_weights()
+        if layout.heads_first and index < 3:
+            weights[0] = weights[0].transpose(1, 0, 2)  # (heads, m, D) -> (m, heads, D)
+        target.set_weights(weights)
     return keras.Model([fresh[id(tensor)] for tensor in call.input_tensors], output)
+
+
+def _refuse_gemma_options(layer: Any) -> None:
+    """Gemma 2's options beyond plain attention: logit soft-capping, a sliding window inside the layer, a
+    query scale other than 1/sqrt(head_dim)."""
+    refused = [f"{name}={getattr(layer, name)!r}" for name, plain in _PLAIN_GEMMA
+               if getattr(layer, name, plain) != plain]
+    per_head = getattr(layer, "hidden_dim", 0) // max(getattr(layer, "num_query_heads", 1), 1)
+    if not getattr(layer, "query_head_dim_normalize", True) and per_head != layer.head_dim:
+        refused.append("query_head_dim_normalize=False (queries scaled by 1/sqrt(hidden_dim / heads))")
+    if refused:
+        raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) has {', '.join(refused)}, which an "
+                               "attention node does not say")
+
+
+_PLAIN_GEMMA = (("logit_soft_cap", None), ("use_sliding_window_attention", False))
 
 
 def _use_bias(layer: Any, projections: list[Any]) -> bool:
@@ -60,17 +103,20 @@ def _use_bias(layer: Any, projections: list[Any]) -> bool:
     return bool(with_bias)
 
 
-def _no_output_dropout(layer: Any) -> None:
+def _dropout(layer: Any, layout: Layout) -> float:
     rate = getattr(layer, "dropout", getattr(layer, "_dropout", 0)) or 0
-    if rate:
+    if rate and not layout.drops_weights:
         raise KerasImportError(
             f"layer '{layer.name}' ({type(layer).__name__}) drops its attention outputs (dropout={rate}), "
             "where an attention node's dropout drops attention weights\n  hint: build it with dropout=0 to import it")
+    return float(rate)
 
 
-def _rotary(layer: Any) -> dict[str, float]:
-    """DecoderAttention's settings for the layer's RotaryEmbedding; KerasImportError for one it cannot be."""
-    rope = layer.rotary_embedding_layer
+def _rotary(layer: Any, layout: Layout) -> dict[str, float]:
+    """DecoderAttention's settings for the layer's RotaryEmbedding; KerasImportError for one it cannot be.
+    (Gemma interleaves the halves of each rotated head: the same permutation of queries and keys, which
+    leaves their dot products as they are.)"""
+    rope = getattr(layer, layout.rope)
     kind = f"{type(rope).__module__}.{type(rope).__name__}"
     refused = [f"{name}={getattr(rope, name)!r}" for name, plain in _PLAIN_ROPE if getattr(rope, name, plain) != plain]
     if refused:
@@ -85,7 +131,10 @@ _PLAIN_ROPE = (("rope_type", "linear"), ("denominator_dim", None), ("low_freq_fa
                ("sequence_axis", 1), ("feature_axis", -1))
 """RotaryEmbedding settings and the only value each may have for `rotary` to say the rotation."""
 
-DECODER_ATTENTION = ("keras_hub.src.models.llama.llama_attention.LlamaAttention",
-                     "keras_hub.src.models.mistral.mistral_attention.CachedMistralAttention",
-                     "keras_hub.src.models.qwen.qwen_attention.QwenAttention")
-"""`module.Class` of the attention layers rotary_attention rewrites."""
+LAYOUTS: dict[str, Layout] = {
+    "keras_hub.src.models.llama.llama_attention.LlamaAttention": _LLAMA,
+    "keras_hub.src.models.mistral.mistral_attention.CachedMistralAttention": _LLAMA,
+    "keras_hub.src.models.qwen.qwen_attention.QwenAttention": _LLAMA,
+    "keras_hub.src.models.gemma.gemma_attention.CachedGemmaAttention": _GEMMA,
+}
+"""`module.Class` of the attention layers rotary_attention rewrites -> where each keeps its parts."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from archspec.keras.importer.attention_rewrites import DECODER_ATTENTION, rotary_attention
+from archspec.keras.importer.attention_rewrites import LAYOUTS, rotary_attention
 
 
 def rewritten_model(layer: Any, call: Any) -> Any | None:
@@ -77,9 +77,26 @@ def patch_embedding(layer: Any, call: Any) -> Any | None:
     return keras.Model(inputs, sequence)
 
 
+def offset_rms_norm(layer: Any, call: Any) -> Any:
+    """keras-hub's Gemma RMSNormalization, x / rms(x) * (1 + scale): archspec's OffsetRMSNormalization (an
+    `rms_norm` node with `unit_offset: true`) of the layer's own name. Its class shares the name of Keras's
+    RMSNormalization, which it is not; has_rewrite sends it here first."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.layers import OffsetRMSNormalization
+
+    keras = import_keras()
+    (tensor,) = call.input_tensors
+    inputs = keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
+    norm = OffsetRMSNormalization(epsilon=layer.epsilon, name=layer.name, dtype=layer.dtype_policy)
+    outputs = norm(inputs)
+    norm.set_weights(layer.get_weights())
+    return keras.Model(inputs, outputs)
+
+
 REWRITES: dict[str, Callable[[Any, Any], Any | None]] = {
     "keras_hub.src.models.vit.vit_layers.ViTPatchingAndEmbedding": patch_embedding,
     "keras_hub.src.models.deit.deit_layers.DeiTEmbeddings": patch_embedding,
-    **dict.fromkeys(DECODER_ATTENTION, rotary_attention),
+    **dict.fromkeys(LAYOUTS, rotary_attention),
+    "keras_hub.src.models.gemma.rms_normalization.RMSNormalization": offset_rms_norm,
 }
 """`module.Class` of a library layer -> the function that rewrites it (None outside its settings)."""

@@ -197,3 +197,33 @@ def test_what_a_llama_attention_node_cannot_say_is_refused_by_name(keras, keras_
 
     with pytest.raises(KerasImportError, match=message):
         import_and_rebuild(keras_hub.models.LlamaBackbone(**DECODER, **settings))
+
+
+def test_a_gemma_backbone_imports_with_offset_rms_norms_and_its_attention_kernels_transposed(
+        keras, keras_hub, monkeypatch):
+    """Gemma: RMS norms scaled by (1 + gamma), attention kernels stored (heads, features, head_dim), feed-forward
+    EinsumDense layers. Its keras.ops.gelu(approximate=True) is another change's to import; the expr
+    gelu_tanh(x) stands in for it here."""
+    from archspec.keras.importer import keras_ops
+
+    exact = keras_ops.KERAS_OPS["Gelu"]
+
+    def gelu(call):
+        if call.operation.get_config().get("approximate") and len(call.args) == 1 and not call.kwargs:
+            return "expr", {"expr": "gelu_tanh(x)"}, [str(call.args[0])], ["x"]
+        return exact(call)
+
+    monkeypatch.setitem(keras_ops.KERAS_OPS, "Gelu", gelu)
+    model = _perturbed(keras_hub.models.GemmaBackbone(**DECODER, head_dim=4))
+    text, rebuilt = import_and_rebuild(model)
+    (block,) = yaml.safe_load(text)["blocks"].values()
+    assert block["nodes"]["attention"] == {"op": "attention", "heads": 2, "key_dim": 4, "use_bias": False,
+                                          "kv_heads": 1, "rotary": {}, "causal": True}
+    norms = [layer for layer in rebuilt.layers if type(layer).__name__ == "OffsetRMSNormalization"]
+    assert len(norms) == 5  # before attention and feed-forward in each block, and the final one
+    assert rebuilt.count_params() == model.count_params()
+    theirs = model.get_layer("decoder_block_1").attention.query_dense.kernel  # (heads, features, head_dim)
+    mine = rebuilt.get_layer("decoder_block_1_attention")._query_dense.kernel  # (features, heads, head_dim)
+    np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs).transpose(1, 0, 2))
+    batch = _text_batch(model)
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)

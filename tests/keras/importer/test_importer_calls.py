@@ -157,6 +157,22 @@ def test_a_reversible_embedding_imports_as_an_embedding_with_its_reverse_table_w
         np.testing.assert_array_equal(mine, theirs)  # the reverse table too, though no output depends on it
 
 
+def test_an_einsum_dense_on_the_last_axis_imports_as_a_dense_and_any_other_is_refused(keras):
+    """Gemma's feed-forward layers are EinsumDense('btd,df->btf'): a dense, the same kernel and bias."""
+    from archspec.keras.importer import KerasImportError
+
+    tokens = keras.Input((5, 8), name="tokens")
+    dense = keras.layers.EinsumDense("btd,df->btf", output_shape=(None, 6), bias_axes="f", name="ffw")(tokens)
+    model = keras.Model(tokens, keras.layers.EinsumDense("...f,fd->...d", output_shape=3, name="out")(dense))
+    text = import_model(model)
+    assert _ops(text) == ["{op: dense, units: 6}", "{op: dense, units: 3, use_bias: false}"]
+    assert_same_outputs(model, text, np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32"))
+    heads = keras.layers.EinsumDense("btd,dnh->btnh", output_shape=(None, 2, 4), name="heads")(tokens)
+    with pytest.raises(KerasImportError, match=r"layer 'heads' \(EinsumDense\) cannot be written as op dense: "
+                                              r"equation='btd,dnh->btnh' is not supported \(only a dense on"):
+        import_model(keras.Model(tokens, heads))
+
+
 def test_a_concrete_scalar_tensor_in_a_call_is_a_number_of_the_expr(keras):
     """Gemma scales its embeddings by ops.cast(ops.sqrt(width)): computed while the model is built, so a
     concrete scalar tensor, written into the expr like a Python number."""
