@@ -49,7 +49,7 @@ BACKBONES = {
                           "max_sequence_length": 16},
     "GPT2Backbone": TEXT,
     "OPTBackbone": TEXT,
-    "GPTNeoXBackbone": TEXT,
+    "GPTNeoXBackbone": {**TEXT, "hidden_dim": 16},  # heads of 8: at 4, RoPE on a quarter is 1 feature (keras-hub fails)
     "LlamaBackbone": DECODER,
     "MistralBackbone": DECODER,
     "Qwen2Backbone": DECODER,

@@ -22,17 +22,17 @@ ops = keras.ops
 @keras.saving.register_keras_serializable(package="archspec")
 class DecoderAttention(keras.layers.GroupQueryAttention):  # the class GroupedQueryAttention
     """GroupedQueryAttention whose queries and keys may be rotated by position (rotary_max_wavelength not None):
-    the features of a head split in halves (x1, x2) become x * cos(p * f) + (-x2, x1) * sin(p * f),
-    f_i = wavelength^(-2i/head_dim) / scaling; and whose output projection has a bias when `output_bias`
-    (None: when use_bias)."""
+    the first rotary_dims features of a head (all by default), split in halves (x1, x2), become
+    x * cos(p * f) + (-x2, x1) * sin(p * f), f_i = wavelength^(-2i/rotary_dims) / scaling; and whose output
+    projection has a bias when `output_bias` (None: when use_bias)."""
 
     def __init__(self, *args: Any, rotary_max_wavelength: float | None = None, rotary_scaling: float = 1.0,
-                 output_bias: bool | None = None, **kwargs: Any) -> None:
+                 rotary_dims: int | None = None, output_bias: bool | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.use_gate:
             raise ValueError("DecoderAttention has no gate (use_gate=True)")
         self.rotary_max_wavelength, self.rotary_scaling = rotary_max_wavelength, rotary_scaling
-        self.output_bias = output_bias
+        self.rotary_dims, self.output_bias = rotary_dims, output_bias
 
     def build(self, query_shape: Any, value_shape: Any, key_shape: Any = None) -> None:
         """GroupedQueryAttention.build (the same sublayers, names and order), the output projection's bias
@@ -75,20 +75,28 @@ class DecoderAttention(keras.layers.GroupQueryAttention):  # the class GroupedQu
         return ops.einsum(self._combine_equation, dropped, value), scores  # (B, T, heads, head_dim)
 
     def _rotated(self, tensor: Any) -> Any:
-        """`tensor` (batch, steps, heads, head_dim) turned by each step's angles (itself without rotary)."""
+        """`tensor` (batch, steps, heads, head_dim), its first rotary_dims features (all by default) turned by
+        each step's angles (itself without rotary)."""
         if self.rotary_max_wavelength is None:
             return tensor
-        half = self.head_dim // 2
-        exponents = ops.arange(0, self.head_dim, 2, dtype="float32") / float(self.head_dim)  # (half,)
+        dims = self.rotary_dims or self.head_dim
+        if dims < self.head_dim:  # GPT-NeoX's partial rotary: the other features pass
+            return ops.concatenate([self._turned(tensor[..., :dims], dims), tensor[..., dims:]], axis=-1)
+        return self._turned(tensor, dims)
+
+    def _turned(self, tensor: Any, dims: int) -> Any:
+        """`tensor` (batch, steps, heads, dims) turned by each step's angles."""
+        half = dims // 2
+        exponents = ops.arange(0, dims, 2, dtype="float32") / float(dims)  # (half,)
         frequencies = ops.power(float(self.rotary_max_wavelength), -exponents) / float(self.rotary_scaling)
         positions = ops.arange(ops.shape(tensor)[1], dtype="float32")  # (steps,)
         angles = positions[:, None] * frequencies[None, :]  # (steps, half)
-        angles = ops.concatenate([angles, angles], axis=-1)[None, :, None, :]  # (1, steps, 1, head_dim)
+        angles = ops.concatenate([angles, angles], axis=-1)[None, :, None, :]  # (1, steps, 1, dims)
         first, second = tensor[..., :half], tensor[..., half:]
-        turned = ops.concatenate([-second, first], axis=-1)  # (batch, steps, heads, head_dim)
+        turned = ops.concatenate([-second, first], axis=-1)  # (batch, steps, heads, dims)
         cos, sin = ops.cast(ops.cos(angles), tensor.dtype), ops.cast(ops.sin(angles), tensor.dtype)
         return tensor * cos + turned * sin
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rotary_max_wavelength": self.rotary_max_wavelength,
-                "rotary_scaling": self.rotary_scaling, "output_bias": self.output_bias}
+                "rotary_scaling": self.rotary_scaling, "rotary_dims": self.rotary_dims, "output_bias": self.output_bias}

@@ -23,8 +23,11 @@ def test_an_embedding_with_a_reverse_table_is_kerass_untied_reversible_embedding
     assert_round_trips(keras, node, [6], tmp_path, dtype="int32")
 
 
-def _complex_rope(tensor: np.ndarray, wavelength: float, scaling: float) -> np.ndarray:
-    """RoPE as RoFormer writes it: feature pairs (x_i, x_{i + D/2}) as complex numbers, times e^(i p f_i)."""
+def _complex_rope(tensor: np.ndarray, wavelength: float, scaling: float, dims: int | None = None) -> np.ndarray:
+    """RoPE as RoFormer writes it: feature pairs (x_i, x_{i + D/2}) as complex numbers, times e^(i p f_i); with
+    `dims`, only the first dims features (D = dims), the others as they are."""
+    if dims is not None:
+        return np.concatenate([_complex_rope(tensor[..., :dims], wavelength, scaling), tensor[..., dims:]], axis=-1)
     half = tensor.shape[-1] // 2
     frequencies = wavelength ** (-np.arange(half) * 2 / tensor.shape[-1]) / scaling  # (D/2,)
     turns = np.exp(1j * np.arange(tensor.shape[1])[:, None] * frequencies)[None, :, None, :]  # (1, T, 1, D/2)
@@ -67,7 +70,8 @@ def test_kv_heads_alone_is_kerass_grouped_query_attention(keras):
     assert np.abs(np.asarray(model(x)) - np.asarray(expected(x))).max() < 1e-5
 
 
-@pytest.mark.parametrize("rotary, rope", [("{}", (10000.0, 1.0)), ("{max_wavelength: 500, scaling: 2}", (500.0, 2.0))])
+@pytest.mark.parametrize("rotary, rope", [("{}", (10000.0, 1.0)), ("{max_wavelength: 500, scaling: 2}", (500.0, 2.0)),
+                                          ("{dims: 2}", (10000.0, 1.0, 2))])
 def test_rotary_grouped_causal_attention_is_the_hand_written_computation(keras, rotary, rope):
     node = f"{{op: attention, heads: 4, key_dim: 4, kv_heads: 2, use_bias: false, causal: true, rotary: {rotary}}}"
     graph, model = compile_one(node, [6, 8])
@@ -91,6 +95,7 @@ def test_rotary_grouped_causal_attention_is_the_hand_written_computation(keras, 
     "{op: attention, heads: 2, key_dim: 4, output_bias: false}",
     "{op: attention, heads: 2, key_dim: 4, kv_heads: 1, causal: true, window: 3}",
     "{op: attention, heads: 2, key_dim: 4, rotary: {}, causal: true, window: 3}",
+    "{op: attention, heads: 2, key_dim: 6, rotary: {dims: 2}}",
 ])
 def test_grouped_and_rotary_attention_round_trip_through_import(keras, tmp_path, node):
     assert_round_trips(keras, node, [6, 8], tmp_path)
@@ -98,7 +103,9 @@ def test_grouped_and_rotary_attention_round_trip_through_import(keras, tmp_path,
 
 @pytest.mark.parametrize("node, message", [
     ("{op: attention, heads: 4, key_dim: 2, kv_heads: 3}", "kv_heads (3) must divide heads (4)"),
-    ("{op: attention, heads: 2, key_dim: 3, rotary: {}}", "rotary needs an even key_dim"),
+    ("{op: attention, heads: 2, key_dim: 3, rotary: {}}", "rotary turns an even number of features"),
+    ("{op: attention, heads: 2, key_dim: 4, rotary: {dims: 3}}", "rotary turns an even number of features"),
+    ("{op: attention, heads: 2, key_dim: 4, rotary: {dims: 6}}", "rotary dims (6) exceeds key_dim (4)"),
     ("{op: attention, heads: 2, key_dim: 4, value_dim: 8, kv_heads: 1}", "value_dim must equal key_dim"),
     ("{op: attention, heads: 2, key_dim: 4, rotary: {wavelength: 500}}", "wavelength"),
     ("{op: attention, heads: 2, key_dim: 4, rotary: {scaling: 0}}", "scaling"),

@@ -27,11 +27,13 @@ from archspec.catalogue.ops.base import (
 
 
 class Rotary(OpParams):
-    """Rotary position embedding (RoPE): the features of each head, in two halves (x1, x2), turned by
-    position * wavelength^(-2i/key_dim) / scaling into x * cos + (-x2, x1) * sin."""
+    """Rotary position embedding (RoPE): the first `dims` features of each head, in two halves (x1, x2), turned
+    by position * wavelength^(-2i/dims) / scaling into x * cos + (-x2, x1) * sin; the others pass."""
 
     max_wavelength: PositiveFloat = Field(default=10000.0, description="the longest wavelength of the rotations")
     scaling: PositiveFloat = Field(default=1.0, description="positions are divided by it (linear RoPE scaling)")
+    dims: PositiveInt | None = Field(default=None, description="how many features of each head turn, the first "
+                                     "ones (even, at most key_dim; default all; GPT-NeoX turns a quarter)")
 
 
 class AttentionParams(OpParams):
@@ -59,8 +61,12 @@ class AttentionParams(OpParams):
         if self.grouped and self.value_dim not in (None, self.key_dim):
             raise ValueError("value_dim must equal key_dim with kv_heads, rotary, output_bias or window "
                              "(one size per head)")
-        if self.rotary is not None and self.key_dim % 2:
-            raise ValueError(f"rotary needs an even key_dim (its two halves are rotated together); got {self.key_dim}")
+        turned = (self.rotary.dims or self.key_dim) if self.rotary is not None else 0
+        if turned % 2:
+            raise ValueError(f"rotary turns an even number of features (two halves together); got {turned} "
+                             "(rotary dims, else key_dim)")
+        if turned > self.key_dim:
+            raise ValueError(f"rotary dims ({turned}) exceeds key_dim ({self.key_dim})")
         return self
 
     @property
@@ -123,6 +129,8 @@ class MultiHeadAttention(Op):
             return LayerCall("GroupQueryAttention", kwargs)  # the class GroupedQueryAttention
         if params.rotary is not None:
             kwargs.update(rotary_max_wavelength=params.rotary.max_wavelength, rotary_scaling=params.rotary.scaling)
+            if params.rotary.dims not in (None, params.key_dim):
+                kwargs["rotary_dims"] = params.rotary.dims
         if params.output_bias not in (None, params.use_bias):
             kwargs["output_bias"] = params.output_bias
         return LayerCall("DecoderAttention", kwargs, module="archspec.keras.layers")
@@ -173,7 +181,8 @@ def _grouped_from_keras(config: dict[str, Any]) -> dict[str, Any]:
     if config.get("sliding_window") is not None:
         params["window"] = config["sliding_window"]
     if config.get("rotary_max_wavelength") is not None:  # DecoderAttention's
-        params["rotary"] = {"max_wavelength": config["rotary_max_wavelength"], "scaling": config["rotary_scaling"]}
+        params["rotary"] = {"max_wavelength": config["rotary_max_wavelength"], "scaling": config["rotary_scaling"],
+                            **({"dims": config["rotary_dims"]} if config.get("rotary_dims") else {})}
     if config.get("output_bias") not in (None, params["use_bias"]):
         params["output_bias"] = config["output_bias"]
     fewer = config["num_key_value_heads"] != config["num_query_heads"]

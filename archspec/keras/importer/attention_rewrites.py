@@ -48,33 +48,69 @@ _GEMMA = Layout(("query_dense", "key_dense", "value_dense", "output_dense"), "ro
 
 def rotary_attention(layer: Any, call: Any) -> Any | None:
     """A Functional model of one DecoderAttention computing `layer`'s call (hidden states, attention mask)."""
-    from archspec.keras.backend import import_keras
-    from archspec.keras.layers import DecoderAttention
-
-    keras = import_keras()
     layout = LAYOUTS[f"{type(layer).__module__}.{type(layer).__name__}"]
-    arguments = inspect.signature(layer.call).bind(*call.arguments.args, **call.arguments.kwargs).arguments
-    if arguments.get("cache") is not None or arguments.get("cache_update_index") not in (None, 0):
-        return None  # a decoding step with a cache: the tracer says what stops it
+    arguments = _arguments(layer, call)
+    if arguments is None:
+        return None
     _refuse_gemma_options(layer)
     projections = [getattr(layer, name) for name in layout.projections]
     query, key = projections[0].kernel.shape, projections[1].kernel.shape  # (m, heads, D), or (heads, m, D)
     heads, kv_heads = (query[0], key[0]) if layout.heads_first else (query[1], key[1])
-    attention = DecoderAttention(
-        head_dim=int(query[2]), num_query_heads=int(heads), num_key_value_heads=int(kv_heads),
-        use_bias=_use_bias(layer, projections[:3]), output_bias=projections[3].bias is not None,
-        dropout=_dropout(layer, layout), **_rotary(layer, layout), name=layer.name, dtype=layer.dtype_policy)
+    settings = {"head_dim": int(query[2]), "num_query_heads": int(heads), "num_key_value_heads": int(kv_heads),
+                "use_bias": _use_bias(layer, projections[:3]), "output_bias": projections[3].bias is not None,
+                "dropout": _dropout(layer, layout.drops_weights), **_rotary(layer, getattr(layer, layout.rope))}
+    weights = [dense.get_weights() for dense in projections]
+    if layout.heads_first:
+        for index in range(3):
+            weights[index][0] = weights[index][0].transpose(1, 0, 2)  # (heads, m, D) -> (m, heads, D)
+    return _attention_model(layer, call, arguments[layout.hidden], arguments.get("attention_mask"), settings, weights)
+
+
+def neox_attention(layer: Any, call: Any) -> Any | None:
+    """GPT-NeoX's attention: one fused projection (m, heads, 3D) of queries, keys and values (each head's
+    D features in that order), RoPE on the first rotary_dim features of each head, an output projection
+    (heads * D, m): the same as DecoderAttention with rotary dims, its kernels split and reshaped."""
+    arguments = _arguments(layer, call)
+    if arguments is None:
+        return None
+    heads, size = int(layer.num_heads), int(layer.attn_head_size)
+    kernel, bias = layer._qkv_dense.get_weights()  # (m, heads, 3 * size), (heads, 3 * size)
+    parts = [[kernel[..., index * size:(index + 1) * size], bias[..., index * size:(index + 1) * size]]
+             for index in range(3)]
+    output_kernel, output_bias = layer._output_dense.get_weights()  # (heads * size, m), (m,)
+    weights = [*parts, [output_kernel.reshape(heads, size, -1), output_bias]]
+    rotary = _rotary(layer, layer.rotary_embedding_layer)
+    if layer.rotary_dim < size:
+        rotary["rotary_dims"] = int(layer.rotary_dim)
+    settings = {"head_dim": size, "num_query_heads": heads, "num_key_value_heads": heads, "use_bias": True,
+                "dropout": _dropout(layer, drops_weights=True), **rotary}
+    return _attention_model(layer, call, arguments["hidden_states"], arguments.get("attention_mask"), settings,
+                            weights)
+
+
+def _arguments(layer: Any, call: Any) -> dict[str, Any] | None:
+    """The call's arguments by name; None for a decoding step with a cache (the tracer says what stops it)."""
+    arguments = inspect.signature(layer.call).bind(*call.arguments.args, **call.arguments.kwargs).arguments
+    if arguments.get("cache") is not None or arguments.get("cache_update_index") not in (None, 0):
+        return None
+    return arguments
+
+
+def _attention_model(layer: Any, call: Any, hidden: Any, mask: Any, settings: dict[str, Any],
+                     weights: list[list[Any]]) -> Any:
+    """One DecoderAttention of the layer's name on fresh inputs for the call's tensors, its query, key, value and
+    output projections holding `weights`."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.layers import DecoderAttention
+
+    keras = import_keras()
+    attention = DecoderAttention(**settings, name=layer.name, dtype=layer.dtype_policy)
     fresh = {id(tensor): keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
              for tensor in call.input_tensors}
-    hidden = fresh[id(arguments[layout.hidden])]
-    mask = arguments.get("attention_mask")
-    output = attention(hidden, hidden, attention_mask=fresh.get(id(mask), mask))  # a causal marker stays itself
+    output = attention(fresh[id(hidden)], fresh[id(hidden)], attention_mask=fresh.get(id(mask), mask))  # a marker
     mine = [attention._query_dense, attention._key_dense, attention._value_dense, attention._output_dense]
-    for index, (target, source) in enumerate(zip(mine, projections)):
-        weights = source.get_weights()
-        if layout.heads_first and index < 3:
-            weights[0] = weights[0].transpose(1, 0, 2)  # (heads, m, D) -> (m, heads, D)
-        target.set_weights(weights)
+    for target, values in zip(mine, weights):
+        target.set_weights(values)
     return keras.Model([fresh[id(tensor)] for tensor in call.input_tensors], output)
 
 
@@ -103,20 +139,19 @@ def _use_bias(layer: Any, projections: list[Any]) -> bool:
     return bool(with_bias)
 
 
-def _dropout(layer: Any, layout: Layout) -> float:
+def _dropout(layer: Any, drops_weights: bool) -> float:
     rate = getattr(layer, "dropout", getattr(layer, "_dropout", 0)) or 0
-    if rate and not layout.drops_weights:
+    if rate and not drops_weights:
         raise KerasImportError(
             f"layer '{layer.name}' ({type(layer).__name__}) drops its attention outputs (dropout={rate}), "
             "where an attention node's dropout drops attention weights\n  hint: build it with dropout=0 to import it")
     return float(rate)
 
 
-def _rotary(layer: Any, layout: Layout) -> dict[str, float]:
+def _rotary(layer: Any, rope: Any) -> dict[str, Any]:
     """DecoderAttention's settings for the layer's RotaryEmbedding; KerasImportError for one it cannot be.
     (Gemma interleaves the halves of each rotated head: the same permutation of queries and keys, which
     leaves their dot products as they are.)"""
-    rope = getattr(layer, layout.rope)
     kind = f"{type(rope).__module__}.{type(rope).__name__}"
     refused = [f"{name}={getattr(rope, name)!r}" for name, plain in _PLAIN_ROPE if getattr(rope, name, plain) != plain]
     if refused:
@@ -138,3 +173,6 @@ LAYOUTS: dict[str, Layout] = {
     "keras_hub.src.models.gemma.gemma_attention.CachedGemmaAttention": _GEMMA,
 }
 """`module.Class` of the attention layers rotary_attention rewrites -> where each keeps its parts."""
+
+NEOX_ATTENTION = "keras_hub.src.models.gpt_neo_x.gpt_neo_x_attention.GPTNeoXAttention"
+"""`module.Class` of the attention layer neox_attention rewrites."""

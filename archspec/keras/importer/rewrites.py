@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from archspec.keras.importer.attention_rewrites import LAYOUTS, rotary_attention
+from archspec.keras.importer.attention_rewrites import LAYOUTS, NEOX_ATTENTION, neox_attention, rotary_attention
 
 
 def rewritten_model(layer: Any, call: Any) -> Any | None:
@@ -97,6 +97,7 @@ REWRITES: dict[str, Callable[[Any, Any], Any | None]] = {
     "keras_hub.src.models.vit.vit_layers.ViTPatchingAndEmbedding": patch_embedding,
     "keras_hub.src.models.deit.deit_layers.DeiTEmbeddings": patch_embedding,
     **dict.fromkeys(LAYOUTS, rotary_attention),
+    NEOX_ATTENTION: neox_attention,
     "keras_hub.src.models.gemma.rms_normalization.RMSNormalization": offset_rms_norm,
 }
 """`module.Class` of a library layer -> the function that rewrites it (None outside its settings)."""

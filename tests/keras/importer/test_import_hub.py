@@ -227,3 +227,28 @@ def test_a_gemma_backbone_imports_with_offset_rms_norms_and_its_attention_kernel
     np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs).transpose(1, 0, 2))
     batch = _text_batch(model)
     np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
+
+
+def test_a_gpt_neox_backbone_imports_with_partial_rotary_and_its_fused_projection_split(keras, keras_hub):
+    """GPT-NeoX: one fused query/key/value projection, RoPE on a quarter of each head, attention that returns
+    (output, None) without a cache. Its feed-forward's gelu_approximate (a Python function as a Dense's
+    activation) is another change's to import; exact gelu stands in for it here."""
+    model = keras_hub.models.GPTNeoXBackbone(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16,
+                                             intermediate_dim=16, max_sequence_length=16)
+    for layer in model._flatten_layers():
+        if getattr(getattr(layer, "activation", None), "__name__", "") == "gelu_approximate":
+            layer.activation = keras.activations.gelu
+    model = _perturbed(model)
+    text, rebuilt = import_and_rebuild(model)
+    assert _nodes(text)["transformer_layer_0_self_attention"] == {
+        "op": "attention", "heads": 2, "key_dim": 8, "rotary": {"dims": 2}, "causal": True}
+    assert rebuilt.count_params() == model.count_params()
+    fused = model.get_layer("transformer_layer_1")._self_attention_layer._qkv_dense.kernel  # (m, heads, 3 * 8)
+    mine = rebuilt.get_layer("transformer_layer_1_self_attention")
+    np.testing.assert_array_equal(np.asarray(mine._key_dense.kernel), np.asarray(fused)[..., 8:16])
+    batch = _text_batch(model)
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
+    from keras.src.layers import layer as layer_module
+    from keras.src.ops.node import Node
+
+    assert layer_module.Node is Node  # recorded with tensor outputs only while tracing, put back
