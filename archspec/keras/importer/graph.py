@@ -111,6 +111,11 @@ class GraphReader:
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
+        if not _is_layer(operation) and passes_through(operation, call):  # the same tensor: no node, no name
+            inner, outer = call.output_tensors[0], call.input_tensors[0]
+            if not self.masks.alias(inner, outer):  # a mask view cast stays a mask view
+                self.tensors[id(inner)] = self.source(outer, operation.name)
+            return
         earlier = self.calls.setdefault(id(operation), []) if _is_layer(operation) else []
         owner = earlier[0] if earlier else None  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
         if owner is not None and not operation.weights and prefix[:-1] in self.traced:
@@ -125,11 +130,6 @@ class GraphReader:
                 self.nodes[part.name] = part
                 self.shapes[part.name] = part.shape
                 self.tensors[id(call.output_tensors[index])] = part.name
-            return
-        if not _is_layer(operation) and passes_through(operation, call):  # the same tensor: no node
-            inner, outer = call.output_tensors[0], call.input_tensors[0]
-            if not self.masks.alias(inner, outer):  # a mask view cast stays a mask view
-                self.tensors[id(inner)] = self.source(outer, name)
             return
         if not _is_layer(operation) and type(operation).__name__ not in KERAS_OPS and self.masks.record(
                 operation, call, self.tensors, lambda: unmappable(self.op_call(operation, call))):

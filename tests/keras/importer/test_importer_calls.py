@@ -157,6 +157,18 @@ def test_a_reversible_embedding_imports_as_an_embedding_with_its_reverse_table_w
         np.testing.assert_array_equal(mine, theirs)  # the reverse table too, though no output depends on it
 
 
+def test_a_cast_to_the_dtype_a_tensor_has_is_no_node(keras):
+    """keras-hub's decoders cast to float32 around their activations (for mixed precision): in float32, the
+    tensor itself."""
+    tokens = keras.Input((5, 8), name="tokens")
+    hidden = keras.layers.Dense(4, name="gate")(tokens)
+    gated = keras.ops.cast(keras.ops.silu(keras.ops.cast(hidden, "float32")), "float32")
+    model = keras.Model(tokens, keras.layers.Dense(3, name="out")(gated))
+    text = import_model(model)
+    assert _ops(text) == ["{op: dense, units: 4}", "{op: activation, activation: silu}", "{op: dense, units: 3}"]
+    assert_same_outputs(model, text, np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32"))
+
+
 def test_an_einsum_dense_on_the_last_axis_imports_as_a_dense_and_any_other_is_refused(keras):
     """Gemma's feed-forward layers are EinsumDense('btd,df->btf'): a dense, the same kernel and bias."""
     from archspec.keras.importer import KerasImportError
