@@ -55,7 +55,7 @@ BACKBONES = {
                           "max_sequence_length": 16},
     "GPT2Backbone": TEXT,
     "OPTBackbone": TEXT,
-    "GPTNeoXBackbone": {**TEXT, "rotary_percentage": 0.5},  # 0.25 of a head of 4: an odd rotary width, no model
+    "GPTNeoXBackbone": {**TEXT, "hidden_dim": 16},  # heads of 8: at 4, RoPE on a quarter is 1 feature (keras-hub fails)
     "LlamaBackbone": DECODER,
     "MistralBackbone": DECODER,
     "Qwen2Backbone": DECODER,

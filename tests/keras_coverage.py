@@ -24,8 +24,11 @@ QUERY = "a query of a tensor at trace time (shape, dtype, ...) or a conversion, 
 LAYER_FUNCTION = "the function behind a layer: call the layer (Conv2D, BatchNormalization, ...), which imports"
 LOGIC = "comparison, logical, bitwise or integer-index computation: no op (a spec's tensors are float features)"
 SHAPE_OPS = "an axis rearrangement or combination with no mapping yet (a plugin op can import it)"
+CAST = ("a dtype change: no op; a cast to the tensor's own dtype is no node (importer.keras_ops.passes_through) "
+        "and a cast of an attention mask is read with the mask (importer.masks)")
 
 REFUSED_OPS: dict[str, str] = {
+    "cast": CAST,
     **dict.fromkeys(_words("""
         abs absolute angle arccos arccosh arcsin arcsinh arctan arctan2 arctanh cbrt ceil clip conj
         conjugate cos cosh deg2rad divide_no_nan erf erfc erfinv exp exp2 expm1 fabs floor floor_divide fmax fmin

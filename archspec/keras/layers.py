@@ -226,6 +226,26 @@ class Fourier(keras.layers.Layer):
         return input_shape  # keras.ops.fft2's own rule needs the two sizes; the transform does not
 
 
+@keras.saving.register_keras_serializable(package="archspec")
+class OffsetRMSNormalization(keras.layers.RMSNormalization):
+    """RMSNormalization whose learned scale is an offset from 1: x / rms(x) * (1 + scale) (Gemma's). The scale
+    starts at zero, the identity, as Gemma's does."""
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-6, unit_offset: bool = True, **kwargs: Any) -> None:
+        super().__init__(axis=axis, epsilon=epsilon, **kwargs)  # unit_offset: in the config, for the importer
+
+    def build(self, input_shape: tuple) -> None:
+        super().build(input_shape)
+        self.scale.assign(ops.zeros_like(self.scale))
+
+    def call(self, inputs: Any) -> Any:
+        scale = 1.0 + ops.cast(self.scale, "float32")
+        return ops.rms_normalization(inputs, scale=scale, axis=self.axis, epsilon=self.epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "unit_offset": True}
+
+
 _FUNCTIONS = {
     "sigmoid": ops.sigmoid, "tanh": ops.tanh, "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt,
     "abs": ops.abs, "relu": ops.relu,
@@ -300,3 +320,6 @@ class Expression(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "expr": self.expr, "names": self.names}
         return {**config, "learnable": self.learnable} if self.learnable else config
+
+
+from archspec.keras.decoder_attention import DecoderAttention  # noqa: E402, F401  (registered with archspec's layers)

@@ -1,10 +1,17 @@
-"""Multi-head attention: self-attention on its main input, cross-attention with an `attention` edge."""
+"""Multi-head attention: self-attention on its main input, cross-attention with an `attention` edge.
+
+Decoder language models (LLaMA, Mistral, Qwen) add four things, each a parameter: fewer key/value heads
+than query heads, each shared by a group of query heads (`kv_heads`, Keras's GroupQueryAttention),
+queries and keys rotated by their position before their dot product (`rotary`, RoFormer's RoPE), an
+output projection whose bias is set apart (`output_bias`; Qwen2's has none), and a sliding window of
+keys (`window`, Mistral's). Without them the node is Keras's MultiHeadAttention, as it always was.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from archspec.catalogue.ops.base import (
     LayerCall,
@@ -19,6 +26,16 @@ from archspec.catalogue.ops.base import (
 )
 
 
+class Rotary(OpParams):
+    """Rotary position embedding (RoPE): the first `dims` features of each head, in two halves (x1, x2), turned
+    by position * wavelength^(-2i/dims) / scaling into x * cos + (-x2, x1) * sin; the others pass."""
+
+    max_wavelength: PositiveFloat = Field(default=10000.0, description="the longest wavelength of the rotations")
+    scaling: PositiveFloat = Field(default=1.0, description="positions are divided by it (linear RoPE scaling)")
+    dims: PositiveInt | None = Field(default=None, description="how many features of each head turn, the first "
+                                     "ones (even, at most key_dim; default all; GPT-NeoX turns a quarter)")
+
+
 class AttentionParams(OpParams):
     heads: PositiveInt
     key_dim: PositiveInt
@@ -26,6 +43,37 @@ class AttentionParams(OpParams):
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
     use_bias: bool = True
     causal: bool = False
+    kv_heads: PositiveInt | None = Field(
+        default=None, description="key/value heads, each shared by heads / kv_heads query heads (grouped-query "
+        "attention; default: one per query head)")
+    rotary: Rotary | None = Field(default=None, description="rotate queries and keys by their position (RoPE)")
+    output_bias: bool | None = Field(default=None, description="whether the output projection has a bias "
+                                     "(default: use_bias; Qwen2 has biases on queries, keys and values only)")
+    window: PositiveInt | None = Field(
+        default=None, description="each query attends only to keys fewer than `window` steps away (with causal: "
+        "the `window` latest steps, its own included; Mistral's sliding window)")
+
+    @model_validator(mode="after")
+    def _grouped_heads(self) -> AttentionParams:
+        if self.kv_heads is not None and self.heads % self.kv_heads:
+            raise ValueError(f"kv_heads ({self.kv_heads}) must divide heads ({self.heads}): each key/value head "
+                             "serves an equal group of query heads")
+        if self.grouped and self.value_dim not in (None, self.key_dim):
+            raise ValueError("value_dim must equal key_dim with kv_heads, rotary, output_bias or window "
+                             "(one size per head)")
+        turned = (self.rotary.dims or self.key_dim) if self.rotary is not None else 0
+        if turned % 2:
+            raise ValueError(f"rotary turns an even number of features (two halves together); got {turned} "
+                             "(rotary dims, else key_dim)")
+        if turned > self.key_dim:
+            raise ValueError(f"rotary dims ({turned}) exceeds key_dim ({self.key_dim})")
+        return self
+
+    @property
+    def grouped(self) -> bool:
+        """True when the node is a grouped-query attention (kv_heads, rotary, output_bias or window given), not
+        MultiHeadAttention."""
+        return any(value is not None for value in (self.kv_heads, self.rotary, self.output_bias, self.window))
 
 
 _KEYS = {"num_heads": "heads", "key_dim": "key_dim", "value_dim": "value_dim", "dropout": "dropout",
@@ -63,14 +111,36 @@ class MultiHeadAttention(Op):
             )
         known(query[-1], "the query features of attention")
         known(source[-1], "the key/value features of attention")
+        if params.grouped and query[-1] != source[-1]:
+            raise ShapeProblem(
+                "attention with kv_heads, rotary, output_bias or window needs keys/values with the queries' "
+                "features",
+                expected=f"{query[-1]} features", got=format_shape(source),
+                hint="project the keys/values to the queries' features with a dense node first")
         return query
 
     def layer(self, params: AttentionParams, inputs: list[Shape]) -> LayerCall:
-        return LayerCall("MultiHeadAttention", keras_kwargs(params, _KEYS))
+        if not params.grouped:
+            return LayerCall("MultiHeadAttention", keras_kwargs(params, _KEYS))
+        kwargs = {"head_dim": params.key_dim, "num_query_heads": params.heads,
+                  "num_key_value_heads": params.kv_heads or params.heads, "dropout": params.dropout,
+                  "use_bias": params.use_bias, **({"sliding_window": params.window} if params.window else {})}
+        if params.rotary is None and params.output_bias in (None, params.use_bias):
+            return LayerCall("GroupQueryAttention", kwargs)  # the class GroupedQueryAttention
+        if params.rotary is not None:
+            kwargs.update(rotary_max_wavelength=params.rotary.max_wavelength, rotary_scaling=params.rotary.scaling)
+            if params.rotary.dims not in (None, params.key_dim):
+                kwargs["rotary_dims"] = params.rotary.dims
+        if params.output_bias not in (None, params.use_bias):
+            kwargs["output_bias"] = params.output_bias
+        return LayerCall("DecoderAttention", kwargs, module="archspec.keras.layers")
 
-    keras_classes = ("MultiHeadAttention",)
+    keras_classes = ("MultiHeadAttention", "GroupedQueryAttention", "DecoderAttention")
+    """Keras's two attention layers and archspec's DecoderAttention (a GroupedQueryAttention)."""
 
     def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        if "num_query_heads" in config:
+            return _grouped_from_keras(config)
         if config.get("output_shape") is not None:
             raise ValueError(f"output_shape={config['output_shape']!r} is not supported (only None)")
         if config.get("attention_axes") not in (None, [1], (1,)):  # (1,): built on (batch, steps, features)
@@ -90,11 +160,32 @@ class MultiHeadAttention(Op):
         query, source = inputs[:2]  # a third input is the mask edge's (no weights)
         features, source_features = int(query[-1]), int(source[-1])  # type: ignore[arg-type]
         heads, key_dim = params.heads, params.key_dim
+        kv_heads = params.kv_heads or heads
         value_dim = params.value_dim or key_dim
         bias = int(params.use_bias)
+        output_bias = bias if params.output_bias is None else int(params.output_bias)
         return (
             features * heads * key_dim + bias * heads * key_dim  # query projection
-            + source_features * heads * key_dim + bias * heads * key_dim  # key projection
-            + source_features * heads * value_dim + bias * heads * value_dim  # value projection
-            + heads * value_dim * features + bias * features  # output projection
+            + source_features * kv_heads * key_dim + bias * kv_heads * key_dim  # key projection
+            + source_features * kv_heads * value_dim + bias * kv_heads * value_dim  # value projection
+            + heads * value_dim * features + output_bias * features  # output projection
         )
+
+
+def _grouped_from_keras(config: dict[str, Any]) -> dict[str, Any]:
+    """attention params of a GroupedQueryAttention (or archspec's DecoderAttention) config."""
+    if config.get("use_gate", False):
+        raise ValueError("use_gate=True is not supported (only False)")
+    params: dict[str, Any] = {"heads": config["num_query_heads"], "key_dim": config["head_dim"],
+                              "dropout": config.get("dropout", 0.0), "use_bias": config.get("use_bias", True)}
+    if config.get("sliding_window") is not None:
+        params["window"] = config["sliding_window"]
+    if config.get("rotary_max_wavelength") is not None:  # DecoderAttention's
+        params["rotary"] = {"max_wavelength": config["rotary_max_wavelength"], "scaling": config["rotary_scaling"],
+                            **({"dims": config["rotary_dims"]} if config.get("rotary_dims") else {})}
+    if config.get("output_bias") not in (None, params["use_bias"]):
+        params["output_bias"] = config["output_bias"]
+    fewer = config["num_key_value_heads"] != config["num_query_heads"]
+    if fewer or not {"rotary", "output_bias", "window"} & set(params):  # else nothing would say grouped
+        params["kv_heads"] = config["num_key_value_heads"]
+    return params

@@ -42,9 +42,13 @@ class Dense(Op):
         known(inputs[0][-1], "the last axis of a dense layer's input")
         return inputs[0][:-1] + (params.units,)
 
-    keras_classes = ("Dense",)
+    keras_classes = ("Dense", "EinsumDense")
+    """Keras's Dense, and an EinsumDense whose equation is a dense on the last axis (Gemma's feed-forward
+    layers: 'btd,df->btf'), which has the same kernel (in, out) and bias (out,)."""
 
     def from_keras(self, config: dict) -> dict:
+        if "equation" in config:
+            config = _dense_of_einsum(config)
         return {**keras_params(config, _DENSE_KEYS), **weight_params(config, KERNEL_KEYS)}
 
     def layer(self, params: DenseParams, inputs: list[Shape]) -> LayerCall:
@@ -54,6 +58,23 @@ class Dense(Op):
         fan_in = known(inputs[0][-1], "dense input features")
         return fan_in * params.units + (params.units if params.use_bias else 0)
 
+
+
+def _dense_of_einsum(config: dict) -> dict:
+    """An EinsumDense config as a Dense one; ValueError unless its equation multiplies the last axis by a
+    kernel (in, out) and keeps the others ('btd,df->btf', '...d,df->...f'), its bias (if any) on `out`."""
+    equation = str(config["equation"]).replace(" ", "")
+    inputs, _, output = equation.partition("->")
+    source, _, kernel = inputs.partition(",")
+    if not (len(kernel) == 2 and source[:-1] == output[:-1] and source[-1:] == kernel[0] and output[-1:] == kernel[1]
+            and kernel[0] not in output and kernel[1] not in source):
+        raise ValueError(f"equation={config['equation']!r} is not supported (only a dense on the last axis, "
+                         "as 'btd,df->btf')")
+    if config.get("bias_axes") not in (None, kernel[1]):
+        raise ValueError(f"bias_axes={config['bias_axes']!r} is not supported (only None or '{kernel[1]}')")
+    shape = config["output_shape"]
+    units = shape[-1] if isinstance(shape, (list, tuple)) else shape
+    return {**config, "units": units, "use_bias": config.get("bias_axes") is not None}
 
 
 class Flatten(Op):

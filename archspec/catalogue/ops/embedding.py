@@ -30,6 +30,9 @@ class EmbeddingParams(OpParams):
     input_dim: PositiveInt = Field(description="vocabulary size")
     output_dim: PositiveInt
     mask_zero: bool = Field(default=False, description="token 0 is padding: later sequence layers skip it")
+    reverse_table: bool = Field(
+        default=False, description="also hold a second, (output_dim, input_dim) table for turning vectors back into "
+        "token logits, untied from the first (keras-hub's decoders); the forward pass does not use it")
 
 
 class Embedding(Op):
@@ -45,23 +48,28 @@ class Embedding(Op):
         return inputs[0] + (params.output_dim,)
 
     keras_classes = ("Embedding", "ReversibleEmbedding")
-    """A ReversibleEmbedding with tied weights (keras-hub's token embeddings) is an embedding going
-    forwards; its reverse call (logits from the same table) has no op."""
+    """A ReversibleEmbedding (keras-hub's token embeddings) is an embedding going forwards; with untied
+    weights (`tie_weights=False`) it holds a second table, used only by its reverse call (logits), and the
+    node says so with `reverse_table: true` (compiled to Keras's ReversibleEmbedding, which holds both)."""
 
     def from_keras(self, config: dict) -> dict:
-        if config.get("tie_weights") is False:
-            raise ValueError("tie_weights=False is not supported (a second, reverse table has no op)")
-        config = {key: value for key, value in config.items() if key not in ("tie_weights", "logit_soft_cap")}
-        return {**keras_params(config, _EMBEDDING_KEYS), **weight_params(config, _EMBEDDING_WEIGHTS)}
+        reverse = config.get("tie_weights") is False
+        config = {key: value for key, value in config.items()
+                  if key not in ("tie_weights", "logit_soft_cap", "reverse_dtype")}  # the reverse call's options
+        params = {**keras_params(config, _EMBEDDING_KEYS), **weight_params(config, _EMBEDDING_WEIGHTS)}
+        return {**params, "reverse_table": True} if reverse else params
 
     def layer(self, params: EmbeddingParams, inputs: list[Shape]) -> LayerCall:
         kwargs = keras_kwargs(params, _EMBEDDING_KEYS)
         if not params.mask_zero:  # the Keras default, left out as before mask_zero existed
             kwargs.pop("mask_zero")
-        return LayerCall("Embedding", {**kwargs, **weight_kwargs(params, _EMBEDDING_WEIGHTS)})
+        kwargs.update(weight_kwargs(params, _EMBEDDING_WEIGHTS))
+        if params.reverse_table:
+            return LayerCall("ReversibleEmbedding", {**kwargs, "tie_weights": False})
+        return LayerCall("Embedding", kwargs)
 
     def count_params(self, params: EmbeddingParams, inputs: list[Shape], output: Shape) -> int:
-        return params.input_dim * params.output_dim
+        return params.input_dim * params.output_dim * (2 if params.reverse_table else 1)
 
 
 class PositionalEmbeddingParams(OpParams):

@@ -33,6 +33,8 @@ class UnitNormParams(OpParams):
 
 class RmsNormParams(UnitNormParams):
     epsilon: PositiveFloat = 1e-6
+    unit_offset: bool = Field(default=False, description="the learned scale is an offset from 1: x / rms(x) * "
+                              "(1 + gamma), its zero start the identity (Gemma's)")
 
 
 @fields_after(NormWeights)
@@ -68,7 +70,7 @@ class _AxisNorm(Op):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "keras_class" in cls.__dict__:
+        if "keras_class" in cls.__dict__ and "keras_classes" not in cls.__dict__:
             cls.keras_classes = (cls.keras_class,)
 
     def infer_shape(self, params: Any, inputs: list[Shape]) -> Shape:
@@ -144,7 +146,22 @@ class RmsNorm(_AxisNorm):
     Params = RmsNormParams
     doc = "Root-mean-square normalisation over `axis` with a learned scale (LLaMA, T5): x / rms(x) * gamma."
     keras_class = "RMSNormalization"
+    keras_classes = ("RMSNormalization", "LlamaLayerNorm", "QwenLayerNorm", "MistralLayerNormalization",
+                     "OffsetRMSNormalization")
+    """Keras's, and keras-hub's RMS norms of LLaMA, Qwen and Mistral, which compute the same (x * rsqrt(mean(x²)
+    + epsilon) * scale over the last axis, in float32) with one `scale` weight and only `epsilon` configured;
+    and archspec's OffsetRMSNormalization (`unit_offset`), which Gemma's RMSNormalization is rewritten as."""
     arguments = ("axis", "epsilon")
+
+    def from_keras(self, config: dict) -> dict:
+        params = super().from_keras(config)
+        return {**params, "unit_offset": True} if config.get("unit_offset") else params
+
+    def layer(self, params: RmsNormParams, inputs: list[Shape]) -> LayerCall:
+        call = super().layer(params, inputs)
+        if not params.unit_offset:
+            return call
+        return LayerCall("OffsetRMSNormalization", call.kwargs, module="archspec.keras.layers")
 
     def per_channel(self, params: RmsNormParams) -> int:
         return 1  # the scale

@@ -4,8 +4,8 @@ Keras calls it `layer(query, value, key=None, ..., value_mask=None, attention_ma
 use_causal_mask=False)`, by position or keyword (keras-hub writes `query=x, value=x,
 attention_mask=mask`). The node's main input is the query; a value other than the query is an
 `attention` edge; a key mask (`value_mask`, or an `attention_mask` that importer.masks reads as one)
-is a `mask` edge, a causal one `causal: true`. Anything else (keys that differ from the values, a
-query mask, a mask per query and key step) is refused by name.
+is a `mask` edge, a causal one `causal: true` (within a sliding window, `window: W`). Anything else (keys
+that differ from the values, a query mask, a mask per query and key step) is refused by name.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 from archspec.keras.importer.errors import KerasImportError
 
 
-def attention_inputs(reader: Any, layer: Any, call: Any) -> tuple[list[str], list[tuple[str, str, dict]], bool]:
-    """(sources, merge edges, causal) of an attention layer's call; `reader` is the GraphReader."""
+def attention_inputs(reader: Any, layer: Any, call: Any) -> tuple[list[str], list[tuple[str, str, dict]], dict]:
+    """(sources, merge edges, params the masks say: causal, window) of an attention layer's call; `reader` is
+    the GraphReader."""
     bound = inspect.signature(layer.call).bind_partial(*call.arguments.args, **call.arguments.kwargs).arguments
     query = reader.source(bound["query"], layer.name)
     value = reader.source(bound["value"], layer.name) if bound.get("value") is not None else query
@@ -36,7 +37,10 @@ def attention_inputs(reader: Any, layer: Any, call: Any) -> tuple[list[str], lis
         raise KerasImportError(f"layer '{layer.name}' (MultiHeadAttention) masks its keys with two tensors "
                                f"({', '.join(sorted(sources))}); a `mask` edge takes one")
     merges += [(source, "mask", {}) for source in sources]
-    return [query], merges, any(mask.causal for mask in masks)
+    said: dict[str, Any] = {}
+    for mask in masks:
+        said.update(mask.params())
+    return [query], merges, said
 
 
 def _key_mask(reader: Any, layer: Any, bound: dict[str, Any], name: str) -> Any:

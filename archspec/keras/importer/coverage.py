@@ -18,8 +18,8 @@ REASONS: dict[str, tuple[str, ...]] = {
         "ActivityRegularization", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
         "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AdditiveAttention", "AlphaDropout",
         "Attention", "CategoryEncoding", "CenterCrop", "Conv1DTranspose", "ConvLSTM1D", "ConvLSTM2D",
-        "DepthwiseConv1D", "Discretization", "Dot", "EinsumDense", "GaussianDropout", "GaussianNoise",
-        "GroupedQueryAttention", "Minimum", "RepeatVector", "Resizing", "UpSampling1D"),
+        "DepthwiseConv1D", "Discretization", "Dot", "GaussianDropout", "GaussianNoise",
+        "Minimum", "RepeatVector", "Resizing", "UpSampling1D"),
     "is training-time data augmentation, which belongs to the input pipeline, not the architecture": (
         "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization",
         "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment", "RandomBrightness", "RandomColorDegeneration",

@@ -22,10 +22,18 @@ from archspec.keras.importer.channels import as_channels_last, between_permutes,
 from archspec.keras.importer.coverage import NO_OP_YET, REFUSED
 from archspec.keras.importer.errors import KerasImportError, first_line
 from archspec.keras.importer.graph_calls import calls_in_order, functional_graph
-from archspec.keras.importer.keras_ops import KERAS_OPS, OpCall, Same, TensorRef, Unread, unmappable, unmappable_output
+from archspec.keras.importer.keras_ops import (
+    KERAS_OPS,
+    OpCall,
+    TensorRef,
+    Unread,
+    passes_through,
+    unmappable,
+    unmappable_output,
+)
 from archspec.keras.importer.layout import ImportedNode
 from archspec.keras.importer.masks import MaskViews
-from archspec.keras.importer.rewrites import rewritten_model
+from archspec.keras.importer.rewrites import has_rewrite, inner_prefix, rewritten_model
 from archspec.keras.importer.subclasses import importable_base
 from archspec.keras.importer.trace import traceable, traced_model, untraceable
 from archspec.spec.syntax import NAME_PATTERN, SHARES
@@ -76,7 +84,8 @@ class GraphReader:
                 tensor = call.output_tensors[0]
                 if bound is not None:
                     index = next(i for i, item in enumerate(model_inputs) if item is tensor)
-                    self.tensors[id(tensor)] = self.tensors[id(bound[index])]
+                    if not self.masks.alias(tensor, bound[index]):  # a mask view passed in stays one
+                        self.tensors[id(tensor)] = self.tensors[id(bound[index])]
                     continue
                 name = self.name(prefix + operation.name)
                 spec: dict[str, Any] = {"shape": list(operation.batch_shape[1:])}
@@ -95,7 +104,7 @@ class GraphReader:
                     rewritten = rewritten_model(operation, call)
                     model, outputs = ((rewritten, call.output_tensors) if rewritten is not None
                                       else traced_model(operation, call))
-                    inner = self.read(model, f"{prefix}{operation.name}_", list(call.input_tensors))
+                    inner = self.read(model, inner_prefix(prefix, operation, rewritten), list(call.input_tensors))
                 except KerasImportError as error:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
                 for tensor, name in zip(outputs, inner):
@@ -114,11 +123,17 @@ class GraphReader:
 
     def traceable(self, operation: Any) -> bool:
         """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
-        return (_is_layer(operation) and class_key(operation) not in self.by_class and traceable(operation)
-                and importable_base(operation, self.by_class) is None)
+        return _is_layer(operation) and (has_rewrite(operation) or (
+            class_key(operation) not in self.by_class and traceable(operation)
+            and importable_base(operation, self.by_class) is None))
 
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
+        if not _is_layer(operation) and passes_through(operation, call):  # the same tensor: no node, no name
+            inner, outer = call.output_tensors[0], call.input_tensors[0]
+            if not self.masks.alias(inner, outer):  # a mask view cast stays a mask view
+                self.tensors[id(inner)] = self.source(outer, operation.name)
+            return
         earlier = self.calls.setdefault(id(operation), []) if _is_layer(operation) else []
         owner = earlier[0] if earlier else None  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
         if owner is not None and not operation.weights and prefix[:-1] in self.traced:
@@ -141,10 +156,6 @@ class GraphReader:
         if auto_named(operation):
             self.auto.add(name)
         node = read(operation, call, name)
-        if isinstance(node, Same):  # a keras.ops call passing its input on (a cast to its own dtype): no node
-            self.taken.discard(name)
-            self.tensors[id(call.output_tensors[0])] = node.source
-            return
         if owner is not None:  # a layer called again: this node calls its first call's layer (`shares:`)
             node.params = {SHARES: owner}
             del self.layers[name]
@@ -181,8 +192,8 @@ class GraphReader:
             written.pop("axis")  # Keras's channels axis, written as the default -1
         merges: list[tuple[str, str, dict]] = []
         if op.arity == "attention":  # queries, keys and values, and masks: by argument name
-            sources, merges, causal = attention_inputs(self, layer, call)
-            written.update({"causal": True} if causal else {})
+            sources, merges, said = attention_inputs(self, layer, call)
+            written.update(said)  # causal: true, window: W
         else:
             sources = [self.source(tensor, layer.name) for tensor in call.input_tensors]
         self.layers[name] = layer
@@ -195,12 +206,10 @@ class GraphReader:
         return OpCall(operation, call, [self.source_or_none(item) for item in call.arguments.args],
                       dict(call.arguments.kwargs), tuple(call.output_tensors[0].shape[1:]))
 
-    def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode | Same:
+    def op_node(self, operation: Any, call: Any, name: str) -> ImportedNode:
         operation_call, mapped = self.mapped(operation, call)
         if isinstance(mapped, list):
             raise KerasImportError(unmappable(operation_call))
-        if isinstance(mapped, Same):
-            return mapped
         op_name, params, sources = mapped[:3]
         names = mapped[3] if len(mapped) > 3 else None
         return ImportedNode(name, op_name, self.checked(op_name, params, operation_call), sources, names=names)

@@ -8,10 +8,16 @@ imported it) by one that returns a *marker*: a small constant the reader recogni
 (importer.masks reads it, and `minimum(padding, marker)`, as a causal mask). The import's check still
 compares the spec's outputs with the original model's, so a helper read wrongly is an error.
 
+Mistral's decoder narrows its causal mask to a sliding window in a method, again from the open length
+(`arange(length)`); while tracing, MistralTransformerDecoder._compute_self_attention_mask is replaced
+(METHODS) by one that returns a windowed causal marker, merged with the padding mask as the original does.
+
 Likewise a library layer that subclasses a Keras layer and adds call arguments (keras-hub's
 CachedMultiHeadAttention: `cache=None`) cannot be called on symbolic tensors: Keras hands every
 argument to the parent's shape function, which refuses the new ones. While tracing, arguments that
 are None and that the shape function does not take are left out of it (a None cache changes no shape).
+And a layer that returns `(output, None)` without a cache (keras-hub's GPT-NeoX attention) is recorded
+with its tensor outputs only, while its caller still receives the pair it unpacks.
 """
 
 from __future__ import annotations
@@ -26,11 +32,30 @@ from typing import Any
 import numpy as np
 
 _MARKERS: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+_WINDOWS: dict[int, int] = {}
+"""id of a windowed causal marker -> its window (ids of markers that are gone may linger: harmless, as
+a marker is recognised by identity first)."""
 
 
 def is_causal_marker(value: Any) -> bool:
     """True for a causal mask a replaced helper returned during this process's traces."""
     return _MARKERS.get(id(value)) is value
+
+
+def marker_window(value: Any) -> int | None:
+    """The sliding window of a causal marker, None for a plain causal one."""
+    return _WINDOWS.get(id(value)) if is_causal_marker(value) else None
+
+
+def causal_marker(window: int | None = None) -> np.ndarray:
+    """A new marker: a small constant that broadcasts against any (batch, queries, keys) mask."""
+    marker = np.ones((1, 1, 1), dtype=bool)
+    _MARKERS[id(marker)] = marker
+    if window is not None:
+        _WINDOWS[id(marker)] = window
+    else:
+        _WINDOWS.pop(id(marker), None)
+    return marker
 
 
 def _causal_mask(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,9 +64,24 @@ def _causal_mask(original: Callable[..., Any]) -> Callable[..., Any]:
     def replaced(batch_size: Any, input_length: Any, output_length: Any, cache_index: Any = 0) -> Any:
         if not (isinstance(cache_index, int) and cache_index == 0) or input_length is not output_length:
             return original(batch_size, input_length, output_length, cache_index)
-        marker = np.ones((1, 1, 1), dtype=bool)  # broadcasts against any (batch, queries, keys) mask
-        _MARKERS[id(marker)] = marker
-        return marker
+        return causal_marker()
+    return replaced
+
+
+def _windowed_causal_mask(original: Callable[..., Any]) -> Callable[..., Any]:
+    """MistralTransformerDecoder._compute_self_attention_mask without a cache: min(padding, causal within the
+    sliding window), the window a marker's (the padding merged by keras-hub's own helper, as there)."""
+    def replaced(self: Any, decoder_sequence: Any, decoder_padding_mask: Any, decoder_attention_mask: Any,
+                 self_attention_cache: Any, self_attention_cache_update_index: Any) -> Any:
+        if self_attention_cache is not None or self_attention_cache_update_index is not None:
+            return original(self, decoder_sequence, decoder_padding_mask, decoder_attention_mask,
+                            self_attention_cache, self_attention_cache_update_index)
+        from keras import ops
+        from keras_hub.src.layers.modeling.transformer_layer_utils import merge_padding_and_attention_mask
+
+        padding = merge_padding_and_attention_mask(decoder_sequence, decoder_padding_mask, decoder_attention_mask)
+        marker = causal_marker(self.sliding_window)
+        return marker if padding is None else ops.minimum(padding, marker)
     return replaced
 
 
@@ -50,10 +90,17 @@ HELPERS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
 }
 """`module.function` of a library helper -> the wrapper that replaces it while a call is traced."""
 
+METHODS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "keras_hub.src.models.mistral.mistral_transformer_decoder.MistralTransformerDecoder._compute_self_attention_mask":
+        _windowed_causal_mask,
+}
+"""`module.Class.method` of a library method -> the wrapper that replaces it on its class while tracing."""
+
 
 @contextlib.contextmanager
 def helpers_replaced() -> Iterator[None]:
-    """Replace every loaded HELPERS function, wherever a module holds it by name, for the duration."""
+    """Replace every loaded HELPERS function, wherever a module holds it by name, and every loaded class's
+    METHODS, for the duration."""
     replaced: list[tuple[dict[str, Any], str, Any]] = []
     for path, wrap in HELPERS.items():
         module_name, _, function_name = path.rpartition(".")
@@ -70,16 +117,38 @@ def helpers_replaced() -> Iterator[None]:
                 if value is original:
                     replaced.append((namespace, key, original))
                     namespace[key] = substitute
-    from keras.src.layers.layer import Layer
+    methods: list[tuple[type, str, Any]] = []
+    for path, wrap in METHODS.items():
+        class_path, _, method_name = path.rpartition(".")
+        module_name, _, class_name = class_path.rpartition(".")
+        cls = getattr(sys.modules.get(module_name), class_name, None)
+        if cls is not None:
+            methods.append((cls, method_name, cls.__dict__[method_name]))
+            setattr(cls, method_name, wrap(cls.__dict__[method_name]))
+    from keras.src.layers import layer as layer_module
 
-    symbolic_call = Layer.symbolic_call
-    Layer.symbolic_call = _without_unknown_nones(symbolic_call)  # type: ignore[method-assign]
+    symbolic_call, node = layer_module.Layer.symbolic_call, layer_module.Node
+    layer_module.Layer.symbolic_call = _without_unknown_nones(symbolic_call)  # type: ignore[method-assign]
+    layer_module.Node = _tensor_outputs_only(node)  # type: ignore[misc]
     try:
         yield
     finally:
-        Layer.symbolic_call = symbolic_call  # type: ignore[method-assign]
+        layer_module.Layer.symbolic_call = symbolic_call  # type: ignore[method-assign]
+        layer_module.Node = node  # type: ignore[misc]
         for namespace, key, original in replaced:
             namespace[key] = original
+        for cls, method_name, original in methods:
+            setattr(cls, method_name, original)
+
+
+def _tensor_outputs_only(node: Callable[..., Any]) -> Callable[..., Any]:
+    """Keras's Node (a layer call in the graph), recording a tuple of outputs with None in it (no cache) by its
+    tensors; Keras refuses the None."""
+    def record(operation: Any, call_args: Any = None, call_kwargs: Any = None, outputs: Any = None) -> Any:
+        if isinstance(outputs, (tuple, list)) and None in outputs and any(item is not None for item in outputs):
+            outputs = [item for item in outputs if item is not None]
+        return node(operation, call_args=call_args, call_kwargs=call_kwargs, outputs=outputs)
+    return record
 
 
 def _without_unknown_nones(symbolic_call: Callable[..., Any]) -> Callable[..., Any]:

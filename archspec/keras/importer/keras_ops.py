@@ -57,17 +57,10 @@ class Unread:
                      if isinstance(item, Unread)), None)
 
 
-@dataclass(frozen=True)
-class Same:
-    """A call that passes its input on unchanged (a cast to the dtype it has): no node, the source itself."""
-
-    source: str
-
-
 Mapped = Any
 """(op, params, sources) or (op, params, sources, input names) for an expr; a list of those for an
-operation with several outputs (split), None for an output with no spec form; Same for a call that changes
-nothing; None when the call has no spec form."""
+operation with several outputs (split), None for an output with no spec form; None when the call has no
+spec form. A cast to the dtype the tensor has is no call at all (`passes_through`, read before mapping)."""
 
 
 def _binary(op: str | None, symbol: str | None) -> Callable[[OpCall], Mapped]:
@@ -170,14 +163,6 @@ def _split(call: OpCall) -> Mapped:
     bounds = list(zip([0, *cuts], [*cuts, size]))
     return [("slice", {"axis": axis, **({"start": start} if start else {}), "stop": stop}, [str(call.args[0])])
             for start, stop in bounds]
-
-
-def _cast(call: OpCall) -> Mapped:
-    """keras.ops.cast to the dtype the tensor has (FNet casts to float32 around its transform): the tensor."""
-    (tensor,) = call.call.input_tensors
-    if len(call.tensors()) != 1 or str(tensor.dtype) != str(call.operation.dtype):
-        return None
-    return Same(str(call.args[0]))
 
 
 def _fft2(call: OpCall) -> Mapped:
@@ -284,10 +269,18 @@ KERAS_OPS: dict[str, Callable[[OpCall], Mapped]] = {
     "Pad": _pad,
     "Reshape": _reshape,
     "Concatenate": _concatenate,
-    "Cast": _cast,
     "FFT2": _fft2,
 }
 """keras.ops operation class -> its spec form (see docs/spec-scaling.md, import)."""
+
+
+def passes_through(operation: Any, call: Any) -> bool:
+    """True for a keras.ops call that returns its one input as it is, which is no node: a cast to the
+    dtype the tensor already has (keras-hub's decoders cast to float32 around an activation, for mixed
+    precision)."""
+    if type(operation).__name__ != "Cast" or len(call.input_tensors) != 1 or len(call.output_tensors) != 1:
+        return False
+    return str(call.input_tensors[0].dtype) == str(call.output_tensors[0].dtype)
 
 
 def unmappable(call: OpCall) -> str:

@@ -15,17 +15,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from archspec.catalogue.primitives import INTEGER_DTYPES
-from archspec.keras.importer.helpers import is_causal_marker
+from archspec.keras.importer.helpers import is_causal_marker, marker_window
 
 
 @dataclass(frozen=True)
 class MaskView:
     """A mask tensor as the steps it keeps: nonzero entries of `source` (the spec name of a (batch, steps)
-    tensor; None for a causal mask alone), broadcast over the query steps when `broadcast`."""
+    tensor; None for a causal mask alone), broadcast over the query steps when `broadcast`; with `causal`,
+    only keys up to the query's step, and with a `window` only the `window` latest of those."""
 
     source: str | None
     broadcast: bool = False
     causal: bool = False
+    window: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        """What the view says of an attention node beyond its mask edge: causal: true, window: W."""
+        return {**({"causal": True} if self.causal else {}), **({"window": self.window} if self.window else {})}
 
 
 KEEPS_NONZERO = ("bool", *INTEGER_DTYPES)
@@ -53,11 +59,18 @@ class MaskViews:
             self.refusals[id(tensor)] = refusal
         return True
 
+    def alias(self, inner: Any, outer: Any) -> bool:
+        """Make `inner` (a nested model's or a rewrite's input) the view `outer` is, if `outer` is one."""
+        if id(outer) not in self.views:
+            return False
+        self.views[id(inner)], self.refusals[id(inner)] = self.views[id(outer)], self.refusals[id(outer)]
+        return True
+
     def view_of(self, tensor: Any, names: dict[int, str]) -> MaskView | None:
         """A tensor as a mask: a recorded view, a causal mask (importer.helpers), or a spec tensor of shape
         (batch, steps) as itself."""
         if is_causal_marker(tensor):
-            return MaskView(None, broadcast=True, causal=True)
+            return MaskView(None, broadcast=True, causal=True, window=marker_window(tensor))
         if id(tensor) in self.views:
             return self.views[id(tensor)]
         if id(tensor) in names and len(tensor.shape) == 2:
@@ -96,9 +109,10 @@ def _both(operation: Any, call: Any, view_of: Any) -> MaskView | None:
     if first is None or second is None:
         return None
     sources = {view.source for view in (first, second)} - {None}
-    if len(sources) > 1:
-        return None  # two padding inputs: no single mask edge says it
-    return MaskView(next(iter(sources), None), True, first.causal or second.causal)
+    windows = {view.window for view in (first, second)} - {None}
+    if len(sources) > 1 or len(windows) > 1:
+        return None  # two padding inputs or two windows: no single mask edge (or window) says it
+    return MaskView(next(iter(sources), None), True, first.causal or second.causal, next(iter(windows), None))
 
 
 _RULES = {"ExpandDims": _expand_dims, "Cast": _cast, "Minimum": _both, "LogicalAnd": _both}

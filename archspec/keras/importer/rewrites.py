@@ -18,11 +18,32 @@ from typing import Any
 
 import numpy as np
 
+from archspec.keras.importer.attention_rewrites import LAYOUTS, NEOX_ATTENTION, neox_attention, rotary_attention
+
 
 def rewritten_model(layer: Any, call: Any) -> Any | None:
     """A Functional model computing `layer`'s call with archspec's layers, or None (no rewrite)."""
-    rewrite = REWRITES.get(f"{type(layer).__module__}.{type(layer).__name__}")
+    rewrite = REWRITES.get(_class_path(layer))
     return rewrite(layer, call) if rewrite is not None else None
+
+
+def has_rewrite(layer: Any) -> bool:
+    """True for a layer of a library class that a rewrite knows (it goes there first, even when an op lists a
+    Keras class of the same name: Gemma's RMSNormalization is not Keras's)."""
+    return _class_path(layer) in REWRITES
+
+
+def inner_prefix(prefix: str, layer: Any, model: Any | None) -> str:
+    """The prefix of the nodes read from `model` (a layer's rewrite or trace): `OUTER_INNER` as for a nested
+    model, but a rewrite into one layer of the original's name keeps that name (the node *is* the layer)."""
+    inner = [part.name for part in model.layers if type(part).__name__ != "InputLayer"] if model is not None else []
+    if inner == [layer.name]:
+        return prefix
+    return f"{prefix}{layer.name}_"
+
+
+def _class_path(layer: Any) -> str:
+    return f"{type(layer).__module__}.{type(layer).__name__}"
 
 
 def patch_embedding(layer: Any, call: Any) -> Any | None:
@@ -56,8 +77,27 @@ def patch_embedding(layer: Any, call: Any) -> Any | None:
     return keras.Model(inputs, sequence)
 
 
+def offset_rms_norm(layer: Any, call: Any) -> Any:
+    """keras-hub's Gemma RMSNormalization, x / rms(x) * (1 + scale): archspec's OffsetRMSNormalization (an
+    `rms_norm` node with `unit_offset: true`) of the layer's own name. Its class shares the name of Keras's
+    RMSNormalization, which it is not; has_rewrite sends it here first."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.layers import OffsetRMSNormalization
+
+    keras = import_keras()
+    (tensor,) = call.input_tensors
+    inputs = keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
+    norm = OffsetRMSNormalization(epsilon=layer.epsilon, name=layer.name, dtype=layer.dtype_policy)
+    outputs = norm(inputs)
+    norm.set_weights(layer.get_weights())
+    return keras.Model(inputs, outputs)
+
+
 REWRITES: dict[str, Callable[[Any, Any], Any | None]] = {
     "keras_hub.src.models.vit.vit_layers.ViTPatchingAndEmbedding": patch_embedding,
     "keras_hub.src.models.deit.deit_layers.DeiTEmbeddings": patch_embedding,
+    **dict.fromkeys(LAYOUTS, rotary_attention),
+    NEOX_ATTENTION: neox_attention,
+    "keras_hub.src.models.gemma.rms_normalization.RMSNormalization": offset_rms_norm,
 }
 """`module.Class` of a library layer -> the function that rewrites it (None outside its settings)."""

@@ -174,3 +174,116 @@ def test_an_fnet_backbone_imports_its_fourier_mixing_exactly(keras, keras_hub):
         got = rebuilt(batch)  # by input name
         for index, key in enumerate(("pooled_output", "sequence_output")):
             assert np.abs(np.asarray(got[index]) - np.asarray(want[key])).max() < 1e-5
+
+
+DECODER = {"vocabulary_size": 50, "num_layers": 2, "num_query_heads": 2, "num_key_value_heads": 1, "hidden_dim": 8,
+           "intermediate_dim": 16}
+
+
+def _perturbed(model, seed=0):
+    """Every weight random (RMS scales of ones and zero biases would hide a wrongly placed weight)."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(scale=0.5, size=weight.shape).astype("float32") for weight in model.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("name, settings, attention, untied", [
+    ("LlamaBackbone", {}, {"use_bias": False}, True),
+    ("Qwen2Backbone", {}, {"output_bias": False}, False),  # biases on queries, keys and values; tied embeddings
+    ("MistralBackbone", {"sliding_window": 3}, {"use_bias": False, "window": 3}, True),
+])
+def test_llama_family_backbones_import_as_rotary_grouped_attention_rms_norms_and_their_embedding(
+        keras, keras_hub, name, settings, attention, untied):
+    model = _perturbed(getattr(keras_hub.models, name)(**DECODER, **settings))
+    text, rebuilt = import_and_rebuild(model)
+    (block,) = yaml.safe_load(text)["blocks"].values()
+    assert block["nodes"]["self_attention"] == {"op": "attention", "heads": 2, "key_dim": 4, "kv_heads": 1,
+                                               "rotary": {}, "causal": True, **attention}
+    assert "self_attention_layernorm=rms_norm" in text and "sequence_output_layernorm=rms_norm" in text
+    assert _nodes(text)["token_embedding"].get("reverse_table", False) is untied
+    assert rebuilt.count_params() == model.count_params()
+    theirs = model.get_layer("transformer_layer_1")._self_attention_layer
+    mine = rebuilt.get_layer("transformer_layer_1_self_attention")
+    for sublayer in ("_query_dense", "_key_dense", "_value_dense", "_output_dense"):  # weights by projection
+        pairs = zip(getattr(mine, sublayer).get_weights(), getattr(theirs, sublayer).get_weights(), strict=True)
+        for got, want in pairs:
+            np.testing.assert_array_equal(got, want)
+    for got, want in zip(rebuilt.get_layer("token_embedding").get_weights(),
+                         model.get_layer("token_embedding").get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)  # Llama's reverse table too
+    from keras_hub.src.models.mistral.mistral_transformer_decoder import MistralTransformerDecoder
+
+    method = MistralTransformerDecoder._compute_self_attention_mask  # replaced while tracing, put back
+    assert method.__qualname__ == "MistralTransformerDecoder._compute_self_attention_mask"
+    batch = _text_batch(model)
+    batch["padding_mask"][1, :2] = 0  # a left-padded row: its first queries see no key at all
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"dropout": 0.1}, r"layer 'self_attention' \(LlamaAttention\) drops its attention outputs \(dropout=0.1\), "
+                       r"where an attention node's dropout drops attention weights"),
+    ({"rope_frequency_adjustment_factor": 8.0, "rope_low_freq_factor": 1.0, "rope_high_freq_factor": 4.0,
+      "rope_pretraining_sequence_length": 64},
+     r"turns queries and keys with a RoPE variant that `rotary` does not say \(low_freq_factor=1.0\)"),
+])
+def test_what_a_llama_attention_node_cannot_say_is_refused_by_name(keras, keras_hub, settings, message):
+    from archspec.keras.importer import KerasImportError
+
+    with pytest.raises(KerasImportError, match=message):
+        import_and_rebuild(keras_hub.models.LlamaBackbone(**DECODER, **settings))
+
+
+def test_a_gemma_backbone_imports_with_offset_rms_norms_and_its_attention_kernels_transposed(
+        keras, keras_hub, monkeypatch):
+    """Gemma: RMS norms scaled by (1 + gamma), attention kernels stored (heads, features, head_dim), feed-forward
+    EinsumDense layers. Its keras.ops.gelu(approximate=True) is another change's to import; the expr
+    gelu_tanh(x) stands in for it here."""
+    from archspec.keras.importer import keras_ops
+
+    exact = keras_ops.KERAS_OPS["Gelu"]
+
+    def gelu(call):
+        if call.operation.get_config().get("approximate") and len(call.args) == 1 and not call.kwargs:
+            return "expr", {"expr": "gelu_tanh(x)"}, [str(call.args[0])], ["x"]
+        return exact(call)
+
+    monkeypatch.setitem(keras_ops.KERAS_OPS, "Gelu", gelu)
+    model = _perturbed(keras_hub.models.GemmaBackbone(**DECODER, head_dim=4))
+    text, rebuilt = import_and_rebuild(model)
+    (block,) = yaml.safe_load(text)["blocks"].values()
+    assert block["nodes"]["attention"] == {"op": "attention", "heads": 2, "key_dim": 4, "use_bias": False,
+                                          "kv_heads": 1, "rotary": {}, "causal": True}
+    norms = [layer for layer in rebuilt.layers if type(layer).__name__ == "OffsetRMSNormalization"]
+    assert len(norms) == 5  # before attention and feed-forward in each block, and the final one
+    assert rebuilt.count_params() == model.count_params()
+    theirs = model.get_layer("decoder_block_1").attention.query_dense.kernel  # (heads, features, head_dim)
+    mine = rebuilt.get_layer("decoder_block_1_attention")._query_dense.kernel  # (features, heads, head_dim)
+    np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs).transpose(1, 0, 2))
+    batch = _text_batch(model)
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
+
+
+def test_a_gpt_neox_backbone_imports_with_partial_rotary_and_its_fused_projection_split(keras, keras_hub):
+    """GPT-NeoX: one fused query/key/value projection, RoPE on a quarter of each head, attention that returns
+    (output, None) without a cache. Its feed-forward's gelu_approximate (a Python function as a Dense's
+    activation) is another change's to import; exact gelu stands in for it here."""
+    model = keras_hub.models.GPTNeoXBackbone(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16,
+                                             intermediate_dim=16, max_sequence_length=16)
+    for layer in model._flatten_layers():
+        if getattr(getattr(layer, "activation", None), "__name__", "") == "gelu_approximate":
+            layer.activation = keras.activations.gelu
+    model = _perturbed(model)
+    text, rebuilt = import_and_rebuild(model)
+    assert _nodes(text)["transformer_layer_0_self_attention"] == {
+        "op": "attention", "heads": 2, "key_dim": 8, "rotary": {"dims": 2}, "causal": True}
+    assert rebuilt.count_params() == model.count_params()
+    fused = model.get_layer("transformer_layer_1")._self_attention_layer._qkv_dense.kernel  # (m, heads, 3 * 8)
+    mine = rebuilt.get_layer("transformer_layer_1_self_attention")
+    np.testing.assert_array_equal(np.asarray(mine._key_dense.kernel), np.asarray(fused)[..., 8:16])
+    batch = _text_batch(model)
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)
+    from keras.src.layers import layer as layer_module
+    from keras.src.ops.node import Node
+
+    assert layer_module.Node is Node  # recorded with tensor outputs only while tracing, put back

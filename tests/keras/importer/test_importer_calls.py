@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import archspec
-from archspec.keras.importer import import_model
+from archspec.keras.importer import import_and_rebuild, import_model
 
 
 def assert_same_outputs(original, text, batch):
@@ -143,19 +143,46 @@ def test_channels_first_layers_import_between_permutes(keras):
     assert_same_outputs(model, text, batch)
 
 
-def test_a_tied_reversible_embedding_imports_as_an_embedding_and_an_untied_one_is_refused(keras):
-    from archspec.keras.importer import KerasImportError
-
+def test_a_reversible_embedding_imports_as_an_embedding_with_its_reverse_table_when_untied(keras):
     tokens = keras.Input((6,), dtype="int32", name="tokens")
     model = keras.Model(tokens, keras.layers.ReversibleEmbedding(40, 8, name="embed")(tokens))
     text = import_model(model)
     assert _ops(text) == ["{op: embedding, input_dim: 40, output_dim: 8}"]
     assert_same_outputs(model, text, np.random.default_rng(0).integers(0, 40, size=(2, 6)).astype("int32"))
     untied = keras.Model(tokens, keras.layers.ReversibleEmbedding(40, 8, tie_weights=False, name="both")(tokens))
-    with pytest.raises(KerasImportError) as raised:
-        import_model(untied)
-    assert str(raised.value) == ("layer 'both' (ReversibleEmbedding) cannot be written as op embedding: "
-                                 "tie_weights=False is not supported (a second, reverse table has no op)")
+    text, rebuilt = import_and_rebuild(untied)
+    assert _ops(text) == ["{op: embedding, input_dim: 40, output_dim: 8, reverse_table: true}"]
+    assert rebuilt.count_params() == untied.count_params() == 2 * 40 * 8
+    for mine, theirs in zip(rebuilt.get_layer("both").get_weights(), untied.get_layer("both").get_weights()):
+        np.testing.assert_array_equal(mine, theirs)  # the reverse table too, though no output depends on it
+
+
+def test_a_cast_to_the_dtype_a_tensor_has_is_no_node(keras):
+    """keras-hub's decoders cast to float32 around their activations (for mixed precision): in float32, the
+    tensor itself."""
+    tokens = keras.Input((5, 8), name="tokens")
+    hidden = keras.layers.Dense(4, name="gate")(tokens)
+    gated = keras.ops.cast(keras.ops.silu(keras.ops.cast(hidden, "float32")), "float32")
+    model = keras.Model(tokens, keras.layers.Dense(3, name="out")(gated))
+    text = import_model(model)
+    assert _ops(text) == ["{op: dense, units: 4}", "{op: activation, activation: silu}", "{op: dense, units: 3}"]
+    assert_same_outputs(model, text, np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32"))
+
+
+def test_an_einsum_dense_on_the_last_axis_imports_as_a_dense_and_any_other_is_refused(keras):
+    """Gemma's feed-forward layers are EinsumDense('btd,df->btf'): a dense, the same kernel and bias."""
+    from archspec.keras.importer import KerasImportError
+
+    tokens = keras.Input((5, 8), name="tokens")
+    dense = keras.layers.EinsumDense("btd,df->btf", output_shape=(None, 6), bias_axes="f", name="ffw")(tokens)
+    model = keras.Model(tokens, keras.layers.EinsumDense("...f,fd->...d", output_shape=3, name="out")(dense))
+    text = import_model(model)
+    assert _ops(text) == ["{op: dense, units: 6}", "{op: dense, units: 3, use_bias: false}"]
+    assert_same_outputs(model, text, np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32"))
+    heads = keras.layers.EinsumDense("btd,dnh->btnh", output_shape=(None, 2, 4), name="heads")(tokens)
+    with pytest.raises(KerasImportError, match=r"layer 'heads' \(EinsumDense\) cannot be written as op dense: "
+                                              r"equation='btd,dnh->btnh' is not supported \(only a dense on"):
+        import_model(keras.Model(tokens, heads))
 
 
 def test_a_concrete_scalar_tensor_in_a_call_is_a_number_of_the_expr(keras):
