@@ -71,9 +71,9 @@ def test_relative_attention_equals_keras_hubs_disentangled_self_attention(keras,
     *projections, kernel, bias = weights["att"]
     ours.get_layer("att").set_weights(projections + [kernel.reshape(2, 4, 8), bias])
     batch = _batch()  # 11 steps: distances up to 10 reach the log buckets (beyond buckets / 2 = 2)
-    expected = np.asarray(hand(batch))
-    np.testing.assert_allclose(np.asarray(ours(batch)), expected, atol=1e-5)
-    unpadded = np.asarray(hand([batch[0], np.ones_like(batch[1])]))
+    expected = hand.predict(batch, verbose=0)
+    np.testing.assert_allclose(ours.predict(batch, verbose=0), expected, atol=1e-5)
+    unpadded = hand.predict([batch[0], np.ones_like(batch[1])], verbose=0)
     assert np.abs(unpadded[0] - expected[0]).max() > 1e-3  # the mask is used
 
 
@@ -127,3 +127,16 @@ def test_bad_relative_attention_is_located(write_spec, change, where, message):
         archspec.analyze(write_spec(SPEC.replace(*change)))
     text = str(caught.value)
     assert where in text and message in text, text
+
+
+def test_a_compiled_relative_attention_imports_back_to_the_same_nodes_and_edge(keras, write_spec):
+    from archspec.keras.importer import import_and_rebuild
+
+    model = archspec.compile_model(write_spec(SPEC))
+    rng = np.random.default_rng(2)
+    model.set_weights([rng.normal(size=weight.shape).astype("float32") for weight in model.get_weights()])
+    text, rebuilt = import_and_rebuild(model)
+    assert "att:        {op: attention, heads: 2, key_dim: 4, relative: {buckets: 4, max_position: 12}}" in text
+    assert "{from: table_norm, to: att, kind: relative}" in text
+    batch = _batch()
+    np.testing.assert_array_equal(rebuilt.predict(batch, verbose=0), model.predict(batch, verbose=0))
