@@ -1,6 +1,6 @@
-"""The two edge kinds that feed an `attention` node: its keys and values (`attention`), and which key steps
-it may attend to (`mask`). Neither changes the main input; the attention arity (archspec.graph.plan) reads
-them."""
+"""The three edge kinds that feed an `attention` node: its keys and values (`attention`), which key steps
+it may attend to (`mask`), and a table of relative-position vectors (`relative`, DeBERTa's). None changes the
+main input; the attention arity (archspec.graph.plan) reads them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ class MaskParams(EdgeParams):
     pass
 
 
+class RelativeParams(EdgeParams):
+    pass
+
+
 class Attention(Connection):
     kind = "attention"
     style = EdgeStyle("#8e24aa", "dashed", 2.6, "╍╍╍╍")
@@ -28,16 +32,8 @@ class Attention(Connection):
     merges = False
 
     def collect(self, edge: Any, inputs: NodeInputs) -> None:
-        name = inputs.target
-        _into_attention(edge, inputs)
-        if inputs.attention is not None:
-            raise GraphError(
-                f"'{name}' has two attention edges ({inputs.attention.source} and {edge.source})",
-                location=edge.location,
-                node=name,
-                hint="one source supplies the keys and values; concat the sources first",
-            )
-        inputs.attention = edge
+        _one_into_attention(edge, inputs, "attention", "one source supplies the keys and values; concat the "
+                            "sources first")
 
 
 class Mask(Connection):
@@ -52,14 +48,7 @@ class Mask(Connection):
     merges = False
 
     def collect(self, edge: Any, inputs: NodeInputs) -> None:
-        _into_attention(edge, inputs)
-        if inputs.mask is not None:
-            raise GraphError(
-                f"'{inputs.target}' has two mask edges ({inputs.mask.source} and {edge.source})",
-                location=edge.location, node=inputs.target,
-                hint="one source masks the keys; multiply the masks first",
-            )
-        inputs.mask = edge
+        _one_into_attention(edge, inputs, "mask", "one source masks the keys; multiply the masks first")
 
     def check(self, edge: Any, keys: str | None) -> Application:
         """A check only: the mask's shape against the keys' (`keys`: the attention edge's source, None for
@@ -71,6 +60,23 @@ class Mask(Connection):
             edge=edge,
             intended=lambda operands: operands[0].shape,
         )
+
+
+class Relative(Connection):
+    kind = "relative"
+    style = EdgeStyle("#8e24aa", "dashed", 1.4, "╌╌╌╌")
+    Params = RelativeParams
+    doc = (
+        "Gives an `attention` node with `relative` its relative-position vectors: a (2 * buckets, features) "
+        "table (a `relative_positions` node, usually layer-normalised), which the node projects with its own "
+        "query and key projections (DeBERTa's disentangled attention)."
+    )
+    glyph = "⇹"
+    merges = False
+
+    def collect(self, edge: Any, inputs: NodeInputs) -> None:
+        # the attention op checks the table's shape against the node's `relative` setting
+        _one_into_attention(edge, inputs, "relative", "one table of relative positions per attention node")
 
 
 def _masked_shape(main: Operand, keys: Operand, mask: Operand) -> Shape:
@@ -85,6 +91,16 @@ def _masked_shape(main: Operand, keys: Operand, mask: Operand) -> Shape:
             hint="the mask is (steps,) of the keys: 1 where a token is, 0 where padding is",
         )
     return main.shape
+
+
+def _one_into_attention(edge: Any, inputs: NodeInputs, slot: str, hint: str) -> None:
+    """File `edge` in `inputs`' `slot` (attention, mask, relative): into an `attention` node, one per node."""
+    _into_attention(edge, inputs)
+    earlier = getattr(inputs, slot)
+    if earlier is not None:
+        raise GraphError(f"'{inputs.target}' has two {edge.kind} edges ({earlier.source} and {edge.source})",
+                         location=edge.location, node=inputs.target, hint=hint)
+    setattr(inputs, slot, edge)
 
 
 def _into_attention(edge: Any, inputs: NodeInputs) -> None:

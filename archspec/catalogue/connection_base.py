@@ -24,6 +24,7 @@ class NodeInputs:
     merges: list[Any] = field(default_factory=list)
     attention: Any = None
     mask: Any = None
+    relative: Any = None
     text_location: Any = None
     """Where an `expr` node's expression text starts (its errors point at a token of it)."""
 

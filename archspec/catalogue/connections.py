@@ -11,6 +11,7 @@ input before the node's op sees it, in the order the edges are written:
                   x = sum_i softmax(source)_i * x_i  (k main inputs)
     attention     the node (an `attention` op) attends from x to source
     mask          the node (an `attention` op) attends only to the key steps where source != 0
+    relative      the node (an `attention` op with `relative`) scores relative positions from source
 
 Each kind is one `Connection`: its params model, where its edges go in the
 node's input plan (`collect`), the application it becomes (`application`:
@@ -26,7 +27,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from archspec.catalogue.attention_edges import Attention, AttentionParams, Mask, MaskParams  # noqa: F401
+from archspec.catalogue.attention_edges import (  # noqa: F401
+    Attention,
+    AttentionParams,
+    Mask,
+    MaskParams,
+    Relative,
+    RelativeParams,
+)
 from archspec.catalogue.connection_base import (
     Connection,
     EdgeParams,
@@ -187,6 +195,6 @@ def _gate_mix(mains: list[str], gate: str, target: str) -> Step:
 
 CONNECTIONS: dict[str, Connection] = {
     connection.kind: connection
-    for connection in (Plain(), ConcatSkip(), AddResidual(), Gate(), Attention(), Mask())
+    for connection in (Plain(), ConcatSkip(), AddResidual(), Gate(), Attention(), Mask(), Relative())
 }
 """Every edge kind, by the name written in `kind:`."""

@@ -186,8 +186,8 @@ def _keys(graph: nx.MultiDiGraph) -> dict[str, Key]:
 def _inputs(graph: nx.MultiDiGraph, name: str, mapping: dict[str, str] | None = None) -> tuple:
     """A node's in-edges as (role and position, kind, parameters, source), sources renamed by `mapping`.
 
-    The role is how the node reads the edge: its plain inputs in order, its attention and mask edges, its merge
-    edges in order (archspec.graph.plan); where a plain edge stands among merge edges in the file does
+    The role is how the node reads the edge: its plain inputs in order, its attention, mask and relative edges,
+    its merge edges in order (archspec.graph.plan); where a plain edge stands among merge edges in the file does
     not change the model, so it does not count.
     """
     edges = sorted(graph.in_edges(name, data=True), key=lambda edge: edge[2].index)
@@ -195,6 +195,7 @@ def _inputs(graph: nx.MultiDiGraph, name: str, mapping: dict[str, str] | None = 
     mains = [id(edge) for edge in plan.mains] if plan is not None else []
     attention = id(plan.attention) if plan is not None and plan.attention is not None else None
     mask = id(plan.mask) if plan is not None and plan.mask is not None else None
+    relative = id(plan.relative) if plan is not None and plan.relative is not None else None
     merges = 0
     result = []
     for source, _, data in edges:
@@ -205,6 +206,8 @@ def _inputs(graph: nx.MultiDiGraph, name: str, mapping: dict[str, str] | None = 
             slot = ("attention", 0)
         elif spec == mask:
             slot = ("mask", 0)
+        elif spec == relative:
+            slot = ("relative", 0)
         else:
             slot, merges = ("merge", merges), merges + 1
         renamed = source if mapping is None else mapping.get(source, f"\0unmatched {source}")

@@ -27,8 +27,8 @@ from archspec.spec.models import EdgeSpec
 class NodePlan:
     """A node's applications in the order they apply; the last is the node's op.
 
-    `mains` are its plain in-edges, `attention` its attention edge and `mask`
-    its mask edge, as written (diagrams and summaries read them); inputs have
+    `mains` are its plain in-edges, `attention` its attention edge, `mask`
+    its mask edge and `relative` its relative edge, as written (diagrams and summaries read them); inputs have
     an empty plan.
     """
 
@@ -36,6 +36,7 @@ class NodePlan:
     mains: tuple[EdgeSpec, ...] = ()
     attention: EdgeSpec | None = None
     mask: EdgeSpec | None = None
+    relative: EdgeSpec | None = None
 
 
 def plan_node(name: str, op: Op, params: object, location: object, in_edges: list[EdgeSpec],
@@ -57,7 +58,8 @@ def plan_node(name: str, op: Op, params: object, location: object, in_edges: lis
                     hint="'as:' names an input of an expr node's expression; remove it here",
                 )
     if not inputs.mains:
-        side = inputs.merges + [edge for edge in (inputs.attention, inputs.mask) if edge is not None]
+        side = inputs.merges + [edge for edge in (inputs.attention, inputs.mask, inputs.relative)
+                                if edge is not None]
         side.sort(key=lambda edge: edge.index)
         raise GraphError(
             "has no main input (no plain edge leads into it)",
@@ -69,7 +71,7 @@ def plan_node(name: str, op: Op, params: object, location: object, in_edges: lis
         )
     applications = ARITIES[op.arity].before_op(inputs)
     applications.append(ARITIES[op.arity].op(inputs, params))
-    return NodePlan(tuple(applications), tuple(inputs.mains), inputs.attention, inputs.mask)
+    return NodePlan(tuple(applications), tuple(inputs.mains), inputs.attention, inputs.mask, inputs.relative)
 
 
 def _main_then_merges(inputs: NodeInputs) -> list[Application]:
@@ -159,16 +161,19 @@ class Arity:
 
 class AttentionArity(Arity):
     """An `attention` node: queries from its main input, keys and values from its attention edge (else the
-    main input), and its mask edge's source as the layer's `value_mask`, checked against the keys first."""
+    main input), its mask edge's source as the layer's `value_mask`, checked against the keys first, and its
+    relative edge's source as the layer's `relative` (the op checks that one's shape)."""
 
     def op(self, inputs: NodeInputs, params: object) -> Application:
-        op, masked = inputs.op, inputs.mask is not None
+        op, masked, relative = inputs.op, inputs.mask is not None, inputs.relative is not None
+        keywords = (("value_mask", 2),) * masked + (("relative", 2 + masked),) * relative
         return Application(
             self.sources(inputs),
-            shape=lambda operands: op.infer_shape(params, [operand.shape for operand in operands[:2]]),
+            shape=lambda operands: op.infer_shape(params, [operand.shape for operand in operands[:2]] + (
+                [operands[-1].shape] if relative else [])),
             lower=lambda args, target, shapes: [Step(
                 target, target, op.layer(params, shapes), tuple(args[:2]), False, op.call_kwargs(params),
-                (("value_mask", args[2]),) if masked else (),
+                tuple((keyword, args[index]) for keyword, index in keywords),
             )],
             is_op=True,
         )
@@ -177,15 +182,21 @@ class AttentionArity(Arity):
 def _merges_then_mask(inputs: NodeInputs) -> list[Application]:
     """An attention node's main input and merges, then its mask's check against the keys."""
     applications = _main_then_merges(inputs)
+    if inputs.relative is not None and inputs.attention is not None:
+        raise GraphError(
+            f"'{inputs.target}' has a relative edge and an attention edge: relative positions score a sequence "
+            "against itself", location=inputs.relative.location, node=inputs.target,
+            hint="remove the attention edge (self-attention), or the relative edge")
     if inputs.mask is not None:
         applications.append(CONNECTIONS[inputs.mask.kind].check(inputs.mask, _attention_sources(inputs)[1]))
     return applications
 
 
 def _attention_sources(inputs: NodeInputs) -> tuple[str | None, ...]:
-    """Queries (the node's input so far), keys and values (None: the same), and the mask if there is one."""
+    """Queries (the node's input so far), keys and values (None: the same), the mask and the relative positions
+    if there are."""
     keys = inputs.attention.source if inputs.attention else None
-    return (None, keys, *((inputs.mask.source,) if inputs.mask is not None else ()))
+    return (None, keys, *(edge.source for edge in (inputs.mask, inputs.relative) if edge is not None))
 
 
 class NamedArity(Arity):

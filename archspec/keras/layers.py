@@ -323,3 +323,5 @@ class Expression(keras.layers.Layer):
 
 
 from archspec.keras.decoder_attention import DecoderAttention  # noqa: E402, F401  (registered with archspec's layers)
+from archspec.keras.disentangled_attention import DisentangledAttention  # noqa: E402, F401  (registered, as above)
+from archspec.keras.relative_positions import RelativePositions  # noqa: E402, F401  (registered, as above)

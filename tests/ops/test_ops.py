@@ -42,6 +42,7 @@ CASES = [
     ("{op: activation, activation: gelu}", [6]),
     ("{op: identity}", [6, 2]),
     ("{op: positional_embedding}", [6, 8]),
+    ("{op: relative_positions, buckets: 3, features: 4}", [6, 8]),
     ("{op: global_pool1d}", [6, 8]),
     ("{op: global_pool1d, mode: max}", [6, 8]),
     ("{op: attention, heads: 2, key_dim: 4}", [6, 8]),

@@ -103,7 +103,7 @@ def test_attention_op_and_attention_edge_do_not_shadow_each_other():
     """Both models are named AttentionParams; each error names its own model's fields."""
     op_error = the_error_about(errors_of(NODE_SPEC.format(op="attention", key="droput")), "droput")
     assert op_error.expected == ("one of heads, key_dim, value_dim, dropout, use_bias, causal, kv_heads, rotary, "
-                                 "output_bias, window")
+                                 "output_bias, window, relative")
     assert op_error.hint == "did you mean 'dropout'?"
     edge_error = the_error_about(errors_of(EDGE_SPEC.format(kind="attention", key="droput")), "droput")
     assert edge_error.expected is None  # the attention edge kind takes no parameters

@@ -27,7 +27,7 @@ from archspec.catalogue.ops.core import (
     Reshape,
 )
 from archspec.catalogue.ops.dropout import Dropout, DropPath, SpatialDropout1D, SpatialDropout2D
-from archspec.catalogue.ops.embedding import Embedding, PositionalEmbedding
+from archspec.catalogue.ops.embedding import Embedding, PositionalEmbedding, RelativePositions
 from archspec.catalogue.ops.expr import Expr
 from archspec.catalogue.ops.extra import DepthwiseConv2D, Relu
 from archspec.catalogue.ops.merge import Add, Average, Concat, Maximum, Multiply, Subtract
@@ -46,7 +46,7 @@ OPS: dict[str, Op] = {
     op.name: op
     for op in (
         Dense(), Flatten(), Reshape(), Dropout(), BatchNorm(), LayerNorm(), ActivationOp(),
-        Identity(), Embedding(), PositionalEmbedding(), GlobalPool1D(),
+        Identity(), Embedding(), PositionalEmbedding(), RelativePositions(), GlobalPool1D(),
         Conv2D(), Conv2DTranspose(), MaxPool2D(), AvgPool2D(), GlobalAvgPool2D(), GlobalMaxPool2D(),
         Upsample2D(), ZeroPadding2D(),
         Concat(), Add(), Multiply(), Subtract(), Average(), Maximum(),

@@ -4,7 +4,9 @@ Decoder language models (LLaMA, Mistral, Qwen) add four things, each a parameter
 than query heads, each shared by a group of query heads (`kv_heads`, Keras's GroupQueryAttention),
 queries and keys rotated by their position before their dot product (`rotary`, RoFormer's RoPE), an
 output projection whose bias is set apart (`output_bias`; Qwen2's has none), and a sliding window of
-keys (`window`, Mistral's). Without them the node is Keras's MultiHeadAttention, as it always was.
+keys (`window`, Mistral's). DeBERTa adds scores of content against relative positions (`relative`, with a
+`relative` edge bringing the table of position vectors). Without them the node is Keras's MultiHeadAttention,
+as it always was.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ class Rotary(OpParams):
                                      "ones (even, at most key_dim; default all; GPT-NeoX turns a quarter)")
 
 
+class Relative(OpParams):
+    """DeBERTa's relative positions: the distance from query to key, exact below buckets / 2, log-bucketed up to
+    max_position beyond, indexes a (2 * buckets, features) table that a `relative` edge brings."""
+
+    buckets: PositiveInt = Field(ge=2, description="the table has 2 * buckets rows (DeBERTa's bucket_size)")
+    max_position: PositiveInt = Field(ge=2, description="the longest distance the log buckets reach (DeBERTa's "
+                                      "max_sequence_length)")
+
+
 class AttentionParams(OpParams):
     heads: PositiveInt
     key_dim: PositiveInt
@@ -52,6 +63,9 @@ class AttentionParams(OpParams):
     window: PositiveInt | None = Field(
         default=None, description="each query attends only to keys fewer than `window` steps away (with causal: "
         "the `window` latest steps, its own included; Mistral's sliding window)")
+    relative: Relative | None = Field(
+        default=None, description="also score queries and keys against relative positions (DeBERTa's "
+        "disentangled attention; scores scaled by 1/sqrt(3 * key_dim); a `relative` edge brings the table)")
 
     @model_validator(mode="after")
     def _grouped_heads(self) -> AttentionParams:
@@ -67,6 +81,9 @@ class AttentionParams(OpParams):
                              "(rotary dims, else key_dim)")
         if turned > self.key_dim:
             raise ValueError(f"rotary dims ({turned}) exceeds key_dim ({self.key_dim})")
+        if self.relative is not None and (self.grouped or self.causal or self.value_dim not in (None, self.key_dim)):
+            raise ValueError("relative goes with none of kv_heads, rotary, output_bias, window, causal and a "
+                             "value_dim other than key_dim (DeBERTa's attention has none of them)")
         return self
 
     @property
@@ -95,7 +112,8 @@ class MultiHeadAttention(Op):
     )
 
     def infer_shape(self, params: AttentionParams, inputs: list[Shape]) -> Shape:
-        query, source = inputs
+        query, source, *relative = inputs
+        _check_relative(params, query, relative[0] if relative else None)
         for shape, role in ((query, "queries"), (source, "keys/values")):
             if len(shape) < 2:
                 raise ShapeProblem(
@@ -120,6 +138,11 @@ class MultiHeadAttention(Op):
         return query
 
     def layer(self, params: AttentionParams, inputs: list[Shape]) -> LayerCall:
+        if params.relative is not None:
+            return LayerCall("DisentangledAttention", {
+                "num_heads": params.heads, "key_dim": params.key_dim, "buckets": params.relative.buckets,
+                "max_position": params.relative.max_position, "dropout": params.dropout,
+                "use_bias": params.use_bias}, module="archspec.keras.layers")
         if not params.grouped:
             return LayerCall("MultiHeadAttention", keras_kwargs(params, _KEYS))
         kwargs = {"head_dim": params.key_dim, "num_query_heads": params.heads,
@@ -135,10 +158,15 @@ class MultiHeadAttention(Op):
             kwargs["output_bias"] = params.output_bias
         return LayerCall("DecoderAttention", kwargs, module="archspec.keras.layers")
 
-    keras_classes = ("MultiHeadAttention", "GroupedQueryAttention", "DecoderAttention")
-    """Keras's two attention layers and archspec's DecoderAttention (a GroupedQueryAttention)."""
+    keras_classes = ("MultiHeadAttention", "GroupedQueryAttention", "DecoderAttention", "DisentangledAttention")
+    """Keras's two attention layers and archspec's DecoderAttention (a GroupedQueryAttention) and
+    DisentangledAttention (DeBERTa's)."""
 
     def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        if "max_position" in config:  # DisentangledAttention
+            return {"heads": config["num_heads"], "key_dim": config["key_dim"], "dropout": config["dropout"],
+                    "use_bias": config["use_bias"],
+                    "relative": {"buckets": config["buckets"], "max_position": config["max_position"]}}
         if "num_query_heads" in config:
             return _grouped_from_keras(config)
         if config.get("output_shape") is not None:
@@ -157,7 +185,7 @@ class MultiHeadAttention(Op):
         return {"use_causal_mask": True} if params.causal else {}
 
     def count_params(self, params: AttentionParams, inputs: list[Shape], output: Shape) -> int:
-        query, source = inputs[:2]  # a third input is the mask edge's (no weights)
+        query, source = inputs[:2]  # a third and fourth are the mask's and the relative positions' (no weights)
         features, source_features = int(query[-1]), int(source[-1])  # type: ignore[arg-type]
         heads, key_dim = params.heads, params.key_dim
         kv_heads = params.kv_heads or heads
@@ -170,6 +198,27 @@ class MultiHeadAttention(Op):
             + source_features * kv_heads * value_dim + bias * kv_heads * value_dim  # value projection
             + heads * value_dim * features + output_bias * features  # output projection
         )
+
+
+def _check_relative(params: AttentionParams, query: Shape, table: Shape | None) -> None:
+    """A relative edge exactly when the node has `relative`, bringing (2 * buckets, the queries' features)."""
+    if params.relative is None and table is not None:
+        raise ShapeProblem("a relative edge leads into an attention node without `relative`",
+                           expected="relative: {buckets: B, max_position: P} on the node", got="no relative",
+                           hint="set relative on the attention node, or remove the relative edge")
+    if params.relative is None:
+        return
+    if table is None:
+        raise ShapeProblem("attention with relative needs a relative edge bringing its table of positions",
+                           expected=f"a relative edge from a ({2 * params.relative.buckets}, features) table",
+                           got="none", hint="add a relative_positions node (then a layer_norm) and a `relative` "
+                           "edge from it")
+    expected = (2 * params.relative.buckets, query[-1])
+    if tuple(table) != expected:
+        raise ShapeProblem("the relative edge brings 2 * buckets rows of the queries' features",
+                           expected=format_shape(expected), got=format_shape(table),
+                           hint="make its source a relative_positions node with the node's buckets and the "
+                           "queries' features")
 
 
 def _grouped_from_keras(config: dict[str, Any]) -> dict[str, Any]:

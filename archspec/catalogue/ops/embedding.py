@@ -1,4 +1,4 @@
-"""Embedding ops: learned vectors for integer tokens, and for positions in a sequence."""
+"""Embedding ops: learned vectors for integer tokens, for positions in a sequence, and for relative positions."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from archspec.catalogue.ops.base import (
     keras_params,
     known,
 )
-from archspec.catalogue.ops.weights import weight_group, weight_kwargs, weight_params
+from archspec.catalogue.ops.weights import Initializer, weight_group, weight_kwargs, weight_params
 from archspec.catalogue.primitives import FLOAT_DTYPES
 
 _EMBEDDING_WEIGHTS = {"embeddings_initializer": "embeddings_init", "embeddings_regularizer": "embeddings_reg"}
@@ -130,4 +130,39 @@ class PositionalEmbedding(Op):
         return (params.length or known(steps, "steps")) * known(features, "features")
 
 
+class RelativePositionsParams(OpParams):
+    buckets: PositiveInt = Field(description="relative distances -buckets..buckets-1 (the table has 2 * buckets "
+                                 "rows; DeBERTa's bucket_size, commonly max_sequence_length // 2)")
+    features: PositiveInt = Field(description="the size of each vector (the attention's input features)")
+    init: Initializer = "glorot_uniform"
+
+
+class RelativePositions(Op):
+    name = "relative_positions"
+    output_dtype = "float32"
+    family = "dense"
+    positional = ("buckets", "features")
+    Params = RelativePositionsParams
+    doc = ("A learned table of 2 * buckets relative-position vectors, the same for every example: its output is "
+           "(2 * buckets, features) whatever its input (which gives only the batch). DeBERTa layer-normalises it "
+           "and projects it in each attention layer.")
+
+    def infer_shape(self, params: RelativePositionsParams, inputs: list[Shape]) -> Shape:
+        return (2 * params.buckets, params.features)
+
+    keras_classes = ("RelativePositions",)
+
+    def from_keras(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {"buckets": config["buckets"], "features": config["features"],
+                **weight_params(config, _TABLE_WEIGHTS, {"initializer": "glorot_uniform"})}
+
+    def layer(self, params: RelativePositionsParams, inputs: list[Shape]) -> LayerCall:
+        kwargs = {"buckets": params.buckets, "features": params.features, **weight_kwargs(params, _TABLE_WEIGHTS)}
+        return LayerCall("RelativePositions", kwargs, module="archspec.keras.layers")
+
+    def count_params(self, params: RelativePositionsParams, inputs: list[Shape], output: Shape) -> int:
+        return 2 * params.buckets * params.features
+
+
+_TABLE_WEIGHTS = {"initializer": "init"}
 _EMBEDDING_KEYS = {"input_dim": "input_dim", "output_dim": "output_dim", "mask_zero": "mask_zero"}

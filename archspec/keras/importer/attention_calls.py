@@ -4,7 +4,9 @@ Keras calls it `layer(query, value, key=None, ..., value_mask=None, attention_ma
 use_causal_mask=False)`, by position or keyword (keras-hub writes `query=x, value=x,
 attention_mask=mask`). The node's main input is the query; a value other than the query is an
 `attention` edge; a key mask (`value_mask`, or an `attention_mask` that importer.masks reads as one)
-is a `mask` edge, a causal one `causal: true` (within a sliding window, `window: W`). Anything else (keys
+is a `mask` edge, a causal one `causal: true` (within a sliding window, `window: W`). archspec's
+DisentangledAttention (DeBERTa's) also takes `relative=`, its table of relative positions: a `relative` edge.
+Anything else (keys
 that differ from the values, a query mask, a mask per query and key step) is refused by name.
 """
 
@@ -37,6 +39,8 @@ def attention_inputs(reader: Any, layer: Any, call: Any) -> tuple[list[str], lis
         raise KerasImportError(f"layer '{layer.name}' (MultiHeadAttention) masks its keys with two tensors "
                                f"({', '.join(sorted(sources))}); a `mask` edge takes one")
     merges += [(source, "mask", {}) for source in sources]
+    if bound.get("relative") is not None:
+        merges.append((reader.source(bound["relative"], layer.name), "relative", {}))
     said: dict[str, Any] = {}
     for mask in masks:
         said.update(mask.params())

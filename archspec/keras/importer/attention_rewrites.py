@@ -10,6 +10,10 @@ DecoderAttention (whose output projection may go without the others' bias: Qwen'
 is refused by name: a bias on some of queries, keys and values only, dropout on the attention outputs
 (keras-hub drops those, an attention node its weights), RoPE with Llama 3.1's frequency smoothing or
 YaRN. The import's check then compares outputs.
+
+DeBERTa's DisentangledSelfAttention (query, key, value and output projections, all with biases, scores against
+relative positions) becomes archspec's DisentangledAttention, its table of relative positions (the
+RelativeEmbedding's, rewritten apart) a `relative` edge.
 """
 
 from __future__ import annotations
@@ -176,3 +180,33 @@ LAYOUTS: dict[str, Layout] = {
 
 NEOX_ATTENTION = "keras_hub.src.models.gpt_neo_x.gpt_neo_x_attention.GPTNeoXAttention"
 """`module.Class` of the attention layer neox_attention rewrites."""
+
+
+def disentangled_attention(layer: Any, call: Any) -> Any:
+    """DeBERTa's attention (hidden states, relative positions, attention mask): one DisentangledAttention of the
+    layer's name, its output kernel (heads * D, m) reshaped to (heads, D, m)."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.layers import DisentangledAttention
+
+    keras = import_keras()
+    arguments = inspect.signature(layer.call).bind(*call.arguments.args, **call.arguments.kwargs).arguments
+    if arguments.get("return_attention_scores"):
+        raise KerasImportError(f"layer '{layer.name}' ({type(layer).__name__}) returns its attention scores, which "
+                               "an attention node does not")
+    heads, size = int(layer.num_heads), int(layer.attn_head_size)
+    attention = DisentangledAttention(num_heads=heads, key_dim=size, buckets=int(layer.bucket_size),
+                                      max_position=int(layer.max_position_embeddings), dropout=float(layer.dropout),
+                                      name=layer.name, dtype=layer.dtype_policy)
+    fresh = {id(tensor): keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
+             for tensor in call.input_tensors}
+    hidden, mask = fresh[id(arguments["inputs"])], arguments.get("attention_mask")
+    output = attention(hidden, hidden, relative=fresh[id(arguments["rel_embeddings"])],
+                       attention_mask=fresh.get(id(mask), mask))
+    kernel, bias = layer._output_dense.get_weights()  # (heads * D, m), (m,)
+    weights = [dense.get_weights() for dense in (layer._query_dense, layer._key_dense, layer._value_dense)]
+    attention.set_weights([value for pair in weights for value in pair] + [kernel.reshape(heads, size, -1), bias])
+    return keras.Model([fresh[id(tensor)] for tensor in call.input_tensors], output)
+
+
+DISENTANGLED_ATTENTION = "keras_hub.src.models.deberta_v3.disentangled_self_attention.DisentangledSelfAttention"
+"""`module.Class` of the attention layer disentangled_attention rewrites."""

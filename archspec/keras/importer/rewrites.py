@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from archspec.keras.importer.attention_rewrites import LAYOUTS, NEOX_ATTENTION, neox_attention, rotary_attention
+from archspec.keras.importer.attention_rewrites import (
+    DISENTANGLED_ATTENTION,
+    LAYOUTS,
+    NEOX_ATTENTION,
+    disentangled_attention,
+    neox_attention,
+    rotary_attention,
+)
 
 
 def rewritten_model(layer: Any, call: Any) -> Any | None:
@@ -93,11 +100,30 @@ def offset_rms_norm(layer: Any, call: Any) -> Any:
     return keras.Model(inputs, outputs)
 
 
+def relative_embedding(layer: Any, call: Any) -> Any:
+    """keras-hub's RelativeEmbedding (DeBERTa's): its (2 * buckets, features) table, layer-normalised, per example:
+    archspec's RelativePositions (a `relative_positions` node) then the layer's own LayerNormalization."""
+    from archspec.keras.backend import import_keras
+    from archspec.keras.layers import RelativePositions
+
+    keras = import_keras()
+    (tensor,) = call.input_tensors
+    inputs = keras.Input(batch_shape=tuple(tensor.shape), dtype=tensor.dtype)
+    table = RelativePositions(buckets=int(layer.bucket_size), features=int(layer.hidden_dim), name="table",
+                              initializer=keras.initializers.serialize(layer.kernel_initializer),
+                              dtype=layer.dtype_policy)
+    outputs = layer.layer_norm(table(inputs))  # the layer's own LayerNormalization: its weights stay where they are
+    table.set_weights([np.asarray(layer.rel_embeddings)])
+    return keras.Model(inputs, outputs)
+
+
 REWRITES: dict[str, Callable[[Any, Any], Any | None]] = {
     "keras_hub.src.models.vit.vit_layers.ViTPatchingAndEmbedding": patch_embedding,
     "keras_hub.src.models.deit.deit_layers.DeiTEmbeddings": patch_embedding,
     **dict.fromkeys(LAYOUTS, rotary_attention),
     NEOX_ATTENTION: neox_attention,
+    DISENTANGLED_ATTENTION: disentangled_attention,
     "keras_hub.src.models.gemma.rms_normalization.RMSNormalization": offset_rms_norm,
+    "keras_hub.src.models.deberta_v3.relative_embedding.RelativeEmbedding": relative_embedding,
 }
 """`module.Class` of a library layer -> the function that rewrites it (None outside its settings)."""

@@ -287,3 +287,23 @@ def test_a_gpt_neox_backbone_imports_with_partial_rotary_and_its_fused_projectio
     from keras.src.ops.node import Node
 
     assert layer_module.Node is Node  # recorded with tensor outputs only while tracing, put back
+
+
+def test_a_deberta_v3_backbone_imports_its_relative_positions_and_disentangled_attention(keras, keras_hub):
+    """DeBERTa-v3: one relative-position table (then its layer norm) shared by every layer's attention through
+    a relative edge; 12 steps with buckets of 4 reach the log buckets (distances beyond buckets / 2)."""
+    model = _perturbed(keras_hub.models.DebertaV3Backbone(
+        vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=8, intermediate_dim=16, max_sequence_length=16,
+        bucket_size=4))
+    text, rebuilt = import_and_rebuild(model)
+    nodes = _nodes(text)
+    assert nodes["self_attention_layer"] == {"op": "attention", "heads": 2, "key_dim": 4, "dropout": 0.1,
+                                             "relative": {"buckets": 4, "max_position": 16}}
+    assert nodes["rel_embedding_table"]["op"] == "relative_positions"
+    (block,) = yaml.safe_load(text)["blocks"].values()
+    assert {"from": "x3", "to": "self_attention_layer", "kind": "relative"} in block["edges"]
+    assert rebuilt.count_params() == model.count_params()
+    np.testing.assert_array_equal(rebuilt.get_layer("rel_embedding_table").get_weights()[0],
+                                  np.asarray(model.get_layer("rel_embedding").rel_embeddings))
+    batch = _text_batch(model, steps=12)
+    np.testing.assert_allclose(np.asarray(rebuilt(batch)), np.asarray(model(batch)), atol=1e-5)

@@ -26,6 +26,7 @@ CASES: list[tuple[str, list[int], str | None]] = [
     ("{op: identity}", VEC, None),
     ("{op: embedding, input_dim: 7, output_dim: 3, mask_zero: true}", [5], None),
     ("{op: positional_embedding}", SEQ, None),
+    ("{op: relative_positions, buckets: 3, features: 2}", SEQ, None),
     ("{op: global_pool1d, mode: max}", SEQ, "global_max_pool1d"),
     ("{op: global_pool1d}", SEQ, "global_avg_pool1d"),
     ("{op: conv2d, filters: 3, kernel: [3, 1], strides: 2, padding: valid, activation: relu}", IMG, None),
