@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from archspec.catalogue.connections import CONNECTIONS, NodeInputs
 from archspec.catalogue.ops import Op
+from archspec.catalogue.ops.attention import check_relative
 from archspec.catalogue.primitives import Application, Operand, Shape, Step
 from archspec.errors import GraphError, Location
 from archspec.graph.named_inputs import input_names, no_merges
@@ -69,7 +70,7 @@ def plan_node(name: str, op: Op, params: object, location: object, in_edges: lis
                   f"add a plain edge such as 'x -> {name}'") if side else
             f"add an edge such as 'x -> {name}', or remove the node",
         )
-    applications = ARITIES[op.arity].before_op(inputs)
+    applications = ARITIES[op.arity].before_op(inputs) + ARITIES[op.arity].checks(inputs, params)
     applications.append(ARITIES[op.arity].op(inputs, params))
     return NodePlan(tuple(applications), tuple(inputs.mains), inputs.attention, inputs.mask, inputs.relative)
 
@@ -143,6 +144,10 @@ class Arity:
     sources: Callable[[NodeInputs], tuple[str | None, ...]]
     as_list: bool = False
 
+    def checks(self, inputs: NodeInputs, params: object) -> list[Application]:
+        """Checks of side inputs that need the node's params, located at their edges (none by default)."""
+        return []
+
     def op(self, inputs: NodeInputs, params: object) -> Application:
         op = inputs.op
         shape = (
@@ -163,6 +168,19 @@ class AttentionArity(Arity):
     """An `attention` node: queries from its main input, keys and values from its attention edge (else the
     main input), its mask edge's source as the layer's `value_mask`, checked against the keys first, and its
     relative edge's source as the layer's `relative` (the op checks that one's shape)."""
+
+    def checks(self, inputs: NodeInputs, params: object) -> list[Application]:
+        """The relative edge's table against the node's `relative` setting, located at the edge."""
+        edge = inputs.relative
+        if edge is None:
+            return []
+        return [Application(
+            (None, edge.source),
+            shape=lambda operands: (check_relative(params, operands[0].shape, operands[1].shape), operands[0].shape)[1],
+            lower=lambda args, target, shapes: [],
+            edge=edge,
+            intended=lambda operands: operands[0].shape,
+        )]
 
     def op(self, inputs: NodeInputs, params: object) -> Application:
         op, masked, relative = inputs.op, inputs.mask is not None, inputs.relative is not None

@@ -110,12 +110,12 @@ def test_the_node_compiles_to_disentangled_attention_and_counts_its_weights(writ
      ":10:", "relative goes with none of kv_heads"),
     (("relative: {buckets: 4, max_position: 12}", "relative: {buckets: 1, max_position: 12}"),
      ":10:", "buckets"),
-    ((", relative: {buckets: 4, max_position: 12}", ""), ":10:",
+    ((", relative: {buckets: 4, max_position: 12}", ""), ":14:5:",  # at the edge
      "a relative edge leads into an attention node without `relative`"),
     (("  - {from: table_norm, to: att, kind: relative}\n" + "  - {from: padding, to: att, kind: mask}\n"
       "outputs: [att]", "  - {from: padding, to: att, kind: mask}\noutputs: [att, table_norm]"), ":10:",
      "attention with relative needs a relative edge"),
-    (("buckets: 4, features: 8", "buckets: 5, features: 8"), ":10:",
+    (("buckets: 4, features: 8", "buckets: 5, features: 8"), ":14:5:",  # at the edge
      "the relative edge brings 2 * buckets rows of the queries' features"),
     (("  - {from: padding, to: att, kind: mask}\n", "  - {from: padding, to: att, kind: mask}\n"
       "  - {from: embed, to: att, kind: attention}\n"), ":14:", "has a relative edge and an attention edge"),

@@ -113,7 +113,11 @@ class MultiHeadAttention(Op):
 
     def infer_shape(self, params: AttentionParams, inputs: list[Shape]) -> Shape:
         query, source, *relative = inputs
-        _check_relative(params, query, relative[0] if relative else None)
+        if params.relative is not None and not relative:
+            raise ShapeProblem("attention with relative needs a relative edge bringing its table of positions",
+                               expected=f"a relative edge from a ({2 * params.relative.buckets}, features) table",
+                               got="none", hint="add a relative_positions node (then a layer_norm) and a "
+                               "`relative` edge from it")
         for shape, role in ((query, "queries"), (source, "keys/values")):
             if len(shape) < 2:
                 raise ShapeProblem(
@@ -200,19 +204,13 @@ class MultiHeadAttention(Op):
         )
 
 
-def _check_relative(params: AttentionParams, query: Shape, table: Shape | None) -> None:
-    """A relative edge exactly when the node has `relative`, bringing (2 * buckets, the queries' features)."""
-    if params.relative is None and table is not None:
+def check_relative(params: AttentionParams, query: Shape, table: Shape) -> None:
+    """The table a relative edge brings: the node has `relative`, and the table is (2 * buckets, the queries'
+    features). Checked at the edge (archspec.graph.plan), so the error points at it."""
+    if params.relative is None:
         raise ShapeProblem("a relative edge leads into an attention node without `relative`",
                            expected="relative: {buckets: B, max_position: P} on the node", got="no relative",
                            hint="set relative on the attention node, or remove the relative edge")
-    if params.relative is None:
-        return
-    if table is None:
-        raise ShapeProblem("attention with relative needs a relative edge bringing its table of positions",
-                           expected=f"a relative edge from a ({2 * params.relative.buckets}, features) table",
-                           got="none", hint="add a relative_positions node (then a layer_norm) and a `relative` "
-                           "edge from it")
     expected = (2 * params.relative.buckets, query[-1])
     if tuple(table) != expected:
         raise ShapeProblem("the relative edge brings 2 * buckets rows of the queries' features",
