@@ -84,8 +84,7 @@ class GraphReader:
                 tensor = call.output_tensors[0]
                 if bound is not None:
                     index = next(i for i, item in enumerate(model_inputs) if item is tensor)
-                    if not self.masks.alias(tensor, bound[index]):  # a mask view passed in stays one
-                        self.tensors[id(tensor)] = self.tensors[id(bound[index])]
+                    self.pass_on(tensor, bound[index], operation.name)
                     continue
                 name = self.name(prefix + operation.name)
                 spec: dict[str, Any] = {"shape": list(operation.batch_shape[1:])}
@@ -117,9 +116,17 @@ class GraphReader:
                 except KerasImportError as error:  # a keras.ops call with no spec form: a mask, or an error where used
                     if _is_layer(operation):
                         raise
-                    if not self.masks.record(operation, call, self.tensors, lambda message=str(error): message):
-                        self.unread.update((id(tensor), error) for tensor in call.output_tensors)
+                    self.masks.record(operation, call, self.tensors)  # read by an attention layer, if a mask
+                    self.unread.update((id(tensor), error) for tensor in call.output_tensors)  # else an error
         return [self.source(tensor, "the model outputs") for tensor in graph.outputs]
+
+    def pass_on(self, inner: Any, outer: Any, user: str) -> None:
+        """`inner` is `outer` under another tensor (a nested model's input, a cast to its own dtype): its spec
+        name, or, for a mask view, the view and the error of a use as data."""
+        if self.masks.alias(inner, outer):
+            self.unread[id(inner)] = self.unread[id(outer)]
+        else:
+            self.tensors[id(inner)] = self.source(outer, user)
 
     def traceable(self, operation: Any) -> bool:
         """True for a layer no op imports whose call is traced into its parts (importer.trace)."""
@@ -130,9 +137,7 @@ class GraphReader:
     def add_call(self, call: Any, prefix: str) -> None:
         operation = call.operation
         if not _is_layer(operation) and passes_through(operation, call):  # the same tensor: no node, no name
-            inner, outer = call.output_tensors[0], call.input_tensors[0]
-            if not self.masks.alias(inner, outer):  # a mask view cast stays a mask view
-                self.tensors[id(inner)] = self.source(outer, operation.name)
+            self.pass_on(call.output_tensors[0], call.input_tensors[0], operation.name)
             return
         earlier = self.calls.setdefault(id(operation), []) if _is_layer(operation) else []
         owner = earlier[0] if earlier else None  # the layer's second call is `NAME_2`, its third `NAME_3`, ...
@@ -271,8 +276,6 @@ class GraphReader:
         name = self.tensors.get(id(tensor))
         if name is None and id(tensor) in self.unread:
             raise self.unread[id(tensor)]
-        if name is None and id(tensor) in self.masks.refusals:  # a mask-building call, used as a tensor
-            raise KerasImportError(self.masks.refusals[id(tensor)]())
         if name is None:
             operation, _, index = tensor._keras_history
             raise KerasImportError(f"'{user}' uses output {index} of '{operation.name}', "

@@ -10,7 +10,6 @@ any other use of the call's output is refused with the call's own message, as be
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,26 +43,20 @@ class MaskViews:
 
     def __init__(self) -> None:
         self.views: dict[int, MaskView] = {}
-        self.refusals: dict[int, Callable[[], str]] = {}
 
-    def record(self, operation: Any, call: Any, names: dict[int, str], refusal: Callable[[], str]) -> bool:
+    def record(self, operation: Any, call: Any, names: dict[int, str]) -> None:
         """Record `call` (a keras.ops call with no spec form) as a mask view if it is one; `names` maps the
-        ids of tensors with a spec node to its name, `refusal` words the message if the output is used
-        otherwise (when it is: the call's own arguments may be views, whose refusal it then gives)."""
+        ids of tensors with a spec node to its name. (Its error, for a use as data, the reader keeps.)"""
         rule = _RULES.get(type(operation).__name__)
         view = rule(operation, call, lambda tensor: self.view_of(tensor, names)) if rule else None
-        if view is None:
-            return False
-        for tensor in call.output_tensors:
-            self.views[id(tensor)] = view
-            self.refusals[id(tensor)] = refusal
-        return True
+        if view is not None:
+            self.views.update((id(tensor), view) for tensor in call.output_tensors)
 
     def alias(self, inner: Any, outer: Any) -> bool:
         """Make `inner` (a nested model's or a rewrite's input) the view `outer` is, if `outer` is one."""
         if id(outer) not in self.views:
             return False
-        self.views[id(inner)], self.refusals[id(inner)] = self.views[id(outer)], self.refusals[id(outer)]
+        self.views[id(inner)] = self.views[id(outer)]
         return True
 
     def view_of(self, tensor: Any, names: dict[int, str]) -> MaskView | None:
