@@ -16,8 +16,7 @@ Likewise a library layer that subclasses a Keras layer and adds call arguments (
 CachedMultiHeadAttention: `cache=None`) cannot be called on symbolic tensors: Keras hands every
 argument to the parent's shape function, which refuses the new ones. While tracing, arguments that
 are None and that the shape function does not take are left out of it (a None cache changes no shape).
-And a layer that returns `(output, None)` without a cache (keras-hub's GPT-NeoX attention) is recorded
-with its tensor outputs only, while its caller still receives the pair it unpacks.
+(A layer that returns `(output, None)`, GPT-NeoX's attention, is recorded by its tensors: importer.trace.)
 """
 
 from __future__ import annotations
@@ -127,28 +126,16 @@ def helpers_replaced() -> Iterator[None]:
             setattr(cls, method_name, wrap(cls.__dict__[method_name]))
     from keras.src.layers import layer as layer_module
 
-    symbolic_call, node = layer_module.Layer.symbolic_call, layer_module.Node
+    symbolic_call = layer_module.Layer.symbolic_call
     layer_module.Layer.symbolic_call = _without_unknown_nones(symbolic_call)  # type: ignore[method-assign]
-    layer_module.Node = _tensor_outputs_only(node)  # type: ignore[misc]
     try:
         yield
     finally:
         layer_module.Layer.symbolic_call = symbolic_call  # type: ignore[method-assign]
-        layer_module.Node = node  # type: ignore[misc]
         for namespace, key, original in replaced:
             namespace[key] = original
         for cls, method_name, original in methods:
             setattr(cls, method_name, original)
-
-
-def _tensor_outputs_only(node: Callable[..., Any]) -> Callable[..., Any]:
-    """Keras's Node (a layer call in the graph), recording a tuple of outputs with None in it (no cache) by its
-    tensors; Keras refuses the None."""
-    def record(operation: Any, call_args: Any = None, call_kwargs: Any = None, outputs: Any = None) -> Any:
-        if isinstance(outputs, (tuple, list)) and None in outputs and any(item is not None for item in outputs):
-            outputs = [item for item in outputs if item is not None]
-        return node(operation, call_args=call_args, call_kwargs=call_kwargs, outputs=outputs)
-    return record
 
 
 def _without_unknown_nones(symbolic_call: Callable[..., Any]) -> Callable[..., Any]:
