@@ -166,55 +166,62 @@ class Arity:
 
 class AttentionArity(Arity):
     """An `attention` node: queries from its main input, keys and values from its attention edge (else the
-    main input), its mask edge's source as the layer's `value_mask`, checked against the keys first, and its
-    relative edge's source as the layer's `relative` (the op checks that one's shape)."""
+    main input); its mask edge's source is the layer's `value_mask`, its relative edge's its `relative`, each
+    checked first at its own edge (the mask against the keys, the table against the node's `relative`)."""
 
     def checks(self, inputs: NodeInputs, params: object) -> list[Application]:
-        """The relative edge's table against the node's `relative` setting, located at the edge."""
-        edge = inputs.relative
-        if edge is None:
-            return []
-        return [Application(
-            (None, edge.source),
-            shape=lambda operands: (check_relative(params, operands[0].shape, operands[1].shape), operands[0].shape)[1],
-            lower=lambda args, target, shapes: [],
-            edge=edge,
-            intended=lambda operands: operands[0].shape,
-        )]
+        keys = _attention_sources(inputs)[1]
+        checks = [CONNECTIONS[inputs.mask.kind].check(inputs.mask, keys)] if inputs.mask is not None else []
+        if inputs.relative is not None:
+            checks.append(Application(
+                (None, inputs.relative.source),
+                shape=lambda operands: (check_relative(params, operands[0].shape, operands[1].shape),
+                                        operands[0].shape)[1],
+                lower=lambda args, target, shapes: [],
+                edge=inputs.relative,
+                intended=lambda operands: operands[0].shape,
+            ))
+        return checks
 
     def op(self, inputs: NodeInputs, params: object) -> Application:
-        op, masked, relative = inputs.op, inputs.mask is not None, inputs.relative is not None
-        keywords = (("value_mask", 2),) * masked + (("relative", 2 + masked),) * relative
+        op, keywords = inputs.op, [keyword for keyword, _ in _side_edges(inputs)]
+
+        def shape(operands: list[Operand]) -> Shape:
+            side = dict(zip(keywords, operands[2:], strict=True))
+            return op.infer_shape(params, [operand.shape for operand in operands[:2]]
+                                  + ([side["relative"].shape] if "relative" in side else []))
+
         return Application(
             self.sources(inputs),
-            shape=lambda operands: op.infer_shape(params, [operand.shape for operand in operands[:2]] + (
-                [operands[-1].shape] if relative else [])),
+            shape=shape,
             lower=lambda args, target, shapes: [Step(
                 target, target, op.layer(params, shapes), tuple(args[:2]), False, op.call_kwargs(params),
-                tuple((keyword, args[index]) for keyword, index in keywords),
+                tuple(zip(keywords, args[2:], strict=True)),
             )],
             is_op=True,
         )
 
 
-def _merges_then_mask(inputs: NodeInputs) -> list[Application]:
-    """An attention node's main input and merges, then its mask's check against the keys."""
-    applications = _main_then_merges(inputs)
+def _self_attention_when_relative(inputs: NodeInputs) -> list[Application]:
+    """An attention node's main input and merges; relative positions score a sequence against itself only."""
     if inputs.relative is not None and inputs.attention is not None:
         raise GraphError(
             f"'{inputs.target}' has a relative edge and an attention edge: relative positions score a sequence "
             "against itself", location=inputs.relative.location, node=inputs.target,
             hint="remove the attention edge (self-attention), or the relative edge")
-    if inputs.mask is not None:
-        applications.append(CONNECTIONS[inputs.mask.kind].check(inputs.mask, _attention_sources(inputs)[1]))
-    return applications
+    return _main_then_merges(inputs)
+
+
+def _side_edges(inputs: NodeInputs) -> list[tuple[str, EdgeSpec]]:
+    """An attention node's edges passed to its layer by keyword, with the keyword, in the order of its sources."""
+    return [(keyword, edge) for keyword, edge in (("value_mask", inputs.mask), ("relative", inputs.relative))
+            if edge is not None]
 
 
 def _attention_sources(inputs: NodeInputs) -> tuple[str | None, ...]:
-    """Queries (the node's input so far), keys and values (None: the same), the mask and the relative positions
-    if there are."""
+    """Queries (the node's input so far), keys and values (None: the same), then the side edges' sources."""
     keys = inputs.attention.source if inputs.attention else None
-    return (None, keys, *(edge.source for edge in (inputs.mask, inputs.relative) if edge is not None))
+    return (None, keys, *(edge.source for _, edge in _side_edges(inputs)))
 
 
 class NamedArity(Arity):
@@ -234,7 +241,7 @@ class NamedArity(Arity):
 
 ARITIES: dict[str, Arity] = {
     "one": Arity(_main_then_merges, lambda inputs: (None,)),
-    "attention": AttentionArity(_merges_then_mask, _attention_sources),
+    "attention": AttentionArity(_self_attention_when_relative, _attention_sources),
     "many": Arity(_all_mains, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
     "named": NamedArity(no_merges, lambda inputs: tuple(edge.source for edge in inputs.mains), as_list=True),
 }
