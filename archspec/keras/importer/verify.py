@@ -33,8 +33,7 @@ def verify_import(model: Any, text: str, layers: dict[str, Any], tensors: dict[s
             f"{_weights_differ(rebuilt, layers)}")
     copy_weights(rebuilt, layers)
     batch = sample_inputs(model, seed=seed, batch=2, floats="normal")
-    names = [tensor.name for tensor in model.inputs]
-    if not outputs_agree(model_outputs(model, batch), model_outputs(rebuilt, batch, names)):
+    if not outputs_agree(model_outputs(model, batch), model_outputs(rebuilt, batch)):
         raise KerasImportError(f"the imported spec computes other outputs than the model: "
                                f"{_first_difference(model, rebuilt, layers, tensors, batch)}")
     return rebuilt
@@ -50,18 +49,18 @@ def copy_weights(rebuilt: Any, layers: dict[str, Any]) -> None:
                 target.finalize_state()
 
 
-def model_outputs(model: Any, batch: list[np.ndarray], names: list[str] | None = None) -> list[np.ndarray]:
-    """The model's outputs on `batch`, one array per input, flat in model.outputs order (a dict of outputs
-    too); `names` (the input each array is for, by default the model's own order) feeds a model by name
-    when its inputs are a dict (keras-hub) or come in another order."""
+def model_outputs(model: Any, batch: list[np.ndarray]) -> list[np.ndarray]:
+    """`model` on `batch` (one array per input, in model.inputs order), its outputs flat in model.outputs
+    order: a model built on a dict of inputs (keras-hub's backbones) is called with that dict; the imported
+    spec lists its inputs in model.inputs order (importer.read_spec), so it takes the list."""
     from archspec.keras.backend import import_keras
 
-    names = names or [tensor.name for tensor in model.inputs]
-    if len(batch) > 1 and set(names) == {tensor.name for tensor in model.inputs}:
-        result = model(dict(zip(names, batch, strict=True)), training=False)
-    else:
-        result = model(batch if len(batch) > 1 else batch[0], training=False)
-    return [np.asarray(item) for item in import_keras().tree.flatten(result)]
+    structure = getattr(model, "input", None) if hasattr(model, "_nodes_by_depth") else None
+    inputs: Any = batch if len(batch) > 1 else batch[0]
+    if isinstance(structure, dict):
+        values = {id(tensor): value for tensor, value in zip(model.inputs, batch, strict=True)}
+        inputs = {key: values[id(tensor)] for key, tensor in structure.items()}
+    return [np.asarray(item) for item in import_keras().tree.flatten(model(inputs, training=False))]
 
 
 def _weights_differ(rebuilt: Any, layers: dict[str, Any]) -> str:
@@ -86,8 +85,7 @@ def _first_difference(model: Any, rebuilt: Any, layers: dict[str, Any], tensors:
         compiled = keras.Model(rebuilt.inputs, [rebuilt.get_layer(name).output for name in names])
     except (ValueError, AttributeError):  # a layer whose output is not in the model's graph
         return "outputs differ (the node could not be isolated)"
-    inputs = [tensor.name for tensor in model.inputs]
-    for name, expected, got in zip(names, model_outputs(original, batch), model_outputs(compiled, batch, inputs)):
+    for name, expected, got in zip(names, model_outputs(original, batch), model_outputs(compiled, batch)):
         difference = max_difference([expected], [got])
         if not difference <= TOLERANCE:
             return (f"node '{name}' ({type(layers[name]).__name__}) differs by "
