@@ -104,7 +104,7 @@ def _one_into_attention(edge: Any, inputs: NodeInputs, slot: str, hint: str) -> 
 
 
 def _into_attention(edge: Any, inputs: NodeInputs) -> None:
-    """Refuse an attention or mask edge whose target is not an `attention` node."""
+    """Refuse an edge of a kind that feeds an attention node (attention, mask, relative) into any other node."""
     if inputs.op.arity != "attention":
         name = inputs.target
         raise GraphError(
