@@ -75,12 +75,10 @@ def _computes(function: Callable[..., Any], name: str) -> bool:
             and keras.activations.get(mapped[1]["activation"]) is named)  # swish is silu, as Keras reloads it
 
 
-def read_activation(reader: Any, call: Any, prefix: str) -> None:
-    """Read `call` of a layer whose activation is a `function_activation`: the layer's node without it
-    (none for an Activation layer), then the function's trace on that node's output."""
+def read_activation(reader: Any, call: Any, prefix: str, function: Callable[..., Any]) -> None:
+    """Read `call` of a layer whose activation is `function` (its `function_activation`): the layer's node
+    without it (none for an Activation layer), then the function's trace on that node's output."""
     layer = call.operation
-    function = function_activation(layer)
-    assert function is not None
     output = call.output_tensors[0]
     if type(layer).__name__ == "Activation":
         source = call.input_tensors[0]

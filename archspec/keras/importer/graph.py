@@ -108,8 +108,8 @@ class GraphReader:
                     raise error if str(error).startswith("layer '") else untraceable(operation, error) from None
                 for tensor, name in zip(outputs, inner):
                     self.tensors[id(tensor)] = name
-            elif function_activation(operation) is not None:  # a Python function as activation: traced after
-                read_activation(self, call, prefix)
+            elif (function := function_activation(operation)) is not None:  # a Python function: traced after
+                read_activation(self, call, prefix, function)
             else:
                 try:
                     self.add_call(call, prefix)
